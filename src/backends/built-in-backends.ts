@@ -1,0 +1,8 @@
+/**
+ * Registers the backends that ship with segmenta. Import this module (the
+ * public entry point does) before resolving a backend.
+ */
+import { registerBackend } from './backend-registry.js';
+import { jsReferenceBackend } from './js-reference/js-reference-backend.js';
+
+registerBackend(jsReferenceBackend);

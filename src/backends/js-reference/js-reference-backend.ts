@@ -1,0 +1,150 @@
+/**
+ * The plain-TypeScript reference backend: the oracle every other backend must
+ * match. It follows the numeric contract of kernel-contract.ts literally and
+ * favours clarity over speed.
+ */
+import {
+  ROW_BLOCK_SIZE,
+  squaredDistanceF32,
+  type AssignStats,
+  type BackendAvailability,
+  type JobOptions,
+  type KernelBackend,
+  type KernelJob,
+} from '../kernel-contract.js';
+
+class JsReferenceJob implements KernelJob {
+  readonly backend = 'js';
+  readonly exact = true;
+  private readonly labels: Int32Array;
+  private readonly distances: Float32Array;
+  private readonly closest: Float32Array;
+  private blockSums = new Float64Array(0);
+  private blockCounts = new Float64Array(0);
+
+  constructor(
+    private readonly data: Float32Array,
+    readonly rows: number,
+    readonly dims: number,
+  ) {
+    this.labels = new Int32Array(rows).fill(-1);
+    this.distances = new Float32Array(rows);
+    this.closest = new Float32Array(rows);
+  }
+
+  private scratch(k: number): void {
+    if (this.blockCounts.length < k) {
+      this.blockSums = new Float64Array(k * this.dims);
+      this.blockCounts = new Float64Array(k);
+    }
+  }
+
+  async assign(centroids: Float32Array, k: number, sums: Float64Array, counts: Float64Array): Promise<AssignStats> {
+    const { data, dims, rows, labels, distances } = this;
+    this.scratch(k);
+    const bSums = this.blockSums;
+    const bCounts = this.blockCounts;
+    sums.fill(0, 0, k * dims);
+    counts.fill(0, 0, k);
+    let wcss = 0;
+    let changed = 0;
+    for (let start = 0; start < rows; start += ROW_BLOCK_SIZE) {
+      const end = Math.min(rows, start + ROW_BLOCK_SIZE);
+      bSums.fill(0, 0, k * dims);
+      bCounts.fill(0, 0, k);
+      let bWcss = 0;
+      for (let i = start; i < end; i++) {
+        const off = i * dims;
+        let best = 0;
+        let bestDist = squaredDistanceF32(data, off, centroids, 0, dims);
+        for (let c = 1; c < k; c++) {
+          const dist = squaredDistanceF32(data, off, centroids, c * dims, dims);
+          if (dist < bestDist) {
+            bestDist = dist;
+            best = c;
+          }
+        }
+        if (labels[i] !== best) changed++;
+        labels[i] = best;
+        distances[i] = bestDist;
+        bWcss += bestDist;
+        bCounts[best]! += 1;
+        const so = best * dims;
+        for (let j = 0; j < dims; j++) bSums[so + j]! += data[off + j]!;
+      }
+      wcss += bWcss;
+      for (let c = 0; c < k; c++) counts[c]! += bCounts[c]!;
+      for (let q = 0; q < k * dims; q++) sums[q]! += bSums[q]!;
+    }
+    return { wcss, changed };
+  }
+
+  async candidatePotentials(candidates: Float32Array, count: number, out: Float64Array): Promise<void> {
+    const { data, dims, rows, closest } = this;
+    for (let t = 0; t < count; t++) {
+      let pot = 0;
+      for (let start = 0; start < rows; start += ROW_BLOCK_SIZE) {
+        const end = Math.min(rows, start + ROW_BLOCK_SIZE);
+        let bPot = 0;
+        for (let i = start; i < end; i++) {
+          const dist = squaredDistanceF32(data, i * dims, candidates, t * dims, dims);
+          const cl = closest[i]!;
+          bPot += dist < cl ? dist : cl;
+        }
+        pot += bPot;
+      }
+      out[t] = pot;
+    }
+  }
+
+  async updateClosest(center: Float32Array, reset: boolean): Promise<number> {
+    const { data, dims, rows, closest } = this;
+    let pot = 0;
+    for (let start = 0; start < rows; start += ROW_BLOCK_SIZE) {
+      const end = Math.min(rows, start + ROW_BLOCK_SIZE);
+      let bPot = 0;
+      for (let i = start; i < end; i++) {
+        const dist = squaredDistanceF32(data, i * dims, center, 0, dims);
+        const cl = reset || dist < closest[i]! ? dist : closest[i]!;
+        closest[i] = cl;
+        bPot += cl;
+      }
+      pot += bPot;
+    }
+    return pot;
+  }
+
+  async pairwiseDistances(rowStart: number, rowEnd: number, out: Float64Array): Promise<void> {
+    const { data, dims, rows } = this;
+    let o = 0;
+    for (let i = rowStart; i < rowEnd; i++) {
+      for (let j = i + 1; j < rows; j++) {
+        out[o++] = Math.sqrt(squaredDistanceF32(data, i * dims, data, j * dims, dims));
+      }
+    }
+  }
+
+  async readClosest(out: Float32Array): Promise<void> {
+    out.set(this.closest);
+  }
+  async readLabels(out: Int32Array): Promise<void> {
+    out.set(this.labels);
+  }
+  async readDistances(out: Float32Array): Promise<void> {
+    out.set(this.distances);
+  }
+  async dispose(): Promise<void> {}
+}
+
+/** The reference backend (`--backend js`). Always available; lowest priority. */
+export const jsReferenceBackend: KernelBackend = {
+  name: 'js',
+  priority: 0,
+  description: 'plain TypeScript reference kernels (single thread): the oracle the others must match',
+  async checkAvailability(): Promise<BackendAvailability> {
+    return { available: true, detail: 'always available' };
+  },
+  async createJob(data: Float32Array, rows: number, dims: number, _options?: JobOptions): Promise<KernelJob> {
+    return new JsReferenceJob(data, rows, dims);
+  },
+};

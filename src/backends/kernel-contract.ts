@@ -1,0 +1,133 @@
+/**
+ * The backend contract: a few coarse kernels that every backend (js reference,
+ * wasm, tfjs) implements. Drivers (K-Means, sweep, agglomerative) own buffers,
+ * validation, convergence and empty clusters; kernels only compute.
+ *
+ * ## Numeric contract (what makes backends agree bit for bit)
+ * - Data and centroids are float32, row-major (rows × dims).
+ * - A squared distance is computed in float32, in this exact order:
+ *   `acc = 0; for j in 0..dims-1 { diff = f32(x[j] - c[j]); acc = f32(acc + f32(diff * diff)) }`
+ *   (no fused multiply-add).
+ * - The nearest centroid is the first index with the strictly smallest distance.
+ * - Sums, counts, WCSS and potentials are accumulated in float64: row by row
+ *   inside fixed blocks of {@link ROW_BLOCK_SIZE} rows, then block totals are
+ *   added in block order (`total = 0; for b in blocks: total += block[b]`).
+ *   The result is therefore independent of the thread count.
+ *
+ * Backends whose arithmetic cannot follow this order (tfjs's matmul form) say
+ * so through {@link KernelJob.exact} and are held to a tolerance instead.
+ */
+
+/** Rows per accumulation block. Part of the numeric contract: never change it per backend. */
+export const ROW_BLOCK_SIZE = 4096;
+
+/** What one assign pass reports besides the buffers it fills. */
+export interface AssignStats {
+  /** Sum over rows of the squared distance to the nearest centroid (float64, block order). */
+  wcss: number;
+  /** Rows whose label differs from the previous assign pass of this job (all rows on the first pass). */
+  changed: number;
+}
+
+/**
+ * A job: one data matrix loaded into a backend once, then used by many
+ * kernel calls (every k, every init, every iteration of a sweep).
+ * Kernels never allocate per call and never validate their arguments: the
+ * driver passes well-formed buffers.
+ */
+export interface KernelJob {
+  /** The concrete backend that runs this job, e.g. `js`, `wasm-simd (2 threads)`, `tfjs-wasm`. */
+  readonly backend: string;
+  /** Number of rows (n). */
+  readonly rows: number;
+  /** Number of features (d). */
+  readonly dims: number;
+  /** True when the job follows the numeric contract exactly (bit-identical to `js`). */
+  readonly exact: boolean;
+
+  /**
+   * Lloyd step, in one pass over the data: label every row with its nearest
+   * centroid, keep its squared distance, and accumulate per-cluster sums and
+   * counts for the centroid update.
+   *
+   * @param centroids k × dims float32, row-major
+   * @param k number of centroids
+   * @param sums k × dims float64 output (overwritten): sum of member rows per cluster
+   * @param counts k float64 output (overwritten): member count per cluster
+   */
+  assign(centroids: Float32Array, k: number, sums: Float64Array, counts: Float64Array): Promise<AssignStats>;
+
+  /**
+   * k-means++ step 1: for each of `count` candidate points, the potential it
+   * would leave: `sum_i min(closest_i, ||x_i - candidate||²)` (float64, block order).
+   * Does not change the job's closest distances.
+   *
+   * @param candidates count × dims float32, row-major
+   * @param out count float64 output
+   */
+  candidatePotentials(candidates: Float32Array, count: number, out: Float64Array): Promise<void>;
+
+  /**
+   * k-means++ step 2: take `center` as a chosen centre:
+   * `closest_i = reset ? ||x_i - center||² : min(closest_i, ||x_i - center||²)`.
+   *
+   * @param center dims float32
+   * @returns the new potential `sum_i closest_i` (float64, block order)
+   */
+  updateClosest(center: Float32Array, reset: boolean): Promise<number>;
+
+  /** Copies the k-means++ closest squared distances (rows float32) into `out`. */
+  readClosest(out: Float32Array): Promise<void>;
+  /** Copies the labels of the last assign pass (rows int32) into `out`. */
+  readLabels(out: Int32Array): Promise<void>;
+  /** Copies the squared distances of the last assign pass (rows float32) into `out`. */
+  readDistances(out: Float32Array): Promise<void>;
+
+  /**
+   * Optional kernel for agglomerative clustering: Euclidean distances between
+   * rows `i` in [rowStart, rowEnd) and every row `j > i`, written consecutively
+   * (condensed, scipy order) into `out` starting at `out[0]`.
+   */
+  pairwiseDistances?(rowStart: number, rowEnd: number, out: Float64Array): Promise<void>;
+
+  /** Releases the job's memory (wasm pages, tensors, workers). Idempotent. */
+  dispose(): Promise<void>;
+}
+
+/** Options a driver passes when it creates a job. */
+export interface JobOptions {
+  /** Worker threads for backends that use them. Default: the available cores. */
+  threads?: number;
+  /** Stops job creation (e.g. while copying a large matrix). */
+  signal?: AbortSignal;
+}
+
+/** Whether a backend can run here, and why not. */
+export type BackendAvailability = { available: true; detail?: string } | { available: false; reason: string };
+
+/** A backend: a factory of jobs plus the facts the registry needs. */
+export interface KernelBackend {
+  /** Registry name used by `--backend` (`js`, `wasm`, `tfjs`). */
+  readonly name: string;
+  /** Higher wins when the backend is `auto`. */
+  readonly priority: number;
+  /** One line for `segmenta backends`. */
+  readonly description: string;
+  /** Cheap, cached check of whether the backend can run on this machine. */
+  checkAvailability(): Promise<BackendAvailability>;
+  /**
+   * Loads `data` (rows × dims float32, row-major) for a series of kernel calls.
+   * The caller must not modify `data` while the job is alive.
+   */
+  createJob(data: Float32Array, rows: number, dims: number, options?: JobOptions): Promise<KernelJob>;
+}
+
+/** Float32 squared distance in the contract's exact order. Shared by the JS kernels. */
+export function squaredDistanceF32(data: Float32Array, rowOffset: number, centers: Float32Array, centerOffset: number, dims: number): number {
+  let acc = 0;
+  for (let j = 0; j < dims; j++) {
+    const diff = Math.fround(data[rowOffset + j]! - centers[centerOffset + j]!);
+    acc = Math.fround(acc + Math.fround(diff * diff));
+  }
+  return acc;
+}
