@@ -1,0 +1,40 @@
+import { Command, CommanderError } from 'commander';
+import { isUserError } from '../common/errors.js';
+import { registerCommands } from './commands/index.js';
+
+/** Builds the program with every subcommand. Exported for tests. */
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('segmenta')
+    .description('Customer segmentation engine: K-Means, the WCSS elbow sweep and agglomerative clustering.')
+    .showHelpAfterError(false)
+    .exitOverride()
+    .configureOutput({
+      writeErr: (s) => process.stderr.write(s),
+      outputError: (s, write) => write(s.replace(/^error: /, 'segmenta: error: ')),
+    });
+  registerCommands(program);
+  return program;
+}
+
+/** Runs the CLI; resolves to the exit code (0 ok, 2 user error, 1 bug). */
+export async function runCli(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // help and version exit 0; parse errors were already printed in one line.
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return 0;
+      return 2;
+    }
+    if (isUserError(error)) {
+      process.stderr.write(`segmenta: error: ${error.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`segmenta: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,9 @@
+#!/usr/bin/env node
+/**
+ * The `segmenta` command line. Each subcommand lives in cli/commands/ and
+ * registers itself on the program. User errors print one line and exit 2.
+ */
+import '../backends/built-in-backends.js';
+import { runCli } from './cli-program.js';
+
+process.exitCode = await runCli(process.argv);
