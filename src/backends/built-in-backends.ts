@@ -4,5 +4,7 @@
  */
 import { registerBackend } from './backend-registry.js';
 import { jsReferenceBackend } from './js-reference/js-reference-backend.js';
+import { tfjsBackend } from './tfjs/tfjs-backend.js';
 
 registerBackend(jsReferenceBackend);
+registerBackend(tfjsBackend);

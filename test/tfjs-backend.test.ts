@@ -1,0 +1,347 @@
+/**
+ * The tfjs backend: runtime order and reasons, kernel parity with the js
+ * oracle (within the matMul tolerance), chunking under a memory budget, and
+ * no leaked tensors.
+ */
+import { createRequire } from 'node:module';
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SeededRandom } from '../src/common/seeded-random.js';
+import { SegmentaError } from '../src/common/errors.js';
+import { jsReferenceBackend } from '../src/backends/js-reference/js-reference-backend.js';
+import { ROW_BLOCK_SIZE, type KernelJob } from '../src/backends/kernel-contract.js';
+import { createTfjsBackend, TFJS_RUNTIME_ORDER, type TfjsRuntimeName } from '../src/backends/tfjs/tfjs-backend.js';
+import { passRowsFor, type TfjsJob } from '../src/backends/tfjs/tfjs-job.js';
+
+/** Tolerance of the contract for non-exact jobs. */
+const WCSS_REL_TOL = 1e-4;
+const LABEL_AGREEMENT = 0.999;
+
+/** Gaussian blobs around `centers` random centres, with an offset so the data is far from the origin. */
+function blobs(rows: number, dims: number, centers: number, seed: number, offset = 50): Float32Array {
+  const rng = new SeededRandom(seed);
+  const c = Array.from({ length: centers * dims }, () => offset + rng.nextFloat() * 20);
+  const data = new Float32Array(rows * dims);
+  for (let i = 0; i < rows; i++) {
+    const b = rng.nextInt(centers);
+    for (let j = 0; j < dims; j++) data[i * dims + j] = c[b * dims + j]! + rng.nextGaussian();
+  }
+  return data;
+}
+
+/** k rows picked from the data (seeded) as centroids. */
+function pickCentroids(data: Float32Array, rows: number, dims: number, k: number, seed: number): Float32Array {
+  const rng = new SeededRandom(seed);
+  const out = new Float32Array(k * dims);
+  for (let c = 0; c < k; c++) out.set(data.subarray(rng.nextInt(rows) * dims, rng.nextInt(rows) * dims + dims).slice(0, dims), c * dims);
+  return out;
+}
+
+function relDiff(a: number, b: number): number {
+  return Math.abs(a - b) / Math.max(Math.abs(b), 1e-30);
+}
+
+function agreement(a: Int32Array, b: Int32Array): number {
+  let same = 0;
+  for (let i = 0; i < a.length; i++) if (a[i] === b[i]) same++;
+  return same / a.length;
+}
+
+interface AssignOutcome {
+  wcss: number;
+  changed: number;
+  sums: Float64Array;
+  counts: Float64Array;
+  labels: Int32Array;
+  distances: Float32Array;
+}
+
+async function runAssign(job: KernelJob, centroids: Float32Array, k: number): Promise<AssignOutcome> {
+  const sums = new Float64Array(k * job.dims);
+  const counts = new Float64Array(k);
+  const { wcss, changed } = await job.assign(centroids, k, sums, counts);
+  const labels = new Int32Array(job.rows);
+  const distances = new Float32Array(job.rows);
+  await job.readLabels(labels);
+  await job.readDistances(distances);
+  return { wcss, changed, sums, counts, labels, distances };
+}
+
+function expectAssignParity(t: AssignOutcome, j: AssignOutcome, dims: number): void {
+  expect(relDiff(t.wcss, j.wcss)).toBeLessThan(WCSS_REL_TOL);
+  expect(agreement(t.labels, j.labels)).toBeGreaterThanOrEqual(LABEL_AGREEMENT);
+  const k = j.counts.length;
+  let countDiff = 0;
+  for (let c = 0; c < k; c++) countDiff += Math.abs(t.counts[c]! - j.counts[c]!);
+  // Each disagreeing label moves one row between two clusters.
+  const disagree = Math.round((1 - agreement(t.labels, j.labels)) * t.labels.length);
+  expect(countDiff).toBeLessThanOrEqual(2 * disagree);
+  if (disagree === 0) {
+    for (let q = 0; q < k * dims; q++) expect(relDiff(t.sums[q]!, j.sums[q]!)).toBeLessThan(1e-5);
+  }
+}
+
+const requireHere = createRequire(import.meta.url);
+function installed(pkg: string): boolean {
+  try {
+    requireHere.resolve(pkg);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('tfjs runtime order', () => {
+  it('tries tfjs-node-gpu, tfjs-node, tfjs-wasm, tfjs-cpu in that order (webgpu after the CUDA build)', () => {
+    const core = TFJS_RUNTIME_ORDER.filter((r) => r !== 'tfjs-webgpu');
+    expect(core).toEqual(['tfjs-node-gpu', 'tfjs-node', 'tfjs-wasm', 'tfjs-cpu']);
+    expect(TFJS_RUNTIME_ORDER.indexOf('tfjs-webgpu')).toBe(1);
+  });
+
+  it('uses the first runtime that loads and gives a reason for each one skipped', async () => {
+    const backend = createTfjsBackend();
+    const report = await backend.runtimeReport();
+    expect(report.runtime).not.toBeNull();
+    const names = report.tried.map((p) => p.name);
+    expect(names).toEqual(TFJS_RUNTIME_ORDER.slice(0, names.length));
+    expect(report.tried.at(-1)!.available).toBe(true);
+    for (const p of report.tried.slice(0, -1)) {
+      expect(p.available).toBe(false);
+      if (!p.available) expect(p.reason.length).toBeGreaterThan(10);
+    }
+    if (!installed('@tensorflow/tfjs-node-gpu')) {
+      const gpu = report.tried[0]!;
+      expect(gpu.available ? '' : gpu.reason).toBe('@tensorflow/tfjs-node-gpu is not installed (npm install @tensorflow/tfjs-node-gpu)');
+    }
+    const a = await backend.checkAvailability();
+    expect(a.available).toBe(true);
+    if (a.available) expect(a.detail).toContain(report.runtime!.name);
+    const job = await backend.createJob(new Float32Array([1, 2, 3, 4]), 2, 2);
+    expect(job.backend).toBe(report.runtime!.name);
+    expect(job.exact).toBe(false);
+    await job.dispose();
+  });
+
+  it('falls back to tfjs-wasm here, where tfjs-node cannot load its native addon', async (ctx) => {
+    let nativeLoads = true;
+    try {
+      await import('@tensorflow/tfjs-node' as string);
+    } catch {
+      nativeLoads = false;
+    }
+    if (nativeLoads || installed('@tensorflow/tfjs-node-gpu')) {
+      ctx.skip(true, 'tfjs-node loads on this machine: the fallback to tfjs-wasm is not what runs here');
+      return;
+    }
+    const report = await createTfjsBackend().runtimeReport();
+    expect(report.runtime?.name).toBe('tfjs-wasm');
+    const node = report.tried.find((p) => p.name === 'tfjs-node')!;
+    expect(node.available).toBe(false);
+    if (!node.available) expect(node.reason).toMatch(/^@tensorflow\/tfjs-node (is not installed|failed to load: )/);
+  });
+
+  it('restricts to the runtimes given, and rejects unknown ones with INVALID_OPTION', async () => {
+    const cpu = createTfjsBackend({ runtimes: ['tfjs-cpu'] });
+    expect((await cpu.runtimeReport()).runtime?.name).toBe('tfjs-cpu');
+    const job = await cpu.createJob(new Float32Array([0, 0]), 1, 2);
+    expect(job.backend).toBe('tfjs-cpu');
+    await job.dispose();
+    expect(() => createTfjsBackend({ runtimes: ['tfjs-cuda' as TfjsRuntimeName] })).toThrowError(/unknown tfjs runtime 'tfjs-cuda'/);
+    try {
+      createTfjsBackend({ memoryBudgetBytes: 0 });
+      expect.unreachable();
+    } catch (e) {
+      expect((e as SegmentaError).code).toBe('INVALID_OPTION');
+      expect((e as Error).message).toContain('got 0');
+    }
+  });
+
+  it('reports a bad SEGMENTA_TFJS_RUNTIME as the reason it is unavailable', async () => {
+    const before = process.env.SEGMENTA_TFJS_RUNTIME;
+    process.env.SEGMENTA_TFJS_RUNTIME = 'tfjs-abacus';
+    try {
+      const backend = createTfjsBackend();
+      const a = await backend.checkAvailability();
+      expect(a.available).toBe(false);
+      if (!a.available) expect(a.reason).toContain("SEGMENTA_TFJS_RUNTIME='tfjs-abacus' is not a tfjs runtime");
+      await expect(backend.createJob(new Float32Array(2), 1, 2)).rejects.toMatchObject({ code: 'BACKEND_UNAVAILABLE' });
+    } finally {
+      if (before === undefined) delete process.env.SEGMENTA_TFJS_RUNTIME;
+      else process.env.SEGMENTA_TFJS_RUNTIME = before;
+    }
+  });
+
+  it('rejects data whose length is not rows × dims with SHAPE_MISMATCH', async () => {
+    await expect(createTfjsBackend().createJob(new Float32Array(5), 2, 2)).rejects.toMatchObject({ code: 'SHAPE_MISMATCH' });
+  });
+});
+
+describe.each(['tfjs-wasm', 'tfjs-cpu'] as const)('tfjs kernels on %s match the js oracle within tolerance', (runtime) => {
+  const rows = 30_000;
+  const dims = 5;
+  const k = 7;
+  const data = blobs(rows, dims, 6, 11);
+  let tjob: TfjsJob;
+  let jjob: KernelJob;
+  let tensorsBefore = 0;
+
+  beforeAll(async () => {
+    const backend = createTfjsBackend({ runtimes: [runtime], chunkRows: 3 * ROW_BLOCK_SIZE });
+    await backend.runtimeReport();
+    tensorsBefore = tf.memory().numTensors;
+    tjob = (await backend.createJob(data, rows, dims)) as TfjsJob;
+    jjob = await jsReferenceBackend.createJob(data, rows, dims);
+  });
+  afterAll(async () => {
+    await tjob.dispose();
+    await jjob.dispose();
+  });
+
+  it('assign: WCSS, labels, sums, counts, distances and changed', async () => {
+    expect(tjob.backend).toBe(runtime);
+    const centroids = pickCentroids(data, rows, dims, k, 3);
+    const t = await runAssign(tjob, centroids, k);
+    const j = await runAssign(jjob, centroids, k);
+    expect(t.changed).toBe(rows);
+    expectAssignParity(t, j, dims);
+    for (let i = 0; i < rows; i += 97) expect(Math.abs(t.distances[i]! - j.distances[i]!)).toBeLessThan(1e-3 * Math.max(1, j.distances[i]!));
+    // Same centroids again: nothing changes.
+    const again = await runAssign(tjob, centroids, k);
+    expect(again.changed).toBe(0);
+    expect(again.wcss).toBe(t.wcss);
+    // A centre update moves some rows; changed counts them against the previous labels.
+    const moved = new Float32Array(k * dims);
+    for (let c = 0; c < k; c++) for (let q = 0; q < dims; q++) moved[c * dims + q] = j.counts[c]! > 0 ? j.sums[c * dims + q]! / j.counts[c]! : centroids[c * dims + q]!;
+    const t2 = await runAssign(tjob, moved, k);
+    const j2 = await runAssign(jjob, moved, k);
+    let expectedChanged = 0;
+    for (let i = 0; i < rows; i++) if (t2.labels[i] !== t.labels[i]) expectedChanged++;
+    expect(t2.changed).toBe(expectedChanged);
+    expect(Math.abs(t2.changed - j2.changed)).toBeLessThanOrEqual(rows * (1 - LABEL_AGREEMENT));
+    expectAssignParity(t2, j2, dims);
+  });
+
+  it('k-means++ kernels: updateClosest, candidatePotentials and readClosest', async () => {
+    const picks = pickCentroids(data, rows, dims, 4, 8);
+    for (let s = 0; s < 3; s++) {
+      const center = picks.subarray(s * dims, (s + 1) * dims);
+      const pt = await tjob.updateClosest(center, s === 0);
+      const pj = await jjob.updateClosest(center, s === 0);
+      expect(relDiff(pt, pj)).toBeLessThan(WCSS_REL_TOL);
+    }
+    const candidates = pickCentroids(data, rows, dims, 3, 21);
+    const outT = new Float64Array(3);
+    const outJ = new Float64Array(3);
+    await tjob.candidatePotentials(candidates, 3, outT);
+    await jjob.candidatePotentials(candidates, 3, outJ);
+    for (let c = 0; c < 3; c++) expect(relDiff(outT[c]!, outJ[c]!)).toBeLessThan(WCSS_REL_TOL);
+    const ct = new Float32Array(rows);
+    const cj = new Float32Array(rows);
+    await tjob.readClosest(ct);
+    await jjob.readClosest(cj);
+    for (let i = 0; i < rows; i += 101) expect(Math.abs(ct[i]! - cj[i]!)).toBeLessThan(1e-3 * Math.max(1, cj[i]!));
+    // candidatePotentials must not change the closest distances.
+    const ct2 = new Float32Array(rows);
+    await tjob.readClosest(ct2);
+    expect(ct2).toEqual(ct);
+  });
+
+  it('pairwiseDistances matches the js kernel (condensed order)', async () => {
+    const small = blobs(300, dims, 3, 5);
+    const backend = createTfjsBackend({ runtimes: [runtime] });
+    const tj = await backend.createJob(small, 300, dims);
+    const jj = await jsReferenceBackend.createJob(small, 300, dims);
+    try {
+      // rows 10..20 against every later row
+      const len = Array.from({ length: 10 }, (_, q) => 300 - (10 + q) - 1).reduce((a, b) => a + b, 0);
+      const a = new Float64Array(len);
+      const b = new Float64Array(len);
+      await tj.pairwiseDistances!(10, 20, a);
+      await jj.pairwiseDistances!(10, 20, b);
+      for (let q = 0; q < len; q++) expect(Math.abs(a[q]! - b[q]!)).toBeLessThan(1e-4 * Math.max(1, b[q]!));
+    } finally {
+      await tj.dispose();
+      await jj.dispose();
+    }
+  });
+
+  it('frees every tensor it made once disposed', async () => {
+    const backend = createTfjsBackend({ runtimes: [runtime] });
+    const before = tf.memory().numTensors;
+    const job = await backend.createJob(data, rows, dims);
+    await runAssign(job, pickCentroids(data, rows, dims, k, 4), k);
+    await job.updateClosest(data.subarray(0, dims), true);
+    await job.candidatePotentials(data.subarray(0, 2 * dims), 2, new Float64Array(2));
+    await job.dispose();
+    await job.dispose(); // idempotent
+    expect(tf.memory().numTensors).toBe(before);
+    expect(tensorsBefore).toBeGreaterThanOrEqual(0);
+  });
+});
+
+describe('tfjs memory budget', () => {
+  it('processes rows in budget-sized passes and never builds the whole rows × k matrix', async () => {
+    const rows = 120_000;
+    const dims = 4;
+    const k = 32;
+    const data = blobs(rows, dims, 8, 17);
+    const budget = 4 << 20; // 4 MiB; the whole 120000 × 32 distance matrix alone is 15.4 MB
+    const backend = createTfjsBackend({ runtimes: ['tfjs-wasm'], memoryBudgetBytes: budget });
+    const job = (await backend.createJob(data, rows, dims)) as TfjsJob;
+    const jjob = await jsReferenceBackend.createJob(data, rows, dims);
+    try {
+      const centroids = pickCentroids(data, rows, dims, k, 9);
+      const bytesBefore = tf.memory().numBytes;
+      let t: AssignOutcome | undefined;
+      const profile = await tf.profile(async () => {
+        t = await runAssign(job, centroids, k);
+        return [];
+      });
+      const passRows = passRowsFor(k, budget);
+      expect(passRows).toBeLessThan(rows / 4);
+      expect(job.maxPassRows).toBe(passRows);
+      // Temporaries of one pass, plus the job's new labels and distances (8 bytes a row, twice while concatenated).
+      const peakExtra = profile.peakBytes - bytesBefore;
+      expect(peakExtra).toBeLessThan(budget + rows * 16);
+      expect(peakExtra).toBeLessThan((rows * k * 4) / 3);
+      expectAssignParity(t!, await runAssign(jjob, centroids, k), dims);
+    } finally {
+      await job.dispose();
+      await jjob.dispose();
+    }
+  });
+
+  it('clamps the matMul form at 0: rows equal to a centroid far from the origin get distance 0, never negative', async () => {
+    const dims = 3;
+    const rows = 5000;
+    const data = new Float32Array(rows * dims);
+    const rng = new SeededRandom(2);
+    for (let i = 0; i < rows; i++) {
+      const base = i % 2 === 0 ? 1000.1 : -2000.3;
+      for (let j = 0; j < dims; j++) data[i * dims + j] = base + (i % 4 < 2 ? 0 : rng.nextFloat() * 1e-3);
+    }
+    const centroids = new Float32Array([1000.1, 1000.1, 1000.1, -2000.3, -2000.3, -2000.3]);
+    const job = await createTfjsBackend({ runtimes: ['tfjs-wasm'] }).createJob(data, rows, dims);
+    try {
+      const t = await runAssign(job, centroids, 2);
+      for (let i = 0; i < rows; i++) expect(t.distances[i]).toBeGreaterThanOrEqual(0);
+      expect(t.wcss).toBeGreaterThanOrEqual(0);
+      expect(t.counts[0]! + t.counts[1]!).toBe(rows);
+      expect(t.labels[0]).toBe(0);
+      expect(t.labels[1]).toBe(1);
+    } finally {
+      await job.dispose();
+    }
+  });
+
+  it('stops an upload when the signal aborts, leaking no tensors', async () => {
+    const before = tf.memory().numTensors;
+    const controller = new AbortController();
+    controller.abort(new Error('user pressed ctrl-c'));
+    const data = blobs(20_000, 4, 3, 1);
+    await expect(createTfjsBackend({ runtimes: ['tfjs-wasm'], chunkRows: ROW_BLOCK_SIZE }).createJob(data, 20_000, 4, { signal: controller.signal })).rejects.toMatchObject({
+      code: 'ABORTED',
+    });
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
