@@ -8,6 +8,7 @@
 export type SegmentaErrorCode =
   | 'FILE_NOT_FOUND'
   | 'UNSUPPORTED_FORMAT'
+  | 'MALFORMED_FILE'
   | 'UNKNOWN_COLUMN'
   | 'NON_NUMERIC_VALUE'
   | 'MISSING_VALUE'
