@@ -7,7 +7,7 @@
  * - `xa`: the rows, centred on the column means, with a trailing column of
  *   ones (`[m, d + 1]`): one matMul then gives `-2 x·c + |c|²`, and one
  *   segment sum gives the per-cluster sums and, in the last column, counts;
- * - `x2`: `|x|²` per row (`[m, 1]`);
+ * - `x2`: `|x|²` per row (`[m]`);
  * - `blockIds`: each row's {@link ROW_BLOCK_SIZE} block inside the chunk;
  * - the job's state: last labels, last distances, k-means++ closest distances.
  *
@@ -43,7 +43,7 @@ interface Chunk {
   /** Number of ROW_BLOCK_SIZE blocks in the chunk. */
   readonly blocks: number;
   readonly xa: Tensor2D;
-  readonly x2: Tensor2D;
+  readonly x2: Tensor1D;
   readonly blockIds: Tensor1D;
   labels: Tensor1D | null;
   distances: Tensor1D | null;
@@ -147,7 +147,7 @@ export class TfjsJob implements KernelJob {
           rows: m,
           blocks,
           xa: tf.tensor2d(xa, [m, width], 'float32'),
-          x2: tf.tensor2d(x2, [m, 1], 'float32'),
+          x2: tf.tensor1d(x2, 'float32'),
           blockIds: tf.tensor1d(ids, 'int32'),
           labels: null,
           distances: null,
@@ -204,7 +204,8 @@ export class TfjsJob implements KernelJob {
 
   /**
    * Writes the centred, augmented centroids `[-2 c', |c'|²]` (c' = c - mean)
-   * into the scratch and uploads them as a [count, d + 1] tensor.
+   * into the scratch, transposed, and uploads them as a [d + 1, count] tensor
+   * (a plain matMul: tfjs-wasm's transposed-B matMul is several times slower).
    */
   private uploadCentroids(centroids: Float32Array, count: number): Tensor2D {
     const { dims, mean } = this;
@@ -215,20 +216,24 @@ export class TfjsJob implements KernelJob {
       let sq = 0;
       for (let j = 0; j < dims; j++) {
         const v = Math.fround(centroids[c * dims + j]! - mean[j]!);
-        a[c * width + j] = -2 * v;
+        a[j * count + c] = -2 * v;
         sq += v * v;
       }
-      a[c * width + dims] = sq;
+      a[dims * count + c] = sq;
     }
-    return this.tf.tensor2d(a.subarray(0, count * width), [count, width], 'float32');
+    return this.tf.tensor2d(a.subarray(0, count * width), [width, count], 'float32');
+  }
+
+  /** `-2 x·c + |c|²` for a pass's rows and the uploaded centroids: [rows, count] (add |x|² for the distance). Call inside tidy. */
+  private crossTerms(pass: Pass, cAugT: Tensor2D): Tensor2D {
+    return this.tf.matMul(this.rowsOf(pass, pass.chunk.xa), cAugT);
   }
 
   /** Squared distances of a pass's rows to the uploaded centroids, clamped at 0: [rows, count]. Call inside tidy. */
-  private distances(pass: Pass, cAug: Tensor2D): Tensor2D {
+  private distances(pass: Pass, cAugT: Tensor2D): Tensor2D {
     const tf = this.tf;
-    const xa = this.rowsOf(pass, pass.chunk.xa);
-    const x2 = this.rowsOf(pass, pass.chunk.x2);
-    return tf.relu(tf.add(tf.matMul(xa, cAug, false, true), x2)) as Tensor2D;
+    const x2 = tf.expandDims(this.rowsOf(pass, pass.chunk.x2), 1);
+    return tf.relu(tf.add(this.crossTerms(pass, cAugT), x2)) as Tensor2D;
   }
 
   private async read<T extends Float32Array | Int32Array>(t: Tensor): Promise<T> {
@@ -250,9 +255,11 @@ export class TfjsJob implements KernelJob {
       for (const pass of this.passes(k)) {
         const chunk = pass.chunk;
         const out = tf.tidy(() => {
-          const dist = this.distances(pass, cAug);
-          const labels = tf.argMin(dist, 1) as Tensor1D;
-          const mins = tf.min(dist, 1) as Tensor1D;
+          // |x|² is the same for every centroid of a row: argMin over the cross terms
+          // alone, then add |x|² and clamp only the row minima (max(0, ·) is monotone).
+          const cross = this.crossTerms(pass, cAug);
+          const labels = tf.argMin(cross, 1) as Tensor1D;
+          const mins = tf.relu(tf.add(tf.min(cross, 1), this.rowsOf(pass, chunk.x2))) as Tensor1D;
           const blockIds = this.passBlockIds(pass);
           const ids = tf.add(tf.mul(blockIds, tf.scalar(k, 'int32')), labels) as Tensor1D;
           const clusterSums = this.segmentSum(this.rowsOf(pass, chunk.xa), ids, pass.blocks * k);
