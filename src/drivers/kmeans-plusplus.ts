@@ -1,0 +1,74 @@
+/**
+ * Greedy k-means++ initialisation, as scikit-learn's `_kmeans_plusplus`:
+ * the first centre is a uniformly drawn row; each next centre is the best (lowest
+ * potential) of `2 + floor(ln k)` candidates drawn with probability proportional
+ * to the squared distance to the nearest centre chosen so far.
+ */
+import type { SeededRandom } from '../common/seeded-random.js';
+import type { Matrix } from '../common/matrix.js';
+import type { KernelJob } from '../backends/kernel-contract.js';
+
+/** Buffers the initialisation reuses across calls (owned by the driver). */
+export interface PlusPlusBuffers {
+  closest: Float32Array; // rows
+}
+
+export function createPlusPlusBuffers(rows: number): PlusPlusBuffers {
+  return { closest: new Float32Array(rows) };
+}
+
+/**
+ * Chooses k initial centres among the rows of `matrix` (already loaded in `job`).
+ * @returns k × cols float32 centres, row-major
+ */
+export async function kmeansPlusPlus(
+  job: KernelJob,
+  matrix: Matrix,
+  k: number,
+  rng: SeededRandom,
+  buffers: PlusPlusBuffers,
+): Promise<Float32Array> {
+  const { data, rows, cols } = matrix;
+  const centers = new Float32Array(k * cols);
+  const trials = 2 + Math.floor(Math.log(k));
+  const candidates = new Float32Array(trials * cols);
+  const candidateIds = new Int32Array(trials);
+  const potentials = new Float64Array(trials);
+  const draws = new Float64Array(trials);
+  const order = new Int32Array(trials);
+
+  const first = rng.nextInt(rows);
+  centers.set(data.subarray(first * cols, (first + 1) * cols), 0);
+  let potential = await job.updateClosest(centers.subarray(0, cols), true);
+
+  for (let c = 1; c < k; c++) {
+    await job.readClosest(buffers.closest);
+    for (let t = 0; t < trials; t++) {
+      draws[t] = rng.nextFloat() * potential;
+      order[t] = t;
+    }
+    // searchsorted(cumsum(closest), draw) for all draws in one sequential scan.
+    order.sort((a, b) => draws[a]! - draws[b]!);
+    let cum = 0;
+    let i = 0;
+    const closest = buffers.closest;
+    for (let q = 0; q < trials; q++) {
+      const target = draws[order[q]!]!;
+      while (i < rows && cum + closest[i]! < target) {
+        cum += closest[i]!;
+        i++;
+      }
+      candidateIds[order[q]!] = Math.min(i, rows - 1);
+    }
+    for (let t = 0; t < trials; t++) {
+      const id = candidateIds[t]!;
+      candidates.set(data.subarray(id * cols, (id + 1) * cols), t * cols);
+    }
+    await job.candidatePotentials(candidates, trials, potentials);
+    let best = 0;
+    for (let t = 1; t < trials; t++) if (potentials[t]! < potentials[best]!) best = t;
+    centers.set(candidates.subarray(best * cols, (best + 1) * cols), c * cols);
+    potential = await job.updateClosest(centers.subarray(c * cols, (c + 1) * cols), false);
+  }
+  return centers;
+}

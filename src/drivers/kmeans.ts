@@ -1,0 +1,425 @@
+/**
+ * The K-Means driver: k-means++ initialisation, Lloyd iterations and the best of
+ * `nInit` runs, over any backend's kernels. Modelled on scikit-learn's
+ * `_kmeans.py` (lloyd with tol scaled by the data variance, empty-cluster
+ * relocation, final E-step) and faiss's `Clustering` (per-iteration stats).
+ *
+ * The driver owns every buffer, the validation, convergence and empty clusters;
+ * the backend job only runs the kernels.
+ */
+import { SegmentaError, throwIfAborted } from '../common/errors.js';
+import type { Matrix } from '../common/matrix.js';
+import type { ProgressListener } from '../common/progress.js';
+import { SeededRandom } from '../common/seeded-random.js';
+import { resolveBackend } from '../backends/backend-registry.js';
+import { squaredDistanceF32, type KernelBackend, type KernelJob } from '../backends/kernel-contract.js';
+import { refineBySwaps } from './swap-refinement.js';
+import { createPlusPlusBuffers, kmeansPlusPlus, type PlusPlusBuffers } from './kmeans-plusplus.js';
+import { countDistinctRows, meanFeatureVariance, requireInteger, requireNumber, validateMatrix } from './validate-input.js';
+
+/** Settings with defaults (all optional for callers). */
+export interface KMeansSettings {
+  /** Independent k-means++ initialisations; the run with the lowest WCSS wins. Default 3. */
+  nInit: number;
+  /** Maximum Lloyd iterations per run. Default 300. */
+  maxIter: number;
+  /** Convergence tolerance on the squared centre shift, relative to the mean feature variance (scikit-learn's `tol`). Default 1e-4. */
+  tol: number;
+  /** Seed of the PRNG; the same seed gives bit-identical results. Default 0. */
+  seed: number;
+  /** Backend name (`auto`, `js`, `wasm`, `tfjs`) or a backend object. Default `auto`. */
+  backend: string | KernelBackend;
+  /** Worker threads for backends that use them. Default: the available cores. */
+  threads?: number;
+  /** Stops the fit within one iteration; the promise rejects with an `ABORTED` SegmentaError. */
+  signal?: AbortSignal;
+  /** Receives an event per iteration and per fit. */
+  onProgress?: ProgressListener;
+  /**
+   * Above this many rows, k-means++ runs on a seeded uniform sample of this
+   * many rows instead of the whole data (the result's `notes` say so). Default 1,000,000.
+   */
+  initSampleSize: number;
+  /**
+   * After the nInit runs, one more run starts from a refined initialisation:
+   * many cheap runs on a subsample of at most 1,024 rows (Bradley & Fayyad 1998)
+   * plus centre swaps (Kanungo et al. 2002). The lowest WCSS over all runs wins,
+   * so this can only lower WCSS; it costs about one extra run. Default true.
+   */
+  refine: boolean;
+}
+
+/** Options of {@link fitKMeans}: `k` is required, the rest default as in {@link KMeansSettings}. */
+export type KMeansOptions = { k: number } & Partial<KMeansSettings>;
+
+/** Statistics of one Lloyd iteration (of the winning run). */
+export interface IterationStat {
+  iteration: number;
+  /** WCSS of this iteration's assignment (before the centre update). */
+  wcss: number;
+  /** Sum over centres of the squared centre shift. */
+  shift: number;
+  /** Rows that changed segment. */
+  changed: number;
+  /** Wall time of the iteration in seconds. */
+  seconds: number;
+}
+
+/** A fitted K-Means model in the units of the matrix it was fitted on. */
+export interface KMeansResult {
+  /** Concrete backend that ran the kernels, e.g. `js`, `wasm-simd (2 threads)`. */
+  backend: string;
+  k: number;
+  rows: number;
+  cols: number;
+  /** k × cols float64 centroids, row-major. */
+  centroids: Float64Array;
+  /** One 0-based segment per row, in input order. */
+  labels: Int32Array;
+  /** Within-cluster sum of squares (inertia) of the final assignment. */
+  wcss: number;
+  /** Lloyd iterations of the winning run. */
+  iterations: number;
+  /** Whether the winning run converged before `maxIter`. */
+  converged: boolean;
+  /** Rows per segment. */
+  sizes: number[];
+  /** 0-based index of the winning initialisation. */
+  bestRun: number;
+  /** WCSS of every run, in run order. */
+  runWcss: number[];
+  /** Per-iteration statistics of the winning run. */
+  history: IterationStat[];
+  /** Remarks about how the fit was made (sampled init, relocated clusters). */
+  notes: string[];
+  seconds: number;
+}
+
+const DEFAULTS: Omit<KMeansSettings, 'backend'> & { backend: string } = {
+  nInit: 3,
+  maxIter: 300,
+  tol: 1e-4,
+  seed: 0,
+  backend: 'auto',
+  initSampleSize: 1_000_000,
+  refine: true,
+};
+
+/** Validated settings plus the state shared by the fits of one sweep. */
+export interface FitContext {
+  matrix: Matrix;
+  job: KernelJob;
+  settings: KMeansSettings;
+  /** tol × mean feature variance. */
+  tolScaled: number;
+  /** Job over the init sample when the data is larger than `initSampleSize`. */
+  init: { job: KernelJob; matrix: Matrix; buffers: PlusPlusBuffers; note?: string };
+  sums: Float64Array;
+  counts: Float64Array;
+  labels: Int32Array;
+  distances: Float32Array;
+  distinctRows: number;
+}
+
+/** Fills defaults and validates every setting; messages state the values. */
+export function resolveSettings(options: Partial<KMeansSettings>): KMeansSettings {
+  const s: KMeansSettings = { ...DEFAULTS, ...stripUndefined(options) };
+  requireInteger('nInit', s.nInit, 1);
+  requireInteger('maxIter', s.maxIter, 1);
+  requireNumber('tol', s.tol, 0);
+  requireInteger('seed', s.seed, -2147483648, 4294967295);
+  requireInteger('initSampleSize', s.initSampleSize, 1);
+  if (s.threads !== undefined) requireInteger('threads', s.threads, 1, 256);
+  return s;
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/**
+ * Loads `matrix` into a backend job and prepares the buffers shared by every
+ * fit on it. Callers must `disposeContext` it. Used by {@link fitKMeans} and the sweep.
+ */
+export async function createFitContext(matrix: Matrix, options: Partial<KMeansSettings>, maxK: number): Promise<FitContext> {
+  validateMatrix(matrix);
+  const settings = resolveSettings(options);
+  throwIfAborted(settings.signal);
+  const distinctRows = countDistinctRows(matrix, maxK);
+  const backend = typeof settings.backend === 'string' ? await resolveBackend(settings.backend) : settings.backend;
+  const jobOptions = { ...(settings.threads !== undefined ? { threads: settings.threads } : {}), ...(settings.signal ? { signal: settings.signal } : {}) };
+  const job = await backend.createJob(matrix.data, matrix.rows, matrix.cols, jobOptions);
+  try {
+    let init: FitContext['init'];
+    if (matrix.rows > settings.initSampleSize) {
+      const sample = sampleRows(matrix, settings.initSampleSize, settings.seed);
+      const sampleJob = await backend.createJob(sample.data, sample.rows, sample.cols, jobOptions);
+      init = {
+        job: sampleJob,
+        matrix: sample,
+        buffers: createPlusPlusBuffers(sample.rows),
+        note: `k-means++ initialised on a seeded sample of ${sample.rows.toLocaleString('en-US')} of ${matrix.rows.toLocaleString('en-US')} rows`,
+      };
+    } else {
+      init = { job, matrix, buffers: createPlusPlusBuffers(matrix.rows) };
+    }
+    return {
+      matrix,
+      job,
+      settings,
+      tolScaled: meanFeatureVariance(matrix) * settings.tol,
+      init,
+      sums: new Float64Array(maxK * matrix.cols),
+      counts: new Float64Array(maxK),
+      labels: new Int32Array(matrix.rows),
+      distances: new Float32Array(matrix.rows),
+      distinctRows,
+    };
+  } catch (error) {
+    await job.dispose();
+    throw error;
+  }
+}
+
+/** Releases the context's backend jobs. */
+export async function disposeContext(ctx: FitContext): Promise<void> {
+  if (ctx.init.job !== ctx.job) await ctx.init.job.dispose();
+  await ctx.job.dispose();
+}
+
+/** A seeded uniform sample of rows without replacement (Floyd's algorithm), in row order. */
+function sampleRows(matrix: Matrix, size: number, seed: number): Matrix {
+  const rng = new SeededRandom((seed ^ 0x5bd1e995) >>> 0);
+  const chosen = new Set<number>();
+  for (let j = matrix.rows - size; j < matrix.rows; j++) {
+    const t = rng.nextInt(j + 1);
+    chosen.add(chosen.has(t) ? j : t);
+  }
+  const ids = Int32Array.from(chosen).sort();
+  const data = new Float32Array(size * matrix.cols);
+  for (let q = 0; q < size; q++) data.set(matrix.data.subarray(ids[q]! * matrix.cols, (ids[q]! + 1) * matrix.cols), q * matrix.cols);
+  return { data, rows: size, cols: matrix.cols };
+}
+
+/** Seed of run `run` at `k`: independent of the sweep range, so a sweep's fit at k equals fitKMeans at k. */
+export function runSeed(seed: number, k: number, run: number): number {
+  let h = (seed >>> 0) ^ Math.imul(k, 0x9e3779b1) ^ Math.imul(run + 1, 0x85ebca77);
+  h = Math.imul(h ^ (h >>> 16), 0x7feb352d);
+  h = Math.imul(h ^ (h >>> 15), 0x846ca68b);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/**
+ * Runs the best-of-nInit K-Means for one k on a prepared context, plus the
+ * refined run when `refine` is on.
+ */
+export async function fitWithContext(ctx: FitContext, k: number): Promise<KMeansResult> {
+  const started = performance.now();
+  const { matrix, settings } = ctx;
+  requireInteger('k', k, 1);
+  if (k > matrix.rows) {
+    throw new SegmentaError('INVALID_K', `k = ${k} is larger than the number of rows (${matrix.rows})`, { k, rows: matrix.rows });
+  }
+  if (k > ctx.distinctRows) {
+    const distinct = countDistinctRows(matrix, k);
+    if (distinct < k) {
+      throw new SegmentaError('TOO_FEW_DISTINCT_POINTS', `k = ${k} is larger than the number of distinct rows (${distinct})`, { k, distinct });
+    }
+  }
+  const notes: string[] = [];
+  if (ctx.init.note) notes.push(ctx.init.note);
+  let best: { wcss: number; centroids: Float64Array; iterations: number; converged: boolean; history: IterationStat[]; sizes: number[]; run: number } | undefined;
+  const bestLabels = new Int32Array(matrix.rows);
+  const runWcss: number[] = [];
+  let relocations = 0;
+  const runs = settings.nInit + (settings.refine && k > 1 ? 1 : 0);
+  for (let run = 0; run < runs; run++) {
+    throwIfAborted(settings.signal);
+    const rng = new SeededRandom(runSeed(settings.seed, k, run));
+    const init =
+      run === settings.nInit && best
+        ? refineBySwaps(ctx.init.matrix, Float32Array.from(best.centroids), k, runSeed(settings.seed, k, run))
+        : await kmeansPlusPlus(ctx.init.job, ctx.init.matrix, k, rng, ctx.init.buffers);
+    const r = await lloyd(ctx, k, init, run);
+    relocations += r.relocations;
+    runWcss.push(r.wcss);
+    if (!best || r.wcss < best.wcss) {
+      best = { ...r, run };
+      await ctx.job.readLabels(bestLabels);
+    }
+  }
+  if (relocations > 0) notes.push(`${relocations} empty cluster(s) relocated to the farthest rows`);
+  const b = best!;
+  const seconds = (performance.now() - started) / 1000;
+  settings.onProgress?.({ kind: 'fit', k, wcss: b.wcss, iterations: b.iterations, converged: b.converged, seconds });
+  return {
+    backend: ctx.job.backend,
+    k,
+    rows: matrix.rows,
+    cols: matrix.cols,
+    centroids: b.centroids,
+    labels: bestLabels,
+    wcss: b.wcss,
+    iterations: b.iterations,
+    converged: b.converged,
+    sizes: b.sizes,
+    bestRun: b.run,
+    runWcss,
+    history: b.history,
+    notes,
+    seconds,
+  };
+}
+
+/** One Lloyd run from `init` (k × cols float32). */
+async function lloyd(ctx: FitContext, k: number, init: Float32Array, run: number) {
+  const { job, matrix, settings, sums, counts } = ctx;
+  const d = matrix.cols;
+  let centers: Float32Array = init;
+  let next: Float32Array = new Float32Array(k * d);
+  const means = new Float64Array(k * d);
+  const history: IterationStat[] = [];
+  let converged = false;
+  let strict = false;
+  let iterations = 0;
+  let relocations = 0;
+  let stats = { wcss: 0, changed: 0 };
+  for (let it = 1; it <= settings.maxIter; it++) {
+    throwIfAborted(settings.signal);
+    const t0 = performance.now();
+    stats = await job.assign(centers, k, sums, counts);
+    relocations += await relocateEmptyClusters(ctx, k);
+    let shift = 0;
+    for (let c = 0; c < k; c++) {
+      const n = counts[c]!;
+      for (let j = 0; j < d; j++) {
+        const m = sums[c * d + j]! / n;
+        means[c * d + j] = m;
+        const f = Math.fround(m);
+        next[c * d + j] = f;
+        const delta = f - centers[c * d + j]!;
+        shift += delta * delta;
+      }
+    }
+    iterations = it;
+    history.push({ iteration: it, wcss: stats.wcss, shift, changed: stats.changed, seconds: (performance.now() - t0) / 1000 });
+    settings.onProgress?.({ kind: 'iteration', k, run, nInit: settings.nInit, iteration: it, maxIter: settings.maxIter, wcss: stats.wcss, shift, changed: stats.changed });
+    [centers, next] = [next, centers];
+    if (it > 1 && stats.changed === 0) {
+      converged = strict = true;
+      break;
+    }
+    if (shift <= ctx.tolScaled) {
+      converged = true;
+      break;
+    }
+  }
+  if (!strict) {
+    // Final E-step so that labels and WCSS match the returned centroids.
+    stats = await job.assign(centers, k, sums, counts);
+    for (let c = 0; c < k; c++) {
+      if (counts[c] === 0) continue;
+      for (let j = 0; j < d; j++) means[c * d + j] = centers[c * d + j]!;
+    }
+  }
+  const sizes = Array.from(counts.subarray(0, k));
+  return { wcss: stats.wcss, centroids: Float64Array.from(means), iterations, converged, history, sizes, relocations };
+}
+
+/**
+ * scikit-learn's `_relocate_empty_clusters`: each empty cluster takes the row
+ * farthest from its current centre (ties: lowest row index), fixing the sums
+ * and counts the assign pass produced.
+ */
+async function relocateEmptyClusters(ctx: FitContext, k: number): Promise<number> {
+  const { counts, sums, matrix } = ctx;
+  const empty: number[] = [];
+  for (let c = 0; c < k; c++) if (counts[c] === 0) empty.push(c);
+  if (empty.length === 0) return 0;
+  await ctx.job.readDistances(ctx.distances);
+  await ctx.job.readLabels(ctx.labels);
+  const far = farthestRows(ctx.distances, empty.length);
+  const d = matrix.cols;
+  for (let q = 0; q < empty.length; q++) {
+    const row = far[q]!;
+    const to = empty[q]!;
+    const from = ctx.labels[row]!;
+    for (let j = 0; j < d; j++) {
+      const x = matrix.data[row * d + j]!;
+      sums[from * d + j]! -= x;
+      sums[to * d + j] = x;
+    }
+    counts[from]! -= 1;
+    counts[to] = 1;
+  }
+  return empty.length;
+}
+
+/** Indices of the `m` largest values, largest first, lowest index on ties. */
+function farthestRows(distances: Float32Array, m: number): number[] {
+  const top: number[] = [];
+  for (let i = 0; i < distances.length; i++) {
+    const v = distances[i]!;
+    if (top.length === m && v <= distances[top[m - 1]!]!) continue;
+    let p = top.length === m ? m - 1 : top.length;
+    if (top.length < m) top.push(i);
+    while (p > 0 && distances[top[p - 1]!]! < v) {
+      top[p] = top[p - 1]!;
+      p--;
+    }
+    top[p] = i;
+  }
+  return top;
+}
+
+/**
+ * Fits K-Means on `matrix` (rows × cols float32, row-major).
+ *
+ * @example
+ * ```ts
+ * import { fitKMeans, matrixFromRows } from 'segmenta';
+ * const m = matrixFromRows([[1, 1], [1, 2], [9, 9], [9, 8]]);
+ * const r = await fitKMeans(m, { k: 2, seed: 42 });
+ * r.labels; // Int32Array [0, 0, 1, 1] (segment numbers may be permuted)
+ * ```
+ * @throws SegmentaError `INVALID_K`, `TOO_FEW_DISTINCT_POINTS`, `NON_FINITE_VALUE`, `INVALID_OPTION`, `ABORTED`, backend errors.
+ */
+export async function fitKMeans(matrix: Matrix, options: KMeansOptions): Promise<KMeansResult> {
+  requireInteger('k', options.k, 1);
+  const ctx = await createFitContext(matrix, options, options.k);
+  try {
+    return await fitWithContext(ctx, options.k);
+  } finally {
+    await disposeContext(ctx);
+  }
+}
+
+/**
+ * Nearest-centroid labels for new rows (`rows × cols`, same units as the fit),
+ * with the same float32 distance and tie rule as the kernels.
+ */
+export function predictNearest(centroids: Float64Array | Float32Array, k: number, matrix: Matrix): Int32Array {
+  validateMatrix(matrix, 'rows to predict');
+  const d = matrix.cols;
+  if (centroids.length !== k * d) {
+    throw new SegmentaError('SHAPE_MISMATCH', `rows to predict have ${d} features but the model has ${centroids.length / k}`, {
+      expected: centroids.length / k,
+      got: d,
+    });
+  }
+  const c32 = Float32Array.from(centroids);
+  const out = new Int32Array(matrix.rows);
+  for (let i = 0; i < matrix.rows; i++) {
+    let best = 0;
+    let bestDist = Infinity;
+    for (let c = 0; c < k; c++) {
+      const acc = squaredDistanceF32(matrix.data, i * d, c32, c * d, d);
+      if (acc < bestDist) {
+        bestDist = acc;
+        best = c;
+      }
+    }
+    out[i] = best;
+  }
+  return out;
+}

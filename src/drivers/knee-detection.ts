@@ -1,0 +1,51 @@
+/**
+ * Kneedle (Satopää et al., 2011), as the `kneed` package computes it offline with
+ * sensitivity S = 1, for a convex decreasing curve such as WCSS over k.
+ */
+
+/**
+ * The x at the knee (elbow) of a convex decreasing curve, or `null` when the
+ * curve has fewer than 3 points, is flat, or has no knee.
+ *
+ * @param xs increasing x values (e.g. k = 1..10)
+ * @param ys curve values at `xs` (e.g. WCSS)
+ * @param sensitivity Kneedle's S. Default 1.
+ * @example
+ * ```ts
+ * findElbow([1, 2, 3, 4, 5], [100, 30, 20, 15, 12]); // 2
+ * ```
+ */
+export function findElbow(xs: readonly number[], ys: readonly number[], sensitivity = 1): number | null {
+  const n = xs.length;
+  if (n < 3 || ys.length !== n) return null;
+  const xMin = Math.min(...xs);
+  const xMax = Math.max(...xs);
+  const yMin = Math.min(...ys);
+  const yMax = Math.max(...ys);
+  if (xMax === xMin || yMax === yMin) return null;
+  const xn = xs.map((x) => (x - xMin) / (xMax - xMin));
+  // Convex and decreasing: flip y so the elbow becomes a knee.
+  const yn = ys.map((y) => 1 - (y - yMin) / (yMax - yMin));
+  const diff = yn.map((y, i) => y - xn[i]!);
+  const maxima: number[] = [];
+  const minima: number[] = [];
+  for (let i = 1; i < n - 1; i++) {
+    if (diff[i]! >= diff[i - 1]! && diff[i]! >= diff[i + 1]!) maxima.push(i);
+    if (diff[i]! <= diff[i - 1]! && diff[i]! <= diff[i + 1]!) minima.push(i);
+  }
+  if (maxima.length === 0) return null;
+  let meanStep = 0;
+  for (let i = 1; i < n; i++) meanStep += xn[i]! - xn[i - 1]!;
+  meanStep /= n - 1;
+  let threshold = 0;
+  let thresholdIndex = -1;
+  for (let i = maxima[0]!; i < n - 1; i++) {
+    if (maxima.includes(i)) {
+      threshold = diff[i]! - sensitivity * meanStep;
+      thresholdIndex = i;
+    }
+    if (minima.includes(i)) threshold = 0;
+    if (diff[i + 1]! < threshold && thresholdIndex >= 0) return xs[thresholdIndex]!;
+  }
+  return null;
+}

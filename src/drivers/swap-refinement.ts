@@ -1,0 +1,173 @@
+/**
+ * Swap refinement of a K-Means solution, after Kanungo et al. (2002), "A local
+ * search approximation algorithm for k-means clustering", with the new centre
+ * chosen by the fast global k-means rule (Likas, Vlassis & Verbeek, 2003).
+ *
+ * Lloyd cannot move a centre from one dense group of customers to another; a
+ * swap can. On a seeded subsample (at most {@link SWAP_SAMPLE} rows, so the
+ * cost does not grow with n) we try, for every centre, replacing it with the
+ * row that has the largest guaranteed WCSS reduction
+ * `b_j = sum_i max(d_i − ||x_i − x_j||², 0)` followed by Lloyd on the
+ * subsample, and keep the best swap while it lowers the subsample WCSS. The driver then runs one
+ * full Lloyd from the result; the lowest WCSS over all runs wins, so the
+ * refinement can only help.
+ */
+import type { Matrix } from '../common/matrix.js';
+import { SeededRandom } from '../common/seeded-random.js';
+import { squaredDistanceF32 } from '../backends/kernel-contract.js';
+
+/** Rows the swap search works on. */
+export const SWAP_SAMPLE = 1024;
+
+interface Sample {
+  data: Float32Array;
+  rows: number;
+  cols: number;
+}
+
+function subsample(matrix: Matrix, seed: number): Sample {
+  const { data, rows, cols } = matrix;
+  if (rows <= SWAP_SAMPLE) return { data, rows, cols };
+  const rng = new SeededRandom(seed);
+  const out = new Float32Array(SWAP_SAMPLE * cols);
+  for (let q = 0; q < SWAP_SAMPLE; q++) {
+    const i = rng.nextInt(rows);
+    out.set(data.subarray(i * cols, (i + 1) * cols), q * cols);
+  }
+  return { data: out, rows: SWAP_SAMPLE, cols };
+}
+
+/** Lloyd on the sample; centres updated in place; returns the WCSS. */
+function sampleLloyd(s: Sample, centres: Float32Array, k: number, labels: Int32Array, near: Float64Array): number {
+  const { data, rows, cols } = s;
+  const sums = new Float64Array(k * cols);
+  const counts = new Float64Array(k);
+  let cost = Infinity;
+  for (let it = 0; it < 100; it++) {
+    let changed = 0;
+    let total = 0;
+    sums.fill(0);
+    counts.fill(0);
+    for (let i = 0; i < rows; i++) {
+      let best = 0;
+      let bestD = squaredDistanceF32(data, i * cols, centres, 0, cols);
+      for (let c = 1; c < k; c++) {
+        const d = squaredDistanceF32(data, i * cols, centres, c * cols, cols);
+        if (d < bestD) {
+          bestD = d;
+          best = c;
+        }
+      }
+      if (labels[i] !== best) changed++;
+      labels[i] = best;
+      near[i] = bestD;
+      total += bestD;
+      counts[best]! += 1;
+      for (let j = 0; j < cols; j++) sums[best * cols + j]! += data[i * cols + j]!;
+    }
+    cost = total;
+    if (changed === 0 && it > 0) break;
+    for (let c = 0; c < k; c++) {
+      if (counts[c] === 0) continue;
+      for (let j = 0; j < cols; j++) centres[c * cols + j] = sums[c * cols + j]! / counts[c]!;
+    }
+  }
+  return cost;
+}
+
+/** Plain D² (k-means++) seeding on the sample. */
+function samplePlusPlus(s: Sample, k: number, rng: SeededRandom, near: Float64Array): Float32Array {
+  const { data, rows, cols } = s;
+  const centres = new Float32Array(k * cols);
+  let pick = rng.nextInt(rows);
+  centres.set(data.subarray(pick * cols, (pick + 1) * cols), 0);
+  let total = 0;
+  for (let i = 0; i < rows; i++) total += near[i] = squaredDistanceF32(data, i * cols, centres, 0, cols);
+  for (let c = 1; c < k; c++) {
+    let r = rng.nextFloat() * total;
+    pick = rows - 1;
+    for (let i = 0; i < rows; i++) {
+      r -= near[i]!;
+      if (r < 0) {
+        pick = i;
+        break;
+      }
+    }
+    centres.set(data.subarray(pick * cols, (pick + 1) * cols), c * cols);
+    total = 0;
+    for (let i = 0; i < rows; i++) {
+      near[i] = Math.min(near[i]!, squaredDistanceF32(data, i * cols, centres, c * cols, cols));
+      total += near[i]!;
+    }
+  }
+  return centres;
+}
+
+/**
+ * An initialisation for one more full run: the best of `sampleRuns` k-means++ +
+ * Lloyd runs on a subsample (Bradley & Fayyad's refinement of initial points,
+ * 1998) and the best full-data solution so far, each improved by centre swaps;
+ * whichever has the lowest subsample WCSS.
+ *
+ * @param centres k × cols best centres found so far on the full data
+ * @returns k × cols centres
+ */
+export function refineBySwaps(matrix: Matrix, centres: Float32Array, k: number, seed: number, sampleRuns = 20): Float32Array {
+  if (k < 2) return Float32Array.from(centres);
+  const s = subsample(matrix, seed);
+  const rng = new SeededRandom(seed ^ 0x27d4eb2d);
+  const labels = new Int32Array(s.rows);
+  const near = new Float64Array(s.rows);
+  let best = { centres: Float32Array.from(centres) as Float32Array, cost: Infinity };
+  labels.fill(-1);
+  best.cost = sampleLloyd(s, best.centres, k, labels, near);
+  for (let r = 0; r < sampleRuns; r++) {
+    const c = samplePlusPlus(s, k, rng, near);
+    labels.fill(-1);
+    const cost = sampleLloyd(s, c, k, labels, near);
+    if (cost < best.cost) best = { centres: c, cost };
+  }
+  return swapSearch(s, best.centres, best.cost, k, k);
+}
+
+function swapSearch(s: Sample, start: Float32Array, startCost: number, k: number, maxSwaps: number): Float32Array {
+  const { data, rows, cols } = s;
+  let current = start;
+  let cost = startCost;
+  const without = new Float64Array(rows);
+  const trialLabels = new Int32Array(rows);
+  const trialNear = new Float64Array(rows);
+  for (let attempt = 0; attempt < maxSwaps; attempt++) {
+    let bestTrial: { centres: Float32Array; cost: number } | undefined;
+    for (let drop = 0; drop < k; drop++) {
+      // Nearest-centre distances without the dropped centre.
+      for (let i = 0; i < rows; i++) {
+        let best = Infinity;
+        for (let c = 0; c < k; c++) if (c !== drop) best = Math.min(best, squaredDistanceF32(data, i * cols, current, c * cols, cols));
+        without[i] = best;
+      }
+      let bestGain = -1;
+      let bestRow = 0;
+      for (let a = 0; a < rows; a++) {
+        let gain = 0;
+        for (let i = 0; i < rows; i++) {
+          const d = without[i]! - squaredDistanceF32(data, i * cols, data, a * cols, cols);
+          if (d > 0) gain += d;
+        }
+        if (gain > bestGain) {
+          bestGain = gain;
+          bestRow = a;
+        }
+      }
+      const trial = Float32Array.from(current);
+      trial.set(data.subarray(bestRow * cols, (bestRow + 1) * cols), drop * cols);
+      trialLabels.fill(-1);
+      const trialCost = sampleLloyd(s, trial, k, trialLabels, trialNear);
+      if (!bestTrial || trialCost < bestTrial.cost) bestTrial = { centres: trial, cost: trialCost };
+    }
+    if (!bestTrial || !(bestTrial.cost < cost * (1 - 1e-9))) break;
+    current = bestTrial.centres;
+    cost = bestTrial.cost;
+  }
+  return current;
+}
