@@ -1,0 +1,221 @@
+/**
+ * Feature scaling: `x' = (x - offset[j]) / scale[j]` per column j.
+ *
+ * - `standard`: offset = mean, scale = population standard deviation (as
+ *   scikit-learn's StandardScaler, ddof = 0); a constant column gets scale 1.
+ * - `minmax`: offset = min, scale = max - min, mapping to [0, 1] (as
+ *   MinMaxScaler); a constant column gets scale 1.
+ * - `none`: offset 0, scale 1.
+ *
+ * Statistics are computed in float64 (two passes for the standard deviation).
+ */
+import { SegmentaError } from '../common/errors.js';
+import type { Matrix } from '../common/matrix.js';
+
+/** How features are scaled before clustering. */
+export type ScalingMethod = 'none' | 'standard' | 'minmax';
+
+/** Every accepted {@link ScalingMethod}. */
+export const SCALING_METHODS: readonly ScalingMethod[] = Object.freeze(['none', 'standard', 'minmax']);
+
+/** Checks a scaling method name; throws `INVALID_OPTION` listing the allowed values. */
+export function parseScalingMethod(value: unknown): ScalingMethod {
+  if (typeof value === 'string' && (SCALING_METHODS as readonly string[]).includes(value)) return value as ScalingMethod;
+  throw new SegmentaError('INVALID_OPTION', `unknown scaling method '${String(value)}'; use one of: ${SCALING_METHODS.join(', ')}`, {
+    option: 'scale',
+    value,
+    allowed: [...SCALING_METHODS],
+  });
+}
+
+/** The parameters of a fitted scaler, as plain JSON. */
+export interface ScalerJSON {
+  method: ScalingMethod;
+  /** Per column: subtracted first (mean, min, or 0). */
+  offset: number[];
+  /** Per column: divided by next (std, max - min, or 1; never 0). */
+  scale: number[];
+}
+
+/** Options of {@link Scaler.transform}. */
+export interface TransformOptions {
+  /** Overwrite the input matrix instead of returning a new one. Default false. */
+  inPlace?: boolean;
+}
+
+/** A fitted per-column affine scaling. */
+export interface Scaler {
+  readonly method: ScalingMethod;
+  /** Number of columns it was fitted on. */
+  readonly cols: number;
+  /** Per column offset (float64, length cols). */
+  readonly offset: Float64Array;
+  /** Per column scale (float64, length cols, never 0). */
+  readonly scale: Float64Array;
+  /**
+   * Scales a rows × cols matrix: `(x - offset) / scale`, computed in float64
+   * and stored as float32. Returns a new matrix unless `inPlace` is set.
+   */
+  transform(matrix: Matrix, options?: TransformOptions): Matrix;
+  /**
+   * Maps scaled values back to original units: `x * scale + offset`.
+   * `values` is row-major with `cols` columns (e.g. k × cols centroids).
+   *
+   * @returns a new Float64Array of the same length
+   */
+  inverseTransform(values: Float32Array | Float64Array, cols: number): Float64Array;
+  /** The parameters as JSON (method, offset[], scale[]). */
+  toJSON(): ScalerJSON;
+}
+
+class AffineScaler implements Scaler {
+  readonly cols: number;
+
+  constructor(
+    readonly method: ScalingMethod,
+    readonly offset: Float64Array,
+    readonly scale: Float64Array,
+  ) {
+    this.cols = offset.length;
+  }
+
+  transform(matrix: Matrix, options: TransformOptions = {}): Matrix {
+    const { rows, cols } = matrix;
+    if (cols !== this.cols) {
+      throw new SegmentaError('SHAPE_MISMATCH', `the scaler was fitted on ${this.cols} columns but the matrix has ${cols}`, { expected: this.cols, actual: cols });
+    }
+    if (matrix.data.length !== rows * cols) {
+      throw new SegmentaError('SHAPE_MISMATCH', `matrix data has ${matrix.data.length} values, expected ${rows} × ${cols}`);
+    }
+    const src = matrix.data;
+    const dst = options.inPlace ? src : new Float32Array(rows * cols);
+    const { offset, scale } = this;
+    if (this.method === 'none') {
+      if (dst !== src) dst.set(src);
+    } else {
+      const n = src.length;
+      for (let p = 0; p < n; p += cols) {
+        for (let j = 0; j < cols; j++) dst[p + j] = (src[p + j]! - offset[j]!) / scale[j]!;
+      }
+    }
+    return options.inPlace ? matrix : { data: dst, rows, cols };
+  }
+
+  inverseTransform(values: Float32Array | Float64Array, cols: number): Float64Array {
+    if (cols !== this.cols || values.length % cols !== 0) {
+      throw new SegmentaError(
+        'SHAPE_MISMATCH',
+        `inverseTransform: the scaler has ${this.cols} columns; got ${values.length} values with cols = ${cols}`,
+        { expected: this.cols, actual: cols, length: values.length },
+      );
+    }
+    const out = new Float64Array(values.length);
+    for (let p = 0; p < values.length; p++) {
+      const j = p % cols;
+      out[p] = values[p]! * this.scale[j]! + this.offset[j]!;
+    }
+    return out;
+  }
+
+  toJSON(): ScalerJSON {
+    return { method: this.method, offset: Array.from(this.offset), scale: Array.from(this.scale) };
+  }
+}
+
+function findNonFinite(matrix: Matrix, column: number): never {
+  const { data, cols } = matrix;
+  for (let p = column; p < data.length; p += cols) {
+    if (!Number.isFinite(data[p]!)) {
+      const row = Math.floor(p / cols) + 1;
+      throw new SegmentaError('NON_FINITE_VALUE', `row ${row}, column ${column + 1}: ${data[p]} is not a finite number`, { row, column: column + 1, value: data[p] });
+    }
+  }
+  throw new SegmentaError('NON_FINITE_VALUE', `column ${column + 1}: the values overflow float64`, { column: column + 1 });
+}
+
+/**
+ * Fits a scaler on a rows × cols float32 matrix.
+ *
+ * @param matrix the data (original units), rows ≥ 1
+ * @param method `'standard'` (mean / population std), `'minmax'` (to [0, 1]) or `'none'`
+ * @throws SegmentaError `INVALID_OPTION` for an unknown method, `EMPTY_TABLE` for 0 rows,
+ *   `NON_FINITE_VALUE` when a value is NaN or infinite
+ * @example
+ * const scaler = fitScaler(table.matrix, 'standard');
+ * const scaled = scaler.transform(table.matrix);           // new matrix
+ * const centres = scaler.inverseTransform(centroids, scaled.cols); // back to original units
+ * JSON.stringify(scaler); // {"method":"standard","offset":[…],"scale":[…]}
+ */
+export function fitScaler(matrix: Matrix, method: ScalingMethod): Scaler {
+  const m = parseScalingMethod(method);
+  const { data, rows, cols } = matrix;
+  if (rows < 1) throw new SegmentaError('EMPTY_TABLE', 'cannot fit a scaler on a matrix with no rows');
+  if (data.length !== rows * cols) {
+    throw new SegmentaError('SHAPE_MISMATCH', `matrix data has ${data.length} values, expected ${rows} × ${cols}`);
+  }
+  const offset = new Float64Array(cols);
+  const scale = new Float64Array(cols).fill(1);
+  if (m === 'none') return new AffineScaler(m, offset, scale);
+
+  if (m === 'standard') {
+    const sum = new Float64Array(cols);
+    for (let i = 0, p = 0; i < rows; i++) for (let j = 0; j < cols; j++, p++) sum[j]! += data[p]!;
+    for (let j = 0; j < cols; j++) {
+      if (!Number.isFinite(sum[j]!)) findNonFinite(matrix, j);
+      offset[j] = sum[j]! / rows;
+    }
+    const ss = new Float64Array(cols);
+    for (let i = 0, p = 0; i < rows; i++) {
+      for (let j = 0; j < cols; j++, p++) {
+        const d = data[p]! - offset[j]!;
+        ss[j]! += d * d;
+      }
+    }
+    for (let j = 0; j < cols; j++) {
+      const sd = Math.sqrt(ss[j]! / rows);
+      scale[j] = sd > 0 && Number.isFinite(sd) ? sd : 1;
+    }
+    return new AffineScaler(m, offset, scale);
+  }
+
+  // minmax
+  const min = new Float64Array(cols).fill(Infinity);
+  const max = new Float64Array(cols).fill(-Infinity);
+  for (let i = 0, p = 0; i < rows; i++) {
+    for (let j = 0; j < cols; j++, p++) {
+      const v = data[p]!;
+      if (v < min[j]!) min[j] = v;
+      if (v > max[j]!) max[j] = v;
+    }
+  }
+  for (let j = 0; j < cols; j++) {
+    if (!Number.isFinite(min[j]!) || !Number.isFinite(max[j]!)) findNonFinite(matrix, j);
+    offset[j] = min[j]!;
+    const range = max[j]! - min[j]!;
+    scale[j] = range > 0 ? range : 1;
+  }
+  // NaN never wins a comparison, so check explicitly.
+  for (let p = 0; p < data.length; p++) if (data[p] !== data[p]) findNonFinite(matrix, p % cols);
+  return new AffineScaler(m, offset, scale);
+}
+
+/**
+ * Rebuilds a scaler from {@link Scaler.toJSON} output.
+ *
+ * @example
+ * const again = scalerFromJSON(JSON.parse(JSON.stringify(scaler)));
+ */
+export function scalerFromJSON(json: ScalerJSON): Scaler {
+  const method = parseScalingMethod(json?.method);
+  if (!Array.isArray(json.offset) || !Array.isArray(json.scale) || json.offset.length !== json.scale.length) {
+    throw new SegmentaError('INVALID_OPTION', 'scaler JSON needs offset[] and scale[] of equal length');
+  }
+  const offset = Float64Array.from(json.offset);
+  const scale = Float64Array.from(json.scale);
+  for (let j = 0; j < scale.length; j++) {
+    if (!Number.isFinite(offset[j]!) || !Number.isFinite(scale[j]!) || scale[j] === 0) {
+      throw new SegmentaError('INVALID_OPTION', `scaler JSON column ${j + 1}: offset ${offset[j]} / scale ${scale[j]} must be finite, scale non-zero`);
+    }
+  }
+  return new AffineScaler(method, offset, scale);
+}
