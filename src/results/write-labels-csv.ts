@@ -1,0 +1,60 @@
+/**
+ * Writes the segment of every customer as CSV, atomically.
+ */
+import { SegmentaError } from '../common/errors.js';
+import { withAtomicWriter } from '../common/atomic-file.js';
+
+/** Rows formatted per chunk written (a few MB of text). */
+const CHUNK_ROWS = 65_536;
+
+/** Quotes a CSV field when it contains a comma, a quote, CR or LF, or has edge spaces. */
+export function csvQuote(value: string): string {
+  return /[",\r\n]|^\s|\s$/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}
+
+/**
+ * Writes `<idColumn>,segment` then one line per input row, in input order:
+ * the row's id and its label. The file appears atomically (temporary file in
+ * the same directory, then rename); on failure nothing is left behind.
+ * Ids and the header are CSV-quoted when needed. Fast for 10M rows
+ * (formatted in chunks of 65,536 rows).
+ *
+ * @param path destination `.csv`
+ * @param idColumn header of the id column (the table's `idColumn`)
+ * @param ids one id per row (numbers print as JS prints them: 1, 2.5)
+ * @param labels one segment label per row (same length as `ids`)
+ * @throws SegmentaError `SHAPE_MISMATCH` when lengths differ, `FILE_NOT_FOUND` when the directory is missing
+ * @example
+ * await writeLabelsCsv('out/labels.csv', table.idColumn, table.ids, fit.labels);
+ * // CustomerID,segment
+ * // 1,3
+ * // 2,0
+ */
+export async function writeLabelsCsv(
+  path: string,
+  idColumn: string,
+  ids: Float64Array | readonly string[] | ArrayLike<number | string>,
+  labels: Int32Array | Uint32Array | Uint8Array | Uint16Array | ArrayLike<number>,
+): Promise<void> {
+  const n = ids.length;
+  if (labels.length !== n) {
+    throw new SegmentaError('SHAPE_MISMATCH', `writeLabelsCsv: ${n} ids but ${labels.length} labels`, { ids: n, labels: labels.length });
+  }
+  const numericIds = ArrayBuffer.isView(ids);
+  await withAtomicWriter(path, async (writer) => {
+    await writer.write(`${csvQuote(idColumn)},segment\n`);
+    for (let start = 0; start < n; start += CHUNK_ROWS) {
+      const end = Math.min(n, start + CHUNK_ROWS);
+      const lines = new Array<string>(end - start);
+      if (numericIds) {
+        for (let i = start; i < end; i++) lines[i - start] = `${ids[i] as number},${labels[i]!}\n`;
+      } else {
+        for (let i = start; i < end; i++) {
+          const id = ids[i];
+          lines[i - start] = `${typeof id === 'number' ? id : csvQuote(String(id ?? ''))},${labels[i]!}\n`;
+        }
+      }
+      await writer.write(lines.join(''));
+    }
+  });
+}
