@@ -8,7 +8,8 @@
  *   ones (`[m, d + 1]`): one matMul then gives `-2 x·c + |c|²`, and one
  *   segment sum gives the per-cluster sums and, in the last column, counts;
  * - `x2`: `|x|²` per row (`[m]`);
- * - `blockIds`: each row's {@link ROW_BLOCK_SIZE} block inside the chunk;
+ * - `blockIds`: each row's {@link ROW_BLOCK_SIZE} block inside the chunk, and
+ *   `subIds`: its {@link SUB_BLOCK_SIZE}-row sub-block;
  * - the job's state: last labels, last distances, k-means++ closest distances.
  *
  * Kernels walk the chunks in passes whose temporaries (the `[rows, k]`
@@ -19,14 +20,19 @@
  * A squared distance is `max(0, |x|² - 2 x·c + |c|²)` in float32 (matMul
  * order, not the contract's fixed order). Centring the data on its mean first
  * (as scikit-learn does) keeps the cancellation in that form small.
- * Per-block partial sums (sums, counts, WCSS, potentials) are reduced in
- * float32 on the tensors within a {@link ROW_BLOCK_SIZE} block, then added in
- * float64 in block order on the JS side, like the contract's blocks.
+ * Partial sums are reduced in float32 on the tensors, then added in float64
+ * in row order on the JS side: cluster sums and counts per
+ * {@link ROW_BLOCK_SIZE} block, WCSS and k-means++ potentials per
+ * {@link SUB_BLOCK_SIZE} rows. The short float32 runs keep the potentials,
+ * which k-means++ samples against, within about 1e-6 of the js oracle's.
  */
 import { throwIfAborted } from '../../common/errors.js';
 import { ROW_BLOCK_SIZE, type AssignStats, type KernelJob } from '../kernel-contract.js';
 import { activateRuntime, type LoadedRuntime, type Tf } from './tfjs-runtime.js';
 import type { Rank, Tensor, Tensor1D, Tensor2D } from '@tensorflow/tfjs-core';
+
+/** Rows per float32 partial sum of the WCSS and potentials (divides ROW_BLOCK_SIZE). */
+export const SUB_BLOCK_SIZE = 64;
 
 /** Tunables of a tfjs job. */
 export interface TfjsJobSettings {
@@ -45,6 +51,7 @@ interface Chunk {
   readonly xa: Tensor2D;
   readonly x2: Tensor1D;
   readonly blockIds: Tensor1D;
+  readonly subIds: Tensor1D;
   labels: Tensor1D | null;
   distances: Tensor1D | null;
   closest: Tensor1D | null;
@@ -57,10 +64,11 @@ interface Pass {
   readonly offset: number;
   readonly rows: number;
   readonly blocks: number;
+  readonly subBlocks: number;
   readonly whole: boolean;
 }
 
-/** Bytes one row of a pass allocates for `width` distance columns (matMul, sum, clamp, min, argMin, ids). */
+/** Bytes one row of a pass allocates for `width` distance columns (matMul, add, clamp, minimum, min, argMin, ids). */
 export function passBytesPerRow(width: number): number {
   return 16 * width + 64;
 }
@@ -129,6 +137,7 @@ export class TfjsJob implements KernelJob {
         const xa = new Float32Array(m * width);
         const x2 = new Float32Array(m);
         const ids = new Int32Array(m);
+        const subIds = new Int32Array(m);
         for (let r = 0; r < m; r++) {
           const src = (start + r) * dims;
           const dst = r * width;
@@ -141,6 +150,7 @@ export class TfjsJob implements KernelJob {
           xa[dst + dims] = 1;
           x2[r] = sq;
           ids[r] = Math.floor(r / ROW_BLOCK_SIZE);
+          subIds[r] = Math.floor(r / SUB_BLOCK_SIZE);
         }
         chunks.push({
           start,
@@ -149,6 +159,7 @@ export class TfjsJob implements KernelJob {
           xa: tf.tensor2d(xa, [m, width], 'float32'),
           x2: tf.tensor1d(x2, 'float32'),
           blockIds: tf.tensor1d(ids, 'int32'),
+          subIds: tf.tensor1d(subIds, 'int32'),
           labels: null,
           distances: null,
           closest: null,
@@ -158,7 +169,7 @@ export class TfjsJob implements KernelJob {
       }
       throwIfAborted(signal);
     } catch (error) {
-      for (const c of chunks) tf.dispose([c.xa, c.x2, c.blockIds]);
+      for (const c of chunks) tf.dispose([c.xa, c.x2, c.blockIds, c.subIds]);
       throw error;
     }
     return new TfjsJob(runtime, chunks, mean, rows, dims, settings);
@@ -176,7 +187,14 @@ export class TfjsJob implements KernelJob {
       for (let offset = 0; offset < chunk.rows; offset += passRows) {
         const rows = Math.min(passRows, chunk.rows - offset);
         if (rows > this.maxPassRows) this.maxPassRows = rows;
-        yield { chunk, offset, rows, blocks: Math.ceil(rows / ROW_BLOCK_SIZE), whole: offset === 0 && rows === chunk.rows };
+        yield {
+          chunk,
+          offset,
+          rows,
+          blocks: Math.ceil(rows / ROW_BLOCK_SIZE),
+          subBlocks: Math.ceil(rows / SUB_BLOCK_SIZE),
+          whole: offset === 0 && rows === chunk.rows,
+        };
       }
     }
   }
@@ -193,6 +211,12 @@ export class TfjsJob implements KernelJob {
   private passBlockIds(pass: Pass): Tensor1D {
     const ids = this.rowsOf(pass, pass.chunk.blockIds);
     return pass.offset === 0 ? ids : this.tf.sub(ids, this.tf.scalar(pass.offset / ROW_BLOCK_SIZE, 'int32'));
+  }
+
+  /** Sub-block ids of a pass, numbered from 0 inside the pass. Call inside tidy. */
+  private passSubIds(pass: Pass): Tensor1D {
+    const ids = this.rowsOf(pass, pass.chunk.subIds);
+    return pass.offset === 0 ? ids : this.tf.sub(ids, this.tf.scalar(pass.offset / SUB_BLOCK_SIZE, 'int32'));
   }
 
   /** Sum of the rows of `x` per segment id: [numSegments, ...x.shape[1:]]. Call inside tidy. */
@@ -263,7 +287,7 @@ export class TfjsJob implements KernelJob {
           const blockIds = this.passBlockIds(pass);
           const ids = tf.add(tf.mul(blockIds, tf.scalar(k, 'int32')), labels) as Tensor1D;
           const clusterSums = this.segmentSum(this.rowsOf(pass, chunk.xa), ids, pass.blocks * k);
-          const blockWcss = this.segmentSum(mins, blockIds, pass.blocks);
+          const blockWcss = this.segmentSum(mins, this.passSubIds(pass), pass.subBlocks);
           const prev = chunk.labels ? this.rowsOf(pass, chunk.labels) : null;
           const diff = prev ? tf.sum(tf.cast(tf.notEqual(labels, prev), 'int32')) : tf.scalar(pass.rows, 'int32');
           return { labels, mins, clusterSums, blockWcss, diff };
@@ -277,8 +301,8 @@ export class TfjsJob implements KernelJob {
             this.read<Int32Array>(out.diff),
           ]);
           // Block order: block b of this pass, then the next block.
+          for (let q = 0; q < pass.subBlocks; q++) wcss += w[q]!;
           for (let b = 0; b < pass.blocks; b++) {
-            wcss += w[b]!;
             for (let c = 0; c < k; c++) {
               const row = (b * k + c) * width;
               counts[c]! += s[row + dims]!;
@@ -331,11 +355,11 @@ export class TfjsJob implements KernelJob {
         const blockPot = tf.tidy(() => {
           const dist = this.distances(pass, cAug);
           const closest = chunk.closest ? tf.expandDims(this.rowsOf(pass, chunk.closest), 1) : tf.zeros([pass.rows, 1]);
-          return this.segmentSum(tf.minimum(dist, closest), this.passBlockIds(pass), pass.blocks);
+          return this.segmentSum(tf.minimum(dist, closest), this.passSubIds(pass), pass.subBlocks);
         });
         try {
           const p = await this.read<Float32Array>(blockPot);
-          for (let b = 0; b < pass.blocks; b++) {
+          for (let b = 0; b < pass.subBlocks; b++) {
             for (let t = 0; t < count; t++) out[t]! += p[b * count + t]!;
           }
         } finally {
@@ -359,12 +383,12 @@ export class TfjsJob implements KernelJob {
         const out = tf.tidy(() => {
           const dist = tf.reshape(this.distances(pass, cAug), [pass.rows]) as Tensor1D;
           const closest = reset || !chunk.closest ? dist : (tf.minimum(this.rowsOf(pass, chunk.closest), dist) as Tensor1D);
-          return { closest, blockPot: this.segmentSum(closest, this.passBlockIds(pass), pass.blocks) };
+          return { closest, blockPot: this.segmentSum(closest, this.passSubIds(pass), pass.subBlocks) };
         });
         parts.push(out.closest);
         try {
           const p = await this.read<Float32Array>(out.blockPot);
-          for (let b = 0; b < pass.blocks; b++) potential += p[b]!;
+          for (let b = 0; b < pass.subBlocks; b++) potential += p[b]!;
         } finally {
           out.blockPot.dispose();
         }
@@ -456,7 +480,7 @@ export class TfjsJob implements KernelJob {
     if (this.disposed) return;
     this.disposed = true;
     for (const c of this.chunks) {
-      this.tf.dispose([c.xa, c.x2, c.blockIds]);
+      this.tf.dispose([c.xa, c.x2, c.blockIds, c.subIds]);
       for (const t of [c.labels, c.distances, c.closest]) t?.dispose();
       c.labels = c.distances = c.closest = null;
     }
