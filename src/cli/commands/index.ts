@@ -1,10 +1,15 @@
 import type { Command } from 'commander';
+import { registerDemoCommand } from './demo-command.js';
+import { registerKMeansCommand } from './kmeans-command.js';
+import { registerSweepCommand } from './sweep-command.js';
 import { registerGenerateCommand } from './generate-command.js';
 import { registerBackendsCommand } from './backends-command.js';
 
 /** Adds every subcommand to the program. One line per command module. */
 export function registerCommands(program: Command): void {
-  void program;
+  registerDemoCommand(program);
+  registerSweepCommand(program);
+  registerKMeansCommand(program);
   registerBackendsCommand(program);
   registerGenerateCommand(program);
 }

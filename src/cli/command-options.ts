@@ -1,0 +1,163 @@
+/**
+ * Options shared by the clustering commands (kmeans, sweep, hclust, compare,
+ * report) and the one path from a file to the prepared feature matrix.
+ */
+import type { Command } from 'commander';
+import { SegmentaError } from '../common/errors.js';
+import type { ProgressListener } from '../common/progress.js';
+import { readCustomerTable, type CustomerTable } from '../data-in/read-customer-table.js';
+import { prepareFeatures, type PreparedFeatures } from '../preparation/prepare-features.js';
+import { parseScalingMethod, type ScalingMethod } from '../preparation/scaling.js';
+import { parseIntegerOption } from './commands/generate-command.js';
+
+export { parseIntegerOption };
+
+/** Raw flags of the shared options, as commander hands them over. */
+export interface DataFlags {
+  features?: string;
+  encode?: string;
+  keep?: string;
+  scale?: string;
+  backend?: string;
+  threads?: string;
+  seed?: string;
+  nInit?: string;
+  maxIter?: string;
+  tol?: string;
+  json?: boolean;
+}
+
+/** Adds --features, --encode, --scale and --keep. */
+export function addDataOptions(cmd: Command): Command {
+  return cmd
+    .option('--features <list>', 'comma-separated feature columns (exact header names)')
+    .option('--encode <list>', 'categorical columns to one-hot encode (e.g. Gender)')
+    .option('--scale <method>', 'feature scaling: none | standard | minmax', 'none');
+}
+
+/** Adds --backend, --threads, --seed, --n-init, --max-iter, --tol and --json. */
+export function addFitOptions(cmd: Command): Command {
+  return cmd
+    .option('--backend <name>', 'kernel backend: auto | js | wasm | tfjs', 'auto')
+    .option('--threads <n>', 'worker threads (default: available cores)')
+    .option('--seed <s>', 'random seed', '0')
+    .option('--n-init <n>', 'k-means++ initialisations; the best WCSS wins', '3')
+    .option('--max-iter <n>', 'maximum Lloyd iterations per run', '300')
+    .option('--tol <x>', 'convergence tolerance relative to the mean feature variance', '1e-4')
+    .option('--json', 'print one JSON document on stdout');
+}
+
+/** Splits a comma-separated column list; header names keep their spaces. */
+export function parseColumnList(raw: string | undefined, option: string): string[] {
+  const names = (raw ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+  if (names.length === 0) {
+    throw new SegmentaError('INVALID_OPTION', `--${option} needs at least one column name (comma-separated)`, { option });
+  }
+  return names;
+}
+
+/** Parses a non-negative float option. */
+export function parseNumberOption(name: string, raw: string | undefined, min: number): number {
+  const value = Number((raw ?? '').trim());
+  if ((raw ?? '').trim() === '' || !Number.isFinite(value) || value < min) {
+    throw new SegmentaError('INVALID_OPTION', `--${name} must be a number >= ${min}, got '${raw ?? ''}'`, { option: name, value: raw });
+  }
+  return value;
+}
+
+/** Parses the k option; k < 1 or a non-integer is an `INVALID_K` error. */
+export function parseK(raw: string | undefined, option = 'k'): number {
+  const text = (raw ?? '').trim();
+  const value = /^[+-]?\d+$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new SegmentaError('INVALID_K', `--${option} must be an integer >= 1, got '${raw ?? ''}'`, { option, value: raw });
+  }
+  return value;
+}
+
+/** Fit settings parsed from the shared flags. */
+export interface FitFlags {
+  backend: string;
+  threads?: number;
+  seed: number;
+  nInit: number;
+  maxIter: number;
+  tol: number;
+}
+
+export function parseFitFlags(flags: DataFlags): FitFlags {
+  return {
+    backend: (flags.backend ?? 'auto').trim(),
+    ...(flags.threads !== undefined ? { threads: parseIntegerOption('threads', flags.threads, 1, 256) } : {}),
+    seed: parseIntegerOption('seed', flags.seed ?? '0', 0, 4294967295),
+    nInit: parseIntegerOption('n-init', flags.nInit ?? '3', 1, 10_000),
+    maxIter: parseIntegerOption('max-iter', flags.maxIter ?? '300', 1, 1_000_000),
+    tol: parseNumberOption('tol', flags.tol ?? '1e-4', 0),
+  };
+}
+
+/** A table read from disk and its prepared (scaled) feature matrix. */
+export interface LoadedFeatures {
+  table: CustomerTable;
+  prepared: PreparedFeatures;
+  scale: ScalingMethod;
+}
+
+/**
+ * Reads FILE and prepares the features named by the flags. The raw matrix is
+ * kept in original units (`table.matrix`) for reporting; the scaled copy
+ * (`prepared.matrix`) is what the drivers cluster. With `--scale none` the two
+ * share memory.
+ */
+export async function loadFeatures(
+  file: string,
+  flags: DataFlags,
+  options: { keep?: string[]; signal?: AbortSignal; onProgress?: ProgressListener } = {},
+): Promise<LoadedFeatures> {
+  if (flags.features === undefined) {
+    throw new SegmentaError('INVALID_OPTION', "--features is required, e.g. --features \"Annual Income (k$),Spending Score (1-100)\"", {
+      option: 'features',
+    });
+  }
+  const features = parseColumnList(flags.features, 'features');
+  const encode = flags.encode !== undefined ? parseColumnList(flags.encode, 'encode') : [];
+  const scale = parseScalingMethod(flags.scale ?? 'none');
+  const table = await readCustomerTable(file, {
+    features,
+    encode,
+    ...(options.keep ? { keep: options.keep } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+  });
+  const prepared = prepareFeatures(table, { scale });
+  return { table, prepared, scale };
+}
+
+/** Centroids from the clustered space back to original units, as rows of numbers. */
+export function centroidsInOriginalUnits(loaded: LoadedFeatures, centroids: Float64Array, k: number): number[][] {
+  const cols = loaded.prepared.matrix.cols;
+  const original = loaded.prepared.scaler.inverseTransform(centroids, cols);
+  const rows: number[][] = [];
+  for (let c = 0; c < k; c++) rows.push(Array.from(original.subarray(c * cols, (c + 1) * cols), (v) => roundTo(v, 6)));
+  return rows;
+}
+
+/** Rounds for display/JSON without float noise. */
+export function roundTo(value: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}
+
+/**
+ * An AbortSignal that fires on Ctrl-C, so a long fit stops within one
+ * iteration and the CLI exits cleanly. Call `release` when done.
+ */
+export function interruptSignal(): { signal: AbortSignal; release: () => void } {
+  const controller = new AbortController();
+  const onSigint = (): void => controller.abort(new Error('interrupted (Ctrl-C)'));
+  process.once('SIGINT', onSigint);
+  return { signal: controller.signal, release: () => process.off('SIGINT', onSigint) };
+}

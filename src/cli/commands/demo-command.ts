@@ -1,0 +1,91 @@
+/**
+ * `segmenta demo` (what `npm start` runs): the whole job on a generated
+ * customer base — generate, read, scale, sweep k = 1..10, pick the elbow, fit,
+ * and print each segment in original units.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { writeGeneratedCustomers } from '../../data-in/generate-customers.js';
+import { sweepK } from '../../drivers/elbow-sweep.js';
+import { fitKMeans } from '../../drivers/kmeans.js';
+import { centroidsInOriginalUnits, interruptSignal, loadFeatures, parseFitFlags, parseIntegerOption, type DataFlags } from '../command-options.js';
+import { createProgressReporter } from '../progress-bar.js';
+import { formatTable } from '../text-table.js';
+
+interface DemoFlags {
+  rows?: string;
+  backend?: string;
+  threads?: string;
+  seed?: string;
+}
+
+/** The features the demo segments on. */
+export const DEMO_FEATURES = ['Annual Income (k$)', 'Spending Score (1-100)'];
+
+/** Adds `demo` to the program. */
+export function registerDemoCommand(program: Command): void {
+  program
+    .command('demo')
+    .description('run the whole segmentation job on a generated customer base')
+    .option('--rows <n>', 'customers to generate', '100000')
+    .option('--backend <name>', 'kernel backend: auto | js | wasm | tfjs', 'auto')
+    .option('--threads <n>', 'worker threads (default: available cores)')
+    .option('--seed <s>', 'random seed', '42')
+    .action(async (flags: DemoFlags) => {
+      const rows = parseIntegerOption('rows', flags.rows ?? '100000', 10, 100_000_000);
+      const dataFlags: DataFlags = {
+        features: DEMO_FEATURES.join(','),
+        scale: 'standard',
+        ...(flags.backend ? { backend: flags.backend } : {}),
+        ...(flags.threads ? { threads: flags.threads } : {}),
+        seed: flags.seed ?? '42',
+      };
+      const fit = parseFitFlags(dataFlags);
+      const out = process.stdout;
+      const dir = await mkdtemp(join(tmpdir(), 'segmenta-demo-'));
+      const { signal, release } = interruptSignal();
+      const progress = createProgressReporter(process.stderr);
+      try {
+        const file = join(dir, 'customers.csv');
+        out.write(`segmenta demo: ${rows.toLocaleString('en-US')} generated customers (seed ${fit.seed})\n`);
+        await writeGeneratedCustomers(file, { rows, seed: fit.seed });
+        const loaded = await loadFeatures(file, dataFlags, { signal, onProgress: progress.listener });
+        out.write(`features: ${DEMO_FEATURES.join(', ')} (standard scaling)\n\n`);
+
+        const sweep = await sweepK(loaded.prepared.matrix, { kMin: 1, kMax: 10, ...fit, signal, onProgress: progress.listener });
+        progress.done();
+        const top = Math.max(...sweep.wcss);
+        out.write(`1. WCSS elbow sweep, k = 1..10 (backend ${sweep.backend}, ${sweep.seconds.toFixed(2)} s)\n`);
+        out.write(
+          formatTable(
+            ['k', 'WCSS', ''],
+            sweep.points.map((p) => [String(p.k), p.wcss.toFixed(1), '█'.repeat(Math.max(1, Math.round((30 * p.wcss) / top))) + (p.k === sweep.suggestedK ? '  ← elbow' : '')]),
+          ) + '\n\n',
+        );
+        const k = sweep.suggestedK ?? 5;
+        const result = await fitKMeans(loaded.prepared.matrix, { k, ...fit, signal, onProgress: progress.listener });
+        progress.done();
+        const centroids = centroidsInOriginalUnits(loaded, result.centroids, k);
+        out.write(`2. Segments at k = ${k} (WCSS ${result.wcss.toFixed(1)}, ${result.iterations} iterations, ${result.seconds.toFixed(2)} s)\n`);
+        const order = centroids.map((_, i) => i).sort((a, b) => result.sizes[b]! - result.sizes[a]!);
+        out.write(
+          formatTable(
+            ['segment', 'customers', 'share', 'income (k$)', 'spending (1-100)'],
+            order.map((i) => [
+              String(i),
+              result.sizes[i]!.toLocaleString('en-US'),
+              `${((100 * result.sizes[i]!) / result.rows).toFixed(1)}%`,
+              centroids[i]![0]!.toFixed(1),
+              centroids[i]![1]!.toFixed(1),
+            ]),
+          ) + '\n',
+        );
+      } finally {
+        progress.done();
+        release();
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+}

@@ -1,0 +1,72 @@
+/**
+ * `segmenta sweep FILE --features "A,B" [--k-min 1] [--k-max 10] [...] [--json]`:
+ * the WCSS elbow curve and the suggested k.
+ */
+import type { Command } from 'commander';
+import { sweepK } from '../../drivers/elbow-sweep.js';
+import { addDataOptions, addFitOptions, interruptSignal, loadFeatures, parseFitFlags, parseK, roundTo, type DataFlags } from '../command-options.js';
+import { createProgressReporter } from '../progress-bar.js';
+import { formatTable } from '../text-table.js';
+
+interface SweepFlags extends DataFlags {
+  kMin?: string;
+  kMax?: string;
+}
+
+/** Adds `sweep` to the program. */
+export function registerSweepCommand(program: Command): void {
+  const cmd = program
+    .command('sweep')
+    .description('run K-Means for every k in [k-min, k-max]: the WCSS elbow curve and the suggested k')
+    .argument('<file>', 'customer table (.csv or .parquet)')
+    .option('--k-min <k>', 'smallest k', '1')
+    .option('--k-max <k>', 'largest k', '10');
+  addDataOptions(cmd);
+  addFitOptions(cmd);
+  cmd.action(async (file: string, flags: SweepFlags) => {
+    const kMin = parseK(flags.kMin ?? '1', 'k-min');
+    const kMax = parseK(flags.kMax ?? '10', 'k-max');
+    const fit = parseFitFlags(flags);
+    const started = performance.now();
+    const { signal, release } = interruptSignal();
+    const progress = createProgressReporter(process.stderr);
+    try {
+      const loaded = await loadFeatures(file, flags, { signal, onProgress: progress.listener });
+      const sweep = await sweepK(loaded.prepared.matrix, { kMin, kMax, ...fit, signal, onProgress: progress.listener });
+      progress.done();
+      const seconds = (performance.now() - started) / 1000;
+      if (flags.json) {
+        const doc = {
+          backend: sweep.backend,
+          rows: sweep.rows,
+          features: loaded.prepared.featureNames,
+          scale: loaded.scale,
+          k: sweep.ks,
+          wcss: sweep.wcss,
+          suggestedK: sweep.suggestedK,
+          seconds: roundTo(seconds, 3),
+          notes: sweep.notes,
+        };
+        process.stdout.write(`${JSON.stringify(doc)}\n`);
+        return;
+      }
+      process.stdout.write(
+        `WCSS sweep k=${kMin}..${kMax} on ${sweep.rows.toLocaleString('en-US')} customers × ${sweep.cols} features (scale ${loaded.scale}, backend ${sweep.backend}), ${seconds.toFixed(2)} s\n\n`,
+      );
+      const top = Math.max(...sweep.wcss);
+      const rows = sweep.points.map((p) => [
+        String(p.k),
+        p.wcss.toFixed(2),
+        '█'.repeat(Math.max(1, Math.round((30 * p.wcss) / top))) + (p.k === sweep.suggestedK ? '  ← elbow' : ''),
+      ]);
+      process.stdout.write(formatTable(['k', 'WCSS', ''], rows) + '\n');
+      process.stdout.write(
+        sweep.suggestedK === null ? 'no clear elbow on this curve (try a wider k range)\n' : `suggested k (Kneedle elbow): ${sweep.suggestedK}\n`,
+      );
+      for (const note of sweep.notes) process.stdout.write(`note: ${note}\n`);
+    } finally {
+      progress.done();
+      release();
+    }
+  });
+}

@@ -1,0 +1,11 @@
+/** Plain-text table for terminal output: a header, a rule, right-aligned numbers. */
+export function formatTable(header: string[], rows: string[][]): string {
+  const widths = header.map((h, j) => Math.max(h.length, ...rows.map((r) => (r[j] ?? '').length)));
+  const numeric = header.map((_, j) => rows.length > 0 && rows.every((r) => /^[-+]?[\d,.]+%?$/.test(r[j] ?? '')));
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, j) => (numeric[j] ? c.padStart(widths[j]!) : c.padEnd(widths[j]!)))
+      .join('  ')
+      .trimEnd();
+  return [line(header), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
