@@ -1,7 +1,7 @@
 /**
  * The tfjs backend: runtime order and reasons, kernel parity with the js
- * oracle (within the matMul tolerance), chunking under a memory budget, and
- * no leaked tensors.
+ * oracle (within the matMul tolerance), chunking under a memory budget, no
+ * leaked tensors, and the same through fitKMeans / sweepK.
  */
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs-core';
@@ -12,6 +12,12 @@ import { jsReferenceBackend } from '../src/backends/js-reference/js-reference-ba
 import { ROW_BLOCK_SIZE, type KernelJob } from '../src/backends/kernel-contract.js';
 import { createTfjsBackend, TFJS_RUNTIME_ORDER, type TfjsRuntimeName } from '../src/backends/tfjs/tfjs-backend.js';
 import { passRowsFor, type TfjsJob } from '../src/backends/tfjs/tfjs-job.js';
+import { resolveBackend } from '../src/backends/backend-registry.js';
+import type { Matrix } from '../src/common/matrix.js';
+import { generateCustomers } from '../src/data-in/generate-customers.js';
+import { fitKMeans } from '../src/drivers/kmeans.js';
+import { sweepK } from '../src/drivers/elbow-sweep.js';
+import { fitScaler } from '../src/preparation/scaling.js';
 
 /** Tolerance of the contract for non-exact jobs. */
 const WCSS_REL_TOL = 1e-4;
@@ -371,5 +377,72 @@ describe('tfjs memory budget', () => {
       code: 'ABORTED',
     });
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('tfjs through the K-Means drivers', () => {
+  /** 4 generated features (Age, Income, Score + 1 extra), standard-scaled. */
+  async function customers(rows: number): Promise<Matrix> {
+    const g = generateCustomers({ rows, features: 4, seed: 7 });
+    const cols = g.featureNames.length;
+    const data = new Float32Array(rows * cols);
+    for (let j = 0; j < cols; j++) {
+      const col = g.numeric[j]!;
+      for (let i = 0; i < rows; i++) data[i * cols + j] = col[i]!;
+    }
+    return fitScaler({ data, rows, cols }, 'standard').transform({ data, rows, cols });
+  }
+
+  it('fitKMeans and sweepK on tfjs leave tf.memory().numTensors as they found it', async () => {
+    const matrix = await customers(20_000);
+    const backend = createTfjsBackend({ runtimes: ['tfjs-wasm'] });
+    await backend.runtimeReport();
+    const before = tf.memory().numTensors;
+    const fit = await fitKMeans(matrix, { k: 5, nInit: 2, seed: 3, backend });
+    expect(fit.backend).toBe('tfjs-wasm');
+    expect(tf.memory().numTensors).toBe(before);
+    const sweep = await sweepK(matrix, { kMin: 1, kMax: 6, nInit: 1, seed: 3, backend });
+    expect(sweep.backend).toBe('tfjs-wasm');
+    expect(sweep.wcss).toHaveLength(6);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('an aborted fit on tfjs rejects with ABORTED and frees its tensors', async () => {
+    const matrix = await customers(20_000);
+    const backend = createTfjsBackend({ runtimes: ['tfjs-wasm'] });
+    await backend.runtimeReport();
+    const before = tf.memory().numTensors;
+    const controller = new AbortController();
+    const fit = fitKMeans(matrix, {
+      k: 6,
+      nInit: 3,
+      seed: 1,
+      backend,
+      signal: controller.signal,
+      onProgress: (e) => {
+        if (e.kind === 'iteration') controller.abort(new Error('stop'));
+      },
+    });
+    await expect(fit).rejects.toMatchObject({ code: 'ABORTED' });
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it.each(['tfjs-wasm', 'tfjs-cpu'] as const)('fitKMeans on %s: WCSS within 1e-4 of js and at least 99.9 percent equal labels (50k customers, k = 5)', async (runtime) => {
+    const matrix = await customers(50_000);
+    const options = { k: 5, nInit: 3, seed: 42 };
+    const js = await fitKMeans(matrix, { ...options, backend: jsReferenceBackend });
+    const t = await fitKMeans(matrix, { ...options, backend: createTfjsBackend({ runtimes: [runtime] }) });
+    expect(t.backend).toBe(runtime);
+    expect(relDiff(t.wcss, js.wcss)).toBeLessThan(WCSS_REL_TOL);
+    expect(agreement(t.labels, js.labels)).toBeGreaterThanOrEqual(LABEL_AGREEMENT);
+  });
+
+  it('the registered tfjs backend is picked by name, ranks between wasm and js, and reports its runtime', async () => {
+    await import('../src/backends/built-in-backends.js');
+    const b = await resolveBackend('tfjs');
+    expect(b.priority).toBe(50);
+    const matrix = await customers(5_000);
+    const fit = await fitKMeans(matrix, { k: 3, nInit: 1, seed: 1, backend: 'tfjs' });
+    expect(fit.backend).toMatch(/^tfjs-(node-gpu|webgpu|node|wasm|cpu)$/);
   });
 });
