@@ -2,6 +2,25 @@
  * segmenta's public API. Each area adds its export lines here.
  */
 
+// Core: errors, matrices, progress, backends and the K-Means drivers
+import './backends/built-in-backends.js';
+export { SegmentaError, AbortedError, isUserError } from './common/errors.js';
+export type { SegmentaErrorCode } from './common/errors.js';
+export { matrixFromRows } from './common/matrix.js';
+export type { Matrix } from './common/matrix.js';
+export type { ProgressEvent, ProgressListener } from './common/progress.js';
+export { SeededRandom } from './common/seeded-random.js';
+export { ROW_BLOCK_SIZE } from './backends/kernel-contract.js';
+export type { KernelBackend, KernelJob, AssignStats, JobOptions, BackendAvailability } from './backends/kernel-contract.js';
+export { registerBackend, resolveBackend, listBackends, backendNames } from './backends/backend-registry.js';
+export type { BackendStatus } from './backends/backend-registry.js';
+export { fitKMeans, predictNearest } from './drivers/kmeans.js';
+export type { KMeansOptions, KMeansSettings, KMeansResult, IterationStat } from './drivers/kmeans.js';
+export { sweepK } from './drivers/elbow-sweep.js';
+export type { SweepOptions, SweepPoint, SweepResult } from './drivers/elbow-sweep.js';
+export { findElbow } from './drivers/knee-detection.js';
+export { KMeansModel } from './results/kmeans-model.js';
+
 // Data in: reading, generating, writing labels
 export { readCustomerTable } from './data-in/read-customer-table.js';
 export type { ReadTableOptions, CustomerTable } from './data-in/read-customer-table.js';
