@@ -211,8 +211,10 @@ export async function readCustomerTable(path: string, options: ReadTableOptions)
     const typeOf = new Map(schema.columns.map((c) => [c.name, c.type] as const));
     const idColumn = columnNames[0]!;
     const lineCount = await lines;
-    const capacity =
-      format === 'parquet' ? await parquetRowCount(connection, absolute) : lineCount === null ? 65_536 : lineCount - (schema.header ? 1 : 0);
+    // Expected rows: exact for Parquet; for CSV exact unless it has blank lines or quoted newlines (then an upper bound).
+    const expectedRows =
+      format === 'parquet' ? await parquetRowCount(connection, absolute) : lineCount === null ? null : lineCount - (schema.header ? 1 : 0);
+    const capacity = expectedRows ?? 65_536;
     throwIfAborted(signal);
 
     const plan = planSlots(features, encode, keep, idColumn, typeOf);
@@ -223,6 +225,7 @@ export async function readCustomerTable(path: string, options: ReadTableOptions)
           path,
           source: sourceSql(absolute, format, schema.header, plan, forceVarchar),
           capacity: Math.max(1, capacity),
+          expectedRows,
           signal,
           onProgress,
         });
@@ -343,7 +346,7 @@ function planSlots(features: string[], encode: string[], keep: string[], idColum
 
 function sourceSql(absolute: string, format: Format, header: boolean, plan: Plan, forceVarchar: Set<string>): string {
   const selectList = plan.slots
-    .map((s) => `CAST(${sqlIdentifier(s.column)} AS ${s.kind === 'feature' || s.kind === 'number' ? 'DOUBLE' : 'VARCHAR'})`)
+    .map((s, k) => `CAST(${sqlIdentifier(s.column)} AS ${s.kind === 'feature' || s.kind === 'number' ? 'DOUBLE' : 'VARCHAR'}) AS c${k}`)
     .join(', ');
   if (format === 'parquet') return `SELECT ${selectList} FROM read_parquet(${sqlString(absolute)})`;
   // Fix the types DuckDB parses with: features as DOUBLE (a late decimal or bad cell cannot slip past the sniffed sample),
@@ -361,6 +364,8 @@ interface StreamOptions {
   path: string;
   source: string;
   capacity: number;
+  /** Rows the file should hold (see readCustomerTable); null when unknown. */
+  expectedRows: number | null;
   signal?: AbortSignal;
   onProgress?: ProgressListener;
 }
@@ -505,6 +510,19 @@ async function streamRows(connection: DuckDBConnection, plan: Plan, o: StreamOpt
     if (rows >= nextProgress) {
       nextProgress += PROGRESS_EVERY;
       onProgress?.({ kind: 'phase', phase: 'read', detail: `${rows} rows` });
+    }
+  }
+
+  throwIfAborted(signal);
+  // A streaming result that fails mid-way ends exactly like an exhausted one (the bindings do not expose
+  // duckdb_result_error). Unless the row count proves the read complete, re-run the conversion as an
+  // aggregate, whose errors do surface, and check the count.
+  if (o.expectedRows === null || rows < o.expectedRows) {
+    const counts = plan.slots.map((_, k) => `count(c${k})`).join(', ');
+    const check = await connection.runAndReadAll(`SELECT count(*), ${counts} FROM (${o.source})`);
+    const total = Number(check.getRowsJS()[0]![0]);
+    if (total !== rows) {
+      throw new SegmentaError('MALFORMED_FILE', `cannot read '${path}': the read stopped after ${rows} of ${total} rows`, { path, rows, total });
     }
   }
 
