@@ -47,6 +47,11 @@ export interface KMeansSettings {
    * so this can only lower WCSS; it costs about one extra run. Default true.
    */
   refine: boolean;
+  /**
+   * Initial centres instead of k-means++: k × cols values, row-major, in the
+   * units of the matrix. Then one run is made (nInit and refine are ignored).
+   */
+  init?: Float32Array | Float64Array | readonly number[];
 }
 
 /** Options of {@link fitKMeans}: `k` is required, the rest default as in {@link KMeansSettings}. */
@@ -232,12 +237,14 @@ export async function fitWithContext(ctx: FitContext, k: number): Promise<KMeans
   const bestLabels = new Int32Array(matrix.rows);
   const runWcss: number[] = [];
   let relocations = 0;
-  const runs = settings.nInit + (settings.refine && k > 1 ? 1 : 0);
+  const given = settings.init ? checkedInit(settings.init, k, matrix.cols) : undefined;
+  const runs = given ? 1 : settings.nInit + (settings.refine && k > 1 ? 1 : 0);
   for (let run = 0; run < runs; run++) {
     throwIfAborted(settings.signal);
     const rng = new SeededRandom(runSeed(settings.seed, k, run));
-    const init =
-      run === settings.nInit && best
+    const init = given
+      ? Float32Array.from(given)
+      : run === settings.nInit && best
         ? refineBySwaps(ctx.init.matrix, Float32Array.from(best.centroids), k, runSeed(settings.seed, k, run))
         : await kmeansPlusPlus(ctx.init.job, ctx.init.matrix, k, rng, ctx.init.buffers);
     const r = await lloyd(ctx, k, init, run);
@@ -269,6 +276,22 @@ export async function fitWithContext(ctx: FitContext, k: number): Promise<KMeans
     notes,
     seconds,
   };
+}
+
+function checkedInit(init: ArrayLike<number>, k: number, cols: number): ArrayLike<number> {
+  if (init.length !== k * cols) {
+    throw new SegmentaError('SHAPE_MISMATCH', `init holds ${init.length} values but k × features = ${k} × ${cols} = ${k * cols}`, {
+      length: init.length,
+      k,
+      cols,
+    });
+  }
+  for (let i = 0; i < init.length; i++) {
+    if (!Number.isFinite(init[i]!)) {
+      throw new SegmentaError('NON_FINITE_VALUE', `init centre ${Math.floor(i / cols) + 1}, feature ${(i % cols) + 1} is ${init[i]}`, { index: i });
+    }
+  }
+  return init;
 }
 
 /** One Lloyd run from `init` (k × cols float32). */
