@@ -116,13 +116,13 @@ export function createTfjsBackend(options: TfjsBackendOptions = {}): TfjsKernelB
 
     async checkAvailability(): Promise<BackendAvailability> {
       const r = await runtimeReport();
-      const skipped = r.tried.filter((p): p is Extract<RuntimeProbe, { available: false }> => !p.available).map((p) => `${p.name}: ${p.reason}`);
+      const skipped = r.tried.filter((p): p is Extract<RuntimeProbe, { available: false }> => !p.available).map((p) => `skipped ${p.name}: ${p.reason}`);
       if (!r.runtime) {
         const hint = options.runtimes ? '' : ` (${TFJS_RUNTIME_ENV}=${process.env[TFJS_RUNTIME_ENV] ?? ''})`;
-        return { available: false, reason: `no tfjs runtime loaded${skipped.length ? `: ${skipped.join('; ')}` : hint}` };
+        return { available: false, reason: `no tfjs runtime loaded${skipped.length ? `; ${skipped.join('; ')}` : hint}` };
       }
       const detail = `${r.runtime.name} (${r.runtime.detail})`;
-      return { available: true, detail: skipped.length ? `${detail}; skipped ${skipped.join('; ')}` : detail };
+      return { available: true, detail: [detail, ...skipped].join('; ') };
     },
 
     async createJob(data: Float32Array, rows: number, dims: number, jobOptions?: JobOptions): Promise<TfjsJob> {

@@ -5,14 +5,21 @@
 import type { Command } from 'commander';
 import { listBackends, type BackendStatus } from '../../backends/backend-registry.js';
 
-/** Renders the backend list as an aligned text table (one backend a line, then its detail). */
+/**
+ * Renders the backend list as an aligned text table: one line per backend
+ * (name, priority, status, what it runs on or why it cannot run), then its
+ * description and any further `; `-separated detail on indented lines.
+ */
 export function formatBackendTable(rows: readonly BackendStatus[]): string {
   const nameWidth = Math.max(4, ...rows.map((r) => r.name.length));
+  const indent = ' '.repeat(nameWidth + 2 + 8 + 2 + 11 + 2);
   const lines = [`${'name'.padEnd(nameWidth)}  priority  status       detail`];
   for (const r of rows) {
     const status = r.available ? 'available' : 'unavailable';
-    lines.push(`${r.name.padEnd(nameWidth)}  ${String(r.priority).padStart(8)}  ${status.padEnd(11)}  ${r.detail || '-'}`);
-    lines.push(`${''.padEnd(nameWidth)}  ${''.padStart(8)}  ${''.padEnd(11)}  ${r.description}`);
+    const [first, ...rest] = (r.detail || '-').split('; ');
+    lines.push(`${r.name.padEnd(nameWidth)}  ${String(r.priority).padStart(8)}  ${status.padEnd(11)}  ${first}`);
+    for (const more of rest) lines.push(`${indent}${more}`);
+    lines.push(`${indent}${r.description}`);
   }
   const auto = rows.find((r) => r.available);
   lines.push('', auto ? `--backend auto uses: ${auto.name}` : '--backend auto: no backend is available');
