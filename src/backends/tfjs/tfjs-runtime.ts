@@ -95,6 +95,9 @@ async function setBackendOrThrow(tf: Tf, tfBackend: string): Promise<void> {
 /** Native TensorFlow backend from tfjs-node or tfjs-node-gpu (both register `tensorflow`). */
 async function loadNative(name: 'tfjs-node' | 'tfjs-node-gpu', pkg: string): Promise<LoadedRuntime> {
   const tf = await loadTfCore();
+  // TensorFlow's C++ start-up notices (CPU features, CUDA libraries) go to stderr; keep
+  // warnings and errors only, unless the user chose a level.
+  process.env.TF_CPP_MIN_LOG_LEVEL ??= '1';
   try {
     await importOptional(pkg);
   } catch (error) {
