@@ -172,11 +172,16 @@ describe('scaling', () => {
 });
 
 describe('prepareFeatures', () => {
-  it('scales a table (standard by default) and keeps the feature names', () => {
+  it('scales a table (none by default) and keeps the feature names', () => {
     const table = { matrix: randomMatrix(200, 2, 9), featureNames: ['Annual Income (k$)', 'Spending Score (1-100)'] };
     const before = table.matrix.data.slice();
-    const p = prepareFeatures(table);
+    const plain = prepareFeatures(table);
+    expect(plain.scaler.method).toBe('none');
+    expect(plain.matrix.data).toEqual(table.matrix.data);
+    expect(plain.matrix.data).not.toBe(table.matrix.data);
+    const p = prepareFeatures(table, { scale: 'standard' });
     expect(p.scaler.method).toBe('standard');
+    expect(Math.abs(column(p.matrix, 0).reduce((a, b) => a + b, 0) / 200)).toBeLessThan(1e-5);
     expect(p.featureNames).toEqual(table.featureNames);
     expect(table.matrix.data).toEqual(before);
     const mm = prepareFeatures(table, { scale: 'minmax' });

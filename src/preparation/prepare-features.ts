@@ -8,7 +8,7 @@ import type { Scaler, ScalingMethod } from './scaling.js';
 
 /** Options of {@link prepareFeatures}. */
 export interface PrepareFeaturesOptions {
-  /** Scaling method. Default `'standard'`. */
+  /** Scaling method. Default `'none'` (as the CLI's `--scale`). */
   scale?: ScalingMethod;
   /** Scale `table.matrix` in place instead of copying it (saves rows × cols × 4 bytes). Default false. */
   inPlace?: boolean;
@@ -28,7 +28,7 @@ export interface PreparedFeatures {
  * Fits a scaler on the table's matrix (original units) and applies it.
  *
  * @param table a table from `readCustomerTable`
- * @param options `scale` (default `'standard'`), `inPlace` (default false)
+ * @param options `scale` (default `'none'`), `inPlace` (default false)
  * @throws SegmentaError `INVALID_OPTION` for an unknown scaling method
  * @example
  * const table = await readCustomerTable('customers.csv', { features: ['Annual Income (k$)', 'Spending Score (1-100)'] });
@@ -37,7 +37,7 @@ export interface PreparedFeatures {
  * const centresInK$ = scaler.inverseTransform(centroids, matrix.cols);
  */
 export function prepareFeatures(table: Pick<CustomerTable, 'matrix' | 'featureNames'>, options: PrepareFeaturesOptions = {}): PreparedFeatures {
-  const method = parseScalingMethod(options.scale ?? 'standard');
+  const method = parseScalingMethod(options.scale ?? 'none');
   const scaler = fitScaler(table.matrix, method);
   const matrix = scaler.transform(table.matrix, { inPlace: options.inPlace ?? false });
   return { matrix, scaler, featureNames: [...table.featureNames] };
