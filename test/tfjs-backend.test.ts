@@ -3,7 +3,10 @@
  * oracle (within the matMul tolerance), chunking under a memory budget, no
  * leaked tensors, and the same through fitKMeans / sweepK.
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SeededRandom } from '../src/common/seeded-random.js';
@@ -144,6 +147,15 @@ describe('tfjs runtime order', () => {
     const node = report.tried.find((p) => p.name === 'tfjs-node')!;
     expect(node.available).toBe(false);
     if (!node.available) expect(node.reason).toMatch(/^@tensorflow\/tfjs-node (is not installed|failed to load: )/);
+  });
+
+  it('imports tfjs packages only dynamically (a missing package cannot break module loading)', () => {
+    const dir = fileURLToPath(new URL('../src/backends/tfjs/', import.meta.url));
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.ts'))) {
+      const source = readFileSync(join(dir, file), 'utf8');
+      const staticImports = [...source.matchAll(/^import\s+(?!type\b)[^;]*?from\s+'([^']+)'/gm)].map((m) => m[1]!);
+      expect(staticImports.filter((spec) => spec.startsWith('@tensorflow/') || spec === 'webgpu'), file).toEqual([]);
+    }
   });
 
   it('restricts to the runtimes given, and rejects unknown ones with INVALID_OPTION', async () => {
