@@ -1,0 +1,81 @@
+// Control block of a wasm job: 64 four-byte slots at `ctrl` in the shared
+// memory. The host (src/backends/wasm/wasm-layout.ts) writes the command and
+// its parameters; every thread reads them. Keep both files in step.
+
+/** Rows per accumulation block: the numeric contract's ROW_BLOCK_SIZE. */
+export const BLOCK: i32 = 4096;
+export const BLOCK_SHIFT: i32 = 12;
+
+// i32 / pointer slots
+export const S_GEN: i32 = 0; // generation counter (host bumps it to wake workers)
+export const S_PENDING: i32 = 1; // workers still running the current command
+export const S_NEXT: i32 = 2; // next work item (block or row) to claim
+export const S_ERROR: i32 = 3; // set by a worker whose kernel trapped
+export const S_CMD: i32 = 4;
+export const S_ROWS: i32 = 5;
+export const S_DIMS: i32 = 6;
+export const S_K: i32 = 7;
+export const S_COUNT: i32 = 8; // candidates of candidatePotentials
+export const S_FLAGS: i32 = 9;
+export const S_NBLOCKS: i32 = 10;
+export const S_DATA: i32 = 11; // rows × dims f32, row-major, zero padded
+export const S_LABELS: i32 = 12; // rows i32 (+ padding)
+export const S_LOWER: i32 = 13; // rows f32 Hamerly lower bounds (+ padding)
+export const S_CLOSEST: i32 = 14; // rows f32 k-means++ closest distances (+ padding)
+export const S_CENT: i32 = 15; // k × dims f32 centroids (+ padding)
+export const S_SPLAT: i32 = 16; // k × dims v128: each centroid coordinate in 4 lanes
+export const S_CAND: i32 = 17; // count × dims v128: splatted candidates / centre
+export const S_MAXSHIFT: i32 = 18; // k f32: max shift of the other centroids (rounded up)
+export const S_HALFSEP: i32 = 19; // k f32: half the distance to the nearest other centroid (rounded down)
+export const S_BSUMS: i32 = 20; // nBlocks × k × dims f64 block partial sums (cached)
+export const S_BCOUNTS: i32 = 21; // nBlocks × k f64
+export const S_BWCSS: i32 = 22; // nBlocks f64
+export const S_BCHANGED: i32 = 23; // nBlocks i32
+export const S_BVALID: i32 = 24; // nBlocks i32: block sums valid for the current labels and k
+export const S_BPOT: i32 = 25; // nBlocks × count f64
+export const S_OUT: i32 = 26; // staging output (pairwise f64, distances f32)
+export const S_ROW0: i32 = 27;
+export const S_ROW1: i32 = 28;
+export const S_SCRATCH: i32 = 29; // per-thread scratch base
+export const S_SCRATCH_STRIDE: i32 = 30;
+export const S_SUMS: i32 = 31; // k × dims f64 reduced sums
+export const S_COUNTS: i32 = 32; // k f64 reduced counts
+export const S_POTOUT: i32 = 33; // count f64 reduced potentials
+
+// f32 slots: conservative factors of the bound tests (see wasm-layout.ts)
+export const F_KSTORE: i32 = 40;
+export const F_KTEST: i32 = 41;
+export const F_KUP: i32 = 42;
+export const F_KDOWN: i32 = 43;
+export const F_KUPS: i32 = 44;
+export const F_TINY: i32 = 45;
+export const F_ABS: i32 = 46;
+
+// commands
+export const CMD_ASSIGN: i32 = 1;
+export const CMD_POTENTIALS: i32 = 2;
+export const CMD_UPDATE: i32 = 3;
+export const CMD_PAIRWISE: i32 = 4;
+
+// flags
+export const FLAG_BOUNDS: i32 = 1; // maintain Hamerly lower bounds
+export const FLAG_BOUNDS_VALID: i32 = 2; // lower bounds hold for the previous centroids: test them
+export const FLAG_RESET: i32 = 4; // updateClosest: overwrite instead of min
+
+// @ts-ignore: decorator
+@inline
+export function slotI(ctrl: usize, s: i32): i32 {
+  return load<i32>(ctrl + (<usize>s << 2));
+}
+
+// @ts-ignore: decorator
+@inline
+export function slotP(ctrl: usize, s: i32): usize {
+  return <usize>load<u32>(ctrl + (<usize>s << 2));
+}
+
+// @ts-ignore: decorator
+@inline
+export function slotF(ctrl: usize, s: i32): f32 {
+  return load<f32>(ctrl + (<usize>s << 2));
+}

@@ -1,0 +1,544 @@
+/**
+ * A wasm job: one matrix in one shared `WebAssembly.Memory`, the kernels
+ * instantiated on it by the host thread and by `threads - 1` pooled workers.
+ *
+ * ## Threads and determinism
+ * A command (assign, potentials, updateClosest, pairwise) is run by every
+ * thread: each claims whole 4096-row blocks (the contract's ROW_BLOCK_SIZE)
+ * from a shared counter and writes that block's partials (WCSS, per-cluster
+ * sums and counts, potentials) to the block's own slot. The host then adds
+ * the slots in block order. Which thread ran a block never shows in the
+ * result, so results are identical for any thread count, and identical to
+ * the `js` reference, which sums the same blocks in the same order.
+ *
+ * ## Exact bounds (Hamerly)
+ * With bounds on, each row keeps a float32 lower bound `l` on its Euclidean
+ * distance to every centroid other than its own. When centroids move by
+ * `δ_c`, `l -= max_{c≠a} δ_c` (triangle inequality); also `l >= 2·s(a) − u`
+ * with `s(a)` half the distance from `a` to its nearest other centroid and
+ * `u >= ||x − c_a||`. The distance to the own centroid is computed exactly
+ * (it is needed for WCSS anyway); a 4-row group skips the other centroids only
+ * when, for every lane, `own < l²·(1 − γ)·(1 − 2⁻²⁰)` with `γ = 1.01·(d+2)·2⁻²⁴`,
+ * which bounds the float32 rounding of the contract's distance. Every stored
+ * quantity is rounded toward safety (lower bounds down, shifts up), so a skip
+ * happens only when plain Lloyd would give the same label: the labels are
+ * exactly those of the full pass (ties always take the full path). Sums and
+ * WCSS are then accumulated as usual, in row order within blocks.
+ *
+ * Block sums are cached: a block in which no label changed keeps its partial
+ * sums from the previous pass (they are bit-identical by construction).
+ */
+import type { Worker } from 'node:worker_threads';
+import { SegmentaError, throwIfAborted } from '../../common/errors.js';
+import type { AssignStats, JobOptions, KernelJob } from '../kernel-contract.js';
+import { wasmApi, type WasmMemory } from './wasm-api.js';
+import type { KernelExports, LoadedKernels } from './wasm-module.js';
+import { attachWorkers, releaseWorkers } from './wasm-threads.js';
+import {
+  CMD_ASSIGN,
+  CMD_EXIT,
+  CMD_PAIRWISE,
+  CMD_POTENTIALS,
+  CMD_UPDATE,
+  F_ABS,
+  F_KDOWN,
+  F_KSTORE,
+  F_KTEST,
+  F_KUP,
+  F_KUPS,
+  F_TINY,
+  FLAG_BOUNDS,
+  FLAG_BOUNDS_VALID,
+  FLAG_RESET,
+  INITIAL_COUNT_CAPACITY,
+  INITIAL_K_CAPACITY,
+  S_BCHANGED,
+  S_BCOUNTS,
+  S_BPOT,
+  S_BSUMS,
+  S_BVALID,
+  S_BWCSS,
+  S_CAND,
+  S_CENT,
+  S_CLOSEST,
+  S_CMD,
+  S_COUNT,
+  S_COUNTS,
+  S_DATA,
+  S_DIMS,
+  S_ERROR,
+  S_FLAGS,
+  S_GEN,
+  S_HALFSEP,
+  S_K,
+  S_LABELS,
+  S_LOWER,
+  S_MAXSHIFT,
+  S_NBLOCKS,
+  S_NEXT,
+  S_OUT,
+  S_PENDING,
+  S_POTOUT,
+  S_ROW0,
+  S_ROW1,
+  S_ROWS,
+  S_SCRATCH,
+  S_SCRATCH_STRIDE,
+  S_SPLAT,
+  S_SUMS,
+  WASM32_MAX_PAGES,
+  boundConstants,
+  checkMemoryLimit,
+  f32Down,
+  f32Up,
+  pagesFor,
+  planWork,
+  type FixedLayout,
+  type WorkLayout,
+} from './wasm-layout.js';
+
+/** When the bound-based assign runs: `auto` follows {@link boundsByDefault}. */
+export type BoundsMode = 'auto' | 'on' | 'off';
+/** Environment variable that overrides the bounds mode of every wasm job (`auto`, `on`, `off`). */
+export const BOUNDS_ENV = 'SEGMENTA_WASM_BOUNDS';
+
+/** Options of a wasm job: the contract's plus the bounds mode. */
+export interface WasmJobOptions extends JobOptions {
+  /** Hamerly bounds in assign. Default `auto` (or the `SEGMENTA_WASM_BOUNDS` environment variable). */
+  bounds?: BoundsMode;
+}
+
+/**
+ * Where bounds win by default, from the kernel bench (bench/kernel-bench.ts):
+ * the skip test costs about one distance per row plus the bound upkeep, so it
+ * pays once a full pass computes enough distances per row.
+ */
+export function boundsByDefault(dims: number, k: number): boolean {
+  return k * Math.min(dims, 8) >= 24;
+}
+
+/** A shared memory set up for (rows, dims), possibly already holding the data (allocateMatrix). */
+export interface JobMemory {
+  memory: WasmMemory;
+  fixed: FixedLayout;
+  /** True when the data region already holds the matrix. */
+  filled: boolean;
+  /** Called when the job is disposed (releases an adopted matrix for another job). */
+  onRelease?: () => void;
+}
+
+const PAIRWISE_STAGING_DOUBLES = 1 << 21;
+const DISTANCE_CHUNK_ROWS = 1 << 20;
+
+/** The job (see the module comment). Create it through the wasm backend. */
+export class WasmJob implements KernelJob {
+  readonly backend: string;
+  readonly exact = true;
+  readonly rows: number;
+  readonly dims: number;
+  readonly threads: number;
+  private boundsMode: BoundsMode;
+  private memory: WasmMemory | null;
+  private readonly exports: KernelExports;
+  private readonly fixed: FixedLayout;
+  private work: WorkLayout;
+  private workers: Worker[] = [];
+  private readonly ctrlPtr: number;
+  private readonly ctrl: Int32Array;
+  private buffer!: SharedArrayBuffer;
+  private i32!: Int32Array;
+  private f32!: Float32Array;
+  private f64!: Float64Array;
+  /** k the cached block sums were computed for (-1: none). */
+  private cacheK = -1;
+  /** k the lower bounds and previous centroids hold for (-1: none). */
+  private boundsK = -1;
+  /** k of the last assign pass (-1: none yet). */
+  private lastK = -1;
+  private disposed = false;
+  private readonly onRelease: (() => void) | undefined;
+
+  private constructor(kernels: LoadedKernels, mem: JobMemory, threads: number, bounds: BoundsMode) {
+    this.memory = mem.memory;
+    this.fixed = mem.fixed;
+    this.rows = mem.fixed.rows;
+    this.dims = mem.fixed.dims;
+    this.threads = threads;
+    this.boundsMode = bounds;
+    this.onRelease = mem.onRelease;
+    this.backend = `wasm-simd (${threads} thread${threads === 1 ? '' : 's'})`;
+    const instance = new wasmApi!.Instance(kernels.module, { env: { memory: mem.memory } });
+    this.exports = instance.exports as unknown as KernelExports;
+    this.ctrlPtr = mem.fixed.ctrl;
+    this.ctrl = new Int32Array(mem.memory.buffer, this.ctrlPtr, 64);
+    this.work = planWork(this.fixed, INITIAL_K_CAPACITY, INITIAL_COUNT_CAPACITY, threads, 0);
+    this.growTo(this.work.end);
+    this.refreshViews();
+  }
+
+  /**
+   * Creates a job: sets up the memory, copies the data unless it is already
+   * there, resets the per-row state and attaches `threads - 1` workers.
+   */
+  static async create(kernels: LoadedKernels, data: Float32Array, mem: JobMemory, options: WasmJobOptions): Promise<WasmJob> {
+    const threads = options.threads!;
+    const envMode = process.env[BOUNDS_ENV];
+    const bounds: BoundsMode = options.bounds ?? (envMode === 'on' || envMode === 'off' || envMode === 'auto' ? envMode : 'auto');
+    const job = new WasmJob(kernels, mem, threads, bounds);
+    try {
+      throwIfAborted(options.signal);
+      if (!mem.filled) job.f32.set(data, mem.fixed.data >>> 2);
+      throwIfAborted(options.signal);
+      job.initState();
+      if (threads > 1) {
+        job.workers = await attachWorkers(threads - 1, kernels.module, mem.memory, job.ctrlPtr, Atomics.load(job.ctrl, S_GEN));
+      }
+      throwIfAborted(options.signal);
+    } catch (error) {
+      await job.dispose();
+      throw error;
+    }
+    return job;
+  }
+
+  /** Changes the bounds mode of later assign passes (benchmarks compare both). */
+  setBounds(mode: BoundsMode): void {
+    this.boundsMode = mode;
+    this.boundsK = -1;
+  }
+
+  /** Whether an assign with `k` centroids uses bounds under the current mode. */
+  usesBounds(k: number): boolean {
+    return this.boundsMode === 'on' || (this.boundsMode === 'auto' && boundsByDefault(this.dims, k));
+  }
+
+  private initState(): void {
+    const { fixed, i32, f32 } = this;
+    const n = this.rows;
+    i32.fill(-1, fixed.labels >>> 2, (fixed.labels >>> 2) + n);
+    i32.fill(0, (fixed.labels >>> 2) + n, (fixed.labels >>> 2) + n + 8);
+    f32.fill(0, fixed.lower >>> 2, (fixed.lower >>> 2) + n + 8);
+    f32.fill(0, fixed.closest >>> 2, (fixed.closest >>> 2) + n + 8);
+    i32.fill(0, fixed.bValid >>> 2, (fixed.bValid >>> 2) + fixed.nBlocks);
+    // zero the padding after the data (an adopted matrix's memory may be reused)
+    const dataEnd = (fixed.data >>> 2) + n * this.dims;
+    f32.fill(0, dataEnd, dataEnd + 4 * this.dims + 16);
+    const c = this.ctrl;
+    c[S_ROWS] = n;
+    c[S_DIMS] = this.dims;
+    c[S_NBLOCKS] = fixed.nBlocks;
+    c[S_DATA] = fixed.data;
+    c[S_LABELS] = fixed.labels;
+    c[S_LOWER] = fixed.lower;
+    c[S_CLOSEST] = fixed.closest;
+    c[S_BWCSS] = fixed.bWcss;
+    c[S_BCHANGED] = fixed.bChanged;
+    c[S_BVALID] = fixed.bValid;
+    const k = boundConstants(this.dims);
+    const cf = new Float32Array(c.buffer, c.byteOffset, 64);
+    cf[F_KSTORE] = k.kStore;
+    cf[F_KTEST] = k.kTest;
+    cf[F_KUP] = k.kUp;
+    cf[F_KDOWN] = k.kDown;
+    cf[F_KUPS] = k.kUpS;
+    cf[F_TINY] = k.tiny;
+    cf[F_ABS] = k.abs;
+    this.writeWorkSlots();
+  }
+
+  private writeWorkSlots(): void {
+    const c = this.ctrl;
+    const w = this.work;
+    c[S_CENT] = w.cent;
+    c[S_SPLAT] = w.splat;
+    c[S_CAND] = w.cand;
+    c[S_MAXSHIFT] = w.maxShift;
+    c[S_HALFSEP] = w.halfSep;
+    c[S_BSUMS] = w.bSums;
+    c[S_BCOUNTS] = w.bCounts;
+    c[S_BPOT] = w.bPot;
+    c[S_SUMS] = w.sums;
+    c[S_COUNTS] = w.counts;
+    c[S_POTOUT] = w.potOut;
+    c[S_SCRATCH] = w.scratch;
+    c[S_SCRATCH_STRIDE] = w.scratchStride;
+    c[S_OUT] = w.staging;
+  }
+
+  private growTo(bytes: number): void {
+    const memory = this.memory!;
+    checkMemoryLimit(this.rows, this.dims, bytes, `this job`);
+    const have = memory.buffer.byteLength / 65536;
+    const need = pagesFor(bytes);
+    if (need > have) {
+      try {
+        memory.grow(need - have);
+      } catch (error) {
+        throw new SegmentaError(
+          'MEMORY_LIMIT',
+          `the wasm backend could not grow its memory to ${bytes.toLocaleString('en-US')} bytes (${need} of at most ${WASM32_MAX_PAGES} pages): ${(error as Error).message}`,
+          { neededBytes: bytes },
+        );
+      }
+    }
+  }
+
+  private refreshViews(): void {
+    const buffer = this.memory!.buffer as SharedArrayBuffer;
+    if (buffer === this.buffer) return;
+    this.buffer = buffer;
+    this.i32 = new Int32Array(buffer);
+    this.f32 = new Float32Array(buffer);
+    this.f64 = new Float64Array(buffer);
+  }
+
+  /** Makes room for k centroids, `count` candidates and `staging` bytes; re-lays out the workspace when needed. */
+  private ensureWork(k: number, count: number, staging: number): void {
+    const w = this.work;
+    if (k <= w.kCap && count <= w.countCap && staging <= w.stagingBytes) return;
+    const kCap = k <= w.kCap ? w.kCap : Math.max(k, 2 * w.kCap);
+    const countCap = count <= w.countCap ? w.countCap : Math.max(count, 2 * w.countCap);
+    const stagingBytes = Math.max(staging, w.stagingBytes);
+    const next = planWork(this.fixed, kCap, countCap, this.threads, stagingBytes);
+    // keep the last assign's centroids (readDistances needs them); block caches and bounds restart
+    const kd = Math.max(this.lastK, 0) * this.dims;
+    const saved = this.f32.slice(w.cent >>> 2, (w.cent >>> 2) + kd);
+    this.growTo(next.end);
+    this.refreshViews();
+    this.work = next;
+    this.f32.set(saved, next.cent >>> 2);
+    this.cacheK = -1;
+    this.boundsK = -1;
+    this.writeWorkSlots();
+  }
+
+  private live(): void {
+    if (this.disposed) throw new SegmentaError('INVALID_OPTION', `this ${this.backend} job has been disposed`);
+  }
+
+  /** Runs `cmd` on every thread of the job over `items` work items, then waits for all. */
+  private run(cmd: number, items: number): void {
+    const c = this.ctrl;
+    c[S_CMD] = cmd;
+    c[S_ERROR] = 0;
+    Atomics.store(c, S_NEXT, 0);
+    const wake = this.workers.length > 0 && (items > 1 || cmd === CMD_EXIT);
+    if (wake) {
+      Atomics.store(c, S_PENDING, this.workers.length);
+      Atomics.add(c, S_GEN, 1);
+      Atomics.notify(c, S_GEN);
+    }
+    let failure: unknown;
+    if (cmd !== CMD_EXIT) {
+      try {
+        this.exports.runCommand(this.ctrlPtr, 0);
+      } catch (error) {
+        failure = error;
+      }
+    }
+    if (wake) {
+      for (let p = Atomics.load(c, S_PENDING); p !== 0; p = Atomics.load(c, S_PENDING)) Atomics.wait(c, S_PENDING, p, 1000);
+    }
+    if (failure !== undefined) throw failure;
+    if (c[S_ERROR] !== 0) throw new Error(`a wasm worker thread failed while running command ${cmd}`);
+  }
+
+  async assign(centroids: Float32Array, k: number, sums: Float64Array, counts: Float64Array): Promise<AssignStats> {
+    this.live();
+    this.ensureWork(k, 1, 0);
+    const d = this.dims;
+    const w = this.work;
+    const f32 = this.f32;
+    const f64 = this.f64;
+    const kd = k * d;
+    if (k !== this.cacheK) {
+      this.i32.fill(0, this.fixed.bValid >>> 2, (this.fixed.bValid >>> 2) + this.fixed.nBlocks);
+      this.cacheK = k;
+      this.boundsK = -1;
+    }
+    const cent = w.cent >>> 2;
+    for (let q = 0; q < kd; q++) f32[cent + q] = centroids[q]!;
+    this.exports.buildSplats(w.splat, w.cent, kd);
+    let flags = 0;
+    const bounds = this.usesBounds(k);
+    if (bounds) {
+      flags = FLAG_BOUNDS;
+      if (this.boundsK === k) {
+        this.maxShifts(k);
+        flags |= FLAG_BOUNDS_VALID;
+      }
+      this.halfSeparations(k);
+      f32.copyWithin(w.prev >>> 2, cent, cent + kd);
+    }
+    const c = this.ctrl;
+    c[S_K] = k;
+    c[S_FLAGS] = flags;
+    this.run(CMD_ASSIGN, this.fixed.nBlocks);
+    this.boundsK = bounds ? k : -1;
+    this.lastK = k;
+    const wcss = this.exports.reduceAssign(this.ctrlPtr);
+    const changed = this.exports.reduceChanged(this.ctrlPtr);
+    const s = w.sums >>> 3;
+    for (let q = 0; q < kd; q++) sums[q] = f64[s + q]!;
+    const n = w.counts >>> 3;
+    for (let q = 0; q < k; q++) counts[q] = f64[n + q]!;
+    return { wcss, changed };
+  }
+
+  /** maxShift[a] = max over c ≠ a of how far centroid c moved since the last pass (rounded up). */
+  private maxShifts(k: number): void {
+    const { f32, dims: d } = this;
+    const cent = this.work.cent >>> 2;
+    const prev = this.work.prev >>> 2;
+    const out = this.work.maxShift >>> 2;
+    let top1 = -1;
+    let v1 = 0;
+    let v2 = 0;
+    for (let c = 0; c < k; c++) {
+      let s = 0;
+      for (let j = 0; j < d; j++) {
+        const dl = f32[cent + c * d + j]! - f32[prev + c * d + j]!;
+        s += dl * dl;
+      }
+      const delta = Math.sqrt(s) * (1 + 1e-12);
+      if (delta > v1) {
+        v2 = v1;
+        v1 = delta;
+        top1 = c;
+      } else if (delta > v2) {
+        v2 = delta;
+      }
+    }
+    for (let a = 0; a < k; a++) f32[out + a] = f32Up(a === top1 ? v2 : v1);
+  }
+
+  /** halfSep[a] = half the distance from centroid a to its nearest other centroid (rounded down); 0 when k > 256. */
+  private halfSeparations(k: number): void {
+    const { f32, dims: d } = this;
+    const cent = this.work.cent >>> 2;
+    const out = this.work.halfSep >>> 2;
+    if (k > 256 || k < 2) {
+      f32.fill(0, out, out + k);
+      return;
+    }
+    for (let a = 0; a < k; a++) {
+      let best = Infinity;
+      for (let c = 0; c < k; c++) {
+        if (c === a) continue;
+        let s = 0;
+        for (let j = 0; j < d; j++) {
+          const dl = f32[cent + a * d + j]! - f32[cent + c * d + j]!;
+          s += dl * dl;
+        }
+        if (s < best) best = s;
+      }
+      f32[out + a] = f32Down(0.5 * Math.sqrt(best) * (1 - 1e-12));
+    }
+  }
+
+  async candidatePotentials(candidates: Float32Array, count: number, out: Float64Array): Promise<void> {
+    this.live();
+    this.ensureWork(1, count, 0);
+    const w = this.work;
+    const f32 = this.f32;
+    const raw = w.candRaw >>> 2;
+    const n = count * this.dims;
+    for (let q = 0; q < n; q++) f32[raw + q] = candidates[q]!;
+    this.exports.buildSplats(w.cand, w.candRaw, n);
+    this.ctrl[S_COUNT] = count;
+    this.run(CMD_POTENTIALS, this.fixed.nBlocks);
+    this.exports.reducePotentials(this.ctrlPtr);
+    const p = w.potOut >>> 3;
+    for (let t = 0; t < count; t++) out[t] = this.f64[p + t]!;
+  }
+
+  async updateClosest(center: Float32Array, reset: boolean): Promise<number> {
+    this.live();
+    this.ensureWork(1, 1, 0);
+    const w = this.work;
+    const f32 = this.f32;
+    const raw = w.candRaw >>> 2;
+    for (let q = 0; q < this.dims; q++) f32[raw + q] = center[q]!;
+    this.exports.buildSplats(w.cand, w.candRaw, this.dims);
+    this.ctrl[S_FLAGS] = reset ? FLAG_RESET : 0;
+    this.run(CMD_UPDATE, this.fixed.nBlocks);
+    return this.exports.reduceUpdate(this.ctrlPtr);
+  }
+
+  async readClosest(out: Float32Array): Promise<void> {
+    this.live();
+    const p = this.fixed.closest >>> 2;
+    out.set(this.f32.subarray(p, p + this.rows));
+  }
+
+  async readLabels(out: Int32Array): Promise<void> {
+    this.live();
+    const p = this.fixed.labels >>> 2;
+    out.set(this.i32.subarray(p, p + this.rows));
+  }
+
+  /** Recomputes the last assign pass's distances (rows to their centroid), in chunks through the staging area. */
+  async readDistances(out: Float32Array): Promise<void> {
+    this.live();
+    if (this.lastK < 0) {
+      out.fill(0, 0, this.rows);
+      return;
+    }
+    const chunk = Math.min(this.rows, DISTANCE_CHUNK_ROWS);
+    this.ensureWork(1, 1, chunk * 4);
+    const staging = this.work.staging;
+    for (let r0 = 0; r0 < this.rows; r0 += chunk) {
+      const r1 = Math.min(this.rows, r0 + chunk);
+      this.exports.distancesRange(this.ctrlPtr, r0, r1, staging);
+      out.set(this.f32.subarray(staging >>> 2, (staging >>> 2) + (r1 - r0)), r0);
+    }
+  }
+
+  async pairwiseDistances(rowStart: number, rowEnd: number, out: Float64Array): Promise<void> {
+    this.live();
+    const n = this.rows;
+    const cap = Math.max(n - 1, Math.min(PAIRWISE_STAGING_DOUBLES, pairCount(n, rowStart, rowEnd)));
+    if (cap <= 0) return;
+    this.ensureWork(1, 1, cap * 8);
+    const staging = this.work.staging >>> 3;
+    let o = 0;
+    let r = rowStart;
+    while (r < rowEnd) {
+      let total = 0;
+      let r2 = r;
+      while (r2 < rowEnd && total + (n - 1 - r2) <= cap) {
+        total += n - 1 - r2;
+        r2++;
+      }
+      this.ctrl[S_ROW0] = r;
+      this.ctrl[S_ROW1] = r2;
+      this.run(CMD_PAIRWISE, r2 - r);
+      out.set(this.f64.subarray(staging, staging + total), o);
+      o += total;
+      r = r2;
+    }
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    const workers = this.workers;
+    this.workers = [];
+    if (workers.length > 0) {
+      const back = releaseWorkers(workers);
+      this.workers = workers;
+      this.run(CMD_EXIT, 0);
+      this.workers = [];
+      await back;
+    }
+    this.memory = null;
+    this.onRelease?.();
+  }
+}
+
+/** Condensed pair count of rows [r0, r1) against every later row. */
+function pairCount(n: number, r0: number, r1: number): number {
+  let total = 0;
+  for (let r = r0; r < r1; r++) total += n - 1 - r;
+  return total;
+}

@@ -1,0 +1,268 @@
+/**
+ * Memory layout of a wasm job and the control-block protocol shared with the
+ * AssemblyScript kernels (assembly/layout.ts mirrors the slot numbers).
+ *
+ * One job owns one shared `WebAssembly.Memory`:
+ *
+ * | region | size (bytes) | notes |
+ * |---|---|---|
+ * | reserved | 1024 | the module's static data (none today) |
+ * | control block | 256 | 64 four-byte slots: command, parameters, sync words |
+ * | data | rows × dims × 4 + padding | row-major float32; the only O(n·d) region |
+ * | labels, lower bounds, closest | 3 × (rows + 8) × 4 | per-row state |
+ * | per-block wcss / changed / valid | nBlocks × 16 | |
+ * | workspace | depends on k | centroids, splats, block partial sums (nBlocks × k × dims × 8), scratch |
+ * | staging | grows on demand | pairwise distances and readDistances chunks |
+ *
+ * Everything up to the workspace depends only on (rows, dims), so a matrix
+ * allocated by `allocateMatrix` before a job exists can be adopted without a copy.
+ */
+import { ROW_BLOCK_SIZE } from '../kernel-contract.js';
+import { SegmentaError } from '../../common/errors.js';
+
+// Slots (i32 index into the control block); keep in step with assembly/layout.ts.
+export const S_GEN = 0;
+export const S_PENDING = 1;
+export const S_NEXT = 2;
+export const S_ERROR = 3;
+export const S_CMD = 4;
+export const S_ROWS = 5;
+export const S_DIMS = 6;
+export const S_K = 7;
+export const S_COUNT = 8;
+export const S_FLAGS = 9;
+export const S_NBLOCKS = 10;
+export const S_DATA = 11;
+export const S_LABELS = 12;
+export const S_LOWER = 13;
+export const S_CLOSEST = 14;
+export const S_CENT = 15;
+export const S_SPLAT = 16;
+export const S_CAND = 17;
+export const S_MAXSHIFT = 18;
+export const S_HALFSEP = 19;
+export const S_BSUMS = 20;
+export const S_BCOUNTS = 21;
+export const S_BWCSS = 22;
+export const S_BCHANGED = 23;
+export const S_BVALID = 24;
+export const S_BPOT = 25;
+export const S_OUT = 26;
+export const S_ROW0 = 27;
+export const S_ROW1 = 28;
+export const S_SCRATCH = 29;
+export const S_SCRATCH_STRIDE = 30;
+export const S_SUMS = 31;
+export const S_COUNTS = 32;
+export const S_POTOUT = 33;
+export const F_KSTORE = 40;
+export const F_KTEST = 41;
+export const F_KUP = 42;
+export const F_KDOWN = 43;
+export const F_KUPS = 44;
+export const F_TINY = 45;
+export const F_ABS = 46;
+
+export const CMD_ASSIGN = 1;
+export const CMD_POTENTIALS = 2;
+export const CMD_UPDATE = 3;
+export const CMD_PAIRWISE = 4;
+/** Host-only command: workers leave their wait loop and go back to the pool. */
+export const CMD_EXIT = 99;
+
+export const FLAG_BOUNDS = 1;
+export const FLAG_BOUNDS_VALID = 2;
+export const FLAG_RESET = 4;
+
+export const PAGE_BYTES = 65536;
+/** wasm32 can address at most 65536 pages of 64 KiB: 4 GiB. */
+export const WASM32_MAX_PAGES = 65536;
+export const WASM32_MAX_BYTES = WASM32_MAX_PAGES * PAGE_BYTES;
+/** The module's static data must end below this (checked when the module loads). */
+export const RESERVED_BYTES = 1024;
+export const CTRL_BYTES = 256;
+/** k and candidate capacity the first workspace is laid out for. */
+export const INITIAL_K_CAPACITY = 16;
+export const INITIAL_COUNT_CAPACITY = 8;
+
+const align = (x: number, a: number): number => Math.ceil(x / a) * a;
+
+/** Byte offsets of the regions that depend only on (rows, dims). */
+export interface FixedLayout {
+  rows: number;
+  dims: number;
+  nBlocks: number;
+  ctrl: number;
+  data: number;
+  labels: number;
+  lower: number;
+  closest: number;
+  bWcss: number;
+  bChanged: number;
+  bValid: number;
+  /** First byte of the workspace. */
+  end: number;
+}
+
+/** Byte offsets of the k-dependent workspace (and the staging area at its end). */
+export interface WorkLayout {
+  kCap: number;
+  countCap: number;
+  threads: number;
+  stagingBytes: number;
+  cent: number;
+  prev: number;
+  splat: number;
+  cand: number;
+  candRaw: number;
+  maxShift: number;
+  halfSep: number;
+  bSums: number;
+  bCounts: number;
+  bPot: number;
+  sums: number;
+  counts: number;
+  potOut: number;
+  scratch: number;
+  scratchStride: number;
+  staging: number;
+  end: number;
+}
+
+/** Padding after the data: a 4-row tile plus one v128 may be read past the last row. */
+export function dataPadBytes(dims: number): number {
+  return align(4 * dims * 4 + 64, 16);
+}
+
+/** Lays out the regions that depend only on the shape. */
+export function planFixed(rows: number, dims: number): FixedLayout {
+  const nBlocks = Math.ceil(rows / ROW_BLOCK_SIZE);
+  let p = RESERVED_BYTES;
+  const ctrl = p;
+  p += CTRL_BYTES;
+  const data = p;
+  p = align(p + rows * dims * 4 + dataPadBytes(dims), 64);
+  const perRow = align((rows + 8) * 4, 64);
+  const labels = p;
+  p += perRow;
+  const lower = p;
+  p += perRow;
+  const closest = p;
+  p += perRow;
+  const bWcss = p;
+  p = align(p + nBlocks * 8, 64);
+  const bChanged = p;
+  p = align(p + nBlocks * 4, 64);
+  const bValid = p;
+  p = align(p + nBlocks * 4, 64);
+  return { rows, dims, nBlocks, ctrl, data, labels, lower, closest, bWcss, bChanged, bValid, end: p };
+}
+
+/** Lays out the workspace for up to `kCap` centroids and `countCap` candidates after `fixed`. */
+export function planWork(fixed: FixedLayout, kCap: number, countCap: number, threads: number, stagingBytes: number): WorkLayout {
+  const { dims, nBlocks } = fixed;
+  let p = fixed.end;
+  const take = (bytes: number): number => {
+    const at = p;
+    p = align(p + bytes, 64);
+    return at;
+  };
+  const cent = take((kCap * dims + 8) * 4);
+  const prev = take((kCap * dims + 8) * 4);
+  const splat = take(kCap * dims * 16);
+  const cand = take(countCap * dims * 16);
+  const candRaw = take((countCap * dims + 8) * 4);
+  const maxShift = take((kCap + 8) * 4);
+  const halfSep = take((kCap + 8) * 4);
+  const bSums = take(nBlocks * kCap * dims * 8);
+  const bCounts = take(nBlocks * kCap * 8);
+  const bPot = take(nBlocks * Math.max(countCap, 1) * 8);
+  const sums = take(kCap * dims * 8 + 16);
+  const counts = take(kCap * 8 + 16);
+  const potOut = take(countCap * 8 + 16);
+  const scratchStride = align(2 * dims * 16 + 256, 64);
+  const scratch = take(threads * scratchStride);
+  const staging = take(stagingBytes);
+  return {
+    kCap,
+    countCap,
+    threads,
+    stagingBytes,
+    cent,
+    prev,
+    splat,
+    cand,
+    candRaw,
+    maxShift,
+    halfSep,
+    bSums,
+    bCounts,
+    bPot,
+    sums,
+    counts,
+    potOut,
+    scratch,
+    scratchStride,
+    staging,
+    end: p,
+  };
+}
+
+/** Formats a byte count as `1,234,567,890 bytes (1.15 GiB)`. */
+export function formatBytes(bytes: number): string {
+  return `${bytes.toLocaleString('en-US')} bytes (${(bytes / 2 ** 30).toFixed(2)} GiB)`;
+}
+
+/**
+ * Throws `MEMORY_LIMIT` when a job of this size cannot fit in wasm32 memory.
+ * @param needed total bytes the job's memory would need
+ */
+export function checkMemoryLimit(rows: number, dims: number, needed: number, what: string): void {
+  if (needed <= WASM32_MAX_BYTES) return;
+  const dataBytes = rows * dims * 4;
+  throw new SegmentaError(
+    'MEMORY_LIMIT',
+    `the wasm backend cannot hold ${what}: ${rows.toLocaleString('en-US')} rows × ${dims} features × 4 bytes = ` +
+      `${formatBytes(dataBytes)} of data plus ${formatBytes(needed - dataBytes)} of workspace needs ${formatBytes(needed)}, ` +
+      `above the wasm32 memory limit of 4 GiB (${WASM32_MAX_BYTES.toLocaleString('en-US')} bytes); ` +
+      `use fewer rows or features (e.g. a sample), or another backend (--backend js)`,
+    { rows, dims, dataBytes, neededBytes: needed, limitBytes: WASM32_MAX_BYTES },
+  );
+}
+
+/** Pages covering `bytes`. */
+export function pagesFor(bytes: number): number {
+  return Math.ceil(bytes / PAGE_BYTES);
+}
+
+/**
+ * Conservative float32 factors of the bound tests for `dims` features (see
+ * wasm-job.ts, "Exact bounds"). `gamma` bounds the relative error of the
+ * contract's float32 squared distance against the exact one.
+ */
+export function boundConstants(dims: number): { kStore: number; kTest: number; kUp: number; kDown: number; kUpS: number; tiny: number; abs: number } {
+  const u = 2 ** -24;
+  const m = dims + 2;
+  const gamma = (1.01 * m * u) / (1 - m * u);
+  const down = (x: number): number => Math.max(0, Math.fround(x * (1 - 2 ** -20) - 2 ** -140));
+  const up = (x: number): number => Math.fround(x * (1 + 2 ** -20) + 2 ** -140);
+  return {
+    kStore: down((1 - 2 ** -20) / (1 + gamma)),
+    kTest: down((1 - gamma) * (1 - 2 ** -20)),
+    kUp: up((1 + gamma) * (1 + 2 ** -20)),
+    kDown: 1 - 2 ** -20,
+    kUpS: 1 + 2 ** -20,
+    tiny: 2 ** -100,
+    abs: 2 ** -60,
+  };
+}
+
+/** Rounds a non-negative float64 up to a float32 that is >= it. */
+export function f32Up(x: number): number {
+  return Math.fround(x * (1 + 2 ** -20) + 2 ** -140);
+}
+
+/** Rounds a non-negative float64 down to a float32 that is <= it (and >= 0). */
+export function f32Down(x: number): number {
+  return Math.max(0, Math.fround(x * (1 - 2 ** -20) - 2 ** -140));
+}
