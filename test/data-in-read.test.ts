@@ -126,6 +126,26 @@ describe('readCustomerTable on hand-written CSVs', () => {
     expect(table.matrix.data[29_999]).toBe(30_000.5);
   });
 
+  it('reads gzip-compressed CSV and tab-separated files', async () => {
+    const { gzipSync } = await import('node:zlib');
+    const lines = ['id,a,b'];
+    for (let i = 1; i <= 70_000; i++) lines.push(`${i},${i % 13},${(i % 5) / 2}`);
+    const gz = join(dir, 'data.csv.gz');
+    await writeFile(gz, gzipSync(lines.join('\n') + '\n'));
+    const table = await readCustomerTable(gz, { features: ['b', 'a'] });
+    expect(table.rows).toBe(70_000);
+    expect(Array.from(table.matrix.data.subarray(0, 4))).toEqual([0.5, 1, 1, 2]);
+    expect((table.ids as Float64Array)[69_999]).toBe(70_000);
+    lines[60_001] = '60001,oops,1';
+    const badGz = join(dir, 'bad.csv.gz');
+    await writeFile(badGz, gzipSync(lines.join('\n') + '\n'));
+    const e = await readError(badGz, { features: ['b', 'a'] });
+    expect(e.code).toBe('NON_NUMERIC_VALUE');
+    expect(e.message).toContain("row 60001, column 'a': 'oops' is not a number");
+    const tsv = await csv('data.tsv', 'id\tIncome (k$)\n1\t15\n2\t16\n');
+    expect(Array.from((await readCustomerTable(tsv, { features: ['Income (k$)'] })).matrix.data)).toEqual([15, 16]);
+  });
+
   it('FILE_NOT_FOUND names the path', async () => {
     const path = join(dir, 'nope.csv');
     const e = await readError(path, { features: ['Age'] });
