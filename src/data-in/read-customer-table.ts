@@ -319,7 +319,7 @@ async function parquetRowCount(connection: DuckDBConnection, absolute: string): 
 
 interface Plan {
   slots: Slot[];
-  /** Feature names after one-hot expansion, known only after reading (levels); placeholders before. */
+  /** Feature columns as requested (encoded ones are expanded to `Col=Level` only after reading). */
   features: string[];
   encode: string[];
   keep: string[];
