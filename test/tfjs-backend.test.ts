@@ -14,7 +14,7 @@ import { SegmentaError } from '../src/common/errors.js';
 import { jsReferenceBackend } from '../src/backends/js-reference/js-reference-backend.js';
 import { ROW_BLOCK_SIZE, type KernelJob } from '../src/backends/kernel-contract.js';
 import { createTfjsBackend, TFJS_RUNTIME_ORDER, type TfjsRuntimeName } from '../src/backends/tfjs/tfjs-backend.js';
-import { passRowsFor, type TfjsJob } from '../src/backends/tfjs/tfjs-job.js';
+import { passRowsFor, TfjsJob } from '../src/backends/tfjs/tfjs-job.js';
 import { resolveBackend } from '../src/backends/backend-registry.js';
 import type { Matrix } from '../src/common/matrix.js';
 import { generateCustomers } from '../src/data-in/generate-customers.js';
@@ -378,6 +378,25 @@ describe('tfjs memory budget', () => {
     } finally {
       await job.dispose();
     }
+  });
+
+  it('turns a runtime out of memory during the upload into MEMORY_LIMIT, freeing the chunks already made', async () => {
+    const report = await createTfjsBackend({ runtimes: ['tfjs-wasm'] }).runtimeReport();
+    const real = report.runtime!;
+    let calls = 0;
+    const failingTf = {
+      ...real.tf,
+      tensor2d: (...args: Parameters<typeof tf.tensor2d>) => {
+        if (++calls === 3) throw new Error('Cannot enlarge memory arrays to size 2147549184 bytes');
+        return real.tf.tensor2d(...args);
+      },
+    } as typeof tf;
+    const before = tf.memory().numTensors;
+    const rows = 3 * ROW_BLOCK_SIZE;
+    const upload = TfjsJob.create({ ...real, tf: failingTf }, blobs(rows, 3, 2, 4), rows, 3, { memoryBudgetBytes: 1 << 20, chunkRows: ROW_BLOCK_SIZE });
+    await expect(upload).rejects.toMatchObject({ code: 'MEMORY_LIMIT' });
+    await expect(upload).rejects.toThrowError(/tfjs-wasm could not hold 12288 rows × 3 features \(about 1 MB of tensors\): Cannot enlarge memory/);
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   it('stops an upload when the signal aborts, leaking no tensors', async () => {

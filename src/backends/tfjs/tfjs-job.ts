@@ -26,7 +26,7 @@
  * {@link SUB_BLOCK_SIZE} rows. The short float32 runs keep the potentials,
  * which k-means++ samples against, within about 1e-6 of the js oracle's.
  */
-import { throwIfAborted } from '../../common/errors.js';
+import { SegmentaError, throwIfAborted } from '../../common/errors.js';
 import { ROW_BLOCK_SIZE, type AssignStats, type KernelJob } from '../kernel-contract.js';
 import { activateRuntime, type LoadedRuntime, type Tf } from './tfjs-runtime.js';
 import type { Rank, Tensor, Tensor1D, Tensor2D } from '@tensorflow/tfjs-core';
@@ -114,6 +114,7 @@ export class TfjsJob implements KernelJob {
    * Uploads `data` (rows × dims float32, row-major) as chunk tensors.
    *
    * @throws AbortedError when `signal` aborts between chunks (nothing leaks)
+   * @throws SegmentaError `MEMORY_LIMIT` when the runtime cannot allocate the tensors
    */
   static async create(runtime: LoadedRuntime, data: Float32Array, rows: number, dims: number, settings: TfjsJobSettings, signal?: AbortSignal): Promise<TfjsJob> {
     await activateRuntime(runtime);
@@ -170,6 +171,16 @@ export class TfjsJob implements KernelJob {
       throwIfAborted(signal);
     } catch (error) {
       for (const c of chunks) tf.dispose([c.xa, c.x2, c.blockIds, c.subIds]);
+      if (error instanceof SegmentaError) throw error;
+      const message = error instanceof Error ? error.message : String(error);
+      if (/memory|allocat|enlarge|OOM/i.test(message)) {
+        const mb = Math.ceil((rows * (4 * dims + 28)) / 2 ** 20);
+        throw new SegmentaError('MEMORY_LIMIT', `${runtime.name} could not hold ${rows} rows × ${dims} features (about ${mb} MB of tensors): ${message}`, {
+          backend: runtime.name,
+          rows,
+          dims,
+        });
+      }
       throw error;
     }
     return new TfjsJob(runtime, chunks, mean, rows, dims, settings);
