@@ -107,15 +107,15 @@ export interface LoadedFeatures {
 }
 
 /**
- * Reads FILE and prepares the features named by the flags. The raw matrix is
- * kept in original units (`table.matrix`) for reporting; the scaled copy
- * (`prepared.matrix`) is what the drivers cluster. With `--scale none` the two
- * share memory.
+ * Reads FILE and prepares the features named by the flags; `prepared.matrix`
+ * is what the drivers cluster. The matrix is scaled in place (no second copy
+ * of a 10M-row matrix) unless `keepOriginal` is set, in which case
+ * `table.matrix` stays in original units (the report needs them).
  */
 export async function loadFeatures(
   file: string,
   flags: DataFlags,
-  options: { keep?: string[]; signal?: AbortSignal; onProgress?: ProgressListener } = {},
+  options: { keep?: string[]; keepOriginal?: boolean; signal?: AbortSignal; onProgress?: ProgressListener } = {},
 ): Promise<LoadedFeatures> {
   if (flags.features === undefined) {
     throw new SegmentaError('INVALID_OPTION', "--features is required, e.g. --features \"Annual Income (k$),Spending Score (1-100)\"", {
@@ -132,7 +132,7 @@ export async function loadFeatures(
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });
-  const prepared = prepareFeatures(table, { scale });
+  const prepared = prepareFeatures(table, { scale, inPlace: !options.keepOriginal });
   return { table, prepared, scale };
 }
 
