@@ -1,0 +1,359 @@
+/**
+ * Agglomerative (hierarchical) clustering: exact up to a bound, two-stage above it.
+ *
+ * - **exact**: the backend's `pairwiseDistances` kernel fills a float64
+ *   condensed matrix in row blocks, then the nearest-neighbour chain (ward,
+ *   complete, average) or Prim's MST (single) merges all rows, taking the steps
+ *   of scipy 1.10 (which scikit-learn 1.2.1 calls). O(n²) time, 8·n(n-1)/2 bytes:
+ *   1.6 GB at the default bound of 20,000 rows.
+ * - **two-stage**: the engine's K-Means cuts the data into `m` micro-clusters
+ *   (default 1,000), the linkage runs on their centroids weighted by their sizes,
+ *   and each row takes its micro-cluster's label. For ward this is exact Ward on
+ *   the weighted centroids (the Ward distance of two groups depends only on their
+ *   sizes and means); for average it is size-weighted UPGMA on centroid
+ *   distances, for complete and single the linkage of the centroids.
+ *
+ * `mode: 'auto'` (the default) picks exact up to `exactMaxRows` rows and
+ * two-stage above; the result says which (`mode`, `m`).
+ */
+import { SegmentaError, throwIfAborted } from '../../common/errors.js';
+import type { Matrix } from '../../common/matrix.js';
+import type { ProgressListener } from '../../common/progress.js';
+import { resolveBackend } from '../../backends/backend-registry.js';
+import type { KernelBackend } from '../../backends/kernel-contract.js';
+import { clusterMeans, withinClusterSumOfSquares } from '../../results/cluster-metrics.js';
+import { fitKMeans } from '../kmeans.js';
+import { countDistinctRows, requireInteger, validateMatrix } from '../validate-input.js';
+import { allocateCondensed, computeCondensedDistances, condensedBytes, formatBytes } from './condensed-distances.js';
+import { clustersAtThreshold, cutTree, parseLinkage, sortAndRelabel, type Linkage, type LinkageTree } from './linkage-tree.js';
+import { mstSingleMerges, nnChainMerges } from './merge-algorithms.js';
+
+/** How the clustering is computed. */
+export type AgglomerativeMode = 'exact' | 'two-stage';
+
+/** Settings with defaults (all optional for callers except one of `k` / `distanceThreshold`). */
+export interface AgglomerativeSettings {
+  /** Linkage criterion. Default `ward`. */
+  linkage: Linkage;
+  /** `exact`, `two-stage`, or `auto` (exact up to `exactMaxRows` rows). Default `auto`. */
+  mode: AgglomerativeMode | 'auto';
+  /**
+   * Largest row count for exact mode (the float64 distance matrix takes
+   * 4·n² bytes: 1.6 GB at 20,000). Default 20,000. Forcing `mode: 'exact'`
+   * above it is a `MEMORY_LIMIT` error; raise it when the memory is there.
+   */
+  exactMaxRows: number;
+  /** Micro-clusters `m` made by K-Means in two-stage mode. Default 1,000. */
+  microClusters: number;
+  /** Lloyd iterations of the micro-cluster K-Means. Default 20. */
+  microMaxIter: number;
+  /** Backend name (`auto`, `js`, `wasm`, `tfjs`) or object, for the distance kernel and the micro-cluster K-Means. Default `auto`. */
+  backend: string | KernelBackend;
+  /** Worker threads for backends that use them. Default: the available cores. */
+  threads?: number;
+  /** Seed of the micro-cluster K-Means (two-stage mode). Default 0. */
+  seed: number;
+  /** Stops the fit (between kernel blocks and every ~50 ms of merging); rejects with `ABORTED`. */
+  signal?: AbortSignal;
+  /** Receives `phase` events (distances, merging, micro-clusters) and the micro-cluster K-Means' iterations. */
+  onProgress?: ProgressListener;
+}
+
+/**
+ * Options of {@link fitAgglomerative}: exactly one of `k` (number of clusters)
+ * and `distanceThreshold` (cut where merges reach this linkage distance, like
+ * scikit-learn's `distance_threshold`), plus any {@link AgglomerativeSettings}.
+ */
+export type AgglomerativeOptions = { k?: number; distanceThreshold?: number } & Partial<AgglomerativeSettings>;
+
+/** The micro-clusters of a two-stage fit. */
+export interface MicroClusters {
+  /** Number of micro-clusters (the leaves of `tree`). */
+  m: number;
+  /** m × cols float64 centroids, row-major. */
+  centroids: Float64Array;
+  /** Rows per micro-cluster. */
+  sizes: Float64Array;
+  /** Micro-cluster of each row. */
+  labels: Int32Array;
+  /** WCSS of the micro-clustering. */
+  wcss: number;
+  /** Seconds spent on the micro-cluster K-Means. */
+  seconds: number;
+}
+
+/** An agglomerative clustering of a matrix. */
+export interface AgglomerativeResult {
+  /** Concrete backend that computed the distances (exact) or the micro-clusters (two-stage). */
+  backend: string;
+  mode: AgglomerativeMode;
+  /** Micro-clusters in two-stage mode; null in exact mode. */
+  m: number | null;
+  linkage: Linkage;
+  /** Number of clusters returned. */
+  k: number;
+  /** The threshold the clusters were cut at, when one was given. */
+  distanceThreshold?: number;
+  rows: number;
+  cols: number;
+  /** One cluster per row, 0..k-1, numbered by first occurrence in row order (row 0 is in cluster 0). */
+  labels: Int32Array;
+  /** Rows per cluster. */
+  sizes: number[];
+  /** k × cols float64 cluster means, row-major, in the units of the matrix. */
+  centroids: Float64Array;
+  /** Within-cluster sum of squares to the cluster means. */
+  wcss: number;
+  /**
+   * The full merge tree in scipy's linkage format. Leaves are the rows (exact)
+   * or the micro-clusters (two-stage, with `tree.leafSizes`).
+   */
+  tree: LinkageTree;
+  /** The micro-clusters (two-stage mode only). */
+  micro?: MicroClusters;
+  /** Remarks about how the fit was made. */
+  notes: string[];
+  seconds: number;
+}
+
+const DEFAULTS = {
+  linkage: 'ward' as Linkage,
+  mode: 'auto' as const,
+  exactMaxRows: 20_000,
+  microClusters: 1_000,
+  microMaxIter: 20,
+  backend: 'auto' as string | KernelBackend,
+  seed: 0,
+};
+
+/**
+ * Fits an agglomerative clustering on `matrix` (rows × cols float32, row-major).
+ *
+ * @example
+ * ```ts
+ * import { fitAgglomerative, matrixFromRows } from 'segmenta';
+ * const m = matrixFromRows([[1, 1], [1, 2], [9, 9], [9, 8], [30, 30]]);
+ * const r = await fitAgglomerative(m, { k: 2, linkage: 'ward' });
+ * r.labels; // Int32Array [0, 0, 0, 0, 1]
+ * r.mode;   // 'exact'
+ * r.tree.merges; // scipy-style rows: left, right, distance, size
+ * ```
+ * @throws SegmentaError `INVALID_K`, `INVALID_OPTION` (bad linkage/mode/threshold,
+ *   or both or neither of k and distanceThreshold), `NON_FINITE_VALUE`, `EMPTY_TABLE`,
+ *   `MEMORY_LIMIT` (exact mode above `exactMaxRows`), `KERNEL_NOT_IMPLEMENTED`, `ABORTED`.
+ */
+export async function fitAgglomerative(matrix: Matrix, options: AgglomerativeOptions): Promise<AgglomerativeResult> {
+  const started = performance.now();
+  validateMatrix(matrix);
+  const s = resolveSettings(options);
+  const { k: requestedK, distanceThreshold } = checkCut(options, matrix.rows);
+  throwIfAborted(s.signal);
+  const mode: AgglomerativeMode = s.mode === 'auto' ? (matrix.rows <= s.exactMaxRows ? 'exact' : 'two-stage') : s.mode;
+  const notes: string[] = [];
+  if (mode === 'exact' && matrix.rows > s.exactMaxRows) {
+    throw new SegmentaError(
+      'MEMORY_LIMIT',
+      `exact agglomerative clustering of ${matrix.rows.toLocaleString('en-US')} rows needs a ${formatBytes(condensedBytes(matrix.rows))} distance matrix, above the bound exactMaxRows = ${s.exactMaxRows.toLocaleString('en-US')}; use the two-stage mode or raise exactMaxRows`,
+      { rows: matrix.rows, exactMaxRows: s.exactMaxRows, bytes: condensedBytes(matrix.rows) },
+    );
+  }
+  const backend = typeof s.backend === 'string' ? await resolveBackend(s.backend) : s.backend;
+  let tree: LinkageTree;
+  let backendName: string;
+  let micro: MicroClusters | undefined;
+  if (mode === 'exact') {
+    const r = await exactTree(matrix, s, backend);
+    tree = r.tree;
+    backendName = r.backend;
+  } else {
+    const r = await twoStageTree(matrix, s, backend, requestedK);
+    tree = r.tree;
+    micro = r.micro;
+    backendName = r.backend;
+    notes.push(...r.notes);
+  }
+  throwIfAborted(s.signal);
+  const k = requestedK ?? clustersAtThreshold(tree, distanceThreshold!);
+  if (k > tree.leaves) {
+    throw new SegmentaError('INVALID_K', `k = ${k} is larger than the ${tree.leaves.toLocaleString('en-US')} micro-clusters of the two-stage mode`, {
+      k,
+      m: tree.leaves,
+    });
+  }
+  const leafLabels = cutTree(tree, k);
+  let labels = leafLabels;
+  if (micro) {
+    // Propagate to the rows and renumber by first occurrence in row order.
+    labels = new Int32Array(matrix.rows);
+    const rename = new Int32Array(k).fill(-1);
+    let next = 0;
+    for (let i = 0; i < matrix.rows; i++) {
+      const l = leafLabels[micro.labels[i]!]!;
+      if (rename[l] === -1) rename[l] = next++;
+      labels[i] = rename[l]!;
+    }
+  }
+  const cm = clusterMeans(matrix, labels);
+  return {
+    backend: backendName,
+    mode,
+    m: micro ? micro.m : null,
+    linkage: s.linkage,
+    k,
+    ...(distanceThreshold !== undefined ? { distanceThreshold } : {}),
+    rows: matrix.rows,
+    cols: matrix.cols,
+    labels,
+    sizes: cm.sizes,
+    centroids: cm.means,
+    wcss: withinClusterSumOfSquares(matrix, labels),
+    tree,
+    ...(micro ? { micro } : {}),
+    notes,
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
+type Resolved = Omit<AgglomerativeSettings, never>;
+
+function resolveSettings(options: AgglomerativeOptions): Resolved {
+  const s = { ...DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as Resolved & { k?: number };
+  s.linkage = parseLinkage(s.linkage);
+  if (s.mode !== 'auto' && s.mode !== 'exact' && s.mode !== 'two-stage') {
+    throw new SegmentaError('INVALID_OPTION', `mode must be one of auto, exact, two-stage, got '${String(s.mode)}'`, { option: 'mode', value: s.mode });
+  }
+  requireInteger('exactMaxRows', s.exactMaxRows, 2);
+  requireInteger('microClusters', s.microClusters, 2);
+  requireInteger('microMaxIter', s.microMaxIter, 1);
+  requireInteger('seed', s.seed, -2147483648, 4294967295);
+  if (s.threads !== undefined) requireInteger('threads', s.threads, 1, 256);
+  return s;
+}
+
+function checkCut(options: AgglomerativeOptions, rows: number): { k?: number; distanceThreshold?: number } {
+  const hasK = options.k !== undefined;
+  const hasT = options.distanceThreshold !== undefined;
+  if (hasK === hasT) {
+    throw new SegmentaError('INVALID_OPTION', 'give exactly one of k and distanceThreshold', { k: options.k, distanceThreshold: options.distanceThreshold });
+  }
+  if (hasK) {
+    const k = requireInteger('k', options.k, 1);
+    if (k > rows) throw new SegmentaError('INVALID_K', `k = ${k} is larger than the number of rows (${rows})`, { k, rows });
+    return { k };
+  }
+  const t = options.distanceThreshold!;
+  if (typeof t !== 'number' || !Number.isFinite(t) || t < 0) {
+    throw new SegmentaError('INVALID_OPTION', `distanceThreshold must be a finite number >= 0, got ${String(t)}`, { option: 'distanceThreshold', value: t });
+  }
+  return { distanceThreshold: t };
+}
+
+/** Exact mode: kernel distances in row blocks, then the merge loop. */
+async function exactTree(matrix: Matrix, s: Resolved, backend: KernelBackend): Promise<{ tree: LinkageTree; backend: string }> {
+  const n = matrix.rows;
+  const jobOptions = { ...(s.threads !== undefined ? { threads: s.threads } : {}), ...(s.signal ? { signal: s.signal } : {}) };
+  let D: Float64Array;
+  let name: string;
+  if (n < 2) return { tree: { leaves: n, merges: new Float64Array(0) }, backend: backend.name };
+  const job = await backend.createJob(matrix.data, n, matrix.cols, jobOptions);
+  try {
+    name = job.backend;
+    s.onProgress?.({ kind: 'phase', phase: 'distances', detail: `${formatBytes(condensedBytes(n))} for ${n.toLocaleString('en-US')} rows` });
+    D = await computeCondensedDistances(job, {
+      out: allocateCondensed(n),
+      ...(s.signal ? { signal: s.signal } : {}),
+      ...(s.onProgress ? { onProgress: s.onProgress } : {}),
+    });
+  } finally {
+    await job.dispose();
+  }
+  const loop = { ...(s.signal ? { signal: s.signal } : {}), ...(s.onProgress ? { onProgress: s.onProgress } : {}) };
+  const raw = s.linkage === 'single' ? await mstSingleMerges(D, n, loop) : await nnChainMerges(D, n, s.linkage, undefined, loop);
+  return { tree: { leaves: n, merges: sortAndRelabel(raw, n) }, backend: name };
+}
+
+/** Two-stage mode: K-Means micro-clusters, then the linkage on their weighted centroids. */
+async function twoStageTree(
+  matrix: Matrix,
+  s: Resolved,
+  backend: KernelBackend,
+  k: number | undefined,
+): Promise<{ tree: LinkageTree; micro: MicroClusters; backend: string; notes: string[] }> {
+  const notes: string[] = [];
+  const distinct = countDistinctRows(matrix, s.microClusters);
+  const m0 = Math.min(s.microClusters, distinct);
+  if (k !== undefined && k > m0) {
+    throw new SegmentaError('INVALID_K', `k = ${k} is larger than the ${m0.toLocaleString('en-US')} micro-clusters of the two-stage mode; raise microClusters`, {
+      k,
+      m: m0,
+    });
+  }
+  s.onProgress?.({ kind: 'phase', phase: 'micro-clusters', detail: `K-Means with m = ${m0.toLocaleString('en-US')}` });
+  const fit = await fitKMeans(matrix, {
+    k: m0,
+    nInit: 1,
+    refine: false,
+    maxIter: s.microMaxIter,
+    seed: s.seed,
+    backend,
+    // k-means++ for thousands of centres costs O(n·m·log m): run it on a sample.
+    initSampleSize: Math.min(matrix.rows, Math.max(20 * m0, 20_000)),
+    ...(s.threads !== undefined ? { threads: s.threads } : {}),
+    ...(s.signal ? { signal: s.signal } : {}),
+    ...(s.onProgress ? { onProgress: s.onProgress } : {}),
+  });
+  // Drop micro-clusters the final assignment left empty.
+  const cols = matrix.cols;
+  const keep: number[] = [];
+  for (let c = 0; c < m0; c++) if (fit.sizes[c]! > 0) keep.push(c);
+  const m = keep.length;
+  const remap = new Int32Array(m0).fill(-1);
+  keep.forEach((c, q) => (remap[c] = q));
+  const centroids = new Float64Array(m * cols);
+  const sizes = new Float64Array(m);
+  keep.forEach((c, q) => {
+    centroids.set(fit.centroids.subarray(c * cols, (c + 1) * cols), q * cols);
+    sizes[q] = fit.sizes[c]!;
+  });
+  const microLabels = new Int32Array(matrix.rows);
+  for (let i = 0; i < matrix.rows; i++) microLabels[i] = remap[fit.labels[i]!]!;
+  if (m < m0) notes.push(`${m0 - m} empty micro-cluster(s) dropped`);
+  notes.push(
+    `two-stage: ${matrix.rows.toLocaleString('en-US')} rows > exact bound; K-Means made m = ${m.toLocaleString('en-US')} micro-clusters (${fit.iterations} iterations), then ${s.linkage} linkage on their size-weighted centroids`,
+  );
+  throwIfAborted(s.signal);
+  const D = weightedCentroidDistances(centroids, sizes, m, cols, s.linkage === 'ward');
+  const loop = { ...(s.signal ? { signal: s.signal } : {}), ...(s.onProgress ? { onProgress: s.onProgress } : {}) };
+  const raw = s.linkage === 'single' ? await mstSingleMerges(D, m, loop) : await nnChainMerges(D, m, s.linkage, sizes, loop);
+  const tree: LinkageTree = { leaves: m, merges: sortAndRelabel(raw, m, sizes), leafSizes: sizes };
+  return {
+    tree,
+    micro: { m, centroids, sizes, labels: microLabels, wcss: fit.wcss, seconds: fit.seconds },
+    backend: fit.backend,
+    notes,
+  };
+}
+
+/**
+ * Condensed float64 distances between weighted centroids. With `ward`, the
+ * Ward distance of two groups, `sqrt(2 wi wj / (wi + wj)) · |ci - cj|` (scipy's
+ * scale: for single points it is the Euclidean distance, and merging at d adds
+ * d²/2 to the WCSS); otherwise the Euclidean distance of the centroids.
+ */
+export function weightedCentroidDistances(centroids: Float64Array, weights: Float64Array, m: number, cols: number, ward: boolean): Float64Array {
+  const D = allocateCondensed(m);
+  let o = 0;
+  for (let i = 0; i < m; i++) {
+    for (let j = i + 1; j < m; j++) {
+      let s = 0;
+      for (let q = 0; q < cols; q++) {
+        const d = centroids[i * cols + q]! - centroids[j * cols + q]!;
+        s += d * d;
+      }
+      const wi = weights[i]!;
+      const wj = weights[j]!;
+      D[o++] = ward ? Math.sqrt(((2 * wi * wj) / (wi + wj)) * s) : Math.sqrt(s);
+    }
+  }
+  return D;
+}

@@ -1,0 +1,12 @@
+/**
+ * Agglomerative clustering: exact (NN-chain / MST over the backends'
+ * pairwise-distance kernel) and two-stage (K-Means micro-clusters + weighted
+ * linkage), with scipy-style merge trees, flat cuts and dendrogram tops.
+ */
+export { fitAgglomerative, weightedCentroidDistances } from './fit-agglomerative.js';
+export type { AgglomerativeMode, AgglomerativeOptions, AgglomerativeResult, AgglomerativeSettings, MicroClusters } from './fit-agglomerative.js';
+export { LINKAGES, parseLinkage, cutTree, clustersAtThreshold, dendrogramTop, linkageRows, sortAndRelabel, relabelMerges } from './linkage-tree.js';
+export type { Linkage, LinkageTree, MergeStep, DendrogramTop, DendrogramLeaf } from './linkage-tree.js';
+export { nnChainMerges, mstSingleMerges } from './merge-algorithms.js';
+export type { MergeLoopOptions } from './merge-algorithms.js';
+export { computeCondensedDistances, condensedIndex, condensedLength, condensedBytes } from './condensed-distances.js';

@@ -1,0 +1,410 @@
+/**
+ * Clustering quality metrics, with scikit-learn 1.2.1's definitions:
+ *
+ * - {@link adjustedRandIndex}: `sklearn.metrics.adjusted_rand_score` (pair-counting form, exact integer counts);
+ * - {@link silhouetteScore}: `sklearn.metrics.silhouette_score` (Euclidean; exact up to
+ *   10,000 rows, on a seeded sample above, like its `sample_size`);
+ * - {@link calinskiHarabasz}: `sklearn.metrics.calinski_harabasz_score`;
+ * - {@link daviesBouldin}: `sklearn.metrics.davies_bouldin_score`;
+ * - {@link withinClusterSumOfSquares}: the K-Means inertia of a partition (squared
+ *   distances to each cluster's mean).
+ *
+ * Labels can be any integers (they need not be 0..k-1); metrics that need
+ * clusters count the distinct labels present. All arithmetic is float64.
+ */
+import { SegmentaError } from '../common/errors.js';
+import type { Matrix } from '../common/matrix.js';
+import { SeededRandom } from '../common/seeded-random.js';
+
+/** Labels renumbered 0..k-1 in order of first occurrence, with sizes. */
+export interface CompactLabels {
+  /** One label in 0..k-1 per row. */
+  labels: Int32Array;
+  /** Number of distinct labels. */
+  k: number;
+  /** Rows per compact label. */
+  sizes: number[];
+  /** The original label of each compact label. */
+  original: number[];
+}
+
+/**
+ * Renumbers labels 0..k-1 by first occurrence in row order.
+ *
+ * @example compactLabels([7, 7, 3, 9, 3]).labels // Int32Array [0, 0, 1, 2, 1]
+ */
+export function compactLabels(labels: ArrayLike<number>): CompactLabels {
+  const n = labels.length;
+  const out = new Int32Array(n);
+  const index = new Map<number, number>();
+  const sizes: number[] = [];
+  const original: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const v = labels[i]!;
+    let c = index.get(v);
+    if (c === undefined) {
+      if (!Number.isInteger(v)) {
+        throw new SegmentaError('INVALID_OPTION', `labels must be integers, got ${String(v)} at row ${i + 1}`, { row: i + 1, value: v });
+      }
+      c = sizes.length;
+      index.set(v, c);
+      sizes.push(0);
+      original.push(v);
+    }
+    out[i] = c;
+    sizes[c]!++;
+  }
+  return { labels: out, k: sizes.length, sizes, original };
+}
+
+function requireSameLength(matrix: Matrix, labels: ArrayLike<number>): void {
+  if (labels.length !== matrix.rows) {
+    throw new SegmentaError('SHAPE_MISMATCH', `${labels.length} labels for ${matrix.rows} rows`, { labels: labels.length, rows: matrix.rows });
+  }
+}
+
+/** sklearn's `check_number_of_labels`: 2 <= k <= n - 1. */
+function requireClusterCount(metric: string, k: number, n: number): void {
+  if (k < 2 || k > n - 1) {
+    throw new SegmentaError(
+      'INVALID_K',
+      `${metric} needs between 2 and rows - 1 = ${n - 1} distinct labels, got ${k}`,
+      { metric, k, rows: n },
+    );
+  }
+}
+
+/**
+ * Adjusted Rand index between two labelings of the same rows (symmetric;
+ * 1 for identical partitions up to renaming, about 0 for random ones, can be
+ * negative). Exact pair counts (BigInt), so it is safe for 10M rows.
+ *
+ * @throws SegmentaError `SHAPE_MISMATCH` when the lengths differ
+ * @example adjustedRandIndex([0, 0, 1, 1], [1, 1, 0, 0]) // 1
+ */
+export function adjustedRandIndex(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) {
+    throw new SegmentaError('SHAPE_MISMATCH', `adjustedRandIndex: ${a.length} labels against ${b.length}`, { a: a.length, b: b.length });
+  }
+  const n = a.length;
+  const ca = compactLabels(a);
+  const cb = compactLabels(b);
+  // Contingency counts n_ij.
+  const cells = new Map<number, number>();
+  const dense = ca.k * cb.k <= 4_000_000 ? new Float64Array(ca.k * cb.k) : undefined;
+  for (let i = 0; i < n; i++) {
+    const key = ca.labels[i]! * cb.k + cb.labels[i]!;
+    if (dense) dense[key]! += 1;
+    else cells.set(key, (cells.get(key) ?? 0) + 1);
+  }
+  let sumSquares = 0n;
+  let rowDot = 0n; // sum_ij n_ij * n_.j
+  let colDot = 0n; // sum_ij n_ij * n_i.
+  const add = (key: number, count: number): void => {
+    if (count === 0) return;
+    const c = BigInt(count);
+    sumSquares += c * c;
+    rowDot += c * BigInt(cb.sizes[key % cb.k]!);
+    colDot += c * BigInt(ca.sizes[Math.floor(key / cb.k)]!);
+  };
+  if (dense) for (let key = 0; key < dense.length; key++) add(key, dense[key]!);
+  else for (const [key, count] of cells) add(key, count);
+  const nn = BigInt(n);
+  const tp = sumSquares - nn;
+  const fp = rowDot - sumSquares;
+  const fn = colDot - sumSquares;
+  const tn = nn * nn - fp - fn - sumSquares;
+  if (fn === 0n && fp === 0n) return 1.0;
+  const numerator = 2n * (tp * tn - fn * fp);
+  const denominator = (tp + fn) * (fn + tn) + (tp + fp) * (fp + tn);
+  return bigRatio(numerator, denominator);
+}
+
+/** numerator / denominator as a double, without overflowing for huge BigInts. */
+function bigRatio(numerator: bigint, denominator: bigint): number {
+  const shift = (x: bigint): number => Math.max(0, (x < 0n ? -x : x).toString(2).length - 1000);
+  const s = Math.max(shift(numerator), shift(denominator));
+  if (s === 0) return Number(numerator) / Number(denominator);
+  const f = 1n << BigInt(s);
+  return Number(numerator / f) / Number(denominator / f);
+}
+
+/** Per-cluster means (float64) of a partition, with the compact labels used. */
+export interface ClusterMeans extends CompactLabels {
+  /** k × cols float64 means, row-major, in compact-label order. */
+  means: Float64Array;
+}
+
+/**
+ * Means of each cluster in float64.
+ *
+ * @example clusterMeans(matrixFromRows([[0], [2], [10]]), [0, 0, 1]).means // Float64Array [1, 10]
+ */
+export function clusterMeans(matrix: Matrix, labels: ArrayLike<number>): ClusterMeans {
+  requireSameLength(matrix, labels);
+  const compact = compactLabels(labels);
+  const { data, rows, cols } = matrix;
+  const means = new Float64Array(compact.k * cols);
+  for (let i = 0; i < rows; i++) {
+    const o = compact.labels[i]! * cols;
+    for (let j = 0; j < cols; j++) means[o + j]! += data[i * cols + j]!;
+  }
+  for (let c = 0; c < compact.k; c++) for (let j = 0; j < cols; j++) means[c * cols + j]! /= compact.sizes[c]!;
+  return { ...compact, means };
+}
+
+/**
+ * Within-cluster sum of squares: `sum_i |x_i - mean(cluster(i))|²` (the
+ * K-Means objective, for any partition), in float64.
+ *
+ * @example withinClusterSumOfSquares(matrixFromRows([[0], [2], [10]]), [0, 0, 1]) // 2
+ */
+export function withinClusterSumOfSquares(matrix: Matrix, labels: ArrayLike<number>): number {
+  return wcssOf(matrix, clusterMeans(matrix, labels));
+}
+
+function wcssOf(matrix: Matrix, cm: ClusterMeans): number {
+  const { data, rows, cols } = matrix;
+  let total = 0;
+  for (let i = 0; i < rows; i++) {
+    const o = cm.labels[i]! * cols;
+    for (let j = 0; j < cols; j++) {
+      const d = data[i * cols + j]! - cm.means[o + j]!;
+      total += d * d;
+    }
+  }
+  return total;
+}
+
+/**
+ * Calinski-Harabasz index (variance ratio criterion):
+ * `[sum_c n_c |mean_c - mean|² / (k - 1)] / [WCSS / (n - k)]`; 1 when WCSS is 0
+ * (scikit-learn's convention). Higher is better.
+ *
+ * @throws SegmentaError `INVALID_K` unless 2 <= k <= n - 1
+ */
+export function calinskiHarabasz(matrix: Matrix, labels: ArrayLike<number>): number {
+  const cm = clusterMeans(matrix, labels);
+  requireClusterCount('Calinski-Harabasz', cm.k, matrix.rows);
+  const { data, rows, cols } = matrix;
+  const mean = new Float64Array(cols);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) mean[j]! += data[i * cols + j]!;
+  for (let j = 0; j < cols; j++) mean[j]! /= rows;
+  let extra = 0;
+  for (let c = 0; c < cm.k; c++) {
+    let s = 0;
+    for (let j = 0; j < cols; j++) {
+      const d = cm.means[c * cols + j]! - mean[j]!;
+      s += d * d;
+    }
+    extra += cm.sizes[c]! * s;
+  }
+  const intra = wcssOf(matrix, cm);
+  return intra === 0 ? 1.0 : (extra * (rows - cm.k)) / (intra * (cm.k - 1));
+}
+
+/**
+ * Davies-Bouldin index: the mean over clusters of
+ * `max_{j != i} (s_i + s_j) / |mean_i - mean_j|`, where `s_i` is the mean
+ * distance of cluster i's rows to its mean; 0 when every `s_i` or every centre
+ * distance is ~0 (scikit-learn's `allclose` check). Lower is better.
+ *
+ * @throws SegmentaError `INVALID_K` unless 2 <= k <= n - 1
+ */
+export function daviesBouldin(matrix: Matrix, labels: ArrayLike<number>): number {
+  const cm = clusterMeans(matrix, labels);
+  requireClusterCount('Davies-Bouldin', cm.k, matrix.rows);
+  const { data, rows, cols } = matrix;
+  const k = cm.k;
+  const intra = new Float64Array(k);
+  for (let i = 0; i < rows; i++) {
+    const c = cm.labels[i]!;
+    let s = 0;
+    for (let j = 0; j < cols; j++) {
+      const d = data[i * cols + j]! - cm.means[c * cols + j]!;
+      s += d * d;
+    }
+    intra[c]! += Math.sqrt(s);
+  }
+  for (let c = 0; c < k; c++) intra[c]! /= cm.sizes[c]!;
+  const centre = new Float64Array(k * k);
+  for (let a = 0; a < k; a++) {
+    for (let b = 0; b < k; b++) {
+      let s = 0;
+      for (let j = 0; j < cols; j++) {
+        const d = cm.means[a * cols + j]! - cm.means[b * cols + j]!;
+        s += d * d;
+      }
+      centre[a * k + b] = Math.sqrt(s);
+    }
+  }
+  const allNearZero = (v: Float64Array): boolean => v.every((x) => Math.abs(x) <= 1e-8);
+  if (allNearZero(intra) || allNearZero(centre)) return 0.0;
+  let total = 0;
+  for (let a = 0; a < k; a++) {
+    let worst = 0;
+    for (let b = 0; b < k; b++) {
+      const cd = centre[a * k + b]!;
+      if (cd === 0) continue; // scikit-learn sets 0 distances to +inf: the ratio is 0
+      const r = (intra[a]! + intra[b]!) / cd;
+      if (r > worst) worst = r;
+    }
+    total += worst;
+  }
+  return total / k;
+}
+
+/** Options of {@link silhouetteScore}. */
+export interface SilhouetteOptions {
+  /** Up to this many rows the score is exact (all pairs). Default 10,000. */
+  maxExactRows?: number;
+  /** Rows sampled (uniformly, without replacement, seeded) above `maxExactRows`. Default 10,000. */
+  sampleSize?: number;
+  /** Seed of the sample. Default 0. */
+  seed?: number;
+}
+
+/** A silhouette score and how it was computed. */
+export interface SilhouetteResult {
+  /** Mean silhouette coefficient in [-1, 1]; higher is better. */
+  score: number;
+  /** Whether the score comes from a sample of the rows. */
+  sampled: boolean;
+  /** Rows the score was computed on (all rows when not sampled). */
+  sampleSize: number;
+  /** Rows in the data. */
+  rows: number;
+}
+
+/**
+ * Silhouette coefficient of every row (scikit-learn's `silhouette_samples`,
+ * Euclidean): `(b - a) / max(a, b)` where `a` is the mean distance to the other
+ * rows of its cluster and `b` the smallest mean distance to another cluster;
+ * 0 for rows alone in their cluster. O(n² · cols) time, O(n · k) memory.
+ *
+ * @throws SegmentaError `INVALID_K` unless 2 <= k <= n - 1
+ */
+export function silhouetteSamples(matrix: Matrix, labels: ArrayLike<number>): Float64Array {
+  requireSameLength(matrix, labels);
+  const { labels: lab, k, sizes } = compactLabels(labels);
+  const { data, rows: n, cols } = matrix;
+  requireClusterCount('silhouette', k, n);
+  const sums = new Float64Array(n * k);
+  const x = Float64Array.from(data);
+  for (let i = 0; i < n; i++) {
+    const oi = i * cols;
+    const li = lab[i]!;
+    const si = i * k;
+    for (let j = i + 1; j < n; j++) {
+      const oj = j * cols;
+      let s = 0;
+      for (let q = 0; q < cols; q++) {
+        const d = x[oi + q]! - x[oj + q]!;
+        s += d * d;
+      }
+      const dist = Math.sqrt(s);
+      sums[si + lab[j]!]! += dist;
+      sums[j * k + li]! += dist;
+    }
+  }
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const li = lab[i]!;
+    if (sizes[li]! <= 1) continue; // scikit-learn: 0 for singletons
+    const a = sums[i * k + li]! / (sizes[li]! - 1);
+    let b = Infinity;
+    for (let c = 0; c < k; c++) {
+      if (c === li) continue;
+      const m = sums[i * k + c]! / sizes[c]!;
+      if (m < b) b = m;
+    }
+    const denom = Math.max(a, b);
+    out[i] = denom === 0 ? 0 : (b - a) / denom;
+  }
+  return out;
+}
+
+/**
+ * Mean silhouette coefficient. Exact (all pairs) up to `maxExactRows` rows;
+ * above, computed on a seeded uniform sample of `sampleSize` rows, like
+ * scikit-learn's `silhouette_score(X, labels, sample_size=…)`. The result says
+ * which, and on how many rows.
+ *
+ * @throws SegmentaError `INVALID_K` unless the rows used hold 2 to n - 1 distinct labels
+ * @example
+ * const s = silhouetteScore(matrix, labels); // { score: 0.55, sampled: false, sampleSize: 200, rows: 200 }
+ */
+export function silhouetteScore(matrix: Matrix, labels: ArrayLike<number>, options: SilhouetteOptions = {}): SilhouetteResult {
+  requireSameLength(matrix, labels);
+  const maxExact = options.maxExactRows ?? 10_000;
+  const sampleSize = options.sampleSize ?? 10_000;
+  for (const [name, v] of [['maxExactRows', maxExact], ['sampleSize', sampleSize]] as const) {
+    if (!Number.isInteger(v) || v < 2) throw new SegmentaError('INVALID_OPTION', `${name} must be an integer >= 2, got ${String(v)}`, { option: name, value: v });
+  }
+  const n = matrix.rows;
+  if (n <= maxExact || sampleSize >= n) {
+    return { score: mean(silhouetteSamples(matrix, labels)), sampled: false, sampleSize: n, rows: n };
+  }
+  const ids = sampleIndices(n, sampleSize, options.seed ?? 0);
+  const cols = matrix.cols;
+  const data = new Float32Array(sampleSize * cols);
+  const sub = new Int32Array(sampleSize);
+  for (let q = 0; q < sampleSize; q++) {
+    const i = ids[q]!;
+    data.set(matrix.data.subarray(i * cols, (i + 1) * cols), q * cols);
+    sub[q] = labels[i]!;
+  }
+  const score = mean(silhouetteSamples({ data, rows: sampleSize, cols }, sub));
+  return { score, sampled: true, sampleSize, rows: n };
+}
+
+function mean(v: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < v.length; i++) s += v[i]!;
+  return s / v.length;
+}
+
+/** `size` distinct row indices in [0, n), uniform (Floyd's algorithm), seeded, increasing. */
+export function sampleIndices(n: number, size: number, seed: number): Int32Array {
+  const rng = new SeededRandom((seed ^ 0x2545f491) >>> 0);
+  const chosen = new Set<number>();
+  for (let j = n - size; j < n; j++) {
+    const t = rng.nextInt(j + 1);
+    chosen.add(chosen.has(t) ? j : t);
+  }
+  return Int32Array.from(chosen).sort();
+}
+
+/** Every metric of one partition, as the compare command reports them. */
+export interface PartitionQuality {
+  /** Distinct labels. */
+  k: number;
+  /** Rows per cluster, in compact-label order (first occurrence). */
+  sizes: number[];
+  /** Within-cluster sum of squares to the cluster means. */
+  wcss: number;
+  silhouette: SilhouetteResult;
+  calinskiHarabasz: number;
+  daviesBouldin: number;
+}
+
+/**
+ * WCSS, silhouette, Calinski-Harabasz and Davies-Bouldin of a partition.
+ *
+ * @throws SegmentaError `INVALID_K` unless 2 <= k <= n - 1
+ * @example
+ * const q = evaluatePartition(matrix, fit.labels);
+ * console.log(q.silhouette.score, q.calinskiHarabasz, q.daviesBouldin);
+ */
+export function evaluatePartition(matrix: Matrix, labels: ArrayLike<number>, options: SilhouetteOptions = {}): PartitionQuality {
+  const cm = clusterMeans(matrix, labels);
+  requireClusterCount('the quality metrics', cm.k, matrix.rows);
+  return {
+    k: cm.k,
+    sizes: cm.sizes,
+    wcss: wcssOf(matrix, cm),
+    silhouette: silhouetteScore(matrix, labels, options),
+    calinskiHarabasz: calinskiHarabasz(matrix, labels),
+    daviesBouldin: daviesBouldin(matrix, labels),
+  };
+}
