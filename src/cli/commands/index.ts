@@ -4,6 +4,7 @@ import { registerKMeansCommand } from './kmeans-command.js';
 import { registerSweepCommand } from './sweep-command.js';
 import { registerGenerateCommand } from './generate-command.js';
 import { registerBackendsCommand } from './backends-command.js';
+import { registerReportCommand } from './report-command.js';
 
 /** Adds every subcommand to the program. One line per command module. */
 export function registerCommands(program: Command): void {
@@ -12,4 +13,5 @@ export function registerCommands(program: Command): void {
   registerKMeansCommand(program);
   registerBackendsCommand(program);
   registerGenerateCommand(program);
+  registerReportCommand(program);
 }

@@ -1,0 +1,178 @@
+/**
+ * `segmenta report FILE --features "A,B" [--k auto|N] [--keep Gender,Age] --out DIR`:
+ * sweeps k, fits K-Means at the elbow (or the given k) and writes the visual
+ * report: DIR/index.html, DIR/*.png, DIR/labels.csv, DIR/segments.json.
+ */
+import type { Command } from 'commander';
+import { SegmentaError } from '../../common/errors.js';
+import type { ProgressListener } from '../../common/progress.js';
+import { sweepK, type SweepResult } from '../../drivers/elbow-sweep.js';
+import { fitKMeans } from '../../drivers/kmeans.js';
+import { writeSegmentationReport } from '../../report/write-report.js';
+import {
+  addDataOptions,
+  addFitOptions,
+  interruptSignal,
+  loadFeatures,
+  parseColumnList,
+  parseFitFlags,
+  parseIntegerOption,
+  parseK,
+  roundTo,
+  type DataFlags,
+  type LoadedFeatures,
+} from '../command-options.js';
+import { createProgressReporter } from '../progress-bar.js';
+import { formatTable } from '../text-table.js';
+
+interface ReportFlags extends DataFlags {
+  k?: string;
+  kMin?: string;
+  kMax?: string;
+  sweep?: boolean;
+  out?: string;
+  scatter?: string;
+  sample?: string;
+}
+
+/** Columns `--keep auto` carries along when the file has them (case-insensitive): gender or sex, and age. */
+export const AUTO_KEEP_PATTERNS: readonly RegExp[] = [/^(gender|sex)$/i, /^age$/i];
+
+/**
+ * Reads the table with the columns that `--keep` asks for: a list, `none`, or
+ * `auto` (default: Gender/Sex and Age when present and not features).
+ */
+export async function loadWithKeep(
+  file: string,
+  flags: DataFlags,
+  options: { signal?: AbortSignal; onProgress?: ProgressListener } = {},
+): Promise<LoadedFeatures> {
+  const raw = (flags.keep ?? 'auto').trim();
+  if (raw.toLowerCase() === 'none') return loadFeatures(file, flags, options);
+  if (raw.toLowerCase() !== 'auto') return loadFeatures(file, flags, { ...options, keep: parseColumnList(raw, 'keep') });
+  const features = new Set(parseColumnList(flags.features ?? '', 'features'));
+  // Guess the usual names first; the reader's UNKNOWN_COLUMN error lists the real ones.
+  const guess = ['Gender', 'Age'].filter((c) => !features.has(c));
+  try {
+    return await loadFeatures(file, flags, { ...options, keep: guess });
+  } catch (error) {
+    if (!(error instanceof SegmentaError) || error.code !== 'UNKNOWN_COLUMN' || !guess.includes(String(error.details['column']))) throw error;
+    const available = Array.isArray(error.details['available']) ? (error.details['available'] as unknown[]).map(String) : [];
+    const keep = available.filter((c) => !features.has(c) && AUTO_KEEP_PATTERNS.some((p) => p.test(c.trim())));
+    return loadFeatures(file, flags, { ...options, keep });
+  }
+}
+
+/** Adds `report` to the program. */
+export function registerReportCommand(program: Command): void {
+  const cmd = program
+    .command('report')
+    .description('segment customers and write a visual report: index.html, charts (PNG), labels.csv, segments.json')
+    .argument('<file>', 'customer table (.csv or .parquet)')
+    .option('--out <dir>', 'report directory to write (required; replaced when it holds an earlier report)')
+    .option('--k <k>', "number of segments, or 'auto' for the elbow of the sweep", 'auto')
+    .option('--k-min <k>', 'smallest k of the elbow sweep', '1')
+    .option('--k-max <k>', 'largest k of the elbow sweep', '10')
+    .option('--no-sweep', 'with --k N: skip the elbow sweep (no elbow chart)')
+    .option('--keep <list>', "columns to profile but not cluster on (e.g. Gender,Age); 'auto' = Gender/Sex and Age when present; 'none'", 'auto')
+    .option('--scatter <list>', 'the two features of the scatter (default: the first two)')
+    .option('--sample <n>', 'most customers drawn in the scatter (a seeded sample beyond)', '5000');
+  addDataOptions(cmd);
+  addFitOptions(cmd);
+  cmd.action(async (file: string, flags: ReportFlags) => {
+    if (!flags.out) throw new SegmentaError('INVALID_OPTION', '--out is required: the directory to write the report to', { option: 'out' });
+    const kRaw = (flags.k ?? 'auto').trim();
+    const givenK = kRaw.toLowerCase() === 'auto' ? null : parseK(kRaw);
+    const kMin = parseK(flags.kMin ?? '1', 'k-min');
+    const kMax = Math.max(parseK(flags.kMax ?? '10', 'k-max'), givenK ?? 0);
+    if (flags.sweep === false && givenK === null) {
+      throw new SegmentaError('INVALID_OPTION', "--no-sweep needs a number of segments: --k auto picks k from the sweep", { option: 'sweep' });
+    }
+    const scatter = flags.scatter !== undefined ? parseColumnList(flags.scatter, 'scatter') : undefined;
+    if (scatter && scatter.length !== 2) {
+      throw new SegmentaError('INVALID_OPTION', `--scatter needs exactly two features, got ${scatter.length}: ${scatter.map((s) => `'${s}'`).join(', ')}`, { option: 'scatter' });
+    }
+    const sampleSize = parseIntegerOption('sample', flags.sample ?? '5000', 10, 1_000_000);
+    const fit = parseFitFlags(flags);
+    const started = performance.now();
+    const { signal, release } = interruptSignal();
+    const progress = createProgressReporter(process.stderr);
+    try {
+      const loaded = await loadWithKeep(file, flags, { signal, onProgress: progress.listener });
+      for (const name of scatter ?? []) {
+        if (!loaded.table.featureNames.includes(name)) {
+          throw new SegmentaError('UNKNOWN_COLUMN', `--scatter: '${name}' is not one of the features: ${loaded.table.featureNames.map((f) => `'${f}'`).join(', ')}`, {
+            column: name,
+          });
+        }
+      }
+      let sweep: SweepResult | undefined;
+      if (flags.sweep !== false) {
+        sweep = await sweepK(loaded.prepared.matrix, { kMin: Math.min(kMin, kMax), kMax, ...fit, signal, onProgress: progress.listener });
+        progress.done();
+      }
+      let k: number;
+      if (givenK !== null) k = givenK;
+      else if (sweep?.suggestedK != null) k = sweep.suggestedK;
+      else {
+        throw new SegmentaError(
+          'INVALID_K',
+          `the WCSS sweep k = ${kMin}..${kMax} shows no clear elbow; choose the number of segments with --k N (WCSS: ${sweep?.wcss.map((w) => w.toPrecision(4)).join(', ')})`,
+          { kMin, kMax },
+        );
+      }
+      const result = await fitKMeans(loaded.prepared.matrix, { k, ...fit, signal, onProgress: progress.listener });
+      const report = await writeSegmentationReport(
+        flags.out,
+        {
+          table: loaded.table,
+          labels: result.labels,
+          k,
+          ...(sweep ? { sweep } : {}),
+          about: {
+            backend: result.backend,
+            scale: loaded.scale,
+            seed: fit.seed,
+            nInit: fit.nInit,
+            wcss: result.wcss,
+            notes: [...new Set([...(sweep?.notes ?? []), ...result.notes])],
+          },
+        },
+        { ...(scatter ? { scatter: [scatter[0]!, scatter[1]!] as const } : {}), sampleSize, sampleSeed: fit.seed, signal, onProgress: progress.listener },
+      );
+      progress.done();
+      const seconds = (performance.now() - started) / 1000;
+      if (flags.json) {
+        const doc = {
+          backend: result.backend,
+          rows: result.rows,
+          features: loaded.prepared.featureNames,
+          scale: loaded.scale,
+          k,
+          suggestedK: sweep?.suggestedK ?? null,
+          wcss: result.wcss,
+          dir: report.dir,
+          index: report.index,
+          files: report.files,
+          segments: report.segments.map((s) => ({ ...s, share: roundTo(s.share, 6) })),
+          seconds: roundTo(seconds, 3),
+        };
+        process.stdout.write(`${JSON.stringify(doc)}\n`);
+        return;
+      }
+      process.stdout.write(
+        `${k} segments of ${result.rows.toLocaleString('en-US')} customers (${givenK === null ? 'k at the elbow of the WCSS sweep' : 'k given'}; scale ${loaded.scale}, backend ${result.backend}), ${seconds.toFixed(2)} s\n\n`,
+      );
+      process.stdout.write(
+        formatTable(
+          ['segment', 'customers', 'share', 'name', 'action'],
+          report.segments.map((s) => [String(s.segment), s.size.toLocaleString('en-US'), `${(100 * s.share).toFixed(1)}%`, s.name, s.action]),
+        ) + '\n\n',
+      );
+      process.stdout.write(`report written to ${report.index}\n(${report.files.join(', ')})\n`);
+    } finally {
+      progress.done();
+      release();
+    }
+  });
+}

@@ -1,0 +1,224 @@
+/**
+ * The report page: one self-contained HTML file. Charts are inline SVG, the
+ * style sheet is inline, and a Content-Security-Policy forbids loading
+ * anything (scripts included): the page makes no request at all.
+ */
+import type { SegmentProfile, SegmentProfiles } from '../insights/segment-profiles.js';
+import { SEGMENT_PALETTE } from './chart-specs.js';
+
+/** One chart as the page shows it. */
+export interface HtmlChart {
+  /** Short id, also the PNG's base name (`elbow` → elbow.png). */
+  id: string;
+  title: string;
+  caption: string;
+  /** The chart's standalone SVG (from vega). */
+  svg: string;
+  /** The PNG file written next to index.html. */
+  file: string;
+}
+
+/** Facts shown in the page header. */
+export interface ReportFacts {
+  title: string;
+  /** Where the customers came from (file name or "generated …"). */
+  source: string;
+  rows: number;
+  features: readonly string[];
+  k: number;
+  /** How k was chosen, e.g. "elbow of the WCSS sweep k = 1..10". */
+  kChoice: string;
+  /** Extra facts, shown as "label: value". */
+  details: ReadonlyArray<readonly [string, string]>;
+  notes: readonly string[];
+  /** The files of the report directory. */
+  files: readonly string[];
+}
+
+/** The page's Content-Security-Policy: nothing may load; inline styles and data: images only. */
+export const REPORT_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'";
+
+/** Escapes text for HTML element content and attribute values. */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+/**
+ * Prepares a standalone SVG for inlining: drops the XML namespace attributes
+ * (HTML does not need them) and prefixes every id and its references, so the
+ * clip paths of one chart never resolve to another chart's; adds an
+ * accessible `<title>`.
+ */
+export function inlineSvg(svg: string, prefix: string, title: string): string {
+  const ids = new Set<string>();
+  for (const m of svg.matchAll(/\sid="([^"]+)"/g)) ids.add(m[1]!);
+  let out = svg.replace(/^<\?xml[^>]*>\s*/, '').replace(/\s+xmlns(:\w+)?="[^"]*"/g, '');
+  if (ids.size > 0) {
+    out = out
+      .replace(/(\sid=")([^"]+)(")/g, (all, a: string, id: string, b: string) => (ids.has(id) ? `${a}${prefix}-${id}${b}` : all))
+      .replace(/url\(#([^)]+)\)/g, (all, id: string) => (ids.has(id) ? `url(#${prefix}-${id})` : all))
+      .replace(/(\s(?:xlink:)?href="#)([^"]+)(")/g, (all, a: string, id: string, b: string) => (ids.has(id) ? `${a}${prefix}-${id}${b}` : all));
+  }
+  return out.replace(/^<svg\b([^>]*)>/, (_all, attributes: string) => `<svg role="img" aria-labelledby="${prefix}-title"${attributes}><title id="${prefix}-title">${escapeHtml(title)}</title>`);
+}
+
+/** "1,234", "12.5", "0.123": figures for tables. */
+export function formatFigure(v: number): string {
+  if (!Number.isFinite(v)) return '–';
+  const abs = Math.abs(v);
+  if (Number.isInteger(v)) return v.toLocaleString('en-US');
+  const digits = abs >= 1000 ? 0 : abs >= 100 ? 1 : abs >= 1 ? 2 : 3;
+  return v.toLocaleString('en-US', { minimumFractionDigits: 0, maximumFractionDigits: digits });
+}
+
+function formatPercent(share: number): string {
+  return Number.isFinite(share) ? `${(100 * share).toFixed(1)}%` : '–';
+}
+
+function formatLift(lift: number): string {
+  return Number.isFinite(lift) ? `×${lift.toFixed(2)}` : '–';
+}
+
+function liftClass(lift: number): string {
+  if (!Number.isFinite(lift)) return '';
+  return lift >= 1.2 ? ' class="up"' : lift <= 0.8 ? ' class="down"' : '';
+}
+
+const STYLE = `
+:root { color-scheme: light; }
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; margin: 0; background: #f6f7f9; color: #1d2430; line-height: 1.45; }
+main { max-width: 1100px; margin: 0 auto; padding: 24px 20px 60px; }
+h1 { margin: 0 0 4px; font-size: 28px; }
+h2 { margin: 36px 0 12px; font-size: 21px; border-bottom: 1px solid #d8dce3; padding-bottom: 4px; }
+h3 { margin: 0 0 6px; font-size: 17px; }
+.lead { color: #4a5568; margin: 0 0 14px; }
+dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 2px 14px; margin: 0; font-size: 14px; }
+dl.facts dt { color: #5a6578; } dl.facts dd { margin: 0; }
+.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(320px, 1fr)); gap: 14px; }
+.card { background: white; border-radius: 8px; padding: 14px 16px; box-shadow: 0 1px 2px rgba(0,0,0,.08); border-top: 6px solid var(--c); }
+.card .size { color: #4a5568; font-size: 14px; margin: 0 0 6px; }
+.badge { display: inline-block; font-size: 12px; font-weight: 600; padding: 1px 8px; border-radius: 10px; background: var(--c); color: white; margin-left: 6px; vertical-align: middle; }
+.card p.reading { margin: 6px 0 8px; font-size: 14px; }
+table { border-collapse: collapse; font-size: 13px; background: white; }
+th, td { padding: 3px 8px; text-align: right; border-bottom: 1px solid #e6e9ee; white-space: nowrap; }
+th:first-child, td:first-child { text-align: left; }
+thead th { background: #eef1f5; }
+td.up { color: #1a7f37; font-weight: 600; } td.down { color: #b42318; font-weight: 600; }
+.swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; background: var(--c); margin-right: 6px; }
+figure { background: white; margin: 0 0 18px; padding: 12px; border-radius: 8px; box-shadow: 0 1px 2px rgba(0,0,0,.08); overflow-x: auto; }
+figure svg { max-width: 100%; height: auto; display: block; }
+figcaption { font-size: 13px; color: #4a5568; margin-top: 6px; }
+.scroll { overflow-x: auto; }
+code { font-size: 13px; background: #eef1f5; padding: 0 4px; border-radius: 3px; }
+ul.notes { font-size: 14px; color: #4a5568; }
+`;
+
+function colourOf(segment: number): string {
+  return SEGMENT_PALETTE[segment % SEGMENT_PALETTE.length]!;
+}
+
+function segmentCard(s: SegmentProfile): string {
+  const rows = [...s.features, ...s.descriptors]
+    .map(
+      (f) =>
+        `<tr><td>${escapeHtml(f.label)}</td><td>${formatFigure(f.mean)}</td><td>${formatFigure(f.median)}</td><td>${formatFigure(f.q1)}–${formatFigure(f.q3)}</td><td${liftClass(f.lift)}>${formatLift(f.lift)}</td></tr>`,
+    )
+    .join('');
+  const mixes = s.categories
+    .map(
+      (m) =>
+        `<p class="size">${escapeHtml(m.column)}: ${m.levels
+          .filter((l) => l.count > 0)
+          .map((l) => `${escapeHtml(l.level)} ${formatPercent(l.share)}`)
+          .join(', ')}</p>`,
+    )
+    .join('');
+  return `<article class="card" id="segment-${s.segment}" style="--c:${colourOf(s.segment)}">
+<h3>${s.segment} · ${escapeHtml(s.name)}<span class="badge">${escapeHtml(s.action)}</span></h3>
+<p class="size">${s.size.toLocaleString('en-US')} customers · ${formatPercent(s.share)} of the base</p>
+<p class="reading">${escapeHtml(s.reading)}</p>
+<table><thead><tr><th>feature</th><th>mean</th><th>median</th><th>quartiles</th><th>lift</th></tr></thead><tbody>${rows}</tbody></table>
+${mixes}
+</article>`;
+}
+
+function profileTable(p: SegmentProfiles): string {
+  const columns = [...p.features, ...p.descriptors];
+  const head = `<tr><th>segment</th><th>customers</th><th>share</th>${columns.map((c) => `<th>${escapeHtml(c.column)}<br>mean (lift)</th>`).join('')}</tr>`;
+  const body = p.segments
+    .map((s) => {
+      const cells = [...s.features, ...s.descriptors].map((f) => `<td${liftClass(f.lift)}>${formatFigure(f.mean)} (${formatLift(f.lift)})</td>`).join('');
+      return `<tr><td><span class="swatch" style="--c:${colourOf(s.segment)}"></span>${s.segment} · ${escapeHtml(s.name)}</td><td>${s.size.toLocaleString('en-US')}</td><td>${formatPercent(s.share)}</td>${cells}</tr>`;
+    })
+    .join('');
+  const base = `<tr><td><strong>all customers</strong></td><td>${p.rows.toLocaleString('en-US')}</td><td>100%</td>${columns.map((c) => `<td>${formatFigure(c.mean)}</td>`).join('')}</tr>`;
+  let html = `<div class="scroll"><table><thead>${head}</thead><tbody>${body}${base}</tbody></table></div>`;
+  for (const [m, mix] of p.categories.entries()) {
+    const levels = mix.levels.map((l) => l.level);
+    const mhead = `<tr><th>segment</th>${levels.map((l) => `<th>${escapeHtml(l)}<br>share (lift)</th>`).join('')}</tr>`;
+    const mbody = p.segments
+      .map((s) => {
+        const cells = s.categories[m]!.levels.map((l) => `<td${liftClass(l.lift)}>${formatPercent(l.share)} (${formatLift(l.lift)})</td>`).join('');
+        return `<tr><td><span class="swatch" style="--c:${colourOf(s.segment)}"></span>${s.segment} · ${escapeHtml(s.name)}</td>${cells}</tr>`;
+      })
+      .join('');
+    const mbase = `<tr><td><strong>all customers</strong></td>${mix.levels.map((l) => `<td>${formatPercent(l.share)}</td>`).join('')}</tr>`;
+    html += `<h3 style="margin-top:18px">${escapeHtml(mix.column)} mix</h3><div class="scroll"><table><thead>${mhead}</thead><tbody>${mbody}${mbase}</tbody></table></div>`;
+  }
+  return html;
+}
+
+/**
+ * The whole page. Every value is escaped; the only non-text content is the
+ * charts' SVG, produced by vega in Node.
+ */
+export function renderReportHtml(facts: ReportFacts, profiles: SegmentProfiles, charts: readonly HtmlChart[]): string {
+  const details: [string, string][] = [
+    ['source', facts.source],
+    ['customers', facts.rows.toLocaleString('en-US')],
+    ['features', facts.features.join(', ')],
+    ['segments', `${facts.k} (${facts.kChoice})`],
+    ...facts.details.map(([a, b]) => [a, b] as [string, string]),
+  ];
+  const figures = charts
+    .map(
+      (c) => `<figure id="chart-${c.id}">
+${inlineSvg(c.svg, `chart-${c.id}`, c.title)}
+<figcaption>${escapeHtml(c.caption)} <code>${escapeHtml(c.file)}</code></figcaption>
+</figure>`,
+    )
+    .join('\n');
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="${REPORT_CSP}">
+<meta name="generator" content="segmenta report">
+<link rel="icon" href="data:,">
+<title>${escapeHtml(facts.title)}</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<main>
+<h1>${escapeHtml(facts.title)}</h1>
+<p class="lead">${facts.k} segments of ${facts.rows.toLocaleString('en-US')} customers, numbered by size. Each segment is named after how its average compares with all customers (high: at least half a standard deviation above; low: at least half below).</p>
+<dl class="facts">${details.map(([a, b]) => `<dt>${escapeHtml(a)}</dt><dd>${escapeHtml(b)}</dd>`).join('')}</dl>
+<h2 id="segments">Segments</h2>
+<div class="cards">
+${profiles.segments.map(segmentCard).join('\n')}
+</div>
+<h2 id="charts">Charts</h2>
+${figures}
+<h2 id="profiles">Profiles</h2>
+<p class="lead">Lift: the segment's mean (or share) divided by that of all customers; green at ×1.2 and above, red at ×0.8 and below.</p>
+${profileTable(profiles)}
+<h2 id="files">Files</h2>
+<p class="lead">This page is self-contained. Next to it: ${facts.files.map((f) => `<code>${escapeHtml(f)}</code>`).join(', ')}.</p>
+${facts.notes.length > 0 ? `<ul class="notes">${facts.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>` : ''}
+<p class="lead">${escapeHtml(profiles.ordering)}.</p>
+</main>
+</body>
+</html>
+`;
+}
