@@ -341,9 +341,8 @@ export function dendrogramChartSpec(input: DendrogramChartInput): TopLevelSpec {
   }
   return spec({
     title: { text: 'Dendrogram of the top merges', subtitle: input.subtitle ?? 'Each ∏ joins two clusters at the height of their merge distance.' },
-    width: Math.max(320, Math.min(900, 18 * input.leaves)),
+    width: Math.max(560, Math.min(900, 18 * input.leaves)),
     height: 300,
-    padding: { left: 5, right: 5, top: 5, bottom: 60 },
     layer: layers,
   });
 }

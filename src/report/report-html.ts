@@ -99,6 +99,7 @@ dl.facts dt { color: #5a6578; } dl.facts dd { margin: 0; }
 .card .size { color: #4a5568; font-size: 14px; margin: 0 0 6px; }
 .badge { display: inline-block; font-size: 12px; font-weight: 600; padding: 1px 8px; border-radius: 10px; background: var(--c); color: white; margin-left: 6px; vertical-align: middle; }
 .card p.reading { margin: 6px 0 8px; font-size: 14px; }
+.card table { width: 100%; } .card th, .card td { padding: 3px 5px; }
 table { border-collapse: collapse; font-size: 13px; background: white; }
 th, td { padding: 3px 8px; text-align: right; border-bottom: 1px solid #e6e9ee; white-space: nowrap; }
 th:first-child, td:first-child { text-align: left; }

@@ -8,6 +8,7 @@ import { SegmentaError } from '../../common/errors.js';
 import type { ProgressListener } from '../../common/progress.js';
 import { sweepK, type SweepResult } from '../../drivers/elbow-sweep.js';
 import { fitKMeans } from '../../drivers/kmeans.js';
+import { sampleDendrogram } from '../../report/dendrogram-input.js';
 import { writeSegmentationReport } from '../../report/write-report.js';
 import {
   addDataOptions,
@@ -30,6 +31,7 @@ interface ReportFlags extends DataFlags {
   kMin?: string;
   kMax?: string;
   sweep?: boolean;
+  dendrogram?: boolean;
   out?: string;
   scatter?: string;
   sample?: string;
@@ -40,13 +42,16 @@ export const AUTO_KEEP_PATTERNS: readonly RegExp[] = [/^(gender|sex)$/i, /^age$/
 
 /**
  * Reads the table with the columns that `--keep` asks for: a list, `none`, or
- * `auto` (default: Gender/Sex and Age when present and not features).
+ * `auto` (default: Gender/Sex and Age when present and not features). The
+ * table's matrix stays in original units (the scaled copy is `prepared.matrix`).
  */
 export async function loadWithKeep(
   file: string,
   flags: DataFlags,
-  options: { signal?: AbortSignal; onProgress?: ProgressListener } = {},
+  options: { signal?: AbortSignal; onProgress?: ProgressListener; keepOriginal?: boolean } = {},
 ): Promise<LoadedFeatures> {
+  // The report profiles segments in original units: keep the unscaled matrix.
+  options = { ...options, keepOriginal: true };
   const raw = (flags.keep ?? 'auto').trim();
   if (raw.toLowerCase() === 'none') return loadFeatures(file, flags, options);
   if (raw.toLowerCase() !== 'auto') return loadFeatures(file, flags, { ...options, keep: parseColumnList(raw, 'keep') });
@@ -74,6 +79,7 @@ export function registerReportCommand(program: Command): void {
     .option('--k-min <k>', 'smallest k of the elbow sweep', '1')
     .option('--k-max <k>', 'largest k of the elbow sweep', '10')
     .option('--no-sweep', 'with --k N: skip the elbow sweep (no elbow chart)')
+    .option('--no-dendrogram', 'skip the dendrogram (Ward linkage on a seeded sample of at most 2,000 customers)')
     .option('--keep <list>', "columns to profile but not cluster on (e.g. Gender,Age); 'auto' = Gender/Sex and Age when present; 'none'", 'auto')
     .option('--scatter <list>', 'the two features of the scatter (default: the first two)')
     .option('--sample <n>', 'most customers drawn in the scatter (a seeded sample beyond)', '5000');
@@ -122,6 +128,17 @@ export function registerReportCommand(program: Command): void {
         );
       }
       const result = await fitKMeans(loaded.prepared.matrix, { k, ...fit, signal, onProgress: progress.listener });
+      const dendrogram =
+        flags.dendrogram === false
+          ? undefined
+          : await sampleDendrogram(loaded.prepared.matrix, {
+              k,
+              seed: fit.seed,
+              backend: fit.backend,
+              ...(fit.threads !== undefined ? { threads: fit.threads } : {}),
+              signal,
+              onProgress: progress.listener,
+            });
       const report = await writeSegmentationReport(
         flags.out,
         {
@@ -129,6 +146,7 @@ export function registerReportCommand(program: Command): void {
           labels: result.labels,
           k,
           ...(sweep ? { sweep } : {}),
+          ...(dendrogram ? { dendrogram } : {}),
           about: {
             backend: result.backend,
             scale: loaded.scale,
