@@ -4,6 +4,8 @@ import { registerKMeansCommand } from './kmeans-command.js';
 import { registerSweepCommand } from './sweep-command.js';
 import { registerGenerateCommand } from './generate-command.js';
 import { registerBackendsCommand } from './backends-command.js';
+import { registerHclustCommand } from './hclust-command.js';
+import { registerCompareCommand } from './compare-command.js';
 import { registerReportCommand } from './report-command.js';
 
 /** Adds every subcommand to the program. One line per command module. */
@@ -11,6 +13,8 @@ export function registerCommands(program: Command): void {
   registerDemoCommand(program);
   registerSweepCommand(program);
   registerKMeansCommand(program);
+  registerHclustCommand(program);
+  registerCompareCommand(program);
   registerBackendsCommand(program);
   registerGenerateCommand(program);
   registerReportCommand(program);

@@ -7,7 +7,7 @@
  *   of scipy 1.10 (which scikit-learn 1.2.1 calls). O(n²) time, 8·n(n-1)/2 bytes:
  *   1.6 GB at the default bound of 20,000 rows.
  * - **two-stage**: the engine's K-Means cuts the data into `m` micro-clusters
- *   (default 1,000), the linkage runs on their centroids weighted by their sizes,
+ *   (default 2,000), the linkage runs on their centroids weighted by their sizes,
  *   and each row takes its micro-cluster's label. For ward this is exact Ward on
  *   the weighted centroids (the Ward distance of two groups depends only on their
  *   sizes and means); for average it is size-weighted UPGMA on centroid
@@ -43,7 +43,7 @@ export interface AgglomerativeSettings {
    * above it is a `MEMORY_LIMIT` error; raise it when the memory is there.
    */
   exactMaxRows: number;
-  /** Micro-clusters `m` made by K-Means in two-stage mode. Default 1,000. */
+  /** Micro-clusters `m` made by K-Means in two-stage mode. Default 2,000. */
   microClusters: number;
   /** Lloyd iterations of the micro-cluster K-Means. Default 20. */
   microMaxIter: number;
@@ -120,7 +120,7 @@ const DEFAULTS = {
   linkage: 'ward' as Linkage,
   mode: 'auto' as const,
   exactMaxRows: 20_000,
-  microClusters: 1_000,
+  microClusters: 2_000,
   microMaxIter: 20,
   backend: 'auto' as string | KernelBackend,
   seed: 0,

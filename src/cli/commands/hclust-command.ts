@@ -1,0 +1,181 @@
+/**
+ * `segmenta hclust FILE --features "A,B" --k K [--linkage ward|complete|average|single]
+ *  [--scale ..] [--mode auto|exact|two-stage] [--out labels.csv] [--json]`:
+ * agglomerative clustering, exact up to the bound and two-stage above it.
+ */
+import type { Command } from 'commander';
+import { SegmentaError } from '../../common/errors.js';
+import { fitAgglomerative, type AgglomerativeResult } from '../../drivers/agglomerative/fit-agglomerative.js';
+import { LINKAGES, dendrogramTop, parseLinkage } from '../../drivers/agglomerative/linkage-tree.js';
+import { writeLabelsCsv } from '../../results/write-labels-csv.js';
+import {
+  addDataOptions,
+  centroidsInOriginalUnits,
+  interruptSignal,
+  loadFeatures,
+  parseIntegerOption,
+  parseK,
+  parseNumberOption,
+  roundTo,
+  type DataFlags,
+  type LoadedFeatures,
+} from '../command-options.js';
+import { createProgressReporter } from '../progress-bar.js';
+import { formatTable } from '../text-table.js';
+
+/** Flags of the agglomerative options, shared by `hclust` and `compare`. */
+export interface AgglomerativeFlags extends DataFlags {
+  linkage?: string;
+  mode?: string;
+  microClusters?: string;
+  exactMaxRows?: string;
+}
+
+interface HclustFlags extends AgglomerativeFlags {
+  k?: string;
+  distanceThreshold?: string;
+  topMerges?: string;
+  out?: string;
+}
+
+/** Adds --linkage, --mode, --micro-clusters and --exact-max-rows. */
+export function addAgglomerativeOptions(cmd: Command): Command {
+  return cmd
+    .option('--linkage <name>', `linkage: ${LINKAGES.join(' | ')}`, 'ward')
+    .option('--mode <mode>', 'auto (exact up to --exact-max-rows rows, else two-stage) | exact | two-stage', 'auto')
+    .option('--micro-clusters <m>', 'two-stage mode: K-Means micro-clusters before the linkage', '2000')
+    .option('--exact-max-rows <n>', 'largest row count for the exact mode (its distance matrix takes 4·n² bytes)', '20000');
+}
+
+/** The agglomerative settings parsed from the shared flags. */
+export function parseAgglomerativeFlags(flags: AgglomerativeFlags): {
+  linkage: ReturnType<typeof parseLinkage>;
+  mode: 'auto' | 'exact' | 'two-stage';
+  microClusters: number;
+  exactMaxRows: number;
+} {
+  const mode = (flags.mode ?? 'auto').trim();
+  if (mode !== 'auto' && mode !== 'exact' && mode !== 'two-stage') {
+    throw new SegmentaError('INVALID_OPTION', `--mode must be auto, exact or two-stage, got '${flags.mode}'`, { option: 'mode', value: flags.mode });
+  }
+  let linkage;
+  try {
+    linkage = parseLinkage(flags.linkage ?? 'ward');
+  } catch {
+    throw new SegmentaError('INVALID_OPTION', `--linkage must be one of ${LINKAGES.join(', ')}, got '${flags.linkage}'`, { option: 'linkage', value: flags.linkage });
+  }
+  return {
+    linkage,
+    mode,
+    microClusters: parseIntegerOption('micro-clusters', flags.microClusters ?? '2000', 2, 1_000_000),
+    exactMaxRows: parseIntegerOption('exact-max-rows', flags.exactMaxRows ?? '20000', 2, 1_000_000),
+  };
+}
+
+/** Backend, threads and seed from the shared flags (the K-Means-only ones are not needed here). */
+export function parseBackendFlags(flags: DataFlags): { backend: string; threads?: number; seed: number } {
+  return {
+    backend: (flags.backend ?? 'auto').trim(),
+    ...(flags.threads !== undefined ? { threads: parseIntegerOption('threads', flags.threads, 1, 256) } : {}),
+    seed: parseIntegerOption('seed', flags.seed ?? '0', 0, 4294967295),
+  };
+}
+
+/** One line saying how the clustering was computed: `mode: exact` or `mode: two-stage (m = 2,000 micro-clusters)`. */
+export function describeMode(result: AgglomerativeResult): string {
+  return result.mode === 'exact' ? 'mode: exact' : `mode: two-stage (m = ${result.m!.toLocaleString('en-US')} micro-clusters)`;
+}
+
+/** The JSON document of `hclust --json` (also used by the report). */
+export function hclustDocument(result: AgglomerativeResult, loaded: LoadedFeatures, seconds: number, topMerges: number, out?: string): Record<string, unknown> {
+  const top = dendrogramTop(result.tree, topMerges);
+  return {
+    backend: result.backend,
+    mode: result.mode,
+    m: result.m,
+    linkage: result.linkage,
+    rows: result.rows,
+    features: loaded.prepared.featureNames,
+    scale: loaded.scale,
+    k: result.k,
+    ...(result.distanceThreshold !== undefined ? { distanceThreshold: result.distanceThreshold } : {}),
+    sizes: result.sizes,
+    wcss: result.wcss,
+    centroids: centroidsInOriginalUnits(loaded, result.centroids, result.k),
+    seconds: roundTo(seconds, 3),
+    dendrogram: {
+      leafKind: result.mode === 'exact' ? 'row' : 'micro-cluster',
+      leafCount: top.leafCount,
+      rootId: top.rootId,
+      merges: top.merges,
+      leaves: top.leaves,
+    },
+    notes: result.notes,
+    ...(out ? { out } : {}),
+  };
+}
+
+/** Adds `hclust` to the program. */
+export function registerHclustCommand(program: Command): void {
+  const cmd = program
+    .command('hclust')
+    .description('agglomerative (hierarchical) clustering: exact up to a bound, two-stage (K-Means micro-clusters + linkage) above')
+    .argument('<file>', 'customer table (.csv or .parquet)')
+    .option('--k <k>', 'number of segments (or give --distance-threshold)')
+    .option('--distance-threshold <d>', 'cut the tree where merges reach this linkage distance instead of --k');
+  addDataOptions(cmd);
+  addAgglomerativeOptions(cmd);
+  cmd
+    .option('--backend <name>', 'kernel backend: auto | js | wasm | tfjs', 'auto')
+    .option('--threads <n>', 'worker threads (default: available cores)')
+    .option('--seed <s>', 'random seed (two-stage micro-clusters)', '0')
+    .option('--top-merges <n>', 'merges of the dendrogram in the JSON output', '30')
+    .option('--json', 'print one JSON document on stdout')
+    .option('--out <file>', 'write labels: the first input column, then `segment` (0-based)')
+    .action(async (file: string, flags: HclustFlags) => {
+      if ((flags.k === undefined) === (flags.distanceThreshold === undefined)) {
+        throw new SegmentaError('INVALID_OPTION', 'give exactly one of --k and --distance-threshold', { option: 'k' });
+      }
+      const cut =
+        flags.k !== undefined ? { k: parseK(flags.k) } : { distanceThreshold: parseNumberOption('distance-threshold', flags.distanceThreshold, 0) };
+      const agg = parseAgglomerativeFlags(flags);
+      const fit = parseBackendFlags(flags);
+      const topMerges = parseIntegerOption('top-merges', flags.topMerges ?? '30', 1, 100_000);
+      const started = performance.now();
+      const { signal, release } = interruptSignal();
+      const progress = createProgressReporter(process.stderr);
+      try {
+        const loaded = await loadFeatures(file, flags, { signal, onProgress: progress.listener });
+        const result = await fitAgglomerative(loaded.prepared.matrix, { ...cut, ...agg, ...fit, signal, onProgress: progress.listener });
+        progress.done();
+        if (flags.out) await writeLabelsCsv(flags.out, loaded.table.idColumn, loaded.table.ids, result.labels);
+        const seconds = (performance.now() - started) / 1000;
+        if (flags.json) {
+          process.stdout.write(`${JSON.stringify(hclustDocument(result, loaded, seconds, topMerges, flags.out))}\n`);
+          return;
+        }
+        const names = loaded.prepared.featureNames;
+        process.stdout.write(
+          `Agglomerative (${result.linkage}) k=${result.k} on ${result.rows.toLocaleString('en-US')} customers × ${names.length} features (scale ${loaded.scale}, backend ${result.backend})\n` +
+            `${describeMode(result)}; WCSS ${result.wcss.toPrecision(8)}, ${seconds.toFixed(2)} s\n\n`,
+        );
+        const centroids = centroidsInOriginalUnits(loaded, result.centroids, result.k);
+        const rows = centroids.map((c, i) => [
+          String(i),
+          result.sizes[i]!.toLocaleString('en-US'),
+          `${((100 * result.sizes[i]!) / result.rows).toFixed(1)}%`,
+          ...c.map((v) => v.toFixed(2)),
+        ]);
+        process.stdout.write(formatTable(['segment', 'customers', 'share', ...names], rows) + '\n');
+        const last = dendrogramTop(result.tree, Math.min(5, Math.max(1, result.tree.leaves - 1))).merges.reverse();
+        if (last.length > 0) {
+          process.stdout.write(`\nlast merges (distance, customers): ${last.map((m) => `${m.distance.toPrecision(5)} (${m.size.toLocaleString('en-US')})`).join(', ')}\n`);
+        }
+        for (const note of result.notes) process.stdout.write(`note: ${note}\n`);
+        if (flags.out) process.stdout.write(`labels written to ${flags.out}\n`);
+      } finally {
+        progress.done();
+        release();
+      }
+    });
+}
