@@ -66,7 +66,7 @@ export function elbowChartSpec(input: ElbowChartInput): TopLevelSpec {
       mark: { type: 'line', point: { size: 50 }, color: '#4e79a7', strokeWidth: 2 },
       encoding: {
         x: { field: 'k', type: 'quantitative', title: 'number of segments k', scale: { domain: [Math.min(...input.ks), Math.max(...input.ks)], nice: false }, axis: { tickMinStep: 1, format: 'd' } },
-        y: { field: 'wcss', type: 'quantitative', title: 'WCSS (within-cluster sum of squares)', axis: { format: '~s' } },
+        y: { field: 'wcss', type: 'quantitative', title: 'WCSS (within-cluster sum of squares)' },
       },
     },
   ];
@@ -151,7 +151,7 @@ export function segmentSizesChartSpec(input: SizesChartInput): TopLevelSpec {
     data: { values },
     encoding: { y: { field: 'segment', type: 'nominal', title: null, sort: domain, axis: { labelLimit: 420 } } },
     layer: [
-      { mark: { type: 'bar' }, encoding: { x: { field: 'size', type: 'quantitative', title: 'customers', axis: { format: '~s' } }, color: { field: 'segment', type: 'nominal', ...segmentColour(domain), legend: null } } },
+      { mark: { type: 'bar' }, encoding: { x: { field: 'size', type: 'quantitative', title: 'customers' }, color: { field: 'segment', type: 'nominal', ...segmentColour(domain), legend: null } } },
       { mark: { type: 'text', align: 'left', dx: 4, fontSize: 11 }, encoding: { x: { field: 'size', type: 'quantitative' }, text: { field: 'label' } } },
     ],
   });
@@ -176,7 +176,7 @@ export function categoryChartSpec(input: CategoryChartInput): TopLevelSpec {
     encoding: {
       y: { field: 'segment', type: 'nominal', title: null, sort: [...input.segments], axis: { labelLimit: 400 } },
       yOffset: { field: 'level', type: 'nominal', sort: [...input.levels] },
-      x: { field: 'count', type: 'quantitative', title: 'customers', axis: { format: '~s' } },
+      x: { field: 'count', type: 'quantitative', title: 'customers' },
     },
     layer: [
       {
@@ -215,7 +215,7 @@ export function histogramChartSpec(input: HistogramChartInput): TopLevelSpec {
     encoding: {
       x: { field: 'start', type: 'quantitative', bin: { binned: true }, title: input.column },
       x2: { field: 'end' },
-      y: { field: 'count', type: 'quantitative', stack: 'zero', title: 'customers', axis: { format: '~s' } },
+      y: { field: 'count', type: 'quantitative', stack: 'zero', title: 'customers' },
       color: { field: 'segment', type: 'nominal', ...segmentColour(input.segments) },
       order: { field: 'order', type: 'quantitative' },
     },

@@ -45,6 +45,52 @@ const FONT_CANDIDATES: ReadonlyArray<{ family: string; files: readonly string[] 
 
 let fontOptions: ResvgRenderOptions['font'] | undefined;
 
+/**
+ * Advance widths (in em) of DejaVu Sans, the font the PNGs are drawn with.
+ * Without a canvas, vega guesses 0.8 em per character, which truncates
+ * labels early and pads charts with empty space; these widths lay text out
+ * as it is drawn (most browser sans-serif fonts are a little narrower).
+ */
+const EM_WIDTHS: Readonly<Record<string, number>> = (() => {
+  const w: Record<string, number> = {};
+  const set = (chars: string, width: number): void => {
+    for (const c of chars) w[c] = width;
+  };
+  const lower = [0.613, 0.635, 0.55, 0.635, 0.615, 0.352, 0.635, 0.634, 0.278, 0.278, 0.579, 0.278, 0.974, 0.634, 0.612, 0.635, 0.635, 0.411, 0.521, 0.392, 0.634, 0.592, 0.818, 0.592, 0.592, 0.525];
+  const upper = [0.684, 0.686, 0.698, 0.77, 0.632, 0.575, 0.775, 0.752, 0.295, 0.295, 0.656, 0.557, 0.863, 0.748, 0.787, 0.603, 0.787, 0.695, 0.635, 0.611, 0.732, 0.684, 0.989, 0.685, 0.611, 0.685];
+  lower.forEach((width, i) => (w[String.fromCharCode(97 + i)] = width));
+  upper.forEach((width, i) => (w[String.fromCharCode(65 + i)] = width));
+  set('0123456789$', 0.636);
+  set(' .,·', 0.318);
+  set(':;/', 0.337);
+  set('()[]', 0.39);
+  set('-', 0.361);
+  set('_–', 0.5);
+  set('%', 0.95);
+  set('&', 0.78);
+  set("'", 0.275);
+  set('"', 0.46);
+  set('×=+#<>~', 0.838);
+  set('—…', 1);
+  return w;
+})();
+
+/** Width in pixels of `text` in DejaVu Sans at the item's size and weight. */
+function textWidth(item: { fontSize?: number; fontWeight?: string | number; limit?: number }, text: unknown): number {
+  const value = text == null ? '' : String(text).trim();
+  const size = item.fontSize != null ? Number(item.fontSize) || 0 : 11;
+  let em = 0;
+  for (const c of value) em += EM_WIDTHS[c] ?? 0.62;
+  const bold = item.fontWeight === 'bold' || Number(item.fontWeight) >= 600;
+  const width = em * size * (bold ? 1.1 : 1);
+  // Text over its limit is truncated by vega to fit the limit.
+  return item.limit && item.limit > 0 ? Math.min(width, item.limit) : width;
+}
+
+/** Makes vega measure text with {@link textWidth} (it has no canvas in Node). */
+const textMetrics = (vega as unknown as { textMetrics?: { width: (item: object, text: unknown) => number } }).textMetrics;
+if (textMetrics) textMetrics.width = textWidth;
+
 /** resvg font settings: a known sans-serif file when one exists, else every system font. */
 export function chartFontOptions(): NonNullable<ResvgRenderOptions['font']> {
   if (fontOptions) return fontOptions;

@@ -5,7 +5,7 @@
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { writeGeneratedCustomers } from '../../data-in/generate-customers.js';
 import { sweepK } from '../../drivers/elbow-sweep.js';
@@ -13,12 +13,15 @@ import { fitKMeans } from '../../drivers/kmeans.js';
 import { centroidsInOriginalUnits, interruptSignal, loadFeatures, parseFitFlags, parseIntegerOption, type DataFlags } from '../command-options.js';
 import { createProgressReporter } from '../progress-bar.js';
 import { formatTable } from '../text-table.js';
+import { sampleDendrogram } from '../../report/dendrogram-input.js';
+import { writeSegmentationReport } from '../../report/write-report.js';
 
 interface DemoFlags {
   rows?: string;
   backend?: string;
   threads?: string;
   seed?: string;
+  out?: string;
 }
 
 /** The features the demo segments on. */
@@ -33,6 +36,7 @@ export function registerDemoCommand(program: Command): void {
     .option('--backend <name>', 'kernel backend: auto | js | wasm | tfjs', 'auto')
     .option('--threads <n>', 'worker threads (default: available cores)')
     .option('--seed <s>', 'random seed', '42')
+    .option('--out <dir>', 'report directory (default: segmenta-demo-report in the system temp directory)')
     .action(async (flags: DemoFlags) => {
       const rows = parseIntegerOption('rows', flags.rows ?? '100000', 10, 100_000_000);
       const dataFlags: DataFlags = {
@@ -51,7 +55,8 @@ export function registerDemoCommand(program: Command): void {
         const file = join(dir, 'customers.csv');
         out.write(`segmenta demo: ${rows.toLocaleString('en-US')} generated customers (seed ${fit.seed})\n`);
         await writeGeneratedCustomers(file, { rows, seed: fit.seed });
-        const loaded = await loadFeatures(file, dataFlags, { signal, onProgress: progress.listener });
+        // Gender and Age feed the report's charts; the report needs the matrix in original units.
+        const loaded = await loadFeatures(file, dataFlags, { keep: ['Gender', 'Age'], keepOriginal: true, signal, onProgress: progress.listener });
         out.write(`features: ${DEMO_FEATURES.join(', ')} (standard scaling)\n\n`);
 
         const sweep = await sweepK(loaded.prepared.matrix, { kMin: 1, kMax: 10, ...fit, signal, onProgress: progress.listener });
@@ -82,6 +87,23 @@ export function registerDemoCommand(program: Command): void {
             ]),
           ) + '\n',
         );
+        const dendrogram = await sampleDendrogram(loaded.prepared.matrix, { k, seed: fit.seed, backend: fit.backend, signal, onProgress: progress.listener });
+        const report = await writeSegmentationReport(
+          resolve(flags.out ?? join(tmpdir(), 'segmenta-demo-report')),
+          {
+            table: loaded.table,
+            labels: result.labels,
+            k,
+            sweep,
+            dendrogram,
+            about: { source: `${rows.toLocaleString('en-US')} generated customers (seed ${fit.seed})`, backend: result.backend, scale: 'standard', seed: fit.seed, nInit: fit.nInit, wcss: result.wcss },
+          },
+          { sampleSeed: fit.seed, signal, onProgress: progress.listener },
+        );
+        progress.done();
+        out.write(`\n3. Named segments (numbered by size)\n`);
+        out.write(formatTable(['segment', 'name', 'action'], report.segments.map((s) => [String(s.segment), s.name, s.action])) + '\n\n');
+        out.write(`report written to ${report.index}\n`);
       } finally {
         progress.done();
         release();
