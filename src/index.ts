@@ -52,3 +52,33 @@ export { prepareFeatures } from './preparation/prepare-features.js';
 export type { PrepareFeaturesOptions, PreparedFeatures } from './preparation/prepare-features.js';
 export { oneHotEncode, encodeCategories, sortLevels, oneHotNames } from './preparation/one-hot.js';
 export type { CategoryCodes } from './preparation/one-hot.js';
+
+// Insights and the visual report
+export { profileSegments, SEGMENT_ORDER_RULE } from './insights/segment-profiles.js';
+export type { SegmentProfiles, SegmentProfile, FeatureProfile, ColumnSummary, CategoryMix, CategoryLevelShare, FeatureLevel, ProfileInput, ProfileOptions } from './insights/segment-profiles.js';
+export { nameSegments, readSegment } from './insights/segment-names.js';
+export type { SegmentNaming } from './insights/segment-names.js';
+export { shortFeatureLabel, shortFeatureLabels } from './insights/feature-labels.js';
+export { describeSortable, quantileSorted } from './insights/distribution-stats.js';
+export type { DistributionStats } from './insights/distribution-stats.js';
+export { writeSegmentationReport, REPORT_GENERATOR } from './report/write-report.js';
+export type { SegmentationReportInput, SegmentationReportOptions, SegmentationReportSummary } from './report/write-report.js';
+export { sampleDendrogram, dendrogramChartInput } from './report/dendrogram-input.js';
+export type { SampleDendrogramOptions } from './report/dendrogram-input.js';
+export {
+  elbowChartSpec,
+  scatterChartSpec,
+  segmentSizesChartSpec,
+  categoryChartSpec,
+  histogramChartSpec,
+  featureBoxesChartSpec,
+  dendrogramChartSpec,
+  SEGMENT_PALETTE,
+} from './report/chart-specs.js';
+export type { DendrogramChartInput, DendrogramMerge } from './report/chart-specs.js';
+export { renderChart, svgToPng } from './report/render-chart.js';
+export type { RenderedChart, RenderChartOptions } from './report/render-chart.js';
+export { inspectPage, findChromium } from './report/headless-chromium.js';
+export type { PageInspection, InspectPageOptions } from './report/headless-chromium.js';
+export { decodePng, pngPixelStats } from './report/png-pixels.js';
+export type { DecodedPng, PixelStats } from './report/png-pixels.js';
