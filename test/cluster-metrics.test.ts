@@ -1,0 +1,194 @@
+/**
+ * Quality metrics against scikit-learn's definitions: small cases computed by
+ * hand, then (when /usr/bin/python3 has scikit-learn) random data checked
+ * against sklearn.metrics itself.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { SegmentaError } from '../src/common/errors.js';
+import { matrixFromRows, type Matrix } from '../src/common/matrix.js';
+import { SeededRandom } from '../src/common/seeded-random.js';
+import {
+  adjustedRandIndex,
+  calinskiHarabasz,
+  clusterMeans,
+  compactLabels,
+  daviesBouldin,
+  evaluatePartition,
+  sampleIndices,
+  silhouetteSamples,
+  silhouetteScore,
+  withinClusterSumOfSquares,
+} from '../src/results/cluster-metrics.js';
+
+function expectCode(fn: () => unknown, code: string, message?: RegExp): void {
+  let caught: unknown;
+  try {
+    fn();
+  } catch (e) {
+    caught = e;
+  }
+  expect(caught).toBeInstanceOf(SegmentaError);
+  expect((caught as SegmentaError).code).toBe(code);
+  if (message) expect((caught as SegmentaError).message).toMatch(message);
+}
+
+// Two pairs on a line: {0, 1} and {10, 11}.
+const pairs = matrixFromRows([[0], [1], [10], [11]]);
+const pairLabels = [0, 0, 1, 1];
+
+describe('adjusted Rand index (sklearn.metrics.adjusted_rand_score)', () => {
+  it('hand-computed pair counts', () => {
+    // [0,0,1,1] vs [0,0,1,2]: 6 pairs; together in both: 1 (0-1); only in a: 1 (2-3); only in b: 0; apart in both: 4.
+    // ARI = 2(tp·tn − fn·fp)/((tp+fn)(fn+tn) + (tp+fp)(fp+tn)) on ordered pairs = 2(2·8 − 2·0)/((4)(10) + (2)(8)) = 32/56 = 4/7.
+    expect(adjustedRandIndex([0, 0, 1, 1], [0, 0, 1, 2])).toBeCloseTo(4 / 7, 15);
+    expect(adjustedRandIndex([0, 0, 1, 2], [0, 0, 1, 1])).toBeCloseTo(4 / 7, 15);
+    expect(adjustedRandIndex([0, 0, 1, 1], [0, 1, 0, 1])).toBeCloseTo(-0.5, 15);
+    expect(adjustedRandIndex([0, 0, 0, 0], [0, 1, 2, 3])).toBe(0);
+  });
+
+  it('is 1 for the same partition under any renaming, and for empty input', () => {
+    expect(adjustedRandIndex([0, 0, 1, 1, 2], [7, 7, -3, -3, 9])).toBe(1);
+    expect(adjustedRandIndex(Int32Array.from([1, 2, 3]), [3, 2, 1])).toBe(1);
+    expect(adjustedRandIndex([], [])).toBe(1);
+  });
+
+  it('is exact for large counts (BigInt pair counts)', () => {
+    const n = 3_000_000;
+    const a = new Int32Array(n);
+    const b = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      a[i] = i % 2;
+      b[i] = i < n - 1 ? i % 2 : 1 - (i % 2); // one row moved
+    }
+    const ari = adjustedRandIndex(a, b);
+    expect(ari).toBeLessThan(1);
+    expect(ari).toBeGreaterThan(0.999998);
+  });
+
+  it('rejects labelings of different lengths', () => {
+    expectCode(() => adjustedRandIndex([0, 1], [0]), 'SHAPE_MISMATCH', /2 labels against 1/);
+  });
+});
+
+describe('silhouette, Calinski-Harabasz, Davies-Bouldin: hand-computed', () => {
+  it('silhouette of two pairs: rows 0 and 11 get 9.5/10.5, rows 1 and 10 get 8.5/9.5', () => {
+    const s = silhouetteSamples(pairs, pairLabels);
+    expect(s[0]).toBeCloseTo(9.5 / 10.5, 14);
+    expect(s[1]).toBeCloseTo(8.5 / 9.5, 14);
+    expect(s[2]).toBeCloseTo(8.5 / 9.5, 14);
+    expect(s[3]).toBeCloseTo(9.5 / 10.5, 14);
+    const score = silhouetteScore(pairs, pairLabels);
+    expect(score).toEqual({ score: expect.any(Number), sampled: false, sampleSize: 4, rows: 4 });
+    expect(score.score).toBeCloseTo((9.5 / 10.5 + 8.5 / 9.5) / 2, 14);
+  });
+
+  it('silhouette is 0 for a row alone in its cluster (scikit-learn convention)', () => {
+    const s = silhouetteSamples(matrixFromRows([[0], [1], [10]]), [0, 0, 1]);
+    expect(Array.from(s)).toEqual([expect.closeTo(0.9, 14), expect.closeTo(8 / 9, 14), 0]);
+  });
+
+  it('Calinski-Harabasz: between 100, within 1, (n − k)/(k − 1) = 2 → 200; 1 when WCSS is 0', () => {
+    expect(calinskiHarabasz(pairs, pairLabels)).toBeCloseTo(200, 12);
+    expect(calinskiHarabasz(matrixFromRows([[0], [0], [5], [5]]), [0, 0, 1, 1])).toBe(1);
+  });
+
+  it('Davies-Bouldin: (0.5 + 0.5)/10 = 0.1; 0 when every cluster is a point', () => {
+    expect(daviesBouldin(pairs, pairLabels)).toBeCloseTo(0.1, 14);
+    expect(daviesBouldin(matrixFromRows([[0], [0], [5], [5]]), [0, 0, 1, 1])).toBe(0);
+    // Three clusters: the worst ratio per cluster is taken.
+    const three = matrixFromRows([[0], [2], [10], [12], [30], [34]]);
+    // s = 1, 1, 2; centres 1, 11, 32: cluster0 max((1+1)/10, (1+2)/31) = 0.2; cluster1 max(0.2, 3/21); cluster2 max(3/31, 3/21)
+    expect(daviesBouldin(three, [0, 0, 1, 1, 2, 2])).toBeCloseTo((0.2 + 0.2 + 3 / 21) / 3, 14);
+  });
+
+  it('WCSS and cluster means in float64, labels compacted by first occurrence', () => {
+    expect(withinClusterSumOfSquares(pairs, [5, 5, 2, 2])).toBeCloseTo(1, 14);
+    const cm = clusterMeans(pairs, [5, 5, 2, 2]);
+    expect(Array.from(cm.means)).toEqual([0.5, 10.5]);
+    expect(cm.original).toEqual([5, 2]);
+    expect(Array.from(compactLabels([7, 7, 3, 9, 3]).labels)).toEqual([0, 0, 1, 2, 1]);
+  });
+
+  it('needs 2 to n − 1 clusters and one label per row', () => {
+    expectCode(() => silhouetteScore(pairs, [0, 0, 0, 0]), 'INVALID_K', /silhouette needs between 2 and rows - 1 = 3 distinct labels, got 1/);
+    expectCode(() => calinskiHarabasz(pairs, [0, 1, 2, 3]), 'INVALID_K', /got 4/);
+    expectCode(() => daviesBouldin(pairs, [0, 0, 0, 0]), 'INVALID_K');
+    expectCode(() => evaluatePartition(pairs, [0, 1, 0]), 'SHAPE_MISMATCH', /3 labels for 4 rows/);
+    expectCode(() => compactLabels([0, 1.5]), 'INVALID_OPTION', /labels must be integers, got 1.5 at row 2/);
+  });
+});
+
+function blobs(rows: number, seed: number): { m: Matrix; labels: Int32Array } {
+  const rng = new SeededRandom(seed);
+  const data = new Float32Array(rows * 3);
+  const labels = new Int32Array(rows);
+  for (let i = 0; i < rows; i++) {
+    const c = rng.nextInt(4);
+    labels[i] = c;
+    for (let j = 0; j < 3; j++) data[i * 3 + j] = c * (j + 1) * 2 + rng.nextGaussian();
+  }
+  return { m: { data, rows, cols: 3 }, labels };
+}
+
+describe('sampled silhouette', () => {
+  it('samples above maxExactRows, states the sample size, is seeded, and stays close to the exact score', () => {
+    const { m, labels } = blobs(3000, 4);
+    const exact = silhouetteScore(m, labels);
+    expect(exact.sampled).toBe(false);
+    const a = silhouetteScore(m, labels, { maxExactRows: 1000, sampleSize: 800, seed: 5 });
+    const b = silhouetteScore(m, labels, { maxExactRows: 1000, sampleSize: 800, seed: 5 });
+    const c = silhouetteScore(m, labels, { maxExactRows: 1000, sampleSize: 800, seed: 6 });
+    expect(a).toEqual({ score: b.score, sampled: true, sampleSize: 800, rows: 3000 });
+    expect(c.score).not.toBe(a.score);
+    expect(Math.abs(a.score - exact.score)).toBeLessThan(0.03);
+    const ids = sampleIndices(3000, 800, 5);
+    expect(new Set(ids).size).toBe(800);
+    expect(ids.every((v, i) => i === 0 || v > ids[i - 1]!)).toBe(true);
+  });
+});
+
+/** The metrics computed by scikit-learn on the same data, when /usr/bin/python3 has it. */
+function sklearnMetrics(m: Matrix, a: Int32Array, b: Int32Array): { reason?: string; values?: Record<string, number> } {
+  const probe = spawnSync('/usr/bin/python3', ['-c', 'import sklearn, numpy'], { encoding: 'utf8' });
+  if (probe.status !== 0) return { reason: 'skipped: /usr/bin/python3 lacks scikit-learn' };
+  const dir = mkdtempSync(join(tmpdir(), 'segmenta-metrics-'));
+  try {
+    const file = join(dir, 'data.json');
+    writeFileSync(file, JSON.stringify({ X: Array.from({ length: m.rows }, (_, i) => Array.from(m.data.subarray(i * m.cols, (i + 1) * m.cols))), a: Array.from(a), b: Array.from(b) }));
+    const script = `
+import json, numpy as np
+from sklearn import metrics
+d = json.load(open(${JSON.stringify(file)}))
+X = np.array(d['X'], dtype=np.float64)
+print(json.dumps({'ari': metrics.adjusted_rand_score(d['a'], d['b']), 'silhouette': metrics.silhouette_score(X, d['b']),
+  'ch': metrics.calinski_harabasz_score(X, d['b']), 'db': metrics.davies_bouldin_score(X, d['b'])}))
+`;
+    const r = spawnSync('/usr/bin/python3', ['-c', script], { encoding: 'utf8' });
+    if (r.status !== 0) return { reason: `skipped: python failed: ${r.stderr.trim().split('\n').pop()}` };
+    return { values: JSON.parse(r.stdout) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe('against scikit-learn itself on random blobs', () => {
+  const { m, labels } = blobs(700, 12);
+  const noisy = Int32Array.from(labels, (l, i) => (i % 7 === 0 ? (l + 1) % 4 : l));
+  const ref = sklearnMetrics(m, labels, noisy);
+  it(`ARI, silhouette, CH and DB match sklearn.metrics${ref.reason ? ` — ${ref.reason}` : ''}`, (ctx) => {
+    if (!ref.values) {
+      console.warn(ref.reason);
+      ctx.skip();
+      return;
+    }
+    expect(adjustedRandIndex(labels, noisy)).toBeCloseTo(ref.values.ari!, 12);
+    // sklearn's euclidean_distances uses the |x|² − 2x·y + |y|² expansion: agree to ~1e-9.
+    expect(silhouetteScore(m, noisy).score).toBeCloseTo(ref.values.silhouette!, 8);
+    expect(calinskiHarabasz(m, noisy) / ref.values.ch!).toBeCloseTo(1, 10);
+    expect(daviesBouldin(m, noisy)).toBeCloseTo(ref.values.db!, 10);
+  });
+});
