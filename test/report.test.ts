@@ -316,6 +316,20 @@ describe('segmenta report', () => {
     expect(seg.scale).toBe('standard');
   });
 
+  it('--keep auto finds Sex/Age under other spellings, and a small table caps the sweep', async () => {
+    const csv = join(dir, 'tiny.csv');
+    await writeFile(csv, 'id,sex,AGE,x,y\n1,F,20,1,2\n2,M,30,2,1\n3,F,40,10,12\n4,M,50,11,10\n5,F,60,20,1\n6,F,61,21,2\n');
+    const out = join(dir, 'tiny-report');
+    const { code, err } = await capture(['report', csv, '--features', 'x,y', '--k', '3', '--backend', 'js', '--out', out]);
+    expect(err).toBe('');
+    expect(code).toBe(0);
+    const doc = JSON.parse(await readFile(join(out, 'segments.json'), 'utf8'));
+    expect(doc.sweep.ks).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(doc.base.categories.map((c: { column: string }) => c.column)).toEqual(['sex']);
+    expect(doc.base.descriptors.map((c: { column: string }) => c.column)).toEqual(['AGE']);
+    expect(await readdir(out)).toEqual(expect.arrayContaining(['sex-by-segment.png', 'age-distribution.png']));
+  });
+
   it('user errors exit 2 with one line', async () => {
     const missingOut = await capture(['report', 'x.csv', '--features', 'A']);
     expect(missingOut.code).toBe(2);

@@ -55,7 +55,9 @@ export async function loadWithKeep(
   const raw = (flags.keep ?? 'auto').trim();
   if (raw.toLowerCase() === 'none') return loadFeatures(file, flags, options);
   if (raw.toLowerCase() !== 'auto') return loadFeatures(file, flags, { ...options, keep: parseColumnList(raw, 'keep') });
-  const features = new Set(parseColumnList(flags.features ?? '', 'features'));
+  // Plain numeric features are profiled already; one-hot encoded ones (Gender) are worth keeping for their mix chart.
+  const encoded = new Set(flags.encode !== undefined ? parseColumnList(flags.encode, 'encode') : []);
+  const features = new Set(parseColumnList(flags.features ?? '', 'features').filter((c) => !encoded.has(c)));
   // Guess the usual names first; the reader's UNKNOWN_COLUMN error lists the real ones.
   const guess = ['Gender', 'Age'].filter((c) => !features.has(c));
   try {
@@ -114,7 +116,9 @@ export function registerReportCommand(program: Command): void {
       }
       let sweep: SweepResult | undefined;
       if (flags.sweep !== false) {
-        sweep = await sweepK(loaded.prepared.matrix, { kMin: Math.min(kMin, kMax), kMax, ...fit, signal, onProgress: progress.listener });
+        // A small table caps the sweep at its row count (k = N itself is still checked by the fit).
+        const sweepMax = Math.max(givenK ?? 1, Math.min(kMax, loaded.prepared.matrix.rows));
+        sweep = await sweepK(loaded.prepared.matrix, { kMin: Math.min(kMin, sweepMax), kMax: sweepMax, ...fit, signal, onProgress: progress.listener });
         progress.done();
       }
       let k: number;
@@ -123,7 +127,7 @@ export function registerReportCommand(program: Command): void {
       else {
         throw new SegmentaError(
           'INVALID_K',
-          `the WCSS sweep k = ${kMin}..${kMax} shows no clear elbow; choose the number of segments with --k N (WCSS: ${sweep?.wcss.map((w) => w.toPrecision(4)).join(', ')})`,
+          `the WCSS sweep k = ${sweep ? `${sweep.ks[0]}..${sweep.ks[sweep.ks.length - 1]}` : `${kMin}..${kMax}`} shows no clear elbow; choose the number of segments with --k N (WCSS: ${sweep?.wcss.map((w) => w.toPrecision(4)).join(', ')})`,
           { kMin, kMax },
         );
       }
