@@ -1,0 +1,134 @@
+/**
+ * `segmenta compare`: the table, the JSON, consistency with `kmeans` and
+ * `hclust` run separately, the sampled silhouette, errors, and Mall against
+ * scikit-learn's metrics when /usr/bin/python3 has it.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeGeneratedCustomers } from '../src/data-in/generate-customers.js';
+import { adjustedRandIndex } from '../src/results/cluster-metrics.js';
+import { runSegmenta } from './agglomerative-run-cli.js';
+import { HAVE_MALL, MALL_CSV, MALL_SKIP_REASON } from './helpers/mall-data.js';
+
+const FEATURES = 'Annual Income (k$),Spending Score (1-100)';
+let dir = '';
+let customers = '';
+let many = '';
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'segmenta-compare-'));
+  customers = join(dir, 'customers.csv');
+  many = join(dir, 'many.csv');
+  await writeGeneratedCustomers(customers, { rows: 2000, seed: 5 });
+  await writeGeneratedCustomers(many, { rows: 12_000, seed: 6 });
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function labelsOf(file: string): number[] {
+  return readFileSync(file, 'utf8').trim().split('\n').slice(1).map((l) => Number(l.split(',')[1]));
+}
+
+describe('segmenta compare', () => {
+  it('prints a table with sizes, WCSS, seconds, silhouette, CH and DB per method, and the ARI', async () => {
+    const r = await runSegmenta('compare', customers, '--features', FEATURES, '--k', '5', '--scale', 'standard', '--backend', 'js');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/method\s+sizes \(largest first\)\s+WCSS\s+seconds\s+silhouette\s+Calinski-Harabasz\s+Davies-Bouldin/);
+    expect(r.stdout).toMatch(/^K-Means\s+\d+ \d+ \d+ \d+ \d+\s+[\d.]+\s+[\d.]+\s+-?[\d.]+\s+[\d.]+\s+[\d.]+$/m);
+    expect(r.stdout).toMatch(/^Agglomerative \(ward, exact\)\s+\d+ \d+ \d+ \d+ \d+\s/m);
+    expect(r.stdout).toMatch(/adjusted Rand index \(K-Means vs agglomerative\): -?[01]\.\d{4}/);
+    expect(r.stdout).toMatch(/mode: exact; silhouette exact on all 2,000 rows/);
+  });
+
+  it('--json: the ARI is that of the kmeans and hclust commands run alone with the same options', async () => {
+    const opts = ['--features', FEATURES, '--scale', 'standard', '--backend', 'js', '--seed', '3'];
+    const r = await runSegmenta('compare', customers, ...opts, '--k', '4', '--linkage', 'complete', '--json');
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc).toMatchObject({ rows: 2000, k: 4, scale: 'standard', mode: 'exact', m: null, silhouette: { sampled: false, sampleSize: 2000, rows: 2000 } });
+    expect(doc.methods.map((m: { method: string }) => m.method)).toEqual(['kmeans', 'agglomerative']);
+    for (const m of doc.methods) {
+      expect(Object.keys(m)).toEqual(expect.arrayContaining(['sizes', 'wcss', 'seconds', 'silhouette', 'calinskiHarabasz', 'daviesBouldin', 'backend']));
+      expect(m.sizes.reduce((a: number, b: number) => a + b, 0)).toBe(2000);
+      expect(m.silhouette).toBeGreaterThan(-1);
+      expect(m.silhouette).toBeLessThan(1);
+    }
+    expect(doc.methods[1]).toMatchObject({ linkage: 'complete', mode: 'exact' });
+    const km = join(dir, 'km.csv');
+    const hc = join(dir, 'hc.csv');
+    expect((await runSegmenta('kmeans', customers, ...opts, '--k', '4', '--out', km)).code).toBe(0);
+    expect((await runSegmenta('hclust', customers, ...opts, '--k', '4', '--linkage', 'complete', '--out', hc)).code).toBe(0);
+    expect(doc.ari).toBeCloseTo(adjustedRandIndex(labelsOf(km), labelsOf(hc)), 12);
+  });
+
+  it('samples the silhouette above 10,000 rows and states the sample size', async () => {
+    const r = await runSegmenta(
+      'compare', many, '--features', FEATURES, '--k', '5', '--backend', 'js', '--exact-max-rows', '5000', '--micro-clusters', '200', '--silhouette-sample', '1500', '--json',
+    );
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc).toMatchObject({ rows: 12_000, mode: 'two-stage', m: 200, silhouette: { sampled: true, sampleSize: 1500, rows: 12_000 } });
+    const t = await runSegmenta('compare', many, '--features', FEATURES, '--k', '5', '--backend', 'js', '--exact-max-rows', '5000', '--micro-clusters', '200', '--silhouette-sample', '1500');
+    expect(t.stdout).toMatch(/Agglomerative \(ward, two-stage m=200\)/);
+    expect(t.stdout).toMatch(/mode: two-stage \(m = 200 micro-clusters\); silhouette on a seeded sample of 1,500 of 12,000 rows/);
+  });
+
+  for (const [what, args, message] of [
+    ['k = 1', ['--k', '1'], /--k must be >= 2 for compare/],
+    ['no k', [], /--k must be an integer >= 1, got ''/],
+    ['bad linkage', ['--k', '3', '--linkage', 'x'], /--linkage must be one of/],
+    ['bad silhouette sample', ['--k', '3', '--silhouette-sample', '1'], /--silhouette-sample must be an integer from 2/],
+  ] as [string, string[], RegExp][]) {
+    it(`${what}: exit 2 and one line`, async () => {
+      const r = await runSegmenta('compare', customers, '--features', FEATURES, ...args);
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(message);
+    });
+  }
+});
+
+/** scikit-learn's silhouette, CH and DB of its own ward partition of Mall, when /usr/bin/python3 has sklearn. */
+function sklearnMallMetrics(): { reason?: string; values?: { silhouette: number; ch: number; db: number } } {
+  const script = `
+import json, numpy as np
+from sklearn.cluster import AgglomerativeClustering
+from sklearn import metrics
+X = np.loadtxt(${JSON.stringify(MALL_CSV)}, delimiter=',', skiprows=1, usecols=(3, 4))
+l = AgglomerativeClustering(n_clusters=5, linkage='ward').fit(X).labels_
+print(json.dumps({'silhouette': metrics.silhouette_score(X, l), 'ch': metrics.calinski_harabasz_score(X, l), 'db': metrics.davies_bouldin_score(X, l)}))
+`;
+  const r = spawnSync('/usr/bin/python3', ['-c', script], { encoding: 'utf8' });
+  if (r.error || r.status !== 0) return { reason: 'skipped: /usr/bin/python3 with scikit-learn is not available' };
+  return { values: JSON.parse(r.stdout) };
+}
+
+describe.skipIf(!HAVE_MALL)(`segmenta compare on Mall (income, score), k = 5 ${HAVE_MALL ? '' : MALL_SKIP_REASON}`, () => {
+  it("reports the issues' sizes: K-Means 81, 39, 35, 23, 22 (n-init 10) and ward 85, 39, 32, 23, 21", async () => {
+    const r = await runSegmenta('compare', MALL_CSV, '--features', FEATURES, '--k', '5', '--n-init', '10', '--seed', '42', '--json');
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    const sorted = (s: number[]): number[] => [...s].sort((a, b) => b - a);
+    expect(sorted(doc.methods[0].sizes)).toEqual([81, 39, 35, 23, 22]);
+    expect(sorted(doc.methods[1].sizes)).toEqual([85, 39, 32, 23, 21]);
+    expect(doc.ari).toBeGreaterThan(0.8);
+    expect(doc.ari).toBeLessThan(1);
+  });
+
+  const ref = sklearnMallMetrics();
+  it(`ward's silhouette, CH and DB equal scikit-learn's on its own partition${ref.reason ? ` — ${ref.reason}` : ''}`, async (ctx) => {
+    if (!ref.values) {
+      console.warn(ref.reason);
+      ctx.skip();
+      return;
+    }
+    const r = await runSegmenta('compare', MALL_CSV, '--features', FEATURES, '--k', '5', '--json');
+    const ward = JSON.parse(r.stdout).methods[1];
+    expect(ward.silhouette).toBeCloseTo(ref.values.silhouette, 9);
+    expect(ward.calinskiHarabasz).toBeCloseTo(ref.values.ch, 8);
+    expect(ward.daviesBouldin).toBeCloseTo(ref.values.db, 10);
+  });
+});
