@@ -82,3 +82,44 @@ export { inspectPage, findChromium } from './report/headless-chromium.js';
 export type { PageInspection, InspectPageOptions } from './report/headless-chromium.js';
 export { decodePng, pngPixelStats } from './report/png-pixels.js';
 export type { DecodedPng, PixelStats } from './report/png-pixels.js';
+
+// Agglomerative clustering and the K-Means vs agglomerative comparison
+export {
+  fitAgglomerative,
+  LINKAGES,
+  parseLinkage,
+  cutTree,
+  clustersAtThreshold,
+  dendrogramTop,
+  linkageRows,
+  computeCondensedDistances,
+  condensedIndex,
+  condensedLength,
+  condensedBytes,
+} from './drivers/agglomerative/index.js';
+export type {
+  AgglomerativeMode,
+  AgglomerativeOptions,
+  AgglomerativeResult,
+  AgglomerativeSettings,
+  MicroClusters,
+  Linkage,
+  LinkageTree,
+  MergeStep,
+  DendrogramTop,
+  DendrogramLeaf,
+} from './drivers/agglomerative/index.js';
+export {
+  adjustedRandIndex,
+  silhouetteScore,
+  silhouetteSamples,
+  calinskiHarabasz,
+  daviesBouldin,
+  withinClusterSumOfSquares,
+  clusterMeans,
+  compactLabels,
+  evaluatePartition,
+} from './results/cluster-metrics.js';
+export type { SilhouetteOptions, SilhouetteResult, PartitionQuality, ClusterMeans, CompactLabels } from './results/cluster-metrics.js';
+export { compareClusterings } from './drivers/agglomerative/compare-clusterings.js';
+export type { ClusteringComparison, MethodComparison } from './drivers/agglomerative/compare-clusterings.js';

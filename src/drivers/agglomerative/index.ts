@@ -10,3 +10,5 @@ export type { Linkage, LinkageTree, MergeStep, DendrogramTop, DendrogramLeaf } f
 export { nnChainMerges, mstSingleMerges } from './merge-algorithms.js';
 export type { MergeLoopOptions } from './merge-algorithms.js';
 export { computeCondensedDistances, condensedIndex, condensedLength, condensedBytes } from './condensed-distances.js';
+export { compareClusterings } from './compare-clusterings.js';
+export type { ClusteringComparison, MethodComparison } from './compare-clusterings.js';
