@@ -10,7 +10,7 @@ import type { Command } from 'commander';
 import { writeGeneratedCustomers } from '../../data-in/generate-customers.js';
 import { sweepK } from '../../drivers/elbow-sweep.js';
 import { fitKMeans } from '../../drivers/kmeans.js';
-import { centroidsInOriginalUnits, interruptSignal, loadFeatures, parseFitFlags, parseIntegerOption, type DataFlags } from '../command-options.js';
+import { interruptSignal, loadFeatures, parseFitFlags, parseIntegerOption, type DataFlags } from '../command-options.js';
 import { createProgressReporter } from '../progress-bar.js';
 import { formatTable } from '../text-table.js';
 import { sampleDendrogram } from '../../report/dendrogram-input.js';
@@ -36,7 +36,7 @@ export function registerDemoCommand(program: Command): void {
     .option('--backend <name>', 'kernel backend: auto | js | wasm | tfjs', 'auto')
     .option('--threads <n>', 'worker threads (default: available cores)')
     .option('--seed <s>', 'random seed', '42')
-    .option('--out <dir>', 'report directory (default: segmenta-demo-report in the system temp directory)')
+    .option('--out <dir>', 'report directory', 'segmenta-report')
     .action(async (flags: DemoFlags) => {
       const rows = parseIntegerOption('rows', flags.rows ?? '100000', 10, 100_000_000);
       const dataFlags: DataFlags = {
@@ -72,24 +72,9 @@ export function registerDemoCommand(program: Command): void {
         const k = sweep.suggestedK ?? 5;
         const result = await fitKMeans(loaded.prepared.matrix, { k, ...fit, signal, onProgress: progress.listener });
         progress.done();
-        const centroids = centroidsInOriginalUnits(loaded, result.centroids, k);
-        out.write(`2. Segments at k = ${k} (WCSS ${result.wcss.toFixed(1)}, ${result.iterations} iterations, ${result.seconds.toFixed(2)} s)\n`);
-        const order = centroids.map((_, i) => i).sort((a, b) => result.sizes[b]! - result.sizes[a]!);
-        out.write(
-          formatTable(
-            ['segment', 'customers', 'share', 'income (k$)', 'spending (1-100)'],
-            order.map((i) => [
-              String(i),
-              result.sizes[i]!.toLocaleString('en-US'),
-              `${((100 * result.sizes[i]!) / result.rows).toFixed(1)}%`,
-              centroids[i]![0]!.toFixed(1),
-              centroids[i]![1]!.toFixed(1),
-            ]),
-          ) + '\n',
-        );
         const dendrogram = await sampleDendrogram(loaded.prepared.matrix, { k, seed: fit.seed, backend: fit.backend, signal, onProgress: progress.listener });
         const report = await writeSegmentationReport(
-          resolve(flags.out ?? join(tmpdir(), 'segmenta-demo-report')),
+          resolve(flags.out ?? 'segmenta-report'),
           {
             table: loaded.table,
             labels: result.labels,
@@ -101,8 +86,21 @@ export function registerDemoCommand(program: Command): void {
           { sampleSeed: fit.seed, signal, onProgress: progress.listener },
         );
         progress.done();
-        out.write(`\n3. Named segments (numbered by size)\n`);
-        out.write(formatTable(['segment', 'name', 'action'], report.segments.map((s) => [String(s.segment), s.name, s.action])) + '\n\n');
+        out.write(`2. Segments at k = ${k}, numbered by size (WCSS ${result.wcss.toFixed(1)}, ${result.iterations} iterations, ${result.seconds.toFixed(2)} s)\n`);
+        out.write(
+          formatTable(
+            ['segment', 'customers', 'share', 'income (k$)', 'spending (1-100)', 'name', 'action'],
+            report.profiles.segments.map((s) => [
+              String(s.segment),
+              s.size.toLocaleString('en-US'),
+              `${(100 * s.share).toFixed(1)}%`,
+              s.centroid[0]!.toFixed(1),
+              s.centroid[1]!.toFixed(1),
+              s.name,
+              s.action,
+            ]),
+          ) + '\n\n',
+        );
         out.write(`report written to ${report.index}\n`);
       } finally {
         progress.done();
