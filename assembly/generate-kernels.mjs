@@ -150,6 +150,13 @@ if (${nv} > 2) ${acc} += <f64>f32x4.extract_lane(${v}, 2);
 if (${nv} > 3) ${acc} += <f64>f32x4.extract_lane(${v}, 3);`;
 }
 
+/**
+ * Nearest centroid of each lane over all k splatted centroids. `best` keeps the
+ * strict minimum (pmin(best, acc) = acc < best ? acc : best), `idx` the index
+ * of the first minimum: when acc < best, c is larger than any earlier index,
+ * so idx = max(idx, lt & c). With `withSecond`, `second` keeps the smallest
+ * distance to any other centroid: min(second, max(best_old, acc)).
+ */
 function fullLoop(D, withSecond) {
   return `${distance(D, 'splat', 'a0')}
 best = a0;
@@ -160,9 +167,9 @@ let cv = i32x4.splat(1);
 for (let c = 1; c < k; c++) {
 ${ind(distance(D, 'sp', 'acc'), 2)}
   const lt = f32x4.lt(acc, best);
-${withSecond ? '  second = v128.bitselect(best, f32x4.min(second, acc), lt);' : ''}
-  best = v128.bitselect(acc, best, lt);
-  idx = v128.bitselect(cv, idx, lt);
+${withSecond ? '  second = f32x4.pmin(second, f32x4.pmax(best, acc));' : ''}
+  best = f32x4.pmin(best, acc);
+  idx = i32x4.max_s(idx, v128.and(lt, cv));
   cv = i32x4.add(cv, oneV);
   sp += cstride;
 }`;
@@ -175,40 +182,87 @@ const rowBytes = <usize>d << 2;`
     : `const rowBytes: usize = ${D * 4};`;
 }
 
+/** Pre-touches the block's rows and per-row arrays (see touchLines); keeps the sum alive in scratch. */
+function touchBlock(arrays) {
+  const parts = [`touchLines(data + <usize>start * rowBytes, data + <usize>end * rowBytes)`];
+  for (const a of arrays) parts.push(`touchLines(${a} + (<usize>start << 2), ${a} + (<usize>end << 2))`);
+  return `store<i32>(tile + slotP(ctrl, S_SCRATCH_STRIDE) - 16, ${parts.join(' + ')});`;
+}
+
 function dimsExpr(D) {
   return D === 0 ? 'd' : String(D);
 }
 
-function assignBlock(D) {
-  const name = `assignBlock${D}`;
+/**
+ * One assign block in one of three modes (separate functions keep few values
+ * live in the hot loop): `plain` (no bounds), `second` (full pass that also
+ * stores Hamerly lower bounds), `test` (bound test, full pass where it fails).
+ */
+function assignBlock(D, mode) {
+  const name = `assign_${mode}${D}`;
+  const bounds = mode !== 'plain';
+  const consts = [
+    `const zeroV = f32x4.splat(0);`,
+    `const oneV = i32x4.splat(1);`,
+    bounds ? `const infV = f32x4.splat(Infinity);
+const kStore = f32x4.splat(slotF(ctrl, F_KSTORE));
+const kDown = f32x4.splat(slotF(ctrl, F_KDOWN));` : '',
+    mode === 'test' ? `const maxShift = slotP(ctrl, S_MAXSHIFT);
+const halfSep = slotP(ctrl, S_HALFSEP);
+const cent = slotP(ctrl, S_CENT);
+const kTest = f32x4.splat(slotF(ctrl, F_KTEST));
+const kUp = f32x4.splat(slotF(ctrl, F_KUP));
+const kUpS = f32x4.splat(slotF(ctrl, F_KUPS));
+const tinyV = f32x4.splat(slotF(ctrl, F_TINY));
+const absV = f32x4.splat(slotF(ctrl, F_ABS));` : '',
+    bounds ? `const lower = slotP(ctrl, S_LOWER);` : '',
+  ].filter(Boolean).join('\n');
+  const full = bounds
+    ? `${fullLoop(D, true)}
+v128.store(lower + ip4, f32x4.mul(f32x4.sqrt(f32x4.mul(second, kStore)), kDown));`
+    : fullLoop(D, false);
+  const body = mode === 'test'
+    ? `${ownDistance(D)}
+const l0 = i32x4.extract_lane(lab, 0);
+const l1 = i32x4.extract_lane(lab, 1);
+const l2 = i32x4.extract_lane(lab, 2);
+const l3 = i32x4.extract_lane(lab, 3);
+let ms = v128.load32_zero(maxShift + (<usize>l0 << 2));
+ms = v128.load32_lane(maxShift + (<usize>l1 << 2), ms, 1);
+ms = v128.load32_lane(maxShift + (<usize>l2 << 2), ms, 2);
+ms = v128.load32_lane(maxShift + (<usize>l3 << 2), ms, 3);
+let hs = v128.load32_zero(halfSep + (<usize>l0 << 2));
+hs = v128.load32_lane(halfSep + (<usize>l1 << 2), hs, 1);
+hs = v128.load32_lane(halfSep + (<usize>l2 << 2), hs, 2);
+hs = v128.load32_lane(halfSep + (<usize>l3 << 2), hs, 3);
+// lower bound on the distance to every other centroid, two ways (Hamerly):
+// the decayed stored bound, and 2·s(a) − u with u >= the distance to a.
+const lb1 = f32x4.mul(f32x4.max(f32x4.sub(v128.load(lower + ip4), ms), zeroV), kDown);
+const uu = f32x4.mul(f32x4.add(f32x4.sqrt(f32x4.mul(own, kUp)), absV), kUpS);
+const lb2 = f32x4.mul(f32x4.sub(f32x4.add(hs, hs), uu), kDown);
+const lb = f32x4.max(lb1, lb2);
+const thr = f32x4.mul(f32x4.mul(lb, lb), kTest);
+const ok = v128.and(f32x4.lt(own, thr), f32x4.gt(thr, tinyV));
+if (i32x4.all_true(ok)) {
+  best = own;
+  v128.store(lower + ip4, lb);
+} else {
+${ind(full, 2)}
+}`
+    : full;
   return `
 function ${name}(ctrl: usize, b: i32, tile: usize): void {
 ${ind(header(D), 2)}
   const n = slotI(ctrl, S_ROWS);
   const k = slotI(ctrl, S_K);
-  const flags = slotI(ctrl, S_FLAGS);
   const data = slotP(ctrl, S_DATA);
   const labels = slotP(ctrl, S_LABELS);
-  const lower = slotP(ctrl, S_LOWER);
-  const cent = slotP(ctrl, S_CENT);
   const splat = slotP(ctrl, S_SPLAT);
-  const maxShift = slotP(ctrl, S_MAXSHIFT);
-  const halfSep = slotP(ctrl, S_HALFSEP);
-  const withBounds = (flags & FLAG_BOUNDS) != 0;
-  const testBounds = (flags & FLAG_BOUNDS_VALID) != 0;
-  const kStore = f32x4.splat(slotF(ctrl, F_KSTORE));
-  const kTest = f32x4.splat(slotF(ctrl, F_KTEST));
-  const kUp = f32x4.splat(slotF(ctrl, F_KUP));
-  const kDown = f32x4.splat(slotF(ctrl, F_KDOWN));
-  const kUpS = f32x4.splat(slotF(ctrl, F_KUPS));
-  const tinyV = f32x4.splat(slotF(ctrl, F_TINY));
-  const absV = f32x4.splat(slotF(ctrl, F_ABS));
-  const zeroV = f32x4.splat(0);
-  const infV = f32x4.splat(Infinity);
-  const oneV = i32x4.splat(1);
+${ind(consts, 2)}
   const cstride: usize = <usize>${dimsExpr(D)} << 4;
   const start = b << BLOCK_SHIFT;
   const end = min(n, start + BLOCK);
+  ${touchBlock(bounds ? ['labels', 'lower'] : ['labels'])}
   let wcss: f64 = 0;
   let changed = 0;
   for (let i = start; i < end; i += 4) {
@@ -218,44 +272,8 @@ ${ind(loadTile(D, 'base'), 4)}
     const lab = v128.load(labels + ip4);
     let best = zeroV;
     let idx = lab;
-    let second = infV;
-    let passed = false;
-    if (testBounds) {
-${ind(ownDistance(D), 6)}
-      const l0 = load<i32>(labels + ip4);
-      const l1 = load<i32>(labels + ip4, 4);
-      const l2 = load<i32>(labels + ip4, 8);
-      const l3 = load<i32>(labels + ip4, 12);
-      let ms = v128.load32_zero(maxShift + (<usize>l0 << 2));
-      ms = v128.load32_lane(maxShift + (<usize>l1 << 2), ms, 1);
-      ms = v128.load32_lane(maxShift + (<usize>l2 << 2), ms, 2);
-      ms = v128.load32_lane(maxShift + (<usize>l3 << 2), ms, 3);
-      let hs = v128.load32_zero(halfSep + (<usize>l0 << 2));
-      hs = v128.load32_lane(halfSep + (<usize>l1 << 2), hs, 1);
-      hs = v128.load32_lane(halfSep + (<usize>l2 << 2), hs, 2);
-      hs = v128.load32_lane(halfSep + (<usize>l3 << 2), hs, 3);
-      // lower bound on the distance to every other centroid, two ways (Hamerly):
-      // the decayed stored bound, and 2·s(a) − u with u ≥ the distance to a.
-      const lb1 = f32x4.mul(f32x4.max(f32x4.sub(v128.load(lower + ip4), ms), zeroV), kDown);
-      const uu = f32x4.mul(f32x4.add(f32x4.sqrt(f32x4.mul(own, kUp)), absV), kUpS);
-      const lb2 = f32x4.mul(f32x4.sub(f32x4.add(hs, hs), uu), kDown);
-      const lb = f32x4.max(lb1, lb2);
-      const thr = f32x4.mul(f32x4.mul(lb, lb), kTest);
-      const ok = v128.and(f32x4.lt(own, thr), f32x4.gt(thr, tinyV));
-      if (i32x4.all_true(ok)) {
-        best = own;
-        v128.store(lower + ip4, lb);
-        passed = true;
-      }
-    }
-    if (!passed) {
-      if (withBounds) {
-${ind(fullLoop(D, true), 8)}
-        v128.store(lower + ip4, f32x4.mul(f32x4.sqrt(f32x4.mul(second, kStore)), kDown));
-      } else {
-${ind(fullLoop(D, false), 8)}
-      }
-    }
+    ${bounds ? 'let second = zeroV;' : ''}
+${ind(body, 4)}
     const nv = end - i;
     if (nv >= 4) {
       changed += popcnt<i32>(i32x4.bitmask(i32x4.ne(idx, lab)));
@@ -274,6 +292,14 @@ ${ind(fullLoop(D, false), 8)}
     }
 ${ind(addLanes('wcss', 'best', 'nv'), 4)}
   }
+  finishBlock${D}(ctrl, b, start, end, wcss, changed);
+}`;
+}
+
+/** Stores the block's WCSS and change count, and its partial sums unless the cached ones still hold. */
+function finishBlock(D) {
+  return `
+function finishBlock${D}(ctrl: usize, b: i32, start: i32, end: i32, wcss: f64, changed: i32): void {
   store<f64>(slotP(ctrl, S_BWCSS) + (<usize>b << 3), wcss);
   store<i32>(slotP(ctrl, S_BCHANGED) + (<usize>b << 2), changed);
   const validP = slotP(ctrl, S_BVALID) + (<usize>b << 2);
@@ -341,6 +367,7 @@ ${ind(header(D), 2)}
   memory.fill(pot, 0, <usize>count << 3);
   const start = b << BLOCK_SHIFT;
   const end = min(n, start + BLOCK);
+  ${touchBlock(['closest'])}
   for (let i = start; i < end; i += 4) {
     const base = data + <usize>i * rowBytes;
 ${ind(loadTile(D, 'base'), 4)}
@@ -371,6 +398,7 @@ ${ind(header(D), 2)}
   const cand = slotP(ctrl, S_CAND);
   const start = b << BLOCK_SHIFT;
   const end = min(n, start + BLOCK);
+  ${touchBlock(['closest'])}
   let pot: f64 = 0;
   for (let i = start; i < end; i += 4) {
     const base = data + <usize>i * rowBytes;
@@ -471,12 +499,12 @@ export function generateKernels({ layoutPath, reductionsPath }) {
     `  S_BSUMS, S_BCOUNTS, S_BWCSS, S_BCHANGED, S_BVALID, S_BPOT, S_OUT, S_ROW0, S_ROW1,`,
     `  S_SCRATCH, S_SCRATCH_STRIDE, F_KSTORE, F_KTEST, F_KUP, F_KDOWN, F_KUPS, F_TINY, F_ABS,`,
     `  CMD_ASSIGN, CMD_POTENTIALS, CMD_UPDATE, CMD_PAIRWISE, FLAG_BOUNDS, FLAG_BOUNDS_VALID, FLAG_RESET,`,
-    `  slotI, slotP, slotF,`,
+    `  slotI, slotP, slotF, touchLines,`,
     `} from "${layoutPath}";`,
     `export { heapBase, blockSize, reduceAssign, reduceChanged, reducePotentials, reduceUpdate, buildSplats, distancesRange } from "${reductionsPath}";`,
   ];
   for (let D = 0; D <= MAX_UNROLLED; D++) {
-    parts.push(accumulateBlock(D), assignBlock(D), potentialsBlock(D), updateBlock(D), pairwiseRow(D));
+    parts.push(accumulateBlock(D), finishBlock(D), assignBlock(D, 'plain'), assignBlock(D, 'second'), assignBlock(D, 'test'), potentialsBlock(D), updateBlock(D), pairwiseRow(D));
   }
   parts.push(`
 /**
@@ -508,11 +536,18 @@ ${ind(dispatch('pairwiseRow', 'ctrl, i, o, tile'), 6)}
     return;
   }
   const nb = slotI(ctrl, S_NBLOCKS);
+  const flags = slotI(ctrl, S_FLAGS);
   for (;;) {
     const b = atomic.add<i32>(next, 1);
     if (b >= nb) break;
     if (cmd == CMD_ASSIGN) {
-${ind(dispatch('assignBlock', 'ctrl, b, tile'), 6)}
+      if ((flags & FLAG_BOUNDS_VALID) != 0) {
+${ind(dispatch('assign_test', 'ctrl, b, tile'), 8)}
+      } else if ((flags & FLAG_BOUNDS) != 0) {
+${ind(dispatch('assign_second', 'ctrl, b, tile'), 8)}
+      } else {
+${ind(dispatch('assign_plain', 'ctrl, b, tile'), 8)}
+      }
     } else if (cmd == CMD_POTENTIALS) {
 ${ind(dispatch('potentialsBlock', 'ctrl, b, tile'), 6)}
     } else if (cmd == CMD_UPDATE) {

@@ -79,3 +79,19 @@ export function slotP(ctrl: usize, s: i32): usize {
 export function slotF(ctrl: usize, s: i32): f32 {
   return load<f32>(ctrl + (<usize>s << 2));
 }
+
+/**
+ * Loads one word of every 64-byte line in [p0, p1) and returns their sum.
+ * wasm has no prefetch instruction: the kernels call this on a block's rows
+ * before computing on them. The loads are independent, so the core keeps many
+ * cache misses in flight and pulls the block into L2 at full bandwidth; the
+ * compute loop, which holds few misses in its window, then hits the cache.
+ * (Measured: 1M × 4, k = 10 assign pass 10.5 ms → 5.9 ms on one thread.)
+ */
+// @ts-ignore: decorator
+@inline
+export function touchLines(p0: usize, p1: usize): i32 {
+  let t = 0;
+  for (let p = p0; p < p1; p += 64) t += load<i32>(p);
+  return t;
+}
