@@ -166,6 +166,11 @@ export async function fitAgglomerative(matrix: Matrix, options: AgglomerativeOpt
     tree = r.tree;
     backendName = r.backend;
   } else {
+    notes.push(
+      s.mode === 'auto'
+        ? `two-stage: ${matrix.rows.toLocaleString('en-US')} rows are above the exact bound of ${s.exactMaxRows.toLocaleString('en-US')} rows`
+        : 'two-stage mode as requested',
+    );
     const r = await twoStageTree(matrix, s, backend, requestedK);
     tree = r.tree;
     micro = r.micro;
@@ -319,7 +324,7 @@ async function twoStageTree(
   for (let i = 0; i < matrix.rows; i++) microLabels[i] = remap[fit.labels[i]!]!;
   if (m < m0) notes.push(`${m0 - m} empty micro-cluster(s) dropped`);
   notes.push(
-    `two-stage: ${matrix.rows.toLocaleString('en-US')} rows > exact bound; K-Means made m = ${m.toLocaleString('en-US')} micro-clusters (${fit.iterations} iterations), then ${s.linkage} linkage on their size-weighted centroids`,
+    `K-Means made m = ${m.toLocaleString('en-US')} micro-clusters (${fit.iterations} iterations, ${fit.seconds.toFixed(2)} s), then ${s.linkage} linkage ran on their size-weighted centroids`,
   );
   throwIfAborted(s.signal);
   const D = weightedCentroidDistances(centroids, sizes, m, cols, s.linkage === 'ward');
