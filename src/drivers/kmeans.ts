@@ -37,7 +37,7 @@ export interface KMeansSettings {
   onProgress?: ProgressListener;
   /**
    * Above this many rows, k-means++ runs on a seeded uniform sample of this
-   * many rows instead of the whole data (the result's `notes` say so). Default 1,000,000.
+   * many rows instead of the whole data (the result's `notes` say so). Default 100,000.
    */
   initSampleSize: number;
   /**
@@ -106,7 +106,7 @@ const DEFAULTS: Omit<KMeansSettings, 'backend'> & { backend: string } = {
   tol: 1e-4,
   seed: 0,
   backend: 'auto',
-  initSampleSize: 1_000_000,
+  initSampleSize: 100_000,
   refine: true,
 };
 
