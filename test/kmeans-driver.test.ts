@@ -142,6 +142,16 @@ describe('fitKMeans determinism and results', () => {
     expect(majority / m.rows).toBeGreaterThan(0.9);
   });
 
+  it('initialises on a seeded sample above initSampleSize, says so, and stays deterministic', async () => {
+    const a = await fitKMeans(m, { k: 4, seed: 2, initSampleSize: 500, backend: 'js' });
+    const b = await fitKMeans(m, { k: 4, seed: 2, initSampleSize: 500, backend: 'js' });
+    expect(a.notes).toContain('k-means++ initialised on a seeded sample of 500 of 3,001 rows');
+    expect(Array.from(a.labels)).toEqual(Array.from(b.labels));
+    const full = await fitKMeans(m, { k: 4, seed: 2, backend: 'js' });
+    expect(full.notes.join(' ')).not.toMatch(/sample/);
+    expect(a.wcss).toBeLessThan(full.wcss * 1.01); // four well-separated blobs: same optimum
+  });
+
   it('emits one progress event per iteration and one per fit', async () => {
     const events: ProgressEvent[] = [];
     const r = await fitKMeans(m, { k: 3, seed: 1, nInit: 1, refine: false, backend: 'js', onProgress: (e) => events.push(e) });
