@@ -141,8 +141,10 @@ async function loadWebGpu(): Promise<LoadedRuntime> {
 
 /**
  * tfjs-backend-wasm: XNNPACK kernels, SIMD where the engine supports it. In
- * Node, tfjs-backend-wasm loads its single-threaded build (its threaded build
- * needs browser workers), so `threads` only applies in browsers.
+ * Node, tfjs-backend-wasm always loads its single-threaded build (its
+ * threaded build needs browser workers): `threads` is passed to
+ * `setThreadsCount` when this probe initializes the backend, and only takes
+ * effect where the threaded build loads.
  */
 async function loadWasm(threads: number | undefined): Promise<LoadedRuntime> {
   const tf = await loadTfCore();
