@@ -6,6 +6,8 @@ import type { ProgressEvent } from '../src/common/progress.js';
 import { SeededRandom } from '../src/common/seeded-random.js';
 import { fitKMeans, predictNearest } from '../src/drivers/kmeans.js';
 import { generateCustomers } from '../src/data-in/generate-customers.js';
+import { fitScaler } from '../src/preparation/scaling.js';
+import { adjustedRandIndex } from '../src/results/cluster-metrics.js';
 
 const square = (x: number, y: number): number[][] => [
   [x, y],
@@ -140,6 +142,17 @@ describe('fitKMeans determinism and results', () => {
     let majority = 0;
     for (let c = 0; c < 5; c++) majority += Math.max(...[0, 1, 2, 3, 4].map((t) => counts.get(`${c}:${t}`) ?? 0));
     expect(majority / m.rows).toBeGreaterThan(0.9);
+  });
+
+  it('recovers the latent segments from every standardised numeric column, Age included (ARI >= 0.9)', async () => {
+    const rows = 5000;
+    const D = 4;
+    const g = generateCustomers({ rows, features: D, seed: 3 });
+    const data = new Float32Array(rows * D);
+    g.numeric.forEach((col, j) => col.forEach((v, i) => (data[i * D + j] = v)));
+    const scaled = fitScaler({ data, rows, cols: D }, 'standard').transform({ data, rows, cols: D });
+    const r = await fitKMeans(scaled, { k: 5, seed: 1, backend: 'js' });
+    expect(adjustedRandIndex(r.labels, g.trueSegment)).toBeGreaterThan(0.9);
   });
 
   it('initialises on a seeded sample above initSampleSize, says so, and stays deterministic', async () => {
