@@ -15,6 +15,9 @@
 /** Feature counts that get fully unrolled kernels. */
 export const MAX_UNROLLED = 8;
 
+/** Feature counts whose plain assign processes two 4-row tiles per step. */
+export const PAIR_MAX_D = 4;
+
 const ind = (s, n) =>
   s
     .split('\n')
@@ -38,11 +41,25 @@ function transpose(a, b, c, e, out, tmp) {
 }
 
 /**
- * Loads the 4-row tile at byte address `base` (rows base, base+rowBytes, …).
- * Unrolled: declares t0..t{D-1} (and the row vectors x{r}_{q} used by
- * ownDistance). Generic: writes d v128 into `tile`.
+ * Loads the 4 rows at byte address `base` as vectors (unrolled kernels):
+ * D = 1: t0 (already the tile); D = 2: xa, xb; D >= 3: x{r}_{q}.
  */
-function loadTile(D, base) {
+function loadRows(D, base, p = '') {
+  if (D === 0) return '';
+  if (D === 1) return `const ${p}t0 = v128.load(${base});`;
+  if (D === 2) return `const ${p}xa = v128.load(${base});\nconst ${p}xb = v128.load(${base}, 16);`;
+  const lines = [];
+  for (let q = 0; q * 4 < D; q++) {
+    for (let r = 0; r < 4; r++) lines.push(`const ${p}x${r}_${q} = v128.load(${base}, ${r * D * 4 + 16 * q});`);
+  }
+  return lines.join('\n');
+}
+
+/**
+ * Transposes the loaded rows into the tile: lane r of t_j = x[i + r][j].
+ * Unrolled: declares t0..t{D-1}. Generic: writes d v128 into `tile` scratch.
+ */
+function transposeTile(D, base, p = '') {
   if (D === 0) {
     return `for (let j = 0; j < d; j++) {
   const p = ${base} + (<usize>j << 2);
@@ -53,24 +70,23 @@ function loadTile(D, base) {
   v128.store(tile + (<usize>j << 4), v);
 }`;
   }
-  if (D === 1) return `const t0 = v128.load(${base});`;
-  if (D === 2) {
-    return `const xa = v128.load(${base});
-const xb = v128.load(${base}, 16);
-const t0 = v128.shuffle<f32>(xa, xb, 0, 2, 4, 6);
-const t1 = v128.shuffle<f32>(xa, xb, 1, 3, 5, 7);`;
-  }
+  if (D === 1) return '';
+  if (D === 2) return `const ${p}t0 = v128.shuffle<f32>(${p}xa, ${p}xb, 0, 2, 4, 6);\nconst ${p}t1 = v128.shuffle<f32>(${p}xa, ${p}xb, 1, 3, 5, 7);`;
   const lines = [];
   for (let q = 0; q * 4 < D; q++) {
-    for (let r = 0; r < 4; r++) lines.push(`const x${r}_${q} = v128.load(${base}, ${r * D * 4 + 16 * q});`);
-    const out = [0, 1, 2, 3].map((jj) => (4 * q + jj < D ? `t${4 * q + jj}` : null));
-    lines.push(transpose(`x0_${q}`, `x1_${q}`, `x2_${q}`, `x3_${q}`, out, `u${q}_`));
+    const out = [0, 1, 2, 3].map((jj) => (4 * q + jj < D ? `${p}t${4 * q + jj}` : null));
+    lines.push(transpose(`${p}x0_${q}`, `${p}x1_${q}`, `${p}x2_${q}`, `${p}x3_${q}`, out, `${p}u${q}_`));
   }
   return lines.join('\n');
 }
 
+/** Loads the 4-row tile at `base` (rows, then transposition). */
+function loadTile(D, base, p = '') {
+  return [loadRows(D, base, p), transposeTile(D, base, p)].filter(Boolean).join('\n');
+}
+
 /** Declares `acc`: the contract's squared distance of the tile to the splatted point at `sp`. */
-function distance(D, sp, acc) {
+function distance(D, sp, acc, p = '') {
   if (D === 0) {
     return `let ${acc}d = f32x4.sub(v128.load(tile), v128.load(${sp}));
 let ${acc} = f32x4.mul(${acc}d, ${acc}d);
@@ -80,9 +96,9 @@ for (let j = 1; j < d; j++) {
   ${acc} = f32x4.add(${acc}, f32x4.mul(df, df));
 }`;
   }
-  const lines = [`const ${acc}d0 = f32x4.sub(t0, v128.load(${sp}));`, `let ${acc} = f32x4.mul(${acc}d0, ${acc}d0);`];
+  const lines = [`const ${acc}d0 = f32x4.sub(${p}t0, v128.load(${sp}));`, `let ${acc} = f32x4.mul(${acc}d0, ${acc}d0);`];
   for (let j = 1; j < D; j++) {
-    lines.push(`const ${acc}d${j} = f32x4.sub(t${j}, v128.load(${sp}, ${16 * j}));`);
+    lines.push(`const ${acc}d${j} = f32x4.sub(${p}t${j}, v128.load(${sp}, ${16 * j}));`);
     lines.push(`${acc} = f32x4.add(${acc}, f32x4.mul(${acc}d${j}, ${acc}d${j}));`);
   }
   return lines.join('\n');
@@ -197,6 +213,13 @@ function dimsExpr(D) {
  * One assign block in one of three modes (separate functions keep few values
  * live in the hot loop): `plain` (no bounds), `second` (full pass that also
  * stores Hamerly lower bounds), `test` (bound test, full pass where it fails).
+ *
+ * Bounds are stored in drift coordinates: lower[i] = L + D_s, where L lower-
+ * bounds the distance from row i to every centroid other than its own when it
+ * was computed, and D_s was the job's drift then (the drift D grows by the
+ * largest centroid shift of each pass, rounded up, as an exact float32). At a
+ * later pass L - (D_t - D_s) = lower[i] - D_t still bounds it (triangle
+ * inequality), so a passing group writes nothing.
  */
 function assignBlock(D, mode) {
   const name = `assign_${mode}${D}`;
@@ -206,47 +229,28 @@ function assignBlock(D, mode) {
     `const oneV = i32x4.splat(1);`,
     bounds ? `const infV = f32x4.splat(Infinity);
 const kStore = f32x4.splat(slotF(ctrl, F_KSTORE));
-const kDown = f32x4.splat(slotF(ctrl, F_KDOWN));` : '',
-    mode === 'test' ? `const maxShift = slotP(ctrl, S_MAXSHIFT);
-const halfSep = slotP(ctrl, S_HALFSEP);
-const cent = slotP(ctrl, S_CENT);
+const kDown = f32x4.splat(slotF(ctrl, F_KDOWN));
+const driftV = f32x4.splat(slotF(ctrl, F_DRIFT));
+const lower = slotP(ctrl, S_LOWER);` : '',
+    mode === 'test' ? `const cent = slotP(ctrl, S_CENT);
 const kTest = f32x4.splat(slotF(ctrl, F_KTEST));
-const kUp = f32x4.splat(slotF(ctrl, F_KUP));
-const kUpS = f32x4.splat(slotF(ctrl, F_KUPS));
 const tinyV = f32x4.splat(slotF(ctrl, F_TINY));
-const absV = f32x4.splat(slotF(ctrl, F_ABS));` : '',
-    bounds ? `const lower = slotP(ctrl, S_LOWER);` : '',
+let passed = 0;` : '',
   ].filter(Boolean).join('\n');
-  const full = bounds
-    ? `${fullLoop(D, true)}
-v128.store(lower + ip4, f32x4.mul(f32x4.sqrt(f32x4.mul(second, kStore)), kDown));`
-    : fullLoop(D, false);
+  const storeLower = `v128.store(lower + ip4, f32x4.mul(f32x4.add(f32x4.mul(f32x4.sqrt(f32x4.mul(second, kStore)), kDown), driftV), kDown));`;
+  const full = bounds ? `${fullLoop(D, true)}\n${storeLower}` : fullLoop(D, false);
+  const tileFirst = mode !== 'test' || D === 0;
   const body = mode === 'test'
     ? `${ownDistance(D)}
-const l0 = i32x4.extract_lane(lab, 0);
-const l1 = i32x4.extract_lane(lab, 1);
-const l2 = i32x4.extract_lane(lab, 2);
-const l3 = i32x4.extract_lane(lab, 3);
-let ms = v128.load32_zero(maxShift + (<usize>l0 << 2));
-ms = v128.load32_lane(maxShift + (<usize>l1 << 2), ms, 1);
-ms = v128.load32_lane(maxShift + (<usize>l2 << 2), ms, 2);
-ms = v128.load32_lane(maxShift + (<usize>l3 << 2), ms, 3);
-let hs = v128.load32_zero(halfSep + (<usize>l0 << 2));
-hs = v128.load32_lane(halfSep + (<usize>l1 << 2), hs, 1);
-hs = v128.load32_lane(halfSep + (<usize>l2 << 2), hs, 2);
-hs = v128.load32_lane(halfSep + (<usize>l3 << 2), hs, 3);
-// lower bound on the distance to every other centroid, two ways (Hamerly):
-// the decayed stored bound, and 2·s(a) − u with u >= the distance to a.
-const lb1 = f32x4.mul(f32x4.max(f32x4.sub(v128.load(lower + ip4), ms), zeroV), kDown);
-const uu = f32x4.mul(f32x4.add(f32x4.sqrt(f32x4.mul(own, kUp)), absV), kUpS);
-const lb2 = f32x4.mul(f32x4.sub(f32x4.add(hs, hs), uu), kDown);
-const lb = f32x4.max(lb1, lb2);
+// lower bound on the distance to every other centroid: stored bound minus the drift since
+const lb = f32x4.pmax(f32x4.mul(f32x4.sub(v128.load(lower + ip4), driftV), kDown), zeroV);
 const thr = f32x4.mul(f32x4.mul(lb, lb), kTest);
 const ok = v128.and(f32x4.lt(own, thr), f32x4.gt(thr, tinyV));
 if (i32x4.all_true(ok)) {
   best = own;
-  v128.store(lower + ip4, lb);
+  passed++;
 } else {
+${ind(tileFirst ? '' : transposeTile(D, 'base'), 2)}
 ${ind(full, 2)}
 }`
     : full;
@@ -268,7 +272,7 @@ ${ind(consts, 2)}
   for (let i = start; i < end; i += 4) {
     const ip4 = <usize>i << 2;
     const base = data + <usize>i * rowBytes;
-${ind(loadTile(D, 'base'), 4)}
+${ind(tileFirst ? loadTile(D, 'base') : loadRows(D, 'base'), 4)}
     const lab = v128.load(labels + ip4);
     let best = zeroV;
     let idx = lab;
@@ -276,8 +280,11 @@ ${ind(loadTile(D, 'base'), 4)}
 ${ind(body, 4)}
     const nv = end - i;
     if (nv >= 4) {
-      changed += popcnt<i32>(i32x4.bitmask(i32x4.ne(idx, lab)));
-      v128.store(labels + ip4, idx);
+      const diff = i32x4.bitmask(i32x4.ne(idx, lab));
+      if (diff != 0) {
+        changed += popcnt<i32>(diff);
+        v128.store(labels + ip4, idx);
+      }
     } else {
       if (i32x4.extract_lane(idx, 0) != i32x4.extract_lane(lab, 0)) changed++;
       store<i32>(labels + ip4, i32x4.extract_lane(idx, 0));
@@ -291,6 +298,84 @@ ${ind(body, 4)}
       }
     }
 ${ind(addLanes('wcss', 'best', 'nv'), 4)}
+  }
+  ${mode === 'test' ? 'store<i32>(slotP(ctrl, S_BPASSED) + (<usize>b << 2), passed);' : ''}
+  finishBlock${D}(ctrl, b, start, end, wcss, changed);
+}`;
+}
+
+/** Label bookkeeping and WCSS for the 4 rows at `i` (lanes beyond `end` ignored). */
+function bookkeeping(idx, best, lab, i) {
+  return `{
+  const ip4 = <usize>(${i}) << 2;
+  const nv = end - (${i});
+  if (nv >= 4) {
+    const diff = i32x4.bitmask(i32x4.ne(${idx}, ${lab}));
+    if (diff != 0) {
+      changed += popcnt<i32>(diff);
+      v128.store(labels + ip4, ${idx});
+    }
+  } else if (nv > 0) {
+    if (i32x4.extract_lane(${idx}, 0) != i32x4.extract_lane(${lab}, 0)) changed++;
+    store<i32>(labels + ip4, i32x4.extract_lane(${idx}, 0));
+    if (nv > 1) {
+      if (i32x4.extract_lane(${idx}, 1) != i32x4.extract_lane(${lab}, 1)) changed++;
+      store<i32>(labels + ip4, i32x4.extract_lane(${idx}, 1), 4);
+    }
+    if (nv > 2) {
+      if (i32x4.extract_lane(${idx}, 2) != i32x4.extract_lane(${lab}, 2)) changed++;
+      store<i32>(labels + ip4, i32x4.extract_lane(${idx}, 2), 8);
+    }
+  }
+  if (nv > 0) {
+${ind(addLanes('wcss', best, 'nv'), 4)}
+  }
+}`;
+}
+
+/**
+ * The plain assign with two 4-row tiles per step (8 rows): each centroid's
+ * splats are loaded once for both tiles and the loop overhead is halved.
+ * Used for D <= 4, where both tiles and their minima fit in registers.
+ */
+function assignPlainPair(D) {
+  const step = (pre, sp) => `${distance(D, sp, `${pre}acc`, pre)}
+const ${pre}lt = f32x4.lt(${pre}acc, ${pre}best);
+${pre}best = f32x4.pmin(${pre}best, ${pre}acc);
+${pre}idx = i32x4.max_s(${pre}idx, v128.and(${pre}lt, cv));`;
+  return `
+function assign_plain${D}(ctrl: usize, b: i32, tile: usize): void {
+${ind(header(D), 2)}
+  const n = slotI(ctrl, S_ROWS);
+  const k = slotI(ctrl, S_K);
+  const data = slotP(ctrl, S_DATA);
+  const labels = slotP(ctrl, S_LABELS);
+  const splat = slotP(ctrl, S_SPLAT);
+  const oneV = i32x4.splat(1);
+  const cstride: usize = <usize>${D} << 4;
+  const start = b << BLOCK_SHIFT;
+  const end = min(n, start + BLOCK);
+  ${touchBlock(['labels'])}
+  let wcss: f64 = 0;
+  let changed = 0;
+  for (let i = start; i < end; i += 8) {
+    const base = data + <usize>i * rowBytes;
+${ind(loadTile(D, 'base', 'A'), 4)}
+${ind(loadTile(D, `base + ${4 * D * 4}`, 'B'), 4)}
+${ind(distance(D, 'splat', 'Abest', 'A').replace('let Abest', 'let Abest'), 4)}
+${ind(distance(D, 'splat', 'Bbest', 'B'), 4)}
+    let Aidx = i32x4.splat(0);
+    let Bidx = i32x4.splat(0);
+    let sp = splat + cstride;
+    let cv = oneV;
+    for (let c = 1; c < k; c++) {
+${ind(step('A', 'sp'), 6)}
+${ind(step('B', 'sp'), 6)}
+      cv = i32x4.add(cv, oneV);
+      sp += cstride;
+    }
+${ind(bookkeeping('Aidx', 'Abest', 'v128.load(labels + (<usize>i << 2))', 'i'), 4)}
+${ind(bookkeeping('Bidx', 'Bbest', 'v128.load(labels + (<usize>(i + 4) << 2))', 'i + 4'), 4)}
   }
   finishBlock${D}(ctrl, b, start, end, wcss, changed);
 }`;
@@ -495,16 +580,16 @@ export function generateKernels({ layoutPath, reductionsPath }) {
     `// GENERATED by assembly/generate-kernels.mjs. Do not edit: edit the generator.`,
     `import {`,
     `  BLOCK, BLOCK_SHIFT, S_PENDING, S_NEXT, S_CMD, S_ROWS, S_DIMS, S_K, S_COUNT, S_FLAGS, S_NBLOCKS,`,
-    `  S_DATA, S_LABELS, S_LOWER, S_CLOSEST, S_CENT, S_SPLAT, S_CAND, S_MAXSHIFT, S_HALFSEP,`,
+    `  S_DATA, S_LABELS, S_LOWER, S_CLOSEST, S_CENT, S_SPLAT, S_CAND,`,
     `  S_BSUMS, S_BCOUNTS, S_BWCSS, S_BCHANGED, S_BVALID, S_BPOT, S_OUT, S_ROW0, S_ROW1,`,
-    `  S_SCRATCH, S_SCRATCH_STRIDE, F_KSTORE, F_KTEST, F_KUP, F_KDOWN, F_KUPS, F_TINY, F_ABS,`,
+    `  S_SCRATCH, S_SCRATCH_STRIDE, S_BPASSED, F_KSTORE, F_KTEST, F_KDOWN, F_TINY, F_DRIFT,`,
     `  CMD_ASSIGN, CMD_POTENTIALS, CMD_UPDATE, CMD_PAIRWISE, FLAG_BOUNDS, FLAG_BOUNDS_VALID, FLAG_RESET,`,
     `  slotI, slotP, slotF, touchLines,`,
     `} from "${layoutPath}";`,
     `export { heapBase, blockSize, reduceAssign, reduceChanged, reducePotentials, reduceUpdate, buildSplats, distancesRange } from "${reductionsPath}";`,
   ];
   for (let D = 0; D <= MAX_UNROLLED; D++) {
-    parts.push(accumulateBlock(D), finishBlock(D), assignBlock(D, 'plain'), assignBlock(D, 'second'), assignBlock(D, 'test'), potentialsBlock(D), updateBlock(D), pairwiseRow(D));
+    parts.push(accumulateBlock(D), finishBlock(D), D >= 1 && D <= PAIR_MAX_D ? assignPlainPair(D) : assignBlock(D, 'plain'), assignBlock(D, 'second'), assignBlock(D, 'test'), potentialsBlock(D), updateBlock(D), pairwiseRow(D));
   }
   parts.push(`
 /**

@@ -25,8 +25,7 @@ export const S_CLOSEST: i32 = 14; // rows f32 k-means++ closest distances (+ pad
 export const S_CENT: i32 = 15; // k × dims f32 centroids (+ padding)
 export const S_SPLAT: i32 = 16; // k × dims v128: each centroid coordinate in 4 lanes
 export const S_CAND: i32 = 17; // count × dims v128: splatted candidates / centre
-export const S_MAXSHIFT: i32 = 18; // k f32: max shift of the other centroids (rounded up)
-export const S_HALFSEP: i32 = 19; // k f32: half the distance to the nearest other centroid (rounded down)
+export const S_BPASSED: i32 = 18; // nBlocks i32: 4-row groups that passed the bound test
 export const S_BSUMS: i32 = 20; // nBlocks × k × dims f64 block partial sums (cached)
 export const S_BCOUNTS: i32 = 21; // nBlocks × k f64
 export const S_BWCSS: i32 = 22; // nBlocks f64
@@ -42,14 +41,12 @@ export const S_SUMS: i32 = 31; // k × dims f64 reduced sums
 export const S_COUNTS: i32 = 32; // k f64 reduced counts
 export const S_POTOUT: i32 = 33; // count f64 reduced potentials
 
-// f32 slots: conservative factors of the bound tests (see wasm-layout.ts)
+// f32 slots: conservative factors of the bound test (see wasm-layout.ts) and the drift
 export const F_KSTORE: i32 = 40;
 export const F_KTEST: i32 = 41;
-export const F_KUP: i32 = 42;
 export const F_KDOWN: i32 = 43;
-export const F_KUPS: i32 = 44;
 export const F_TINY: i32 = 45;
-export const F_ABS: i32 = 46;
+export const F_DRIFT: i32 = 47; // sum of the largest centroid shift of every pass since the bounds were reset
 
 // commands
 export const CMD_ASSIGN: i32 = 1;

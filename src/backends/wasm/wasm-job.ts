@@ -12,18 +12,25 @@
  * the `js` reference, which sums the same blocks in the same order.
  *
  * ## Exact bounds (Hamerly)
- * With bounds on, each row keeps a float32 lower bound `l` on its Euclidean
- * distance to every centroid other than its own. When centroids move by
- * `δ_c`, `l -= max_{c≠a} δ_c` (triangle inequality); also `l >= 2·s(a) − u`
- * with `s(a)` half the distance from `a` to its nearest other centroid and
- * `u >= ||x − c_a||`. The distance to the own centroid is computed exactly
- * (it is needed for WCSS anyway); a 4-row group skips the other centroids only
- * when, for every lane, `own < l²·(1 − γ)·(1 − 2⁻²⁰)` with `γ = 1.01·(d+2)·2⁻²⁴`,
- * which bounds the float32 rounding of the contract's distance. Every stored
- * quantity is rounded toward safety (lower bounds down, shifts up), so a skip
- * happens only when plain Lloyd would give the same label: the labels are
- * exactly those of the full pass (ties always take the full path). Sums and
- * WCSS are then accumulated as usual, in row order within blocks.
+ * With bounds on, each row keeps a float32 lower bound on its Euclidean
+ * distance to every centroid other than its own, stored in "drift
+ * coordinates" (`lower[i] = L + D_s`, see assign_test in
+ * assembly/generate-kernels.mjs): D grows by the largest centroid shift of each
+ * pass, so `lower[i] − D_t` still bounds the distance after the centroids
+ * moved (triangle inequality), and a row that passes writes nothing. The
+ * distance to the own centroid is computed exactly (WCSS needs it anyway); a
+ * 4-row group skips the other centroids only when, for every lane,
+ * `own < lb² · (1 − γ) · (1 − 2⁻²⁰)` with `γ = 1.01·(d+2)·2⁻²⁴`, which bounds
+ * the float32 rounding of the contract's distance. Every stored quantity is
+ * rounded toward safety (bounds down, shifts and drift up), so a skip happens
+ * only when plain Lloyd gives the same label; ties always take the full path.
+ * Labels are therefore exactly those of the full pass, and sums and WCSS are
+ * accumulated as usual, in row order within blocks.
+ *
+ * `auto` mode (the default) builds bounds once Lloyd converges (a pass changed
+ * at most 2% of labels), tests them while at least half the 4-row groups skip,
+ * and otherwise runs plain passes; see {@link boundsByDefault} for which
+ * (d, k) it considers at all.
  *
  * Block sums are cached: a block in which no label changed keeps its partial
  * sums from the previous pass (they are bit-identical by construction).
@@ -40,12 +47,10 @@ import {
   CMD_PAIRWISE,
   CMD_POTENTIALS,
   CMD_UPDATE,
-  F_ABS,
+  F_DRIFT,
   F_KDOWN,
   F_KSTORE,
   F_KTEST,
-  F_KUP,
-  F_KUPS,
   F_TINY,
   FLAG_BOUNDS,
   FLAG_BOUNDS_VALID,
@@ -54,6 +59,7 @@ import {
   INITIAL_K_CAPACITY,
   S_BCHANGED,
   S_BCOUNTS,
+  S_BPASSED,
   S_BPOT,
   S_BSUMS,
   S_BVALID,
@@ -69,11 +75,9 @@ import {
   S_ERROR,
   S_FLAGS,
   S_GEN,
-  S_HALFSEP,
   S_K,
   S_LABELS,
   S_LOWER,
-  S_MAXSHIFT,
   S_NBLOCKS,
   S_NEXT,
   S_OUT,
@@ -89,8 +93,7 @@ import {
   WASM32_MAX_PAGES,
   boundConstants,
   checkMemoryLimit,
-  f32Down,
-  f32Up,
+  f32Ceil,
   pagesFor,
   planWork,
   type FixedLayout,
@@ -114,7 +117,7 @@ export interface WasmJobOptions extends JobOptions {
  * pays once a full pass computes enough distances per row.
  */
 export function boundsByDefault(dims: number, k: number): boolean {
-  return k * Math.min(dims, 8) >= 24;
+  return k * Math.min(dims, 8) >= 16;
 }
 
 /** A shared memory set up for (rows, dims), possibly already holding the data (allocateMatrix). */
@@ -126,6 +129,11 @@ export interface JobMemory {
   /** Called when the job is disposed (releases an adopted matrix for another job). */
   onRelease?: () => void;
 }
+
+/** `auto` builds bounds once a pass changes at most this fraction of the labels. */
+const BOUNDS_START_CHANGED = 0.02;
+/** `auto` drops bounds after a test pass in which fewer 4-row groups than this skipped. */
+const BOUNDS_MIN_PASS_RATE = 0.5;
 
 const PAIRWISE_STAGING_DOUBLES = 1 << 21;
 const DISTANCE_CHUNK_ROWS = 1 << 20;
@@ -145,6 +153,11 @@ export class WasmJob implements KernelJob {
   private workers: Worker[] = [];
   private readonly ctrlPtr: number;
   private readonly ctrl: Int32Array;
+  private readonly ctrlF32: Float32Array;
+  /** Drift of the bounds: sum of the largest centroid shift per pass since they were reset (exact float32). */
+  private drift = 0;
+  /** Fraction of 4-row groups that skipped the other centroids in the last pass (-1: no bound test ran). */
+  lastPassRate = -1;
   private buffer!: SharedArrayBuffer;
   private i32!: Int32Array;
   private f32!: Float32Array;
@@ -155,6 +168,8 @@ export class WasmJob implements KernelJob {
   private boundsK = -1;
   /** k of the last assign pass (-1: none yet). */
   private lastK = -1;
+  /** Labels the last assign pass changed. */
+  private lastChanged = Infinity;
   private disposed = false;
   private readonly onRelease: (() => void) | undefined;
 
@@ -171,6 +186,7 @@ export class WasmJob implements KernelJob {
     this.exports = instance.exports as unknown as KernelExports;
     this.ctrlPtr = mem.fixed.ctrl;
     this.ctrl = new Int32Array(mem.memory.buffer, this.ctrlPtr, 64);
+    this.ctrlF32 = new Float32Array(mem.memory.buffer, this.ctrlPtr, 64);
     this.work = planWork(this.fixed, INITIAL_K_CAPACITY, INITIAL_COUNT_CAPACITY, threads, 0);
     this.growTo(this.work.end);
     this.refreshViews();
@@ -222,7 +238,7 @@ export class WasmJob implements KernelJob {
     i32.fill(0, fixed.bValid >>> 2, (fixed.bValid >>> 2) + fixed.nBlocks);
     // zero the padding after the data (an adopted matrix's memory may be reused)
     const dataEnd = (fixed.data >>> 2) + n * this.dims;
-    f32.fill(0, dataEnd, dataEnd + 4 * this.dims + 16);
+    f32.fill(0, dataEnd, dataEnd + 8 * this.dims + 16);
     const c = this.ctrl;
     c[S_ROWS] = n;
     c[S_DIMS] = this.dims;
@@ -234,15 +250,14 @@ export class WasmJob implements KernelJob {
     c[S_BWCSS] = fixed.bWcss;
     c[S_BCHANGED] = fixed.bChanged;
     c[S_BVALID] = fixed.bValid;
+    c[S_BPASSED] = fixed.bPassed;
     const k = boundConstants(this.dims);
-    const cf = new Float32Array(c.buffer, c.byteOffset, 64);
+    const cf = this.ctrlF32;
     cf[F_KSTORE] = k.kStore;
     cf[F_KTEST] = k.kTest;
-    cf[F_KUP] = k.kUp;
     cf[F_KDOWN] = k.kDown;
-    cf[F_KUPS] = k.kUpS;
     cf[F_TINY] = k.tiny;
-    cf[F_ABS] = k.abs;
+    cf[F_DRIFT] = 0;
     this.writeWorkSlots();
   }
 
@@ -252,8 +267,6 @@ export class WasmJob implements KernelJob {
     c[S_CENT] = w.cent;
     c[S_SPLAT] = w.splat;
     c[S_CAND] = w.cand;
-    c[S_MAXSHIFT] = w.maxShift;
-    c[S_HALFSEP] = w.halfSep;
     c[S_BSUMS] = w.bSums;
     c[S_BCOUNTS] = w.bCounts;
     c[S_BPOT] = w.bPot;
@@ -359,25 +372,30 @@ export class WasmJob implements KernelJob {
     const cent = w.cent >>> 2;
     for (let q = 0; q < kd; q++) f32[cent + q] = centroids[q]!;
     this.exports.buildSplats(w.splat, w.cent, kd);
-    let flags = 0;
-    const bounds = this.usesBounds(k);
-    if (bounds) {
-      flags = FLAG_BOUNDS;
-      if (this.boundsK === k) {
-        this.maxShifts(k);
-        flags |= FLAG_BOUNDS_VALID;
-      }
-      this.halfSeparations(k);
+    const flags = this.boundsFlags(k);
+    if ((flags & FLAG_BOUNDS) !== 0) {
+      this.drift = (flags & FLAG_BOUNDS_VALID) !== 0 ? f32Ceil(this.drift + this.maxShift(k)) : 0;
+      this.ctrlF32[F_DRIFT] = this.drift;
       f32.copyWithin(w.prev >>> 2, cent, cent + kd);
     }
     const c = this.ctrl;
     c[S_K] = k;
     c[S_FLAGS] = flags;
     this.run(CMD_ASSIGN, this.fixed.nBlocks);
-    this.boundsK = bounds ? k : -1;
-    this.lastK = k;
+    this.boundsK = (flags & FLAG_BOUNDS) !== 0 ? k : -1;
+    this.lastPassRate = -1;
+    if ((flags & FLAG_BOUNDS_VALID) !== 0) {
+      let passed = 0;
+      const p = this.fixed.bPassed >>> 2;
+      for (let b = 0; b < this.fixed.nBlocks; b++) passed += this.i32[p + b]!;
+      this.lastPassRate = passed / Math.ceil(this.rows / 4);
+      // loose bounds (centroids jumped, e.g. a new init): go back to plain passes
+      if (this.lastPassRate < BOUNDS_MIN_PASS_RATE) this.boundsK = -1;
+    }
     const wcss = this.exports.reduceAssign(this.ctrlPtr);
     const changed = this.exports.reduceChanged(this.ctrlPtr);
+    this.lastK = k;
+    this.lastChanged = changed;
     const s = w.sums >>> 3;
     for (let q = 0; q < kd; q++) sums[q] = f64[s + q]!;
     const n = w.counts >>> 3;
@@ -385,55 +403,34 @@ export class WasmJob implements KernelJob {
     return { wcss, changed };
   }
 
-  /** maxShift[a] = max over c ≠ a of how far centroid c moved since the last pass (rounded up). */
-  private maxShifts(k: number): void {
+  /**
+   * The pass's mode. With bounds wanted for this k: keep testing valid bounds;
+   * (re)build them with a `second` pass once the previous pass changed few
+   * labels (Lloyd is converging, so they will hold); else a plain pass.
+   */
+  private boundsFlags(k: number): number {
+    if (!this.usesBounds(k)) return 0;
+    if (this.boundsMode === 'on') return this.boundsK === k ? FLAG_BOUNDS | FLAG_BOUNDS_VALID : FLAG_BOUNDS;
+    if (this.boundsK === k) return FLAG_BOUNDS | FLAG_BOUNDS_VALID;
+    if (this.lastK === k && this.lastChanged <= BOUNDS_START_CHANGED * this.rows) return FLAG_BOUNDS;
+    return 0;
+  }
+
+  /** How far the farthest-moving centroid moved since the last pass (Euclidean, rounded up). */
+  private maxShift(k: number): number {
     const { f32, dims: d } = this;
     const cent = this.work.cent >>> 2;
     const prev = this.work.prev >>> 2;
-    const out = this.work.maxShift >>> 2;
-    let top1 = -1;
-    let v1 = 0;
-    let v2 = 0;
+    let max = 0;
     for (let c = 0; c < k; c++) {
       let s = 0;
       for (let j = 0; j < d; j++) {
         const dl = f32[cent + c * d + j]! - f32[prev + c * d + j]!;
         s += dl * dl;
       }
-      const delta = Math.sqrt(s) * (1 + 1e-12);
-      if (delta > v1) {
-        v2 = v1;
-        v1 = delta;
-        top1 = c;
-      } else if (delta > v2) {
-        v2 = delta;
-      }
+      if (s > max) max = s;
     }
-    for (let a = 0; a < k; a++) f32[out + a] = f32Up(a === top1 ? v2 : v1);
-  }
-
-  /** halfSep[a] = half the distance from centroid a to its nearest other centroid (rounded down); 0 when k > 256. */
-  private halfSeparations(k: number): void {
-    const { f32, dims: d } = this;
-    const cent = this.work.cent >>> 2;
-    const out = this.work.halfSep >>> 2;
-    if (k > 256 || k < 2) {
-      f32.fill(0, out, out + k);
-      return;
-    }
-    for (let a = 0; a < k; a++) {
-      let best = Infinity;
-      for (let c = 0; c < k; c++) {
-        if (c === a) continue;
-        let s = 0;
-        for (let j = 0; j < d; j++) {
-          const dl = f32[cent + a * d + j]! - f32[cent + c * d + j]!;
-          s += dl * dl;
-        }
-        if (s < best) best = s;
-      }
-      f32[out + a] = f32Down(0.5 * Math.sqrt(best) * (1 - 1e-12));
-    }
+    return Math.sqrt(max) * (1 + 1e-12);
   }
 
   async candidatePotentials(candidates: Float32Array, count: number, out: Float64Array): Promise<void> {

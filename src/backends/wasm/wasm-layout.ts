@@ -10,7 +10,7 @@
  * | control block | 256 | 64 four-byte slots: command, parameters, sync words |
  * | data | rows × dims × 4 + padding | row-major float32; the only O(n·d) region |
  * | labels, lower bounds, closest | 3 × (rows + 8) × 4 | per-row state |
- * | per-block wcss / changed / valid | nBlocks × 16 | |
+ * | per-block wcss / changed / valid / passed | nBlocks × 20 | |
  * | workspace | depends on k | centroids, splats, block partial sums (nBlocks × k × dims × 8), scratch |
  * | staging | grows on demand | pairwise distances and readDistances chunks |
  *
@@ -39,8 +39,7 @@ export const S_CLOSEST = 14;
 export const S_CENT = 15;
 export const S_SPLAT = 16;
 export const S_CAND = 17;
-export const S_MAXSHIFT = 18;
-export const S_HALFSEP = 19;
+export const S_BPASSED = 18;
 export const S_BSUMS = 20;
 export const S_BCOUNTS = 21;
 export const S_BWCSS = 22;
@@ -57,11 +56,9 @@ export const S_COUNTS = 32;
 export const S_POTOUT = 33;
 export const F_KSTORE = 40;
 export const F_KTEST = 41;
-export const F_KUP = 42;
 export const F_KDOWN = 43;
-export const F_KUPS = 44;
 export const F_TINY = 45;
-export const F_ABS = 46;
+export const F_DRIFT = 47;
 
 export const CMD_ASSIGN = 1;
 export const CMD_POTENTIALS = 2;
@@ -100,6 +97,7 @@ export interface FixedLayout {
   bWcss: number;
   bChanged: number;
   bValid: number;
+  bPassed: number;
   /** First byte of the workspace. */
   end: number;
 }
@@ -115,8 +113,6 @@ export interface WorkLayout {
   splat: number;
   cand: number;
   candRaw: number;
-  maxShift: number;
-  halfSep: number;
   bSums: number;
   bCounts: number;
   bPot: number;
@@ -129,9 +125,9 @@ export interface WorkLayout {
   end: number;
 }
 
-/** Padding after the data: a 4-row tile plus one v128 may be read past the last row. */
+/** Padding after the data: an 8-row step plus one v128 may be read past the last row. */
 export function dataPadBytes(dims: number): number {
-  return align(4 * dims * 4 + 64, 16);
+  return align(8 * dims * 4 + 64, 16);
 }
 
 /** Lays out the regions that depend only on the shape. */
@@ -155,7 +151,9 @@ export function planFixed(rows: number, dims: number): FixedLayout {
   p = align(p + nBlocks * 4, 64);
   const bValid = p;
   p = align(p + nBlocks * 4, 64);
-  return { rows, dims, nBlocks, ctrl, data, labels, lower, closest, bWcss, bChanged, bValid, end: p };
+  const bPassed = p;
+  p = align(p + nBlocks * 4, 64);
+  return { rows, dims, nBlocks, ctrl, data, labels, lower, closest, bWcss, bChanged, bValid, bPassed, end: p };
 }
 
 /** Lays out the workspace for up to `kCap` centroids and `countCap` candidates after `fixed`. */
@@ -172,8 +170,6 @@ export function planWork(fixed: FixedLayout, kCap: number, countCap: number, thr
   const splat = take(kCap * dims * 16);
   const cand = take(countCap * dims * 16);
   const candRaw = take((countCap * dims + 8) * 4);
-  const maxShift = take((kCap + 8) * 4);
-  const halfSep = take((kCap + 8) * 4);
   const bSums = take(nBlocks * kCap * dims * 8);
   const bCounts = take(nBlocks * kCap * 8);
   const bPot = take(nBlocks * Math.max(countCap, 1) * 8);
@@ -193,8 +189,6 @@ export function planWork(fixed: FixedLayout, kCap: number, countCap: number, thr
     splat,
     cand,
     candRaw,
-    maxShift,
-    halfSep,
     bSums,
     bCounts,
     bPot,
@@ -236,24 +230,24 @@ export function pagesFor(bytes: number): number {
 }
 
 /**
- * Conservative float32 factors of the bound tests for `dims` features (see
+ * Conservative float32 factors of the bound test for `dims` features (see
  * wasm-job.ts, "Exact bounds"). `gamma` bounds the relative error of the
- * contract's float32 squared distance against the exact one.
+ * contract's float32 squared distance against the exact one:
+ * |fl(d²) − d²| <= gamma · d² (+ underflow terms below 2⁻¹⁴⁰).
+ * - kStore: lower² = second · kStore never exceeds the exact squared distance;
+ * - kTest: own < lower² · kTest implies own < every other float32 distance;
+ * - kDown (1 − 2⁻²⁰): absorbs the rounding of each float32 step (2⁻²⁴).
  */
-export function boundConstants(dims: number): { kStore: number; kTest: number; kUp: number; kDown: number; kUpS: number; tiny: number; abs: number } {
+export function boundConstants(dims: number): { gamma: number; kStore: number; kTest: number; kDown: number; tiny: number } {
   const u = 2 ** -24;
   const m = dims + 2;
   const gamma = (1.01 * m * u) / (1 - m * u);
-  const down = (x: number): number => Math.max(0, Math.fround(x * (1 - 2 ** -20) - 2 ** -140));
-  const up = (x: number): number => Math.fround(x * (1 + 2 ** -20) + 2 ** -140);
   return {
-    kStore: down((1 - 2 ** -20) / (1 + gamma)),
-    kTest: down((1 - gamma) * (1 - 2 ** -20)),
-    kUp: up((1 + gamma) * (1 + 2 ** -20)),
+    gamma,
+    kStore: f32Down((1 - 2 ** -20) / (1 + gamma)),
+    kTest: f32Down((1 - gamma) * (1 - 2 ** -20)),
     kDown: 1 - 2 ** -20,
-    kUpS: 1 + 2 ** -20,
     tiny: 2 ** -100,
-    abs: 2 ** -60,
   };
 }
 
@@ -265,4 +259,15 @@ export function f32Up(x: number): number {
 /** Rounds a non-negative float64 down to a float32 that is <= it (and >= 0). */
 export function f32Down(x: number): number {
   return Math.max(0, Math.fround(x * (1 - 2 ** -20) - 2 ** -140));
+}
+
+const bits = new Float32Array(1);
+const bitsU = new Uint32Array(bits.buffer);
+
+/** The smallest float32 >= x for x >= 0 (exactly representable result). */
+export function f32Ceil(x: number): number {
+  bits[0] = x;
+  if (bits[0]! >= x || !Number.isFinite(x)) return bits[0]!;
+  bitsU[0] = bitsU[0]! + 1;
+  return bits[0]!;
 }
