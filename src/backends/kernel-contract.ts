@@ -120,6 +120,16 @@ export interface KernelBackend {
    * The caller must not modify `data` while the job is alive.
    */
   createJob(data: Float32Array, rows: number, dims: number, options?: JobOptions): Promise<KernelJob>;
+  /**
+   * Optional: a zeroed rows × cols float32 matrix (row-major) in memory the
+   * backend can use directly. Fill it in place (a reader, a generator, a
+   * scaler with `inPlace`), then pass it to {@link createJob}: the job adopts
+   * it without copying, so a large fit holds one copy of the data instead of
+   * two. Any other array is copied as usual. The wasm backend implements it
+   * (the view lives in its shared WebAssembly.Memory); it throws
+   * `MEMORY_LIMIT` above the wasm32 4 GiB limit.
+   */
+  allocateMatrix?(rows: number, cols: number): Float32Array;
 }
 
 /** Float32 squared distance in the contract's exact order. Shared by the JS kernels. */

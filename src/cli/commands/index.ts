@@ -7,6 +7,7 @@ import { registerBackendsCommand } from './backends-command.js';
 import { registerHclustCommand } from './hclust-command.js';
 import { registerCompareCommand } from './compare-command.js';
 import { registerReportCommand } from './report-command.js';
+import { registerBenchCommand } from './bench-command.js';
 
 /** Adds every subcommand to the program. One line per command module. */
 export function registerCommands(program: Command): void {
@@ -18,4 +19,5 @@ export function registerCommands(program: Command): void {
   registerBackendsCommand(program);
   registerGenerateCommand(program);
   registerReportCommand(program);
+  registerBenchCommand(program);
 }
