@@ -12,7 +12,8 @@ export function buildProgram(): Command {
     .exitOverride()
     .configureOutput({
       writeErr: (s) => process.stderr.write(s),
-      outputError: (s, write) => write(s.replace(/^error: /, 'segmenta: error: ')),
+      // One line per error: commander's "(Did you mean …?)" hint joins the message.
+      outputError: (s, write) => write(`${s.trim().replace(/^error: /, 'segmenta: error: ').replace(/\s*\n\s*/g, ' ')}\n`),
     });
   registerCommands(program);
   return program;
