@@ -9,6 +9,7 @@ import { readCustomerTable, type CustomerTable } from '../data-in/read-customer-
 import { prepareFeatures, type PreparedFeatures } from '../preparation/prepare-features.js';
 import { parseScalingMethod, type ScalingMethod } from '../preparation/scaling.js';
 import { parseIntegerOption } from './commands/generate-command.js';
+import { createProgressReporter, type ProgressReporter } from './progress-bar.js';
 
 export { parseIntegerOption };
 
@@ -160,4 +161,27 @@ export function interruptSignal(): { signal: AbortSignal; release: () => void } 
   const onSigint = (): void => controller.abort(new Error('interrupted (Ctrl-C)'));
   process.once('SIGINT', onSigint);
   return { signal: controller.signal, release: () => process.off('SIGINT', onSigint) };
+}
+
+/** What a long-running command gets from {@link withCliJob}. */
+export interface CliJob {
+  /** Fires on Ctrl-C. */
+  signal: AbortSignal;
+  /** TTY progress (silent on pipes); call `progress.done()` before printing results. */
+  progress: ProgressReporter;
+}
+
+/**
+ * Runs a command body with a Ctrl-C signal and a progress line, and always
+ * clears the line and releases the signal handler afterwards.
+ */
+export async function withCliJob<T>(body: (job: CliJob) => Promise<T>): Promise<T> {
+  const { signal, release } = interruptSignal();
+  const progress = createProgressReporter(process.stderr);
+  try {
+    return await body({ signal, progress });
+  } finally {
+    progress.done();
+    release();
+  }
 }

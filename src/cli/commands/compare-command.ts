@@ -7,8 +7,7 @@
 import type { Command } from 'commander';
 import { SegmentaError } from '../../common/errors.js';
 import { compareClusterings, type ClusteringComparison, type MethodComparison } from '../../drivers/agglomerative/compare-clusterings.js';
-import { addDataOptions, addFitOptions, interruptSignal, loadFeatures, parseFitFlags, parseIntegerOption, parseK, roundTo } from '../command-options.js';
-import { createProgressReporter } from '../progress-bar.js';
+import { addDataOptions, addFitOptions, withCliJob, loadFeatures, parseFitFlags, parseIntegerOption, parseK, roundTo } from '../command-options.js';
 import { formatTable } from '../text-table.js';
 import { addAgglomerativeOptions, describeMode, parseAgglomerativeFlags, type AgglomerativeFlags } from './hclust-command.js';
 
@@ -72,9 +71,7 @@ export function registerCompareCommand(program: Command): void {
     const agg = parseAgglomerativeFlags(flags);
     const silhouetteSample = parseIntegerOption('silhouette-sample', flags.silhouetteSample ?? '10000', 2, 1_000_000);
     const started = performance.now();
-    const { signal, release } = interruptSignal();
-    const progress = createProgressReporter(process.stderr);
-    try {
+    await withCliJob(async ({ signal, progress }) => {
       const loaded = await loadFeatures(file, flags, { signal, onProgress: progress.listener });
       const common = { backend: fit.backend, seed: fit.seed, signal, onProgress: progress.listener, ...(fit.threads !== undefined ? { threads: fit.threads } : {}) };
       const c = await compareClusterings(
@@ -107,9 +104,6 @@ export function registerCompareCommand(program: Command): void {
         `K-Means vs agglomerative, k=${k}, on ${c.rows.toLocaleString('en-US')} customers × ${loaded.prepared.featureNames.length} features (scale ${loaded.scale})\n\n`,
       );
       process.stdout.write(`${formatComparison(c)}\n`);
-    } finally {
-      progress.done();
-      release();
-    }
+    });
   });
 }

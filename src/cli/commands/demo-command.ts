@@ -10,8 +10,7 @@ import type { Command } from 'commander';
 import { writeGeneratedCustomers } from '../../data-in/generate-customers.js';
 import { sweepK } from '../../drivers/elbow-sweep.js';
 import { fitKMeans } from '../../drivers/kmeans.js';
-import { interruptSignal, loadFeatures, parseFitFlags, parseIntegerOption, type DataFlags } from '../command-options.js';
-import { createProgressReporter } from '../progress-bar.js';
+import { withCliJob, loadFeatures, parseFitFlags, parseIntegerOption, type DataFlags } from '../command-options.js';
 import { formatTable } from '../text-table.js';
 import { sampleDendrogram } from '../../report/dendrogram-input.js';
 import { writeSegmentationReport } from '../../report/write-report.js';
@@ -49,63 +48,61 @@ export function registerDemoCommand(program: Command): void {
       const fit = parseFitFlags(dataFlags);
       const out = process.stdout;
       const dir = await mkdtemp(join(tmpdir(), 'segmenta-demo-'));
-      const { signal, release } = interruptSignal();
-      const progress = createProgressReporter(process.stderr);
-      try {
-        const file = join(dir, 'customers.csv');
-        out.write(`segmenta demo: ${rows.toLocaleString('en-US')} generated customers (seed ${fit.seed})\n`);
-        await writeGeneratedCustomers(file, { rows, seed: fit.seed });
-        // Gender and Age feed the report's charts; the report needs the matrix in original units.
-        const loaded = await loadFeatures(file, dataFlags, { keep: ['Gender', 'Age'], keepOriginal: true, signal, onProgress: progress.listener });
-        out.write(`features: ${DEMO_FEATURES.join(', ')} (standard scaling)\n\n`);
+      await withCliJob(async ({ signal, progress }) => {
+        try {
+          const file = join(dir, 'customers.csv');
+          out.write(`segmenta demo: ${rows.toLocaleString('en-US')} generated customers (seed ${fit.seed})\n`);
+          await writeGeneratedCustomers(file, { rows, seed: fit.seed });
+          // Gender and Age feed the report's charts; the report needs the matrix in original units.
+          const loaded = await loadFeatures(file, dataFlags, { keep: ['Gender', 'Age'], keepOriginal: true, signal, onProgress: progress.listener });
+          out.write(`features: ${DEMO_FEATURES.join(', ')} (standard scaling)\n\n`);
 
-        const sweep = await sweepK(loaded.prepared.matrix, { kMin: 1, kMax: 10, ...fit, signal, onProgress: progress.listener });
-        progress.done();
-        const top = Math.max(...sweep.wcss);
-        out.write(`1. WCSS elbow sweep, k = 1..10 (backend ${sweep.backend}, ${sweep.seconds.toFixed(2)} s)\n`);
-        out.write(
-          formatTable(
-            ['k', 'WCSS', ''],
-            sweep.points.map((p) => [String(p.k), p.wcss.toFixed(1), '█'.repeat(Math.max(1, Math.round((30 * p.wcss) / top))) + (p.k === sweep.suggestedK ? '  ← elbow' : '')]),
-          ) + '\n\n',
-        );
-        const k = sweep.suggestedK ?? 5;
-        const result = await fitKMeans(loaded.prepared.matrix, { k, ...fit, signal, onProgress: progress.listener });
-        progress.done();
-        const dendrogram = await sampleDendrogram(loaded.prepared.matrix, { k, seed: fit.seed, backend: fit.backend, signal, onProgress: progress.listener });
-        const report = await writeSegmentationReport(
-          resolve(flags.out ?? 'segmenta-report'),
-          {
-            table: loaded.table,
-            labels: result.labels,
-            k,
-            sweep,
-            dendrogram,
-            about: { source: `${rows.toLocaleString('en-US')} generated customers (seed ${fit.seed})`, backend: result.backend, scale: 'standard', seed: fit.seed, nInit: fit.nInit, wcss: result.wcss },
-          },
-          { sampleSeed: fit.seed, signal, onProgress: progress.listener },
-        );
-        progress.done();
-        out.write(`2. Segments at k = ${k}, numbered by size (WCSS ${result.wcss.toFixed(1)}, ${result.iterations} iterations, ${result.seconds.toFixed(2)} s)\n`);
-        out.write(
-          formatTable(
-            ['segment', 'customers', 'share', 'income (k$)', 'spending (1-100)', 'name', 'action'],
-            report.profiles.segments.map((s) => [
-              String(s.segment),
-              s.size.toLocaleString('en-US'),
-              `${(100 * s.share).toFixed(1)}%`,
-              s.centroid[0]!.toFixed(1),
-              s.centroid[1]!.toFixed(1),
-              s.name,
-              s.action,
-            ]),
-          ) + '\n\n',
-        );
-        out.write(`report written to ${report.index}\n`);
-      } finally {
-        progress.done();
-        release();
-        await rm(dir, { recursive: true, force: true });
-      }
+          const sweep = await sweepK(loaded.prepared.matrix, { kMin: 1, kMax: 10, ...fit, signal, onProgress: progress.listener });
+          progress.done();
+          const top = Math.max(...sweep.wcss);
+          out.write(`1. WCSS elbow sweep, k = 1..10 (backend ${sweep.backend}, ${sweep.seconds.toFixed(2)} s)\n`);
+          out.write(
+            formatTable(
+              ['k', 'WCSS', ''],
+              sweep.points.map((p) => [String(p.k), p.wcss.toFixed(1), '█'.repeat(Math.max(1, Math.round((30 * p.wcss) / top))) + (p.k === sweep.suggestedK ? '  ← elbow' : '')]),
+            ) + '\n\n',
+          );
+          const k = sweep.suggestedK ?? 5;
+          const result = await fitKMeans(loaded.prepared.matrix, { k, ...fit, signal, onProgress: progress.listener });
+          progress.done();
+          const dendrogram = await sampleDendrogram(loaded.prepared.matrix, { k, seed: fit.seed, backend: fit.backend, signal, onProgress: progress.listener });
+          const report = await writeSegmentationReport(
+            resolve(flags.out ?? 'segmenta-report'),
+            {
+              table: loaded.table,
+              labels: result.labels,
+              k,
+              sweep,
+              dendrogram,
+              about: { source: `${rows.toLocaleString('en-US')} generated customers (seed ${fit.seed})`, backend: result.backend, scale: 'standard', seed: fit.seed, nInit: fit.nInit, wcss: result.wcss },
+            },
+            { sampleSeed: fit.seed, signal, onProgress: progress.listener },
+          );
+          progress.done();
+          out.write(`2. Segments at k = ${k}, numbered by size (WCSS ${result.wcss.toFixed(1)}, ${result.iterations} iterations, ${result.seconds.toFixed(2)} s)\n`);
+          out.write(
+            formatTable(
+              ['segment', 'customers', 'share', 'income (k$)', 'spending (1-100)', 'name', 'action'],
+              report.profiles.segments.map((s) => [
+                String(s.segment),
+                s.size.toLocaleString('en-US'),
+                `${(100 * s.share).toFixed(1)}%`,
+                s.centroid[0]!.toFixed(1),
+                s.centroid[1]!.toFixed(1),
+                s.name,
+                s.action,
+              ]),
+            ) + '\n\n',
+          );
+          out.write(`report written to ${report.index}\n`);
+        } finally {
+          await rm(dir, { recursive: true, force: true });
+        }
+      });
     });
 }

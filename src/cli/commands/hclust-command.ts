@@ -11,8 +11,7 @@ import { writeLabelsCsv } from '../../results/write-labels-csv.js';
 import {
   addDataOptions,
   centroidsInOriginalUnits,
-  interruptSignal,
-  loadFeatures,
+  withCliJob, loadFeatures,
   parseIntegerOption,
   parseK,
   parseNumberOption,
@@ -20,7 +19,6 @@ import {
   type DataFlags,
   type LoadedFeatures,
 } from '../command-options.js';
-import { createProgressReporter } from '../progress-bar.js';
 import { formatTable } from '../text-table.js';
 
 /** Flags of the agglomerative options, shared by `hclust` and `compare`. */
@@ -142,9 +140,7 @@ export function registerHclustCommand(program: Command): void {
       const fit = parseBackendFlags(flags);
       const topMerges = parseIntegerOption('top-merges', flags.topMerges ?? '30', 1, 100_000);
       const started = performance.now();
-      const { signal, release } = interruptSignal();
-      const progress = createProgressReporter(process.stderr);
-      try {
+      await withCliJob(async ({ signal, progress }) => {
         const loaded = await loadFeatures(file, flags, { signal, onProgress: progress.listener });
         const result = await fitAgglomerative(loaded.prepared.matrix, { ...cut, ...agg, ...fit, signal, onProgress: progress.listener });
         progress.done();
@@ -173,9 +169,6 @@ export function registerHclustCommand(program: Command): void {
         }
         for (const note of result.notes) process.stdout.write(`note: ${note}\n`);
         if (flags.out) process.stdout.write(`labels written to ${flags.out}\n`);
-      } finally {
-        progress.done();
-        release();
-      }
+      });
     });
 }

@@ -9,14 +9,12 @@ import {
   addDataOptions,
   addFitOptions,
   centroidsInOriginalUnits,
-  interruptSignal,
-  loadFeatures,
+  withCliJob, loadFeatures,
   parseFitFlags,
   parseK,
   roundTo,
   type DataFlags,
 } from '../command-options.js';
-import { createProgressReporter } from '../progress-bar.js';
 import { formatTable } from '../text-table.js';
 
 interface KMeansFlags extends DataFlags {
@@ -37,9 +35,7 @@ export function registerKMeansCommand(program: Command): void {
     const k = parseK(flags.k);
     const fit = parseFitFlags(flags);
     const started = performance.now();
-    const { signal, release } = interruptSignal();
-    const progress = createProgressReporter(process.stderr);
-    try {
+    await withCliJob(async ({ signal, progress }) => {
       const loaded = await loadFeatures(file, flags, { signal, onProgress: progress.listener });
       const result = await fitKMeans(loaded.prepared.matrix, { k, ...fit, signal, onProgress: progress.listener });
       progress.done();
@@ -79,9 +75,6 @@ export function registerKMeansCommand(program: Command): void {
       process.stdout.write(formatTable(['segment', 'customers', 'share', ...names], rows) + '\n');
       for (const note of result.notes) process.stdout.write(`note: ${note}\n`);
       if (flags.out) process.stdout.write(`labels written to ${flags.out}\n`);
-    } finally {
-      progress.done();
-      release();
-    }
+    });
   });
 }

@@ -13,8 +13,7 @@ import { writeSegmentationReport } from '../../report/write-report.js';
 import {
   addDataOptions,
   addFitOptions,
-  interruptSignal,
-  loadFeatures,
+  withCliJob, loadFeatures,
   parseColumnList,
   parseFitFlags,
   parseIntegerOption,
@@ -23,7 +22,6 @@ import {
   type DataFlags,
   type LoadedFeatures,
 } from '../command-options.js';
-import { createProgressReporter } from '../progress-bar.js';
 import { formatTable } from '../text-table.js';
 
 interface ReportFlags extends DataFlags {
@@ -88,7 +86,8 @@ export function registerReportCommand(program: Command): void {
   addDataOptions(cmd);
   addFitOptions(cmd);
   cmd.action(async (file: string, flags: ReportFlags) => {
-    if (!flags.out) throw new SegmentaError('INVALID_OPTION', '--out is required: the directory to write the report to', { option: 'out' });
+    const outDir = flags.out;
+    if (!outDir) throw new SegmentaError('INVALID_OPTION', '--out is required: the directory to write the report to', { option: 'out' });
     const kRaw = (flags.k ?? 'auto').trim();
     const givenK = kRaw.toLowerCase() === 'auto' ? null : parseK(kRaw);
     const kMin = parseK(flags.kMin ?? '1', 'k-min');
@@ -103,9 +102,7 @@ export function registerReportCommand(program: Command): void {
     const sampleSize = parseIntegerOption('sample', flags.sample ?? '5000', 10, 1_000_000);
     const fit = parseFitFlags(flags);
     const started = performance.now();
-    const { signal, release } = interruptSignal();
-    const progress = createProgressReporter(process.stderr);
-    try {
+    await withCliJob(async ({ signal, progress }) => {
       const loaded = await loadWithKeep(file, flags, { signal, onProgress: progress.listener });
       for (const name of scatter ?? []) {
         if (!loaded.table.featureNames.includes(name)) {
@@ -144,7 +141,7 @@ export function registerReportCommand(program: Command): void {
               onProgress: progress.listener,
             });
       const report = await writeSegmentationReport(
-        flags.out,
+        outDir,
         {
           table: loaded.table,
           labels: result.labels,
@@ -192,9 +189,6 @@ export function registerReportCommand(program: Command): void {
         ) + '\n\n',
       );
       process.stdout.write(`report written to ${report.index}\n(${report.files.join(', ')})\n`);
-    } finally {
-      progress.done();
-      release();
-    }
+    });
   });
 }

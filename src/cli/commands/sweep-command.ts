@@ -4,8 +4,7 @@
  */
 import type { Command } from 'commander';
 import { sweepK } from '../../drivers/elbow-sweep.js';
-import { addDataOptions, addFitOptions, interruptSignal, loadFeatures, parseFitFlags, parseK, roundTo, type DataFlags } from '../command-options.js';
-import { createProgressReporter } from '../progress-bar.js';
+import { addDataOptions, addFitOptions, withCliJob, loadFeatures, parseFitFlags, parseK, roundTo, type DataFlags } from '../command-options.js';
 import { formatTable } from '../text-table.js';
 
 interface SweepFlags extends DataFlags {
@@ -28,9 +27,7 @@ export function registerSweepCommand(program: Command): void {
     const kMax = parseK(flags.kMax ?? '10', 'k-max');
     const fit = parseFitFlags(flags);
     const started = performance.now();
-    const { signal, release } = interruptSignal();
-    const progress = createProgressReporter(process.stderr);
-    try {
+    await withCliJob(async ({ signal, progress }) => {
       const loaded = await loadFeatures(file, flags, { signal, onProgress: progress.listener });
       const sweep = await sweepK(loaded.prepared.matrix, { kMin, kMax, ...fit, signal, onProgress: progress.listener });
       progress.done();
@@ -64,9 +61,6 @@ export function registerSweepCommand(program: Command): void {
         sweep.suggestedK === null ? 'no clear elbow on this curve (try a wider k range)\n' : `suggested k (Kneedle elbow): ${sweep.suggestedK}\n`,
       );
       for (const note of sweep.notes) process.stdout.write(`note: ${note}\n`);
-    } finally {
-      progress.done();
-      release();
-    }
+    });
   });
 }
