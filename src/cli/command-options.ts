@@ -8,10 +8,21 @@ import type { ProgressListener } from '../common/progress.js';
 import { readCustomerTable, type CustomerTable } from '../data-in/read-customer-table.js';
 import { prepareFeatures, type PreparedFeatures } from '../preparation/prepare-features.js';
 import { parseScalingMethod, type ScalingMethod } from '../preparation/scaling.js';
-import { parseIntegerOption } from './commands/generate-command.js';
 import { createProgressReporter, type ProgressReporter } from './progress-bar.js';
 
-export { parseIntegerOption };
+
+/**
+ * Parses a CLI integer option strictly (digits, optional sign, `_` separators
+ * allowed: `10_000_000`); throws `INVALID_OPTION` naming the option otherwise.
+ */
+export function parseIntegerOption(name: string, raw: string | undefined, min: number, max: number): number {
+  const text = (raw ?? '').trim();
+  const value = /^[+-]?\d[\d_]*$/.test(text) ? Number(text.replace(/_/g, '')) : NaN;
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new SegmentaError('INVALID_OPTION', `--${name} must be an integer from ${min} to ${max}, got '${raw ?? ''}'`, { option: name, value: raw });
+  }
+  return value;
+}
 
 /** Raw flags of the shared options, as commander hands them over. */
 export interface DataFlags {

@@ -4,20 +4,8 @@
  */
 import type { Command } from 'commander';
 import { SegmentaError } from '../../common/errors.js';
+import { parseIntegerOption } from '../command-options.js';
 import { MAX_GENERATED_FEATURES, MIN_GENERATED_FEATURES, writeGeneratedCustomers } from '../../data-in/generate-customers.js';
-
-/**
- * Parses a CLI integer option strictly (digits, optional sign, `_` separators
- * allowed: `10_000_000`); throws `INVALID_OPTION` naming the option otherwise.
- */
-export function parseIntegerOption(name: string, raw: string | undefined, min: number, max: number): number {
-  const text = (raw ?? '').trim();
-  const value = /^[+-]?\d[\d_]*$/.test(text) ? Number(text.replace(/_/g, '')) : NaN;
-  if (!Number.isSafeInteger(value) || value < min || value > max) {
-    throw new SegmentaError('INVALID_OPTION', `--${name} must be an integer from ${min} to ${max}, got '${raw ?? ''}'`, { option: name, value: raw });
-  }
-  return value;
-}
 
 interface GenerateFlags {
   rows?: string;
