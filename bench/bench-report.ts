@@ -39,7 +39,7 @@ export function kernelTable(rows: KernelBenchRow[]): string {
 export function jobTable(result: JobBenchResult): string {
   const sk = 'unavailable' in result.sklearn ? undefined : result.sklearn;
   const rows = result.runs.map((r) => [
-    r.job,
+    r.refine ? r.job : `${r.job}, refine off`,
     r.run,
     r.seconds.toFixed(2),
     r.loadSeconds.toFixed(2),
@@ -55,6 +55,9 @@ export function jobTable(result: JobBenchResult): string {
     `Sweep k = ${result.kMin}..${result.kMax}, n_init ${result.nInit}, ${result.scale} scaling, ` +
     `${result.rows.toLocaleString('en-US')} generated customers × ${result.features.length} features from CSV, load included`;
   const table = md(['implementation', 'run', 'total (s)', 'load (s)', 'sweep (s)', 'WCSS sum', 'speed-up vs scikit-learn', 'WCSS sum vs scikit-learn'], rows);
-  const note = sk ? '' : `\n\nscikit-learn: ${'unavailable' in result.sklearn ? result.sklearn.unavailable : ''}`;
+  const note =
+    `\n\nsegmenta's default fit adds one refined run per k to the n_init runs (subsample swaps, lower WCSS); ` +
+    `"refine off" is scikit-learn's algorithm (n_init k-means++ runs of Lloyd, best WCSS kept).` +
+    (sk ? '' : `\n\nscikit-learn: ${'unavailable' in result.sklearn ? result.sklearn.unavailable : ''}`);
   return `${title}\n\n${table}${note}`;
 }

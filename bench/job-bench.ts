@@ -38,6 +38,12 @@ export interface JobBenchOptions {
   threads?: number;
   /** Warm runs after the first. Default 1. */
   warmRuns?: number;
+  /**
+   * Also time each backend with the driver's swap refinement off (`refine: false`):
+   * exactly scikit-learn's algorithm (n_init k-means++ runs of Lloyd, best WCSS).
+   * Default true.
+   */
+  alsoWithoutRefine?: boolean;
   /** Run scikit-learn on the same file. Default true (skipped with a reason when unavailable). */
   sklearn?: boolean;
   /** Where generated files are cached. Default `.bench-data` in the working directory. */
@@ -51,6 +57,8 @@ export interface JobBenchRun {
   backend: string;
   job: string;
   run: 'first' | 'warm';
+  /** The driver's extra refined run (segmenta's default) was on. */
+  refine: boolean;
   seconds: number;
   /** Read + scaling. */
   loadSeconds: number;
@@ -91,8 +99,8 @@ export async function timedSweep(
   path: string,
   featureNames: string[],
   backend: string,
-  o: { kMin: number; kMax: number; nInit: number; seed: number; scale: ScalingMethod; threads?: number },
-): Promise<Omit<JobBenchRun, 'run' | 'backend'>> {
+  o: { kMin: number; kMax: number; nInit: number; seed: number; scale: ScalingMethod; threads?: number; refine?: boolean },
+): Promise<Omit<JobBenchRun, 'run' | 'backend' | 'refine'>> {
   const t0 = performance.now();
   const table = await readCustomerTable(path, { features: featureNames });
   const { matrix } = prepareFeatures(table, { scale: o.scale, inPlace: true });
@@ -104,6 +112,7 @@ export async function timedSweep(
     seed: o.seed,
     backend: await resolveBackend(backend),
     ...(o.threads !== undefined ? { threads: o.threads } : {}),
+    ...(o.refine !== undefined ? { refine: o.refine } : {}),
   });
   const t2 = performance.now();
   return {
@@ -142,11 +151,14 @@ export async function runJobBench(options: JobBenchOptions = {}): Promise<JobBen
   }
   const runs: JobBenchRun[] = [];
   for (const backend of names) {
-    for (let r = 0; r <= (options.warmRuns ?? 1); r++) {
-      const run = r === 0 ? 'first' : 'warm';
-      const m = await timedSweep(path, featureNames, backend, o);
-      runs.push({ backend, run, ...m });
-      log(`${backend} (${m.job}) ${run}: ${m.seconds.toFixed(2)} s (load ${m.loadSeconds.toFixed(2)} s, sweep ${m.sweepSeconds.toFixed(2)} s)`);
+    for (const refine of options.alsoWithoutRefine ?? true ? [true, false] : [true]) {
+      for (let r = 0; r <= (options.warmRuns ?? 1); r++) {
+        const run = r === 0 ? 'first' : 'warm';
+        if (!refine && run === 'first') continue; // the process is warm by now
+        const m = await timedSweep(path, featureNames, backend, { ...o, refine });
+        runs.push({ backend, run, refine, ...m });
+        log(`${backend} (${m.job}${refine ? '' : ', refine off'}) ${run}: ${m.seconds.toFixed(2)} s (load ${m.loadSeconds.toFixed(2)} s, sweep ${m.sweepSeconds.toFixed(2)} s)`);
+      }
     }
   }
   let sklearn: JobBenchResult['sklearn'] = { unavailable: 'disabled (--no-sklearn)' };
