@@ -158,10 +158,11 @@ export class WasmJob implements KernelJob {
   private drift = 0;
   /** Fraction of 4-row groups that skipped the other centroids in the last pass (-1: no bound test ran). */
   lastPassRate = -1;
-  private buffer!: SharedArrayBuffer;
-  private i32!: Int32Array;
-  private f32!: Float32Array;
-  private f64!: Float64Array;
+  // views over the whole memory, refreshed when it grows; dropped on dispose
+  private buffer: SharedArrayBuffer | undefined;
+  private i32: Int32Array = undefined as unknown as Int32Array;
+  private f32: Float32Array = undefined as unknown as Float32Array;
+  private f64: Float64Array = undefined as unknown as Float64Array;
   /** k the cached block sums were computed for (-1: none). */
   private cacheK = -1;
   /** k the lower bounds and previous centroids hold for (-1: none). */
@@ -529,6 +530,10 @@ export class WasmJob implements KernelJob {
       await back;
     }
     this.memory = null;
+    this.buffer = undefined;
+    this.i32 = new Int32Array(0);
+    this.f32 = new Float32Array(0);
+    this.f64 = new Float64Array(0);
     this.onRelease?.();
   }
 }

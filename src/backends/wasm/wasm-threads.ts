@@ -122,17 +122,19 @@ export async function attachWorkers(
 }
 
 /**
- * Returns workers that have been told to exit their loop (CMD_EXIT) to the
- * pool once they confirm. Resolves when all are back.
+ * Waits for workers that have been told to exit their loop (CMD_EXIT) to
+ * confirm, then returns them to the pool (`pool`) or ends them. Resolves when
+ * all are done.
  */
-export async function releaseWorkers(workers: Worker[]): Promise<void> {
+export async function releaseWorkers(workers: Worker[], pool = true): Promise<void> {
   await Promise.all(
     workers.map(async (w) => {
       try {
         await once(w, 'detached');
-        idle.push(w);
+        if (pool) idle.push(w);
+        else await w.terminate();
       } catch {
-        void w.terminate();
+        await w.terminate();
       }
     }),
   );
