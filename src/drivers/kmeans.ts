@@ -44,7 +44,8 @@ export interface KMeansSettings {
    * After the nInit runs, one more run starts from a refined initialisation:
    * many cheap runs on a subsample of at most 1,024 rows (Bradley & Fayyad 1998)
    * plus centre swaps (Kanungo et al. 2002). The lowest WCSS over all runs wins,
-   * so this can only lower WCSS; it costs about one extra run. Default true.
+   * so this can only lower WCSS. It costs at most one extra run, skipped when
+   * the subsample search finds nothing better than the best run. Default true.
    */
   refine: boolean;
   /**
@@ -242,11 +243,15 @@ export async function fitWithContext(ctx: FitContext, k: number): Promise<KMeans
   for (let run = 0; run < runs; run++) {
     throwIfAborted(settings.signal);
     const rng = new SeededRandom(runSeed(settings.seed, k, run));
-    const init = given
-      ? Float32Array.from(given)
-      : run === settings.nInit && best
-        ? refineBySwaps(ctx.init.matrix, Float32Array.from(best.centroids), k, runSeed(settings.seed, k, run))
-        : await kmeansPlusPlus(ctx.init.job, ctx.init.matrix, k, rng, ctx.init.buffers);
+    let init: Float32Array;
+    if (given) init = Float32Array.from(given);
+    else if (run < settings.nInit) init = await kmeansPlusPlus(ctx.init.job, ctx.init.matrix, k, rng, ctx.init.buffers);
+    else {
+      // The refined run: skipped when the subsample search found nothing better.
+      const refined = refineBySwaps(ctx.init.matrix, Float32Array.from(best!.centroids), k, runSeed(settings.seed, k, run));
+      if (!refined) break;
+      init = refined;
+    }
     const r = await lloyd(ctx, k, init, run);
     relocations += r.relocations;
     runWcss.push(r.wcss);

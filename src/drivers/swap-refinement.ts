@@ -14,7 +14,19 @@
  */
 import type { Matrix } from '../common/matrix.js';
 import { SeededRandom } from '../common/seeded-random.js';
-import { squaredDistanceF32 } from '../backends/kernel-contract.js';
+
+/**
+ * Squared distance in float64. The search only proposes an initialisation (the
+ * full Lloyd run that follows uses the kernels), so it needs no float32 contract.
+ */
+function sqDist(a: Float32Array, ao: number, b: Float32Array, bo: number, cols: number): number {
+  let acc = 0;
+  for (let j = 0; j < cols; j++) {
+    const diff = a[ao + j]! - b[bo + j]!;
+    acc += diff * diff;
+  }
+  return acc;
+}
 
 /** Rows the swap search works on. */
 export const SWAP_SAMPLE = 1024;
@@ -40,21 +52,21 @@ function subsample(matrix: Matrix, seed: number): Sample {
 }
 
 /** Lloyd on the sample; centres updated in place; returns the WCSS. */
-function sampleLloyd(s: Sample, centres: Float32Array, k: number, labels: Int32Array, near: Float64Array): number {
+function sampleLloyd(s: Sample, centres: Float32Array, k: number, labels: Int32Array, near: Float64Array, maxIter = 100): number {
   const { data, rows, cols } = s;
   const sums = new Float64Array(k * cols);
   const counts = new Float64Array(k);
   let cost = Infinity;
-  for (let it = 0; it < 100; it++) {
+  for (let it = 0; it < maxIter; it++) {
     let changed = 0;
     let total = 0;
     sums.fill(0);
     counts.fill(0);
     for (let i = 0; i < rows; i++) {
       let best = 0;
-      let bestD = squaredDistanceF32(data, i * cols, centres, 0, cols);
+      let bestD = sqDist(data, i * cols, centres, 0, cols);
       for (let c = 1; c < k; c++) {
-        const d = squaredDistanceF32(data, i * cols, centres, c * cols, cols);
+        const d = sqDist(data, i * cols, centres, c * cols, cols);
         if (d < bestD) {
           bestD = d;
           best = c;
@@ -84,7 +96,7 @@ function samplePlusPlus(s: Sample, k: number, rng: SeededRandom, near: Float64Ar
   let pick = rng.nextInt(rows);
   centres.set(data.subarray(pick * cols, (pick + 1) * cols), 0);
   let total = 0;
-  for (let i = 0; i < rows; i++) total += near[i] = squaredDistanceF32(data, i * cols, centres, 0, cols);
+  for (let i = 0; i < rows; i++) total += near[i] = sqDist(data, i * cols, centres, 0, cols);
   for (let c = 1; c < k; c++) {
     let r = rng.nextFloat() * total;
     pick = rows - 1;
@@ -98,7 +110,7 @@ function samplePlusPlus(s: Sample, k: number, rng: SeededRandom, near: Float64Ar
     centres.set(data.subarray(pick * cols, (pick + 1) * cols), c * cols);
     total = 0;
     for (let i = 0; i < rows; i++) {
-      near[i] = Math.min(near[i]!, squaredDistanceF32(data, i * cols, centres, c * cols, cols));
+      near[i] = Math.min(near[i]!, sqDist(data, i * cols, centres, c * cols, cols));
       total += near[i]!;
     }
   }
@@ -112,10 +124,11 @@ function samplePlusPlus(s: Sample, k: number, rng: SeededRandom, near: Float64Ar
  * whichever has the lowest subsample WCSS.
  *
  * @param centres k × cols best centres found so far on the full data
- * @returns k × cols centres
+ * @returns k × cols centres, or `null` when nothing beat `centres` on the
+ *   subsample (a full run from them would only find the same solution again)
  */
-export function refineBySwaps(matrix: Matrix, centres: Float32Array, k: number, seed: number, sampleRuns = 20): Float32Array {
-  if (k < 2) return Float32Array.from(centres);
+export function refineBySwaps(matrix: Matrix, centres: Float32Array, k: number, seed: number, sampleRuns = 20): Float32Array | null {
+  if (k < 2) return null;
   const s = subsample(matrix, seed);
   const rng = new SeededRandom(seed ^ 0x27d4eb2d);
   const labels = new Int32Array(s.rows);
@@ -123,57 +136,79 @@ export function refineBySwaps(matrix: Matrix, centres: Float32Array, k: number, 
   let best = { centres: Float32Array.from(centres) as Float32Array, cost: Infinity };
   labels.fill(-1);
   best.cost = sampleLloyd(s, best.centres, k, labels, near);
+  const baseline = best.cost;
   for (let r = 0; r < sampleRuns; r++) {
     const c = samplePlusPlus(s, k, rng, near);
     labels.fill(-1);
-    const cost = sampleLloyd(s, c, k, labels, near);
+    const cost = sampleLloyd(s, c, k, labels, near, 30);
     if (cost < best.cost) best = { centres: c, cost };
   }
-  return swapSearch(s, best.centres, best.cost, k, k);
+  const refined = swapSearch(s, best.centres, best.cost, k, k);
+  return refined.cost < baseline * (1 - 1e-9) ? refined.centres : null;
 }
 
-function swapSearch(s: Sample, start: Float32Array, startCost: number, k: number, maxSwaps: number): Float32Array {
+function swapSearch(s: Sample, start: Float32Array, startCost: number, k: number, maxSwaps: number): { centres: Float32Array; cost: number } {
   const { data, rows, cols } = s;
   let current = start;
   let cost = startCost;
   // Every row is scored as a candidate on small samples; evenly spaced rows otherwise.
   const candidates = Math.min(rows, SWAP_CANDIDATES);
   const candidateStride = Math.floor(rows / candidates);
-  const without = new Float64Array(rows);
+  // Row-to-candidate distances do not change between swaps: compute them once.
+  const toCandidate = new Float64Array(candidates * rows);
+  for (let q = 0; q < candidates; q++) {
+    const a = q * candidateStride;
+    for (let i = 0; i < rows; i++) toCandidate[q * rows + i] = sqDist(data, i * cols, data, a * cols, cols);
+  }
+  const nearest = new Int32Array(rows);
+  const first = new Float64Array(rows);
+  const second = new Float64Array(rows);
   const trialLabels = new Int32Array(rows);
   const trialNear = new Float64Array(rows);
   for (let attempt = 0; attempt < maxSwaps; attempt++) {
+    // Nearest and second-nearest centre of every row: dropping centre c leaves
+    // a row of c at its second-nearest distance, and every other row unchanged.
+    for (let i = 0; i < rows; i++) {
+      let b1 = Infinity;
+      let b2 = Infinity;
+      let l1 = 0;
+      for (let c = 0; c < k; c++) {
+        const d = sqDist(data, i * cols, current, c * cols, cols);
+        if (d < b1) {
+          b2 = b1;
+          b1 = d;
+          l1 = c;
+        } else if (d < b2) b2 = d;
+      }
+      nearest[i] = l1;
+      first[i] = b1;
+      second[i] = b2;
+    }
     let bestTrial: { centres: Float32Array; cost: number } | undefined;
     for (let drop = 0; drop < k; drop++) {
-      // Nearest-centre distances without the dropped centre.
-      for (let i = 0; i < rows; i++) {
-        let best = Infinity;
-        for (let c = 0; c < k; c++) if (c !== drop) best = Math.min(best, squaredDistanceF32(data, i * cols, current, c * cols, cols));
-        without[i] = best;
-      }
       let bestGain = -1;
       let bestRow = 0;
       for (let q = 0; q < candidates; q++) {
-        const a = q * candidateStride;
         let gain = 0;
+        const o = q * rows;
         for (let i = 0; i < rows; i++) {
-          const d = without[i]! - squaredDistanceF32(data, i * cols, data, a * cols, cols);
+          const d = (nearest[i] === drop ? second[i]! : first[i]!) - toCandidate[o + i]!;
           if (d > 0) gain += d;
         }
         if (gain > bestGain) {
           bestGain = gain;
-          bestRow = a;
+          bestRow = q * candidateStride;
         }
       }
       const trial = Float32Array.from(current);
       trial.set(data.subarray(bestRow * cols, (bestRow + 1) * cols), drop * cols);
       trialLabels.fill(-1);
-      const trialCost = sampleLloyd(s, trial, k, trialLabels, trialNear);
+      const trialCost = sampleLloyd(s, trial, k, trialLabels, trialNear, 30);
       if (!bestTrial || trialCost < bestTrial.cost) bestTrial = { centres: trial, cost: trialCost };
     }
     if (!bestTrial || !(bestTrial.cost < cost * (1 - 1e-9))) break;
     current = bestTrial.centres;
     cost = bestTrial.cost;
   }
-  return current;
+  return { centres: current, cost };
 }
