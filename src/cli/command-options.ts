@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { SegmentaError } from '../common/errors.js';
 import type { ProgressListener } from '../common/progress.js';
+import { resolveBackend } from '../backends/backend-registry.js';
 import { readCustomerTable, type CustomerTable } from '../data-in/read-customer-table.js';
 import { prepareFeatures, type PreparedFeatures } from '../preparation/prepare-features.js';
 import { parseScalingMethod, type ScalingMethod } from '../preparation/scaling.js';
@@ -137,12 +138,16 @@ export async function loadFeatures(
   const features = parseColumnList(flags.features, 'features');
   const encode = flags.encode !== undefined ? parseColumnList(flags.encode, 'encode') : [];
   const scale = parseScalingMethod(flags.scale ?? 'none');
+  // Read straight into the backend's memory when it can adopt the matrix (wasm):
+  // no second copy of a large table. Not when the original units must survive scaling.
+  const backend = options.keepOriginal ? undefined : await resolveBackend((flags.backend ?? 'auto').trim());
   const table = await readCustomerTable(file, {
     features,
     encode,
     ...(options.keep ? { keep: options.keep } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    ...(backend?.allocateMatrix ? { allocate: (rows: number, cols: number) => backend.allocateMatrix!(rows, cols) } : {}),
   });
   const prepared = prepareFeatures(table, { scale, inPlace: !options.keepOriginal });
   return { table, prepared, scale };

@@ -34,6 +34,12 @@ export interface ReadTableOptions {
   signal?: AbortSignal;
   /** Receives `{kind: 'phase', phase: 'read', detail}` events (start, about every million rows, end). */
   onProgress?: ProgressListener;
+  /**
+   * Allocates the rows × cols feature matrix, e.g. a backend's `allocateMatrix`
+   * so that the data is read straight into wasm memory and the job adopts it
+   * without a copy. Default: a plain `Float32Array`.
+   */
+  allocate?: (rows: number, cols: number) => Float32Array;
 }
 
 /** A customer table in memory. */
@@ -228,6 +234,7 @@ export async function readCustomerTable(path: string, options: ReadTableOptions)
           expectedRows,
           signal,
           onProgress,
+          ...(options.allocate ? { allocate: options.allocate } : {}),
         });
         if (result.rows === 0) throw new SegmentaError('EMPTY_TABLE', `'${path}' has no data rows`, { path });
         return {
@@ -368,6 +375,7 @@ interface StreamOptions {
   expectedRows: number | null;
   signal?: AbortSignal;
   onProgress?: ProgressListener;
+  allocate?: (rows: number, cols: number) => Float32Array;
 }
 
 interface StreamResult {
@@ -393,8 +401,10 @@ async function streamRows(connection: DuckDBConnection, plan: Plan, o: StreamOpt
   const d = plan.numericCount;
   const categoryCount = plan.slots.filter((s) => s.kind === 'category').length;
   let capacity = o.capacity;
+  const allocate = o.allocate ?? ((r: number, c: number) => new Float32Array(r * c));
   // Numeric features go straight into the final matrix when nothing is encoded.
-  let numeric = new Float32Array(capacity * d);
+  const allocateNumeric = (r: number): Float32Array => (categoryCount === 0 ? allocate(r, d) : new Float32Array(r * d));
+  let numeric = allocateNumeric(capacity);
   const codes: Int32Array[] = [];
   const seen: string[][] = [];
   const levelIndex: Map<string, number>[] = [];
@@ -433,7 +443,7 @@ async function streamRows(connection: DuckDBConnection, plan: Plan, o: StreamOpt
     };
     if (rows + n > capacity) {
       capacity = Math.max(rows + n, Math.ceil(capacity * 1.5) + 2048);
-      const grown = new Float32Array(capacity * d);
+      const grown = allocateNumeric(capacity);
       grown.set(numeric);
       numeric = grown;
       for (let c = 0; c < categoryCount; c++) {
@@ -541,10 +551,14 @@ async function streamRows(connection: DuckDBConnection, plan: Plan, o: StreamOpt
   }
   let data: Float32Array;
   if (categoryCount === 0) {
-    data = rows * d === numeric.length ? numeric : numeric.slice(0, rows * d);
+    if (rows * d === numeric.length) data = numeric;
+    else if (o.allocate && rows > 0) {
+      data = allocate(rows, d);
+      data.set(numeric.subarray(0, rows * d));
+    } else data = numeric.slice(0, rows * d);
   } else {
     const cols = featureNames.length;
-    data = new Float32Array(rows * cols);
+    data = rows > 0 ? allocate(rows, cols) : new Float32Array(0);
     let target = 0;
     for (const s of plan.slots) {
       if (s.kind === 'feature') {
