@@ -297,3 +297,25 @@ describe.skipIf(!hasMall)('Mall_Customers.csv (shared sample data)', () => {
     expect((table.kept['Age'] as Float64Array).length).toBe(200);
   });
 });
+
+describe('readCustomerTable allocate option', () => {
+  it('fills the caller-allocated matrix (numeric and one-hot features) with the same values', async () => {
+    const p = await csv('alloc.csv', 'id,Gender,Age,Score\n1,Male,30,5\n2,Female,40,6\n3,Male,50,7\n');
+    const calls: [number, number][] = [];
+    const given: Float32Array[] = [];
+    const allocate = (rows: number, cols: number): Float32Array => {
+      calls.push([rows, cols]);
+      const a = new Float32Array(rows * cols);
+      given.push(a);
+      return a;
+    };
+    const plain = await readCustomerTable(p, { features: ['Age', 'Score'] });
+    const mine = await readCustomerTable(p, { features: ['Age', 'Score'], allocate });
+    expect(given).toContain(mine.matrix.data);
+    expect(Array.from(mine.matrix.data)).toEqual(Array.from(plain.matrix.data));
+    const encoded = await readCustomerTable(p, { features: ['Age', 'Gender'], encode: ['Gender'], allocate });
+    expect(given).toContain(encoded.matrix.data);
+    expect(calls.at(-1)).toEqual([3, 3]);
+    expect(Array.from(encoded.matrix.data)).toEqual([30, 0, 1, 40, 1, 0, 50, 0, 1]);
+  });
+});
