@@ -7,9 +7,9 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../src/backends/built-in-backends.js';
-import { runCli } from '../src/cli/cli-program.js';
+import { runSegmenta } from './helpers/run-cli-in-process.js';
 import { matrixFromRows } from '../src/common/matrix.js';
 import { generateCustomers, writeGeneratedCustomers } from '../src/data-in/generate-customers.js';
 import { histogramBySegment, niceStep, sampleIndices } from '../src/report/chart-data.js';
@@ -49,23 +49,8 @@ function externalReferences(html: string): string[] {
 }
 
 async function capture(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => {
-    out += String(s);
-    return true;
-  });
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => {
-    err += String(s);
-    return true;
-  });
-  try {
-    const code = await runCli(['node', 'segmenta', ...argv]);
-    return { code, out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
+  const r = await runSegmenta(...argv);
+  return { code: r.code, out: r.stdout, err: r.stderr };
 }
 
 describe('chart data', () => {

@@ -6,26 +6,11 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import '../src/backends/built-in-backends.js';
 import { registerBackend } from '../src/backends/backend-registry.js';
 import type { KernelBackend } from '../src/backends/kernel-contract.js';
-import { runCli } from '../src/cli/cli-program.js';
+import { runSegmenta } from './helpers/run-cli-in-process.js';
 
 async function capture(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => {
-    out += String(s);
-    return true;
-  });
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => {
-    err += String(s);
-    return true;
-  });
-  try {
-    const code = await runCli(['node', 'segmenta', ...argv]);
-    return { code, out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
+  const r = await runSegmenta(...argv);
+  return { code: r.code, out: r.stdout, err: r.stderr };
 }
 
 /** A backend that can never run, to check that reasons reach the listing. */

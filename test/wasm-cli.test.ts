@@ -8,29 +8,14 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import '../src/backends/built-in-backends.js';
-import { runCli } from '../src/cli/cli-program.js';
+import { runSegmenta } from './helpers/run-cli-in-process.js';
 import { writeGeneratedCustomers } from '../src/data-in/generate-customers.js';
 
 async function capture(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => {
-    out += String(s);
-    return true;
-  });
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => {
-    err += String(s);
-    return true;
-  });
-  try {
-    const code = await runCli(['node', 'segmenta', ...argv]);
-    return { code, out, err };
-  } finally {
-    o.mockRestore();
-    e.mockRestore();
-  }
+  const r = await runSegmenta(...argv);
+  return { code: r.code, out: r.stdout, err: r.stderr };
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'segmenta-wasm-cli-'));

@@ -3,8 +3,8 @@
  * writes to stdout and stderr.
  */
 import { vi } from 'vitest';
-import '../src/backends/built-in-backends.js';
-import { runCli } from '../src/cli/cli-program.js';
+import '../../src/backends/built-in-backends.js';
+import { runCli } from '../../src/cli/cli-program.js';
 
 export interface CliRun {
   code: number;
