@@ -14,7 +14,7 @@ import { Bench } from 'tinybench';
 import '../src/backends/built-in-backends.js';
 import { backendNames, resolveBackend } from '../src/backends/backend-registry.js';
 import type { Matrix } from '../src/common/matrix.js';
-import { generateCustomers } from '../src/data-in/generate-customers.js';
+import { generateCustomers, generatedFeatureMatrix } from '../src/data-in/generate-customers.js';
 import { condensedLength } from '../src/drivers/agglomerative/condensed-distances.js';
 import { fitAgglomerative, type AgglomerativeMode } from '../src/drivers/agglomerative/fit-agglomerative.js';
 import type { Linkage } from '../src/drivers/agglomerative/linkage-tree.js';
@@ -25,13 +25,8 @@ import { adjustedRandIndex } from '../src/results/cluster-metrics.js';
 /** Generated customers (seed 42) with `features` numeric columns, standard-scaled, and their latent segments. */
 export function scaledCustomers(rows: number, features: number): { matrix: Matrix; truth: Int32Array } {
   const g = generateCustomers({ rows, features, seed: 42 });
-  const cols = g.featureNames.length;
-  const data = new Float32Array(rows * cols);
-  for (let j = 0; j < cols; j++) {
-    const col = g.numeric[j]!;
-    for (let i = 0; i < rows; i++) data[i * cols + j] = col[i]!;
-  }
-  return { matrix: fitScaler({ data, rows, cols }, 'standard').transform({ data, rows, cols }), truth: g.trueSegment };
+  const raw = generatedFeatureMatrix(g);
+  return { matrix: fitScaler(raw, 'standard').transform(raw), truth: g.trueSegment };
 }
 
 /** One exact or two-stage fit. */

@@ -13,7 +13,7 @@ import type { KernelBackend } from '../src/backends/kernel-contract.js';
 import { createTfjsBackend, TFJS_RUNTIME_ORDER } from '../src/backends/tfjs/tfjs-backend.js';
 import type { Matrix } from '../src/common/matrix.js';
 import { SeededRandom } from '../src/common/seeded-random.js';
-import { generateCustomers } from '../src/data-in/generate-customers.js';
+import { generateCustomers, generatedFeatureMatrix } from '../src/data-in/generate-customers.js';
 import { fitKMeans } from '../src/drivers/kmeans.js';
 import { fitScaler } from '../src/preparation/scaling.js';
 
@@ -65,14 +65,8 @@ function gaussianData(rows: number, dims: number, seed: number): Float32Array {
 
 /** Generated customers with `features` numeric columns, standard-scaled (the issue's job). */
 export function scaledCustomers(rows: number, features: number): Matrix {
-  const g = generateCustomers({ rows, features, seed: 42 });
-  const cols = g.featureNames.length;
-  const data = new Float32Array(rows * cols);
-  for (let j = 0; j < cols; j++) {
-    const col = g.numeric[j]!;
-    for (let i = 0; i < rows; i++) data[i * cols + j] = col[i]!;
-  }
-  return fitScaler({ data, rows, cols }, 'standard').transform({ data, rows, cols });
+  const raw = generatedFeatureMatrix(generateCustomers({ rows, features, seed: 42 }));
+  return fitScaler(raw, 'standard').transform(raw);
 }
 
 /** Times assign and updateClosest on every backend for each (rows, dims, k). */

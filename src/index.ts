@@ -29,6 +29,7 @@ export { readCustomerTable } from './data-in/read-customer-table.js';
 export type { ReadTableOptions, CustomerTable } from './data-in/read-customer-table.js';
 export {
   generateCustomers,
+  generatedFeatureMatrix,
   writeGeneratedCustomers,
   CUSTOMER_SEGMENTS,
   EXTRA_FEATURES,

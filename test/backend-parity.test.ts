@@ -21,7 +21,7 @@ import { jsReferenceBackend } from '../src/backends/js-reference/js-reference-ba
 import { ROW_BLOCK_SIZE, type KernelBackend, type KernelJob } from '../src/backends/kernel-contract.js';
 import type { Matrix } from '../src/common/matrix.js';
 import { SeededRandom } from '../src/common/seeded-random.js';
-import { generateCustomers } from '../src/data-in/generate-customers.js';
+import { generateCustomers, generatedFeatureMatrix } from '../src/data-in/generate-customers.js';
 import { readCustomerTable } from '../src/data-in/read-customer-table.js';
 import { sweepK } from '../src/drivers/elbow-sweep.js';
 import { fitKMeans } from '../src/drivers/kmeans.js';
@@ -188,10 +188,7 @@ const KERNEL_CASES: Array<[rows: number, dims: number, k: number]> = [
 
 /** Generated customers (4 features), standard-scaled. */
 function generatedMatrix(rows: number, features: number, seed: number): Matrix {
-  const g = generateCustomers({ rows, seed, features });
-  const data = new Float32Array(rows * features);
-  for (let j = 0; j < features; j++) for (let i = 0; i < rows; i++) data[i * features + j] = g.numeric[j]![i]!;
-  const raw: Matrix = { data, rows, cols: features };
+  const raw = generatedFeatureMatrix(generateCustomers({ rows, seed, features }));
   return fitScaler(raw, 'standard').transform(raw);
 }
 

@@ -5,7 +5,7 @@ import { matrixFromRows, type Matrix } from '../src/common/matrix.js';
 import type { ProgressEvent } from '../src/common/progress.js';
 import { SeededRandom } from '../src/common/seeded-random.js';
 import { fitKMeans, predictNearest } from '../src/drivers/kmeans.js';
-import { generateCustomers } from '../src/data-in/generate-customers.js';
+import { generateCustomers, generatedFeatureMatrix } from '../src/data-in/generate-customers.js';
 import { fitScaler } from '../src/preparation/scaling.js';
 import { adjustedRandIndex } from '../src/results/cluster-metrics.js';
 
@@ -151,9 +151,8 @@ describe('fitKMeans determinism and results', () => {
     const rows = 5000;
     const D = 4;
     const g = generateCustomers({ rows, features: D, seed: 3 });
-    const data = new Float32Array(rows * D);
-    g.numeric.forEach((col, j) => col.forEach((v, i) => (data[i * D + j] = v)));
-    const scaled = fitScaler({ data, rows, cols: D }, 'standard').transform({ data, rows, cols: D });
+    const raw = generatedFeatureMatrix(g);
+    const scaled = fitScaler(raw, 'standard').transform(raw);
     const r = await fitKMeans(scaled, { k: 5, seed: 1, backend: 'js' });
     expect(adjustedRandIndex(r.labels, g.trueSegment)).toBeGreaterThan(0.9);
   });

@@ -17,7 +17,7 @@ import { createTfjsBackend, TFJS_RUNTIME_ORDER, type TfjsRuntimeName } from '../
 import { passRowsFor, TfjsJob } from '../src/backends/tfjs/tfjs-job.js';
 import { resolveBackend } from '../src/backends/backend-registry.js';
 import type { Matrix } from '../src/common/matrix.js';
-import { generateCustomers } from '../src/data-in/generate-customers.js';
+import { generateCustomers, generatedFeatureMatrix } from '../src/data-in/generate-customers.js';
 import { fitKMeans } from '../src/drivers/kmeans.js';
 import { sweepK } from '../src/drivers/elbow-sweep.js';
 import { fitScaler } from '../src/preparation/scaling.js';
@@ -414,14 +414,8 @@ describe('tfjs memory budget', () => {
 describe('tfjs through the K-Means drivers', () => {
   /** 4 generated features (Age, Income, Score + 1 extra), standard-scaled. */
   async function customers(rows: number): Promise<Matrix> {
-    const g = generateCustomers({ rows, features: 4, seed: 7 });
-    const cols = g.featureNames.length;
-    const data = new Float32Array(rows * cols);
-    for (let j = 0; j < cols; j++) {
-      const col = g.numeric[j]!;
-      for (let i = 0; i < rows; i++) data[i * cols + j] = col[i]!;
-    }
-    return fitScaler({ data, rows, cols }, 'standard').transform({ data, rows, cols });
+    const raw = generatedFeatureMatrix(generateCustomers({ rows, features: 4, seed: 7 }));
+    return fitScaler(raw, 'standard').transform(raw);
   }
 
   it('fitKMeans and sweepK on tfjs leave tf.memory().numTensors as they found it', async () => {

@@ -9,3 +9,17 @@ export function formatTable(header: string[], rows: string[][]): string {
       .trimEnd();
   return [line(header), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
+
+/**
+ * The per-segment table of the kmeans and hclust commands: segment, customers,
+ * share and the centre of every feature in original units.
+ */
+export function formatSegmentTable(featureNames: string[], centroids: number[][], sizes: number[], rows: number): string {
+  const body = centroids.map((c, i) => [
+    String(i),
+    sizes[i]!.toLocaleString('en-US'),
+    `${((100 * sizes[i]!) / rows).toFixed(1)}%`,
+    ...c.map((v) => v.toFixed(2)),
+  ]);
+  return formatTable(['segment', 'customers', 'share', ...featureNames], body);
+}

@@ -73,3 +73,17 @@ export class SeededRandom {
 function rotl(x: number, k: number): number {
   return ((x << k) | (x >>> (32 - k))) >>> 0;
 }
+
+/**
+ * `size` distinct indices in [0, n), uniform without replacement (Floyd's
+ * algorithm), in increasing order; every index when `size >= n`.
+ */
+export function sampleIndices(n: number, size: number, rng: SeededRandom): Int32Array {
+  if (n <= size) return Int32Array.from({ length: n }, (_, i) => i);
+  const chosen = new Set<number>();
+  for (let j = n - size; j < n; j++) {
+    const t = rng.nextInt(j + 1);
+    chosen.add(chosen.has(t) ? j : t);
+  }
+  return Int32Array.from(chosen).sort();
+}

@@ -11,6 +11,7 @@
 import { extname, resolve } from 'node:path';
 import { rename, rm } from 'node:fs/promises';
 import { SegmentaError } from '../common/errors.js';
+import type { Matrix } from '../common/matrix.js';
 import { SeededRandom } from '../common/seeded-random.js';
 import { temporaryPathFor, withAtomicWriter } from '../common/atomic-file.js';
 import { sqlString } from './sql-quote.js';
@@ -305,6 +306,25 @@ export function generateCustomers(opts: GenerateCustomersOptions): GeneratedCust
   }
   const featureNames = stream.names;
   return { rows, seed, columnNames: ['CustomerID', 'Gender', ...featureNames], featureNames, ids, gender, numeric, trueSegment };
+}
+
+/**
+ * The numeric features of generated customers (Age, Income, Score, extras) as
+ * one rows × D float32 matrix, row-major, in original units.
+ *
+ * @example
+ * const g = generateCustomers({ rows: 1000, features: 4 });
+ * const { matrix } = prepareFeatures({ matrix: generatedFeatureMatrix(g), featureNames: g.featureNames }, { scale: 'standard' });
+ */
+export function generatedFeatureMatrix(g: GeneratedCustomers): Matrix {
+  const rows = g.rows;
+  const cols = g.numeric.length;
+  const data = new Float32Array(rows * cols);
+  for (let j = 0; j < cols; j++) {
+    const col = g.numeric[j]!;
+    for (let i = 0; i < rows; i++) data[i * cols + j] = col[i]!;
+  }
+  return { data, rows, cols };
 }
 
 /** Quotes a CSV field when it contains a comma, quote, CR or LF. */

@@ -10,7 +10,7 @@
 import { SegmentaError, throwIfAborted } from '../common/errors.js';
 import type { Matrix } from '../common/matrix.js';
 import type { ProgressListener } from '../common/progress.js';
-import { SeededRandom } from '../common/seeded-random.js';
+import { SeededRandom, sampleIndices } from '../common/seeded-random.js';
 import { resolveBackend } from '../backends/backend-registry.js';
 import { squaredDistanceF32, type KernelBackend, type KernelJob } from '../backends/kernel-contract.js';
 import { refineBySwaps } from './swap-refinement.js';
@@ -193,15 +193,9 @@ export async function disposeContext(ctx: FitContext): Promise<void> {
   await ctx.job.dispose();
 }
 
-/** A seeded uniform sample of rows without replacement (Floyd's algorithm), in row order. */
+/** A seeded uniform sample of rows without replacement, in row order. */
 function sampleRows(matrix: Matrix, size: number, seed: number): Matrix {
-  const rng = new SeededRandom((seed ^ 0x5bd1e995) >>> 0);
-  const chosen = new Set<number>();
-  for (let j = matrix.rows - size; j < matrix.rows; j++) {
-    const t = rng.nextInt(j + 1);
-    chosen.add(chosen.has(t) ? j : t);
-  }
-  const ids = Int32Array.from(chosen).sort();
+  const ids = sampleIndices(matrix.rows, size, new SeededRandom((seed ^ 0x5bd1e995) >>> 0));
   const data = new Float32Array(size * matrix.cols);
   for (let q = 0; q < size; q++) data.set(matrix.data.subarray(ids[q]! * matrix.cols, (ids[q]! + 1) * matrix.cols), q * matrix.cols);
   return { data, rows: size, cols: matrix.cols };

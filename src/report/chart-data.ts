@@ -3,7 +3,7 @@
  * a few thousand marks: a seeded sample of rows for scatters, binned counts
  * for histograms.
  */
-import { SeededRandom } from '../common/seeded-random.js';
+import { SeededRandom, sampleIndices as sampleIndicesWith } from '../common/seeded-random.js';
 
 /** Default largest number of points a scatter draws. */
 export const DEFAULT_SCATTER_SAMPLE = 5_000;
@@ -16,14 +16,7 @@ export const DEFAULT_SCATTER_SAMPLE = 5_000;
  * sampleIndices(1_000_000, 5_000, 42).length; // 5000, the same for every run with seed 42
  */
 export function sampleIndices(n: number, size: number, seed: number): Int32Array {
-  if (n <= size) return Int32Array.from({ length: n }, (_, i) => i);
-  const random = new SeededRandom(seed);
-  const chosen = new Set<number>();
-  for (let j = n - size; j < n; j++) {
-    const t = random.nextInt(j + 1);
-    chosen.add(chosen.has(t) ? j : t);
-  }
-  return Int32Array.from(chosen).sort();
+  return sampleIndicesWith(n, size, new SeededRandom(seed));
 }
 
 /** One histogram bar: [start, end) holding `count` rows of one segment. */

@@ -26,6 +26,7 @@ import {
   segmentDisplayName,
   segmentSizesChartSpec,
   type DendrogramChartInput,
+  type FeatureBox,
 } from './chart-specs.js';
 import { renderChart } from './render-chart.js';
 import { renderReportHtml, type HtmlChart } from './report-html.js';
@@ -348,14 +349,9 @@ function chartJobs(input: SegmentationReportInput, profiles: SegmentProfiles, op
   return jobs;
 }
 
-function pickBox(f: { p05: number; q1: number; median: number; q3: number; p95: number; mean: number }): {
-  p05: number;
-  q1: number;
-  median: number;
-  q3: number;
-  p95: number;
-  mean: number;
-} {
+type BoxStats = Omit<FeatureBox, 'segment'>;
+
+function pickBox(f: BoxStats): BoxStats {
   return { p05: f.p05, q1: f.q1, median: f.median, q3: f.q3, p95: f.p95, mean: f.mean };
 }
 

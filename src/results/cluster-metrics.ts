@@ -14,7 +14,7 @@
  */
 import { SegmentaError } from '../common/errors.js';
 import type { Matrix } from '../common/matrix.js';
-import { SeededRandom } from '../common/seeded-random.js';
+import { SeededRandom, sampleIndices as sampleIndicesWith } from '../common/seeded-random.js';
 
 /** Labels renumbered 0..k-1 in order of first occurrence, with sizes. */
 export interface CompactLabels {
@@ -366,13 +366,7 @@ function mean(v: Float64Array): number {
 
 /** `size` distinct row indices in [0, n), uniform (Floyd's algorithm), seeded, increasing. */
 export function sampleIndices(n: number, size: number, seed: number): Int32Array {
-  const rng = new SeededRandom((seed ^ 0x2545f491) >>> 0);
-  const chosen = new Set<number>();
-  for (let j = n - size; j < n; j++) {
-    const t = rng.nextInt(j + 1);
-    chosen.add(chosen.has(t) ? j : t);
-  }
-  return Int32Array.from(chosen).sort();
+  return sampleIndicesWith(n, size, new SeededRandom((seed ^ 0x2545f491) >>> 0));
 }
 
 /** Every metric of one partition, as the compare command reports them. */

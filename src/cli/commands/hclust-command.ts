@@ -19,7 +19,7 @@ import {
   type DataFlags,
   type LoadedFeatures,
 } from '../command-options.js';
-import { formatTable } from '../text-table.js';
+import { formatSegmentTable } from '../text-table.js';
 
 /** Flags of the agglomerative options, shared by `hclust` and `compare`. */
 export interface AgglomerativeFlags extends DataFlags {
@@ -156,13 +156,7 @@ export function registerHclustCommand(program: Command): void {
             `${describeMode(result)}; WCSS ${result.wcss.toPrecision(8)}, ${seconds.toFixed(2)} s\n\n`,
         );
         const centroids = centroidsInOriginalUnits(loaded, result.centroids, result.k);
-        const rows = centroids.map((c, i) => [
-          String(i),
-          result.sizes[i]!.toLocaleString('en-US'),
-          `${((100 * result.sizes[i]!) / result.rows).toFixed(1)}%`,
-          ...c.map((v) => v.toFixed(2)),
-        ]);
-        process.stdout.write(formatTable(['segment', 'customers', 'share', ...names], rows) + '\n');
+        process.stdout.write(formatSegmentTable(names, centroids, result.sizes, result.rows) + '\n');
         const last = dendrogramTop(result.tree, Math.min(5, Math.max(1, result.tree.leaves - 1))).merges.reverse();
         if (last.length > 0) {
           process.stdout.write(`\nlast merges (distance, customers): ${last.map((m) => `${m.distance.toPrecision(5)} (${m.size.toLocaleString('en-US')})`).join(', ')}\n`);

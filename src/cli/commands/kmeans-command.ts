@@ -15,7 +15,7 @@ import {
   roundTo,
   type DataFlags,
 } from '../command-options.js';
-import { formatTable } from '../text-table.js';
+import { formatSegmentTable } from '../text-table.js';
 
 interface KMeansFlags extends DataFlags {
   k?: string;
@@ -66,13 +66,7 @@ export function registerKMeansCommand(program: Command): void {
         `K-Means k=${k} on ${result.rows.toLocaleString('en-US')} customers × ${names.length} features (scale ${loaded.scale}, backend ${result.backend})\n` +
           `WCSS ${result.wcss.toPrecision(8)} after ${result.iterations} iterations (${result.converged ? 'converged' : 'not converged'}), ${seconds.toFixed(2)} s\n\n`,
       );
-      const rows = centroids.map((c, i) => [
-        String(i),
-        result.sizes[i]!.toLocaleString('en-US'),
-        `${((100 * result.sizes[i]!) / result.rows).toFixed(1)}%`,
-        ...c.map((v) => v.toFixed(2)),
-      ]);
-      process.stdout.write(formatTable(['segment', 'customers', 'share', ...names], rows) + '\n');
+      process.stdout.write(formatSegmentTable(names, centroids, result.sizes, result.rows) + '\n');
       for (const note of result.notes) process.stdout.write(`note: ${note}\n`);
       if (flags.out) process.stdout.write(`labels written to ${flags.out}\n`);
     });
