@@ -20,7 +20,7 @@ import { fitAgglomerative, type AgglomerativeMode } from '../src/drivers/agglome
 import type { Linkage } from '../src/drivers/agglomerative/linkage-tree.js';
 import { fitKMeans } from '../src/drivers/kmeans.js';
 import { fitScaler } from '../src/preparation/scaling.js';
-import { adjustedRandIndex } from '../src/results/cluster-metrics.js';
+import { adjustedRandIndex } from '../src/metrics/cluster-metrics.js';
 
 /** Generated customers (seed 42) with `features` numeric columns, standard-scaled, and their latent segments. */
 export function scaledCustomers(rows: number, features: number): { matrix: Matrix; truth: Int32Array } {

@@ -54,8 +54,8 @@ export { fitScaler, scalerFromJSON, parseScalingMethod, SCALING_METHODS } from '
 export type { Scaler, ScalerJSON, ScalingMethod, TransformOptions } from './preparation/scaling.js';
 export { prepareFeatures } from './preparation/prepare-features.js';
 export type { PrepareFeaturesOptions, PreparedFeatures } from './preparation/prepare-features.js';
-export { oneHotEncode, encodeCategories, sortLevels, oneHotNames } from './preparation/one-hot.js';
-export type { CategoryCodes } from './preparation/one-hot.js';
+export { oneHotEncode, encodeCategories, sortLevels, oneHotNames } from './data-in/one-hot.js';
+export type { CategoryCodes } from './data-in/one-hot.js';
 
 // Insights and the visual report
 export { profileSegments, SEGMENT_ORDER_RULE } from './insights/segment-profiles.js';
@@ -67,8 +67,9 @@ export { describeSortable, quantileSorted } from './insights/distribution-stats.
 export type { DistributionStats } from './insights/distribution-stats.js';
 export { writeSegmentationReport, REPORT_GENERATOR } from './report/write-report.js';
 export type { SegmentationReportInput, SegmentationReportOptions, SegmentationReportSummary } from './report/write-report.js';
-export { sampleDendrogram, dendrogramChartInput } from './report/dendrogram-input.js';
-export type { SampleDendrogramOptions } from './report/dendrogram-input.js';
+export { dendrogramChartInput } from './report/dendrogram-input.js';
+export { sampleDendrogram } from './pipeline/sample-dendrogram.js';
+export type { SampleDendrogramOptions } from './pipeline/sample-dendrogram.js';
 export {
   elbowChartSpec,
   scatterChartSpec,
@@ -82,10 +83,6 @@ export {
 export type { DendrogramChartInput, DendrogramMerge } from './report/chart-specs.js';
 export { renderChart, svgToPng } from './report/render-chart.js';
 export type { RenderedChart, RenderChartOptions } from './report/render-chart.js';
-export { inspectPage, findChromium } from './report/headless-chromium.js';
-export type { PageInspection, InspectPageOptions } from './report/headless-chromium.js';
-export { decodePng, pngPixelStats } from './report/png-pixels.js';
-export type { DecodedPng, PixelStats } from './report/png-pixels.js';
 
 // Agglomerative clustering and the K-Means vs agglomerative comparison
 export {
@@ -123,7 +120,7 @@ export {
   clusterMeans,
   compactLabels,
   evaluatePartition,
-} from './results/cluster-metrics.js';
-export type { SilhouetteOptions, SilhouetteResult, PartitionQuality, ClusterMeans, CompactLabels } from './results/cluster-metrics.js';
+} from './metrics/cluster-metrics.js';
+export type { SilhouetteOptions, SilhouetteResult, PartitionQuality, ClusterMeans, CompactLabels } from './metrics/cluster-metrics.js';
 export { compareClusterings } from './drivers/agglomerative/compare-clusterings.js';
 export type { ClusteringComparison, MethodComparison } from './drivers/agglomerative/compare-clusterings.js';

@@ -27,7 +27,7 @@ import {
   type Linkage,
 } from '../src/drivers/agglomerative/index.js';
 import { fitScaler } from '../src/preparation/scaling.js';
-import { adjustedRandIndex } from '../src/results/cluster-metrics.js';
+import { adjustedRandIndex } from '../src/metrics/cluster-metrics.js';
 import { HAVE_MALL, INCOME, MALL_CSV, MALL_SKIP_REASON, SCORE } from './helpers/mall-data.js';
 
 const LINKAGES: Linkage[] = ['ward', 'complete', 'average', 'single'];

@@ -22,7 +22,7 @@ import {
   silhouetteSamples,
   silhouetteScore,
   withinClusterSumOfSquares,
-} from '../src/results/cluster-metrics.js';
+} from '../src/metrics/cluster-metrics.js';
 
 function expectCode(fn: () => unknown, code: string, message?: RegExp): void {
   let caught: unknown;

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeGeneratedCustomers } from '../src/data-in/generate-customers.js';
-import { adjustedRandIndex } from '../src/results/cluster-metrics.js';
+import { adjustedRandIndex } from '../src/metrics/cluster-metrics.js';
 import { runSegmenta } from './helpers/run-cli-in-process.js';
 import { HAVE_MALL, MALL_CSV, MALL_SKIP_REASON } from './helpers/mall-data.js';
 

@@ -7,7 +7,7 @@ import { SeededRandom } from '../src/common/seeded-random.js';
 import { fitKMeans, predictNearest } from '../src/drivers/kmeans.js';
 import { generateCustomers, generatedFeatureMatrix } from '../src/data-in/generate-customers.js';
 import { fitScaler } from '../src/preparation/scaling.js';
-import { adjustedRandIndex } from '../src/results/cluster-metrics.js';
+import { adjustedRandIndex } from '../src/metrics/cluster-metrics.js';
 
 const square = (x: number, y: number): number[][] => [
   [x, y],

@@ -5,7 +5,7 @@
 import { SegmentaError } from '../../common/errors.js';
 import type { Matrix } from '../../common/matrix.js';
 import type { ProgressListener } from '../../common/progress.js';
-import { adjustedRandIndex, evaluatePartition, type PartitionQuality } from '../../results/cluster-metrics.js';
+import { adjustedRandIndex, evaluatePartition, type PartitionQuality } from '../../metrics/cluster-metrics.js';
 import { fitKMeans, type KMeansOptions, type KMeansResult } from '../kmeans.js';
 import { fitAgglomerative, type AgglomerativeOptions, type AgglomerativeResult } from './fit-agglomerative.js';
 

@@ -21,7 +21,7 @@ import type { Matrix } from '../../common/matrix.js';
 import type { ProgressListener } from '../../common/progress.js';
 import { resolveBackend } from '../../backends/backend-registry.js';
 import type { KernelBackend } from '../../backends/kernel-contract.js';
-import { clusterMeans, withinClusterSumOfSquares } from '../../results/cluster-metrics.js';
+import { clusterMeans, withinClusterSumOfSquares } from '../../metrics/cluster-metrics.js';
 import { fitKMeans } from '../kmeans.js';
 import { countDistinctRows, requireInteger, validateMatrix } from '../validate-input.js';
 import { allocateCondensed, computeCondensedDistances, condensedBytes, formatBytes } from './condensed-distances.js';
