@@ -3,7 +3,7 @@ import { SegmentaError } from '../src/common/errors.js';
 import { matrixFromRows } from '../src/common/matrix.js';
 import type { Matrix } from '../src/common/matrix.js';
 import { SeededRandom } from '../src/common/seeded-random.js';
-import { encodeCategories, oneHotEncode, sortLevels } from '../src/preparation/one-hot.js';
+import { encodeCategories, oneHotEncode, sortLevels } from '../src/data-in/one-hot.js';
 import { prepareFeatures } from '../src/preparation/prepare-features.js';
 import { fitScaler, parseScalingMethod, scalerFromJSON } from '../src/preparation/scaling.js';
 

@@ -7,9 +7,10 @@ import { extname, resolve } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { DuckDBConnection, DuckDBResult } from '@duckdb/node-api';
 import { SegmentaError, throwIfAborted } from '../common/errors.js';
+import type { CustomerTable } from '../common/customer-table.js';
 import type { Matrix } from '../common/matrix.js';
 import type { ProgressListener } from '../common/progress.js';
-import { oneHotNames, sortCategoryCodes, writeOneHot } from '../preparation/one-hot.js';
+import { oneHotNames, sortCategoryCodes, writeOneHot } from './one-hot.js';
 import { doubleColumn, isValid, StringDecoder, stringColumn } from './duckdb-vectors.js';
 import type { DoubleColumn, StringColumn } from './duckdb-vectors.js';
 import { sqlIdentifier, sqlString } from './sql-quote.js';
@@ -42,27 +43,7 @@ export interface ReadTableOptions {
   allocate?: (rows: number, cols: number) => Float32Array;
 }
 
-/** A customer table in memory. */
-export interface CustomerTable {
-  /** The path it was read from, as given. */
-  path: string;
-  /** Number of data rows. */
-  rows: number;
-  /** Every column name of the file, in file order. */
-  columns: string[];
-  /** Name of the first column, used as the customer id. */
-  idColumn: string;
-  /** Ids in input order: Float64Array when the first column is numeric, else strings. */
-  ids: Float64Array | string[];
-  /** Names of the matrix columns: the features, one-hot columns expanded in place (`Gender=Female`, `Gender=Male`). */
-  featureNames: string[];
-  /** rows × featureNames.length float32, original units, row-major, input order. */
-  matrix: Matrix;
-  /** Columns requested with `keep`: numeric ones as Float64Array (NULL → NaN), others as strings (NULL → ''). */
-  kept: Record<string, string[] | Float64Array>;
-  /** Sorted levels of each one-hot encoded column. */
-  levels: Record<string, string[]>;
-}
+export type { CustomerTable } from '../common/customer-table.js';
 
 type Format = 'csv' | 'parquet';
 

@@ -2,7 +2,7 @@
  * One call from a read table to the matrix the clustering drivers take.
  */
 import type { Matrix } from '../common/matrix.js';
-import type { CustomerTable } from '../data-in/read-customer-table.js';
+import type { CustomerTable } from '../common/customer-table.js';
 import { fitScaler, parseScalingMethod } from './scaling.js';
 import type { Scaler, ScalingMethod } from './scaling.js';
 
