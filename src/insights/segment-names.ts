@@ -13,7 +13,7 @@
  * spending, loyal high spenders to keep.
  */
 import { capitalise } from './feature-labels.js';
-import type { FeatureLevel, FeatureProfile, SegmentProfile } from './segment-profiles.js';
+import type { FeatureLevel, FeatureProfile, SegmentProfile } from './insight-types.js';
 
 /** Name, action and reading of one segment. */
 export interface SegmentNaming {
