@@ -12,7 +12,7 @@ import { sweepK } from '../../drivers/elbow-sweep.js';
 import { fitKMeans } from '../../drivers/kmeans.js';
 import { withCliJob, loadFeatures, parseFitFlags, parseIntegerOption, type DataFlags } from '../command-options.js';
 import { formatTable } from '../text-table.js';
-import { sampleDendrogram } from '../../report/dendrogram-input.js';
+import { sampleDendrogram } from '../../pipeline/sample-dendrogram.js';
 import { writeSegmentationReport } from '../../report/write-report.js';
 
 interface DemoFlags {

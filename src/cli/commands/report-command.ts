@@ -8,7 +8,7 @@ import { SegmentaError } from '../../common/errors.js';
 import type { ProgressListener } from '../../common/progress.js';
 import { sweepK, type SweepResult } from '../../drivers/elbow-sweep.js';
 import { fitKMeans } from '../../drivers/kmeans.js';
-import { sampleDendrogram } from '../../report/dendrogram-input.js';
+import { sampleDendrogram } from '../../pipeline/sample-dendrogram.js';
 import { writeSegmentationReport } from '../../report/write-report.js';
 import {
   addDataOptions,
