@@ -8,7 +8,7 @@
  * --json FILE (raw results).
  */
 import { writeFileSync } from 'node:fs';
-import { runBenchSuite } from './bench-suite.js';
+import { runBenchSuite } from '../src/benchmark/bench-suite.js';
 
 const argv = process.argv.slice(2);
 const flag = (name: string): boolean => argv.includes(name);

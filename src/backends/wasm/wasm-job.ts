@@ -112,7 +112,7 @@ export interface WasmJobOptions extends JobOptions {
 }
 
 /**
- * Where bounds win by default, from the kernel bench (bench/kernel-bench.ts):
+ * Where bounds win by default, from the kernel bench (src/benchmark/kernel-bench.ts):
  * the skip test costs about one distance per row plus the bound upkeep, so it
  * pays once a full pass computes enough distances per row.
  */

@@ -4,11 +4,11 @@
  * scaling, on generated customers from CSV, load included), printed as
  * tables. Where /usr/bin/python3 has scikit-learn, the same sweep runs in
  * scikit-learn on the same file in the same run, with the speed-up and the
- * WCSS-sum comparison. See bench/ for the pieces.
+ * WCSS-sum comparison. See src/benchmark/ for the pieces.
  */
 import type { Command } from 'commander';
 import { SegmentaError } from '../../common/errors.js';
-import { runBenchSuite } from '../../../bench/bench-suite.js';
+import { runBenchSuite } from '../../benchmark/bench-suite.js';
 
 interface BenchOptions {
   quick?: boolean;

@@ -6,13 +6,13 @@
  *   allocated with the wasm backend's allocateMatrix and filled in place, so
  *   the job adopts it without a copy.
  *
- * Usage (compiled): node dist/bench/huge-bench.js [--sweep] [--rss] [--rows N]
+ * Usage (compiled): node dist/src/benchmark/huge-bench.js [--sweep] [--rss] [--rows N]
  */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import '../src/backends/built-in-backends.js';
-import { resolveBackend } from '../src/backends/backend-registry.js';
-import { fitKMeans } from '../src/drivers/kmeans.js';
+import '../backends/built-in-backends.js';
+import { resolveBackend } from '../backends/backend-registry.js';
+import { fitKMeans } from '../drivers/kmeans.js';
 import { benchCustomersFile, timedSweep } from './job-bench.js';
 import { fillBenchData } from './kernel-bench.js';
 

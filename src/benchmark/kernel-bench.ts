@@ -9,14 +9,14 @@
  * with bounds off here (a plain Lloyd pass); the job bench shows what bounds
  * do over whole fits.
  *
- * Usage (compiled): node dist/bench/kernel-bench.js [--10m] [--backends wasm,js] [--threads N]
+ * Usage (compiled): node dist/src/benchmark/kernel-bench.js [--10m] [--backends wasm,js] [--threads N]
  */
 import { Bench } from 'tinybench';
-import '../src/backends/built-in-backends.js';
-import { listBackends, resolveBackend } from '../src/backends/backend-registry.js';
-import type { KernelBackend, KernelJob } from '../src/backends/kernel-contract.js';
-import { SeededRandom } from '../src/common/seeded-random.js';
-import { isWasmJob } from '../src/backends/wasm/wasm-backend.js';
+import '../backends/built-in-backends.js';
+import { listBackends, resolveBackend } from '../backends/backend-registry.js';
+import type { KernelBackend, KernelJob } from '../backends/kernel-contract.js';
+import { SeededRandom } from '../common/seeded-random.js';
+import { isWasmJob } from '../backends/wasm/wasm-backend.js';
 
 /** Options of {@link runKernelBench}. */
 export interface KernelBenchOptions {

@@ -3,19 +3,19 @@
  * customer CSV, standard-scale, K-Means for k = 1..10 with n_init 3 — on each
  * backend, the first run in the process timed apart from a warm run; and,
  * when /usr/bin/python3 has scikit-learn, the same sweep in scikit-learn on
- * the same file in the same run (bench/sklearn-reference.ts).
+ * the same file in the same run (src/benchmark/sklearn-reference.ts).
  *
- * Usage (compiled): node dist/bench/job-bench.js [--rows 1000000] [--backends wasm] [--no-sklearn]
+ * Usage (compiled): node dist/src/benchmark/job-bench.js [--rows 1000000] [--backends wasm] [--no-sklearn]
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import '../src/backends/built-in-backends.js';
-import { listBackends, resolveBackend } from '../src/backends/backend-registry.js';
-import { writeGeneratedCustomers } from '../src/data-in/generate-customers.js';
-import { readCustomerTable } from '../src/data-in/read-customer-table.js';
-import { sweepK } from '../src/drivers/elbow-sweep.js';
-import { prepareFeatures } from '../src/preparation/prepare-features.js';
-import type { ScalingMethod } from '../src/preparation/scaling.js';
+import '../backends/built-in-backends.js';
+import { listBackends, resolveBackend } from '../backends/backend-registry.js';
+import { writeGeneratedCustomers } from '../data-in/generate-customers.js';
+import { readCustomerTable } from '../data-in/read-customer-table.js';
+import { sweepK } from '../drivers/elbow-sweep.js';
+import { prepareFeatures } from '../preparation/prepare-features.js';
+import type { ScalingMethod } from '../preparation/scaling.js';
 import { runSklearnSweep, sklearnAvailability, type SklearnSweep } from './sklearn-reference.js';
 
 /** Options of {@link runJobBench}. */
@@ -90,7 +90,7 @@ export async function benchCustomersFile(rows: number, features: number, dataDir
     const info = await writeGeneratedCustomers(path, { rows, features, seed: 42 });
     return { path, featureNames: info.featureNames };
   }
-  const { generateCustomers } = await import('../src/data-in/generate-customers.js');
+  const { generateCustomers } = await import('../data-in/generate-customers.js');
   return { path, featureNames: generateCustomers({ rows: 1, features, seed: 42 }).featureNames };
 }
 
