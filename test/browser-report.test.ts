@@ -12,9 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../src/backends/built-in-backends.js';
 import { generateCustomers } from '../src/data-in/generate-customers.js';
 import { matrixFromRows } from '../src/common/matrix.js';
-import { sampleDendrogram } from '../src/report/dendrogram-input.js';
-import { findChromium, inspectPage } from '../src/report/headless-chromium.js';
-import { pngPixelStats } from '../src/report/png-pixels.js';
+import { sampleDendrogram } from '../src/pipeline/sample-dendrogram.js';
+import { findChromium, inspectPage } from './helpers/headless-chromium.js';
+import { pngPixelStats } from './helpers/png-pixels.js';
 import { writeSegmentationReport } from '../src/report/write-report.js';
 
 const CHROMIUM = findChromium();

@@ -23,8 +23,9 @@ import {
   scatterChartSpec,
   segmentSizesChartSpec,
 } from '../src/report/chart-specs.js';
-import { dendrogramChartInput, sampleDendrogram } from '../src/report/dendrogram-input.js';
-import { decodePng, pngPixelStats } from '../src/report/png-pixels.js';
+import { dendrogramChartInput } from '../src/report/dendrogram-input.js';
+import { sampleDendrogram } from '../src/pipeline/sample-dendrogram.js';
+import { decodePng, pngPixelStats } from './helpers/png-pixels.js';
 import { chartFontOptions, renderChart, svgToPng } from '../src/report/render-chart.js';
 import { escapeHtml, inlineSvg } from '../src/report/report-html.js';
 import { writeSegmentationReport, type SegmentationReportInput } from '../src/report/write-report.js';
