@@ -3,7 +3,6 @@
  * definition-based oracle, weighted Ward, the two-stage mode, scikit-learn
  * parity on Mall, wasm vs js parity, and every user error.
  */
-import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import '../src/backends/built-in-backends.js';
 import { resolveBackend } from '../src/backends/backend-registry.js';
@@ -29,6 +28,7 @@ import {
 import { fitScaler } from '../src/preparation/scaling.js';
 import { adjustedRandIndex } from '../src/metrics/cluster-metrics.js';
 import { HAVE_MALL, INCOME, MALL_CSV, MALL_SKIP_REASON, SCORE } from './helpers/mall-data.js';
+import { runPythonReference, skipSuffix, type PythonResult } from './helpers/python-reference.js';
 
 const LINKAGES: Linkage[] = ['ward', 'complete', 'average', 'single'];
 
@@ -345,9 +345,7 @@ describe('user errors', () => {
 });
 
 /** sklearn + scipy on Mall, run offline by /usr/bin/python3 when it has them. */
-function sklearnMall(): { reason?: string; result?: Record<string, { labels: number[]; Z: number[][] }> } {
-  const probe = spawnSync('/usr/bin/python3', ['-c', 'import sklearn, scipy, numpy'], { encoding: 'utf8' });
-  if (probe.status !== 0) return { reason: 'skipped: /usr/bin/python3 lacks scikit-learn/scipy (exact-partition check against sklearn not run)' };
+function sklearnMall(): PythonResult<Record<string, { labels: number[]; Z: number[][] }>> {
   const script = `
 import json, numpy as np
 from sklearn.cluster import AgglomerativeClustering
@@ -358,9 +356,7 @@ for l in ['ward', 'complete', 'average', 'single']:
     out[l] = {'labels': AgglomerativeClustering(n_clusters=5, linkage=l).fit(X).labels_.tolist(), 'Z': linkage(X, method=l).tolist()}
 print(json.dumps(out))
 `;
-  const r = spawnSync('/usr/bin/python3', ['-c', script], { encoding: 'utf8', maxBuffer: 1 << 26 });
-  if (r.status !== 0) return { reason: `skipped: python failed: ${r.stderr.split('\n').slice(-2).join(' ')}` };
-  return { result: JSON.parse(r.stdout) };
+  return runPythonReference('AgglomerativeClustering partitions and scipy linkage matrices on Mall', script);
 }
 
 describe.skipIf(!HAVE_MALL)(`scikit-learn 1.2.1 parity on Mall (income, score), k = 5 ${HAVE_MALL ? '' : MALL_SKIP_REASON}`, () => {
@@ -388,17 +384,13 @@ describe.skipIf(!HAVE_MALL)(`scikit-learn 1.2.1 parity on Mall (income, score), 
   });
 
   const py = sklearnMall();
-  it(`the exact same partitions (and scipy's linkage matrix, bit for bit) as scikit-learn / scipy${py.reason ? ` — ${py.reason}` : ''}`, async (ctx) => {
-    if (!py.result) {
-      console.warn(py.reason);
-      ctx.skip();
-      return;
-    }
+  it.skipIf(!py.value)(`the exact same partitions (and scipy's linkage matrix, bit for bit) as scikit-learn / scipy${skipSuffix(py)}`, async () => {
+    const result = py.value!;
     const m = await mall();
     for (const linkage of LINKAGES) {
       const r = await fitAgglomerative(m, { k: 5, linkage, backend: 'js' });
-      expect(samePartition(r.labels, py.result[linkage]!.labels), linkage).toBe(true);
-      expect(linkageRows(r.tree), linkage).toEqual(py.result[linkage]!.Z);
+      expect(samePartition(r.labels, result[linkage]!.labels), linkage).toBe(true);
+      expect(linkageRows(r.tree), linkage).toEqual(result[linkage]!.Z);
     }
   });
 });

@@ -3,11 +3,11 @@
  * hand, then (when /usr/bin/python3 has scikit-learn) random data checked
  * against sklearn.metrics itself.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runPythonReference, skipSuffix, type PythonResult } from './helpers/python-reference.js';
 import { SegmentaError } from '../src/common/errors.js';
 import { matrixFromRows, type Matrix } from '../src/common/matrix.js';
 import { SeededRandom } from '../src/common/seeded-random.js';
@@ -86,6 +86,22 @@ describe('silhouette, Calinski-Harabasz, Davies-Bouldin: hand-computed', () => {
     expect(score.score).toBeCloseTo((9.5 / 10.5 + 8.5 / 9.5) / 2, 14);
   });
 
+  it('silhouette with unequal clusters {0, 1, 2} and {10, 11}: the mean over rows, not over clusters', () => {
+    // a = mean distance to the other rows of the own cluster (n_c − 1 of them), b = mean distance to the other cluster:
+    // row 0: a = (1 + 2)/2 = 1.5, b = (10 + 11)/2 = 10.5 → 9/10.5;   row 1: a = 1, b = 9.5 → 8.5/9.5
+    // row 2: a = 1.5, b = 8.5 → 7/8.5;   row 10: a = 1, b = (10 + 9 + 8)/3 = 9 → 8/9;   row 11: a = 1, b = 10 → 9/10
+    const m = matrixFromRows([[0], [1], [2], [10], [11]]);
+    const labels = [4, 4, 4, 7, 7];
+    const want = [9 / 10.5, 8.5 / 9.5, 7 / 8.5, 8 / 9, 9 / 10];
+    const s = silhouetteSamples(m, labels);
+    want.forEach((w, i) => expect(s[i], `row ${i}`).toBeCloseTo(w, 14));
+    const perRow = want.reduce((t, v) => t + v, 0) / 5;
+    const perCluster = ((want[0]! + want[1]! + want[2]!) / 3 + (want[3]! + want[4]!) / 2) / 2;
+    expect(Math.abs(perRow - perCluster)).toBeGreaterThan(1e-3); // the two means really differ here
+    expect(silhouetteScore(m, labels).score).toBeCloseTo(perRow, 14);
+    expect(evaluatePartition(m, labels).silhouette.score).toBeCloseTo(perRow, 14);
+  });
+
   it('silhouette is 0 for a row alone in its cluster (scikit-learn convention)', () => {
     const s = silhouetteSamples(matrixFromRows([[0], [1], [10]]), [0, 0, 1]);
     expect(Array.from(s)).toEqual([expect.closeTo(0.9, 14), expect.closeTo(8 / 9, 14), 0]);
@@ -152,9 +168,7 @@ describe('sampled silhouette', () => {
 });
 
 /** The metrics computed by scikit-learn on the same data, when /usr/bin/python3 has it. */
-function sklearnMetrics(m: Matrix, a: Int32Array, b: Int32Array): { reason?: string; values?: Record<string, number> } {
-  const probe = spawnSync('/usr/bin/python3', ['-c', 'import sklearn, numpy'], { encoding: 'utf8' });
-  if (probe.status !== 0) return { reason: 'skipped: /usr/bin/python3 lacks scikit-learn' };
+function sklearnMetrics(m: Matrix, a: Int32Array, b: Int32Array): PythonResult<Record<string, number>> {
   const dir = mkdtempSync(join(tmpdir(), 'segmenta-metrics-'));
   try {
     const file = join(dir, 'data.json');
@@ -167,9 +181,7 @@ X = np.array(d['X'], dtype=np.float64)
 print(json.dumps({'ari': metrics.adjusted_rand_score(d['a'], d['b']), 'silhouette': metrics.silhouette_score(X, d['b']),
   'ch': metrics.calinski_harabasz_score(X, d['b']), 'db': metrics.davies_bouldin_score(X, d['b'])}))
 `;
-    const r = spawnSync('/usr/bin/python3', ['-c', script], { encoding: 'utf8' });
-    if (r.status !== 0) return { reason: `skipped: python failed: ${r.stderr.trim().split('\n').pop()}` };
-    return { values: JSON.parse(r.stdout) };
+    return runPythonReference('sklearn.metrics (ARI, silhouette, CH, DB) on random blobs', script);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -179,16 +191,12 @@ describe('against scikit-learn itself on random blobs', () => {
   const { m, labels } = blobs(700, 12);
   const noisy = Int32Array.from(labels, (l, i) => (i % 7 === 0 ? (l + 1) % 4 : l));
   const ref = sklearnMetrics(m, labels, noisy);
-  it(`ARI, silhouette, CH and DB match sklearn.metrics${ref.reason ? ` — ${ref.reason}` : ''}`, (ctx) => {
-    if (!ref.values) {
-      console.warn(ref.reason);
-      ctx.skip();
-      return;
-    }
-    expect(adjustedRandIndex(labels, noisy)).toBeCloseTo(ref.values.ari!, 12);
+  it.skipIf(!ref.value)(`ARI, silhouette, CH and DB match sklearn.metrics${skipSuffix(ref)}`, () => {
+    const values = ref.value!;
+    expect(adjustedRandIndex(labels, noisy)).toBeCloseTo(values.ari!, 12);
     // sklearn's euclidean_distances uses the |x|² − 2x·y + |y|² expansion: agree to ~1e-9.
-    expect(silhouetteScore(m, noisy).score).toBeCloseTo(ref.values.silhouette!, 8);
-    expect(calinskiHarabasz(m, noisy) / ref.values.ch!).toBeCloseTo(1, 10);
-    expect(daviesBouldin(m, noisy)).toBeCloseTo(ref.values.db!, 10);
+    expect(silhouetteScore(m, noisy).score).toBeCloseTo(values.silhouette!, 8);
+    expect(calinskiHarabasz(m, noisy) / values.ch!).toBeCloseTo(1, 10);
+    expect(daviesBouldin(m, noisy)).toBeCloseTo(values.db!, 10);
   });
 });

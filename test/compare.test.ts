@@ -3,7 +3,6 @@
  * `hclust` run separately, the sampled silhouette, errors, and Mall against
  * scikit-learn's metrics when /usr/bin/python3 has it.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +11,7 @@ import { writeGeneratedCustomers } from '../src/data-in/generate-customers.js';
 import { adjustedRandIndex } from '../src/metrics/cluster-metrics.js';
 import { runSegmenta } from './helpers/run-cli-in-process.js';
 import { HAVE_MALL, MALL_CSV, MALL_SKIP_REASON } from './helpers/mall-data.js';
+import { runPythonReference, skipSuffix, type PythonResult } from './helpers/python-reference.js';
 
 const FEATURES = 'Annual Income (k$),Spending Score (1-100)';
 let dir = '';
@@ -92,7 +92,7 @@ describe('segmenta compare', () => {
 });
 
 /** scikit-learn's silhouette, CH and DB of its own ward partition of Mall, when /usr/bin/python3 has sklearn. */
-function sklearnMallMetrics(): { reason?: string; values?: { silhouette: number; ch: number; db: number } } {
+function sklearnMallMetrics(): PythonResult<{ silhouette: number; ch: number; db: number }> {
   const script = `
 import json, numpy as np
 from sklearn.cluster import AgglomerativeClustering
@@ -101,9 +101,7 @@ X = np.loadtxt(${JSON.stringify(MALL_CSV)}, delimiter=',', skiprows=1, usecols=(
 l = AgglomerativeClustering(n_clusters=5, linkage='ward').fit(X).labels_
 print(json.dumps({'silhouette': metrics.silhouette_score(X, l), 'ch': metrics.calinski_harabasz_score(X, l), 'db': metrics.davies_bouldin_score(X, l)}))
 `;
-  const r = spawnSync('/usr/bin/python3', ['-c', script], { encoding: 'utf8' });
-  if (r.error || r.status !== 0) return { reason: 'skipped: /usr/bin/python3 with scikit-learn is not available' };
-  return { values: JSON.parse(r.stdout) };
+  return runPythonReference("ward's silhouette, CH and DB on Mall", script);
 }
 
 describe.skipIf(!HAVE_MALL)(`segmenta compare on Mall (income, score), k = 5 ${HAVE_MALL ? '' : MALL_SKIP_REASON}`, () => {
@@ -119,16 +117,12 @@ describe.skipIf(!HAVE_MALL)(`segmenta compare on Mall (income, score), k = 5 ${H
   });
 
   const ref = sklearnMallMetrics();
-  it(`ward's silhouette, CH and DB equal scikit-learn's on its own partition${ref.reason ? ` — ${ref.reason}` : ''}`, async (ctx) => {
-    if (!ref.values) {
-      console.warn(ref.reason);
-      ctx.skip();
-      return;
-    }
+  it.skipIf(!ref.value)(`ward's silhouette, CH and DB equal scikit-learn's on its own partition${skipSuffix(ref)}`, async () => {
+    const values = ref.value!;
     const r = await runSegmenta('compare', MALL_CSV, '--features', FEATURES, '--k', '5', '--json');
     const ward = JSON.parse(r.stdout).methods[1];
-    expect(ward.silhouette).toBeCloseTo(ref.values.silhouette, 9);
-    expect(ward.calinskiHarabasz).toBeCloseTo(ref.values.ch, 8);
-    expect(ward.daviesBouldin).toBeCloseTo(ref.values.db, 10);
+    expect(ward.silhouette).toBeCloseTo(values.silhouette, 9);
+    expect(ward.calinskiHarabasz).toBeCloseTo(values.ch, 8);
+    expect(ward.daviesBouldin).toBeCloseTo(values.db, 10);
   });
 });

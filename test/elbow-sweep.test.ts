@@ -8,6 +8,7 @@ import { sweepK } from '../src/drivers/elbow-sweep.js';
 import { fitKMeans } from '../src/drivers/kmeans.js';
 import { findElbow } from '../src/drivers/knee-detection.js';
 import { HAVE_MALL, INCOME, MALL_CSV, MALL_SKIP_REASON, SCORE, SKLEARN_MALL_K5, SKLEARN_MALL_WCSS } from './helpers/mall-data.js';
+import { runPythonReference, skipSuffix } from './helpers/python-reference.js';
 
 describe('findElbow (Kneedle, S = 1)', () => {
   it('finds the elbow computed by hand', () => {
@@ -75,6 +76,26 @@ describe.skipIf(!HAVE_MALL)(`scikit-learn parity on Mall (income, score) ${HAVE_
     // k = 1..5 have a single optimum: equal to scikit-learn's to the printed precision.
     for (let i = 0; i < 5; i++) expect(Math.abs(sweep.wcss[i]! - SKLEARN_MALL_WCSS[i]!)).toBeLessThan(0.02);
     expect(sweep.suggestedK).toBe(5);
+  });
+
+  const live = runPythonReference<number[]>(
+    'KMeans(n_init=10, random_state=42) WCSS for k = 1..10 on Mall',
+    `
+import json, numpy as np
+from sklearn.cluster import KMeans
+X = np.loadtxt(${JSON.stringify(MALL_CSV)}, delimiter=',', skiprows=1, usecols=(3, 4))
+print(json.dumps([float(KMeans(n_clusters=k, init='k-means++', n_init=10, random_state=42).fit(X).inertia_) for k in range(1, 11)]))
+`,
+  );
+  it.skipIf(!live.value)(`scikit-learn run here agrees: within 0.5% at every k (lower is fine), equal at k = 1..5${skipSuffix(live)}`, async () => {
+    const ref = live.value!;
+    expect(ref).toHaveLength(10);
+    const table = await readCustomerTable(MALL_CSV, { features: [INCOME, SCORE] });
+    const sweep = await sweepK(table.matrix, { kMin: 1, kMax: 10, nInit: 10, seed: 42, backend: 'js' });
+    sweep.wcss.forEach((w, i) => expect(w, `k = ${i + 1}`).toBeLessThanOrEqual(ref[i]! * 1.005));
+    for (let i = 0; i < 5; i++) expect(Math.abs(sweep.wcss[i]! - ref[i]!) / ref[i]!, `k = ${i + 1}`).toBeLessThan(1e-6);
+    // the figures quoted in test/helpers/mall-data.ts are this scikit-learn's, to the printed precision
+    ref.forEach((w, i) => expect(Math.abs(w - SKLEARN_MALL_WCSS[i]!), `k = ${i + 1}`).toBeLessThan(0.01));
   });
 
   it('finds scikit-learn’s five k = 5 centres and sizes', async () => {

@@ -1,0 +1,53 @@
+/**
+ * The optional Python references (scikit-learn, scipy via /usr/bin/python3).
+ * CI installs them (.ci/run), so the comparisons run there; where they are
+ * absent the tests skip with the reason in their name and on stderr.
+ *
+ * Each run prints one line to stdout ("scikit-learn reference: <what> …"), so
+ * a CI log shows that the comparison really ran, and against which versions.
+ */
+import { spawnSync } from 'node:child_process';
+
+export const PYTHON = '/usr/bin/python3';
+
+/** What the reference script produced, or why it could not run. */
+export type PythonResult<T> = { value: T; reason?: undefined } | { value?: undefined; reason: string };
+
+let versions: string | null | undefined;
+
+/** "scikit-learn 1.2.1, scipy 1.10.1, numpy 1.24.2", or null when /usr/bin/python3 lacks one of them. */
+export function referenceVersions(): string | null {
+  if (versions === undefined) {
+    const probe = spawnSync(PYTHON, ['-c', 'import sklearn, scipy, numpy; print(f"scikit-learn {sklearn.__version__}, scipy {scipy.__version__}, numpy {numpy.__version__}")'], {
+      encoding: 'utf8',
+    });
+    versions = probe.status === 0 ? probe.stdout.trim() : null;
+  }
+  return versions;
+}
+
+/**
+ * Runs `script` (which prints one JSON document) with /usr/bin/python3 and
+ * parses its output. `what` names the comparison in the printed line.
+ */
+export function runPythonReference<T>(what: string, script: string): PythonResult<T> {
+  const v = referenceVersions();
+  if (!v) {
+    const reason = `skipped: ${PYTHON} lacks scikit-learn/scipy/numpy (apt-get install python3-sklearn python3-scipy; .ci/run does), so ${what} is not checked`;
+    console.warn(reason);
+    return { reason };
+  }
+  const r = spawnSync(PYTHON, ['-c', script], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  if (r.error || r.status !== 0) {
+    const reason = `skipped: the ${what} reference script failed: ${(r.stderr || String(r.error)).trim().split('\n').slice(-2).join(' ')}`;
+    console.warn(reason);
+    return { reason };
+  }
+  console.info(`scikit-learn reference: ${what} runs against ${v} (${PYTHON})`);
+  return { value: JSON.parse(r.stdout) as T };
+}
+
+/** The suffix a test's name carries when its reference is missing ('' when present). */
+export function skipSuffix(result: PythonResult<unknown>): string {
+  return result.reason ? ` — ${result.reason}` : '';
+}
