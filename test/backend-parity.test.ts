@@ -2,10 +2,13 @@
  * Backend parity: ONE suite, run for every registered backend (describe.each
  * over the registry), against the js reference as the answer key.
  *
+ * The js reference is the answer key, so it is not a variant itself (comparing
+ * it with itself would pass whatever it computed; test/js-reference.test.ts
+ * checks it against hand-computed values instead).
+ *
  * Tolerance follows the job's `exact` flag (kernel-contract.ts):
- * - exact jobs: identical labels, identical counts and `changed`, WCSS /
- *   potentials / sums within 1e-9 relative (the wasm backend is in fact
- *   bit-identical; test/wasm-backend.test.ts checks that with toBe);
+ * - exact jobs: identical bits (`toBe`) for labels, counts, `changed`, WCSS,
+ *   potentials, sums and distances, as the numeric contract promises;
  * - inexact jobs (tfjs's matMul form): WCSS within 1e-4 relative and >= 99.9%
  *   equal labels (compared up to permutation at the fit level, where a
  *   different init path may permute segment numbers).
@@ -28,7 +31,6 @@ import { fitKMeans } from '../src/drivers/kmeans.js';
 import { fitScaler } from '../src/preparation/scaling.js';
 import { HAVE_MALL, INCOME, MALL_CSV, MALL_SKIP_REASON, SCORE } from './helpers/mall-data.js';
 
-const EXACT_REL = 1e-9;
 const INEXACT_WCSS_REL = 1e-4;
 const INEXACT_LABELS = 0.999;
 
@@ -40,23 +42,28 @@ interface Variant {
   skip: string | null;
   /** The job's `exact` flag (decides the tolerance of fit-level checks). */
   exact: boolean;
+  /** Whether its jobs offer the optional pairwiseDistances kernel. */
+  pairwise: boolean;
 }
 
-/** Every registered backend; the threaded wasm backend at 1 and 2 threads. */
+/** Every registered backend but the js reference; the threaded wasm backend at 1 and 2 threads. */
 async function variants(): Promise<Variant[]> {
   const out: Variant[] = [];
   for (const status of await listBackends()) {
+    if (status.name === jsReferenceBackend.name) continue;
     const backend = status.available ? await resolveBackend(status.name) : undefined;
     let exact = true;
+    let pairwise = false;
     if (backend) {
       const probe = await backend.createJob(new Float32Array([0, 1]), 2, 1);
       exact = probe.exact;
+      pairwise = typeof probe.pairwiseDistances === 'function';
       await probe.dispose();
     }
     const skip = status.available ? null : `${status.name} is unavailable here: ${status.detail}`;
     const threadCounts = status.name === 'wasm' ? [1, 2] : [undefined];
     for (const threads of threadCounts) {
-      out.push({ name: threads ? `${status.name} (${threads} thread${threads > 1 ? 's' : ''})` : status.name, backend, threads, skip, exact });
+      out.push({ name: threads ? `${status.name} (${threads} thread${threads > 1 ? 's' : ''})` : status.name, backend, threads, skip, exact, pairwise });
     }
   }
   return out;
@@ -115,10 +122,15 @@ function expectClose(actual: number, expected: number, rel: number, what: string
   expect(relDiff(actual, expected), `${what}: ${actual} vs js ${expected}`).toBeLessThanOrEqual(rel);
 }
 
+/** Exact jobs: the very same float64; inexact ones: within `rel` of js. */
+function expectMatch(exact: boolean, actual: number, expected: number, rel: number, what: string): void {
+  if (exact) expect(actual, `${what}: ${actual} vs js ${expected}`).toBe(expected);
+  else expectClose(actual, expected, rel, what);
+}
+
 /** Runs the same kernel calls on the js job and the job under test and compares every output. */
 async function compareKernels(job: KernelJob, ref: KernelJob, data: Float32Array, rows: number, dims: number, k: number, seed: number): Promise<void> {
   const exact = job.exact;
-  const wcssRel = exact ? EXACT_REL : INEXACT_WCSS_REL;
   const tag = `${job.backend} n=${rows} d=${dims} k=${k}`;
   let centroids = pickRows(data, rows, dims, k, seed);
   const sums = [new Float64Array(k * dims), new Float64Array(k * dims)];
@@ -130,7 +142,7 @@ async function compareKernels(job: KernelJob, ref: KernelJob, data: Float32Array
     if (it === 1 && k >= 2) centroids.copyWithin((k - 1) * dims, 0, dims);
     const a = await ref.assign(centroids, k, sums[0]!, counts[0]!);
     const b = await job.assign(centroids, k, sums[1]!, counts[1]!);
-    expectClose(b.wcss, a.wcss, wcssRel, `${tag} it=${it} wcss`);
+    expectMatch(exact, b.wcss, a.wcss, INEXACT_WCSS_REL, `${tag} it=${it} wcss`);
     await ref.readLabels(labels[0]!);
     await job.readLabels(labels[1]!);
     await ref.readDistances(dist[0]!);
@@ -139,7 +151,7 @@ async function compareKernels(job: KernelJob, ref: KernelJob, data: Float32Array
       expect(labelAgreement(labels[1]!, labels[0]!), `${tag} it=${it} labels`).toBe(1);
       expect(b.changed, `${tag} it=${it} changed`).toBe(a.changed);
       expect(Array.from(counts[1]!), `${tag} it=${it} counts`).toEqual(Array.from(counts[0]!));
-      for (let q = 0; q < k * dims; q++) expectClose(sums[1]![q]!, sums[0]![q]!, EXACT_REL, `${tag} it=${it} sums[${q}]`);
+      for (let q = 0; q < k * dims; q++) expect(sums[1]![q]!, `${tag} it=${it} sums[${q}]`).toBe(sums[0]![q]!);
       for (let i = 0; i < rows; i++) if (dist[1]![i] !== dist[0]![i]) expect(dist[1]![i], `${tag} distance of row ${i}`).toBe(dist[0]![i]);
     } else {
       expect(labelAgreement(labels[1]!, labels[0]!), `${tag} it=${it} labels`).toBeGreaterThanOrEqual(rows >= 1000 ? INEXACT_LABELS : 1);
@@ -154,10 +166,9 @@ async function compareKernels(job: KernelJob, ref: KernelJob, data: Float32Array
   // k-means++ kernels
   const first = new SeededRandom(seed + 1).nextInt(rows);
   const centre = data.slice(first * dims, first * dims + dims);
-  const potRel = exact ? EXACT_REL : INEXACT_WCSS_REL;
-  expectClose(await job.updateClosest(centre, true), await ref.updateClosest(centre, true), potRel, `${tag} updateClosest(reset)`);
+  expectMatch(exact, await job.updateClosest(centre, true), await ref.updateClosest(centre, true), INEXACT_WCSS_REL, `${tag} updateClosest(reset)`);
   const second = pickRows(data, rows, dims, 1, seed + 2);
-  expectClose(await job.updateClosest(second, false), await ref.updateClosest(second, false), potRel, `${tag} updateClosest`);
+  expectMatch(exact, await job.updateClosest(second, false), await ref.updateClosest(second, false), INEXACT_WCSS_REL, `${tag} updateClosest`);
   const closest = [new Float32Array(rows), new Float32Array(rows)];
   await ref.readClosest(closest[0]!);
   await job.readClosest(closest[1]!);
@@ -167,7 +178,7 @@ async function compareKernels(job: KernelJob, ref: KernelJob, data: Float32Array
   const pots = [new Float64Array(trials), new Float64Array(trials)];
   await ref.candidatePotentials(candidates, trials, pots[0]!);
   await job.candidatePotentials(candidates, trials, pots[1]!);
-  for (let t = 0; t < trials; t++) expectClose(pots[1]![t]!, pots[0]![t]!, potRel, `${tag} potential ${t}`);
+  for (let t = 0; t < trials; t++) expectMatch(exact, pots[1]![t]!, pots[0]![t]!, INEXACT_WCSS_REL, `${tag} potential ${t}`);
 }
 
 const KERNEL_CASES: Array<[rows: number, dims: number, k: number]> = [
@@ -211,17 +222,15 @@ describe.each(VARIANTS)('backend parity: $name vs js', (v) => {
     }
   });
 
-  test('pairwise distances (condensed, any row range)', async () => {
+  const pairwiseTest = v.skip || !v.pairwise ? it.skip : it;
+  pairwiseTest(`pairwise distances (condensed, any row range)${!v.skip && !v.pairwise ? ` — skipped: ${v.name} has no pairwiseDistances kernel` : ''}`, async () => {
     const rows = 301;
     for (const dims of [1, 2, 3, 4, 5, 8, 9]) {
       const data = randomData(rows, dims, dims);
       const ref = await jsReferenceBackend.createJob(data, rows, dims);
       const job = await backend.createJob(data, rows, dims, v.threads ? { threads: v.threads } : {});
       try {
-        if (!job.pairwiseDistances) {
-          console.warn(`${job.backend} has no pairwiseDistances kernel`);
-          return;
-        }
+        expect(job.pairwiseDistances, `${job.backend}: pairwiseDistances`).toBeTypeOf('function');
         for (const [r0, r1] of [
           [0, rows],
           [17, 18],
@@ -232,7 +241,7 @@ describe.each(VARIANTS)('backend parity: $name vs js', (v) => {
           const a = new Float64Array(count);
           const b = new Float64Array(count);
           await ref.pairwiseDistances!(r0, r1, a);
-          await job.pairwiseDistances(r0, r1, b);
+          await job.pairwiseDistances!(r0, r1, b);
           for (let q = 0; q < count; q++) {
             if (job.exact ? a[q] !== b[q] : relDiff(b[q]!, a[q]!) > 1e-4 && Math.abs(b[q]! - a[q]!) > 1e-3) {
               expect(b[q], `${job.backend} d=${dims} rows [${r0}, ${r1}) pair ${q}`).toBe(a[q]);
@@ -254,7 +263,7 @@ describe.each(VARIANTS)('backend parity: $name vs js', (v) => {
     const exactJob = v.exact;
     if (exactJob) {
       expect(Array.from(b.labels)).toEqual(Array.from(a.labels));
-      expectClose(b.wcss, a.wcss, EXACT_REL, 'Mall k=5 wcss');
+      expect(b.wcss).toBe(a.wcss);
       expect(Array.from(b.centroids)).toEqual(Array.from(a.centroids));
     } else {
       expectClose(b.wcss, a.wcss, INEXACT_WCSS_REL, 'Mall k=5 wcss');
@@ -262,7 +271,7 @@ describe.each(VARIANTS)('backend parity: $name vs js', (v) => {
     }
     const sa = await sweepK(m, { kMin: 1, kMax: 10, nInit: 3, seed: 42, backend: 'js' });
     const sb = await sweepK(m, { kMin: 1, kMax: 10, nInit: 3, seed: 42, ...opts });
-    for (let q = 0; q < sa.wcss.length; q++) expectClose(sb.wcss[q]!, sa.wcss[q]!, exactJob ? EXACT_REL : INEXACT_WCSS_REL, `Mall sweep k=${sa.ks[q]}`);
+    for (let q = 0; q < sa.wcss.length; q++) expectMatch(exactJob, sb.wcss[q]!, sa.wcss[q]!, INEXACT_WCSS_REL, `Mall sweep k=${sa.ks[q]}`);
     expect(sb.suggestedK).toBe(sa.suggestedK);
   });
 
@@ -273,7 +282,7 @@ describe.each(VARIANTS)('backend parity: $name vs js', (v) => {
     const exactJob = v.exact;
     if (exactJob) {
       expect(labelAgreement(b.labels, a.labels)).toBe(1);
-      expectClose(b.wcss, a.wcss, EXACT_REL, 'generated k=5 wcss');
+      expect(b.wcss).toBe(a.wcss);
       expect(b.iterations).toBe(a.iterations);
     } else {
       expectClose(b.wcss, a.wcss, INEXACT_WCSS_REL, 'generated k=5 wcss');
@@ -282,7 +291,7 @@ describe.each(VARIANTS)('backend parity: $name vs js', (v) => {
     const sa = await sweepK(m, { kMin: 1, kMax: 7, nInit: 2, seed: 5, backend: 'js' });
     const sb = await sweepK(m, { kMin: 1, kMax: 7, nInit: 2, seed: 5, ...opts });
     for (let q = 0; q < sa.wcss.length; q++) {
-      expectClose(sb.wcss[q]!, sa.wcss[q]!, exactJob ? EXACT_REL : INEXACT_WCSS_REL, `generated sweep k=${sa.ks[q]}`);
+      expectMatch(exactJob, sb.wcss[q]!, sa.wcss[q]!, INEXACT_WCSS_REL, `generated sweep k=${sa.ks[q]}`);
     }
   });
 });
@@ -292,6 +301,12 @@ describe('backend parity prerequisites', () => {
     expect(backendNames()).toContain('wasm');
     const wasm = VARIANTS.find((v) => v.name.startsWith('wasm'));
     expect(wasm?.skip ?? null, 'run npm run build:wasm').toBeNull();
+  });
+
+  it('the js reference is the answer key, never a variant compared with itself', () => {
+    expect(backendNames()).toContain('js');
+    expect(VARIANTS.map((v) => v.name)).not.toContain('js');
+    expect(VARIANTS.length).toBeGreaterThanOrEqual(3); // wasm at 1 and 2 threads, tfjs
   });
 
   it('auto resolves to wasm', async () => {
