@@ -7,6 +7,7 @@ import { jobTable, kernelTable, machineLine } from './bench-report.js';
 import { runHugeSweep, runRssFit, type HugeSweepResult, type RssFitResult } from './huge-bench.js';
 import { runJobBench, type JobBenchResult } from './job-bench.js';
 import { runKernelBench, type KernelBenchRow } from './kernel-bench.js';
+import { profileSweep, profileTable, type SweepProfile } from './sweep-profile.js';
 
 /** Options of {@link runBenchSuite}. */
 export interface BenchSuiteOptions {
@@ -16,6 +17,8 @@ export interface BenchSuiteOptions {
   huge?: boolean;
   kernel?: boolean;
   job?: boolean;
+  /** Where the sweep's time goes: kernel time vs everything else, per k (sweep-profile.ts). Default true. */
+  profile?: boolean;
   /** Customers in the job bench. Default 1,000,000 (200,000 with `quick`). */
   rows?: number;
   backends?: string[];
@@ -29,6 +32,7 @@ export interface BenchSuiteResult {
   machine: string;
   kernel?: KernelBenchRow[];
   job?: JobBenchResult;
+  profile?: SweepProfile;
   huge?: { sweep: HugeSweepResult; rss: RssFitResult };
   markdown: string;
 }
@@ -56,6 +60,11 @@ export async function runBenchSuite(o: BenchSuiteOptions = {}): Promise<BenchSui
     log('job bench…');
     result.job = await runJobBench({ rows: o.rows ?? (o.quick ? 200_000 : 1_000_000), sklearn: o.sklearn ?? true, ...common, log });
     parts.push(`## Job bench`, jobTable(result.job));
+  }
+  if (o.profile ?? true) {
+    log('sweep profile…');
+    result.profile = await profileSweep({ rows: o.rows ?? (o.quick ? 200_000 : 1_000_000), ...(o.threads !== undefined ? { threads: o.threads } : {}), log });
+    parts.push(`## Where the sweep's time goes`, profileTable(result.profile));
   }
   if (o.huge) {
     log('huge-n targets…');
