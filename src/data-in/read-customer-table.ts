@@ -31,6 +31,8 @@ export interface ReadTableOptions {
   encode?: string[];
   /** Extra columns carried along for insights (not features), e.g. `['Gender', 'Age']`. Default none. */
   keep?: string[];
+  /** Carry every column but the id in `kept` (features too, in original units), e.g. to write them beside the labels. Default false. */
+  keepAll?: boolean;
   /** Stops the read (rejects with `ABORTED`). */
   signal?: AbortSignal;
   /** Receives `{kind: 'phase', phase: 'read', detail}` events (start, about every million rows, end). */
@@ -204,7 +206,8 @@ export async function readCustomerTable(path: string, options: ReadTableOptions)
     const capacity = expectedRows ?? 65_536;
     throwIfAborted(signal);
 
-    const plan = planSlots(features, encode, keep, idColumn, typeOf);
+    const carried = options.keepAll ? [...new Set([...keep, ...columnNames.slice(1)])] : keep;
+    const plan = planSlots(features, encode, carried, idColumn, typeOf);
     let forceVarchar = new Set<string>();
     for (let attempt = 0; ; attempt++) {
       try {

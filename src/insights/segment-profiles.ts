@@ -12,6 +12,7 @@ import type { Matrix } from '../common/matrix.js';
 import { describeSortable, emptyStats } from './distribution-stats.js';
 import type { CategoryMix, ColumnSummary, FeatureProfile, SegmentProfile, SegmentProfiles } from './insight-types.js';
 import { shortFeatureLabels } from './feature-labels.js';
+import { keepNumbering, numberSegments, SEGMENT_ORDER_RULE } from '../results/segment-numbering.js';
 import { nameSegments } from './segment-names.js';
 
 export type { FeatureLevel, ColumnSummary, FeatureProfile, CategoryLevelShare, CategoryMix, SegmentProfile, SegmentProfiles } from './insight-types.js';
@@ -36,11 +37,11 @@ export interface ProfileOptions {
   levelThreshold?: number;
   /** Levels shown per categorical column before the rest become `(other)`. Default 12. */
   maxCategoryLevels?: number;
+  /** The labels are numbered already (by `numberSegments`, as `segmentCustomers` does): keep segment s = label s. Default false. */
+  keepNumbering?: boolean;
 }
 
-/** The rule that orders segments, as written to segments.json. */
-export const SEGMENT_ORDER_RULE =
-  'segments are numbered by descending size; ties by ascending centre (feature means in original units, compared feature by feature); then by the clustering label';
+export { SEGMENT_ORDER_RULE };
 
 /**
  * Profiles the segments of a clustering.
@@ -59,31 +60,9 @@ export function profileSegments(input: ProfileInput, options: ProfileOptions = {
   const maxLevels = options.maxCategoryLevels ?? 12;
   validateInput(input);
 
-  const fitSizes = new Array<number>(k).fill(0);
-  for (let i = 0; i < n; i++) fitSizes[input.labels[i]!]!++;
-
-  // Feature means per fit label, to order the segments.
+  // One numbering for every output (results/segment-numbering.ts), computed on the original units.
+  const { order, fitLabelToSegment, labels, sizes } = options.keepNumbering ? keepNumbering(input.labels, k) : numberSegments(input.labels, k, matrix);
   const cols = matrix.cols;
-  const sums = new Float64Array(k * cols);
-  for (let i = 0; i < n; i++) {
-    const base = input.labels[i]! * cols;
-    const row = i * cols;
-    for (let j = 0; j < cols; j++) sums[base + j]! += matrix.data[row + j]!;
-  }
-  const centres = Array.from({ length: k }, (_, c) => Array.from({ length: cols }, (_, j) => (fitSizes[c]! > 0 ? sums[c * cols + j]! / fitSizes[c]! : NaN)));
-  const order = Array.from({ length: k }, (_, c) => c).sort((a, b) => {
-    if (fitSizes[a] !== fitSizes[b]) return fitSizes[b]! - fitSizes[a]!;
-    for (let j = 0; j < cols; j++) {
-      const d = compareNumbers(centres[a]![j]!, centres[b]![j]!);
-      if (d !== 0) return d;
-    }
-    return a - b;
-  });
-  const fitLabelToSegment = new Array<number>(k);
-  order.forEach((fitLabel, segment) => (fitLabelToSegment[fitLabel] = segment));
-  const labels = new Int32Array(n);
-  for (let i = 0; i < n; i++) labels[i] = fitLabelToSegment[input.labels[i]!]!;
-  const sizes = order.map((c) => fitSizes[c]!);
 
   const featureLabels = shortFeatureLabels(featureNames);
   const keptEntries = Object.entries(input.kept ?? {});
@@ -124,11 +103,6 @@ export function profileSegments(input: ProfileInput, options: ProfileOptions = {
     fitLabelToSegment,
     labels,
   };
-}
-
-function compareNumbers(a: number, b: number): number {
-  if (Number.isNaN(a) || Number.isNaN(b)) return Number.isNaN(a) === Number.isNaN(b) ? 0 : Number.isNaN(a) ? 1 : -1;
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function validateInput(input: ProfileInput): void {

@@ -12,6 +12,12 @@ export function csvQuote(value: string): string {
   return /[",\r\n]|^\s|\s$/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
 
+/** A column written between the id and the segment (`--keep-columns`): numbers print as JS prints them, NaN as an empty cell. */
+export interface LabelsColumn {
+  name: string;
+  values: Float64Array | readonly string[];
+}
+
 /**
  * Writes `<idColumn>,segment` then one line per input row, in input order:
  * the row's id and its label. The file appears atomically (temporary file in
@@ -23,6 +29,7 @@ export function csvQuote(value: string): string {
  * @param idColumn header of the id column (the table's `idColumn`)
  * @param ids one id per row (numbers print as JS prints them: 1, 2.5)
  * @param labels one segment label per row (same length as `ids`)
+ * @param columns columns written between the id and `segment` (e.g. every original column), same length as `ids`
  * @throws SegmentaError `SHAPE_MISMATCH` when lengths differ, `FILE_NOT_FOUND` when the directory is missing
  * @example
  * await writeLabelsCsv('out/labels.csv', table.idColumn, table.ids, fit.labels);
@@ -35,18 +42,31 @@ export async function writeLabelsCsv(
   idColumn: string,
   ids: Float64Array | readonly string[] | ArrayLike<number | string>,
   labels: Int32Array | Uint32Array | Uint8Array | Uint16Array | ArrayLike<number>,
+  columns: readonly LabelsColumn[] = [],
 ): Promise<void> {
   const n = ids.length;
   if (labels.length !== n) {
     throw new SegmentaError('SHAPE_MISMATCH', `writeLabelsCsv: ${n} ids but ${labels.length} labels`, { ids: n, labels: labels.length });
   }
+  for (const c of columns) {
+    if (c.values.length !== n) {
+      throw new SegmentaError('SHAPE_MISMATCH', `writeLabelsCsv: ${n} ids but ${c.values.length} values in column '${c.name}'`, { ids: n, column: c.name, values: c.values.length });
+    }
+  }
   const numericIds = ArrayBuffer.isView(ids);
+  const cell = (v: number | string | undefined): string => (typeof v === 'number' ? (Number.isNaN(v) ? '' : String(v)) : csvQuote(String(v ?? '')));
   await withAtomicWriter(path, async (writer) => {
-    await writer.write(`${csvQuote(idColumn)},segment\n`);
+    await writer.write(`${[idColumn, ...columns.map((c) => c.name), 'segment'].map(csvQuote).join(',')}\n`);
     for (let start = 0; start < n; start += CHUNK_ROWS) {
       const end = Math.min(n, start + CHUNK_ROWS);
       const lines = new Array<string>(end - start);
-      if (numericIds) {
+      if (columns.length > 0) {
+        for (let i = start; i < end; i++) {
+          let line = cell(ids[i]);
+          for (const c of columns) line += `,${cell(c.values[i])}`;
+          lines[i - start] = `${line},${labels[i]!}\n`;
+        }
+      } else if (numericIds) {
         for (let i = start; i < end; i++) lines[i - start] = `${ids[i] as number},${labels[i]!}\n`;
       } else {
         for (let i = start; i < end; i++) {
