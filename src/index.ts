@@ -124,3 +124,16 @@ export {
 export type { SilhouetteOptions, SilhouetteResult, PartitionQuality, ClusterMeans, CompactLabels } from './metrics/cluster-metrics.js';
 export { compareClusterings } from './drivers/agglomerative/compare-clusterings.js';
 export type { ClusteringComparison, MethodComparison } from './drivers/agglomerative/compare-clusterings.js';
+
+// The whole job: one JSON spec, one call (CLI, library, service and workers)
+export { segmentCustomers, AUTO_KEEP_PATTERNS } from './pipeline/segment-customers.js';
+export type { SegmentCustomersOptions, SegmentationResult } from './pipeline/segment-customers.js';
+export { segmentationSpecSchema } from './pipeline/spec.js';
+export type { SegmentationSpec, DataSource, KMethod, SegmentationMethod } from './pipeline/spec.js';
+export { validateSpec } from './pipeline/validate-spec.js';
+export type { ResolvedSpec, SpecProblem } from './pipeline/validate-spec.js';
+export { chooseK } from './pipeline/choose-k.js';
+export type { KChoice, ChooseKInput } from './pipeline/choose-k.js';
+export { numberSegments } from './results/segment-numbering.js';
+export type { SegmentNumbering } from './results/segment-numbering.js';
+export type { LabelsColumn } from './results/write-labels-csv.js';

@@ -9,6 +9,7 @@ import { resolveBackend } from '../backends/backend-registry.js';
 import { readCustomerTable, type CustomerTable } from '../data-in/read-customer-table.js';
 import { prepareFeatures, type PreparedFeatures } from '../preparation/prepare-features.js';
 import { parseScalingMethod, type ScalingMethod } from '../preparation/scaling.js';
+import type { SegmentationSpec } from '../pipeline/spec.js';
 import { createProgressReporter, type ProgressReporter } from './progress-bar.js';
 
 
@@ -91,6 +92,14 @@ export function parseK(raw: string | undefined, option = 'k'): number {
   return value;
 }
 
+/** Parses --k-min and --k-max; k-min above k-max is an `INVALID_K` error naming both. */
+export function parseKRange(flags: { kMin?: string; kMax?: string }): { min: number; max: number } {
+  const min = parseK(flags.kMin ?? '1', 'k-min');
+  const max = parseK(flags.kMax ?? '10', 'k-max');
+  if (min > max) throw new SegmentaError('INVALID_K', `--k-min (${min}) must not exceed --k-max (${max})`, { kMin: min, kMax: max });
+  return { min, max };
+}
+
 /** Fit settings parsed from the shared flags. */
 export interface FitFlags {
   backend: string;
@@ -110,6 +119,35 @@ export function parseFitFlags(flags: DataFlags): FitFlags {
     maxIter: parseIntegerOption('max-iter', flags.maxIter ?? '300', 1, 1_000_000),
     tol: parseNumberOption('tol', flags.tol ?? '1e-4', 0),
   };
+}
+
+/**
+ * The part of a segmentation spec that the shared flags give: the file, the
+ * features, encoding and scaling. Flag mistakes are reported by flag name
+ * (`--features is required …`) before the spec is built.
+ */
+export function dataSpec(file: string, flags: DataFlags): Pick<SegmentationSpec, 'data' | 'features' | 'encode' | 'scale'> {
+  if (flags.features === undefined) {
+    throw new SegmentaError('INVALID_OPTION', "--features is required, e.g. --features \"Annual Income (k$),Spending Score (1-100)\"", {
+      option: 'features',
+    });
+  }
+  return {
+    data: { path: file },
+    features: parseColumnList(flags.features, 'features'),
+    encode: flags.encode !== undefined ? parseColumnList(flags.encode, 'encode') : [],
+    scale: parseScalingMethod(flags.scale ?? 'none'),
+  };
+}
+
+/** The spec's fit settings from parsed fit flags. */
+export function fitSpec(fit: FitFlags): Pick<SegmentationSpec, 'backend' | 'threads' | 'seed' | 'kmeans'> {
+  return { backend: fit.backend, ...(fit.threads !== undefined ? { threads: fit.threads } : {}), seed: fit.seed, kmeans: { nInit: fit.nInit, maxIter: fit.maxIter, tol: fit.tol } };
+}
+
+/** Centroids rounded for printing and JSON (6 decimals). */
+export function roundCentroids(centroids: readonly (readonly number[])[]): number[][] {
+  return centroids.map((row) => row.map((v) => roundTo(v, 6)));
 }
 
 /** A table read from disk and its prepared (scaled) feature matrix. */
@@ -151,15 +189,6 @@ export async function loadFeatures(
   });
   const prepared = prepareFeatures(table, { scale, inPlace: !options.keepOriginal });
   return { table, prepared, scale };
-}
-
-/** Centroids from the clustered space back to original units, as rows of numbers. */
-export function centroidsInOriginalUnits(loaded: LoadedFeatures, centroids: Float64Array, k: number): number[][] {
-  const cols = loaded.prepared.matrix.cols;
-  const original = loaded.prepared.scaler.inverseTransform(centroids, cols);
-  const rows: number[][] = [];
-  for (let c = 0; c < k; c++) rows.push(Array.from(original.subarray(c * cols, (c + 1) * cols), (v) => roundTo(v, 6)));
-  return rows;
 }
 
 /** Rounds for display/JSON without float noise. */

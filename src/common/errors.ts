@@ -15,6 +15,7 @@ export type SegmentaErrorCode =
   | 'NON_FINITE_VALUE'
   | 'EMPTY_TABLE'
   | 'INVALID_OPTION'
+  | 'INVALID_SPEC'
   | 'INVALID_K'
   | 'TOO_FEW_DISTINCT_POINTS'
   | 'SHAPE_MISMATCH'

@@ -53,6 +53,8 @@ export interface SegmentationReportInput {
   sweep?: { ks: readonly number[]; wcss: readonly number[]; suggestedK: number | null };
   /** Merges from agglomerative clustering: draws the dendrogram. */
   dendrogram?: DendrogramChartInput;
+  /** Profiles of these labels when already computed (`segmentCustomers` passes its own); default: profiled here. */
+  profiles?: SegmentProfiles;
   /** What the header says: source (default the table's path), backend, scaling, seed… */
   about?: {
     title?: string;
@@ -147,7 +149,7 @@ export async function writeSegmentationReport(
 
   onProgress?.({ kind: 'phase', phase: 'profile', detail: `profiling ${input.k} segments` });
   const { table, k } = input;
-  const profiles = profileSegments({ featureNames: table.featureNames, matrix: table.matrix, labels: input.labels, k, ...(table.kept ? { kept: table.kept } : {}) });
+  const profiles = input.profiles ?? profileSegments({ featureNames: table.featureNames, matrix: table.matrix, labels: input.labels, k, ...(table.kept ? { kept: table.kept } : {}) });
   throwIfAborted(signal);
 
   const jobs = chartJobs(input, profiles, options);

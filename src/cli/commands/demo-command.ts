@@ -1,19 +1,14 @@
 /**
  * `segmenta demo` (what `npm start` runs): the whole job on a generated
  * customer base — generate, read, scale, sweep k = 1..10, pick the elbow, fit,
- * and print each segment in original units.
+ * write the report and print each segment in original units. One call to the
+ * pipeline, like every other command.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { writeGeneratedCustomers } from '../../data-in/generate-customers.js';
-import { sweepK } from '../../drivers/elbow-sweep.js';
-import { fitKMeans } from '../../drivers/kmeans.js';
-import { withCliJob, loadFeatures, parseFitFlags, parseIntegerOption, type DataFlags } from '../command-options.js';
+import { segmentCustomers } from '../../pipeline/segment-customers.js';
+import { fitSpec, parseFitFlags, parseIntegerOption, withCliJob, type DataFlags } from '../command-options.js';
 import { formatTable } from '../text-table.js';
-import { sampleDendrogram } from '../../pipeline/sample-dendrogram.js';
-import { writeSegmentationReport } from '../../report/write-report.js';
 
 interface DemoFlags {
   rows?: string;
@@ -39,70 +34,56 @@ export function registerDemoCommand(program: Command): void {
     .action(async (flags: DemoFlags) => {
       const rows = parseIntegerOption('rows', flags.rows ?? '100000', 10, 100_000_000);
       const dataFlags: DataFlags = {
-        features: DEMO_FEATURES.join(','),
-        scale: 'standard',
         ...(flags.backend ? { backend: flags.backend } : {}),
         ...(flags.threads ? { threads: flags.threads } : {}),
         seed: flags.seed ?? '42',
       };
       const fit = parseFitFlags(dataFlags);
       const out = process.stdout;
-      const dir = await mkdtemp(join(tmpdir(), 'segmenta-demo-'));
+      out.write(`segmenta demo: ${rows.toLocaleString('en-US')} generated customers (seed ${fit.seed})\n`);
+      out.write(`features: ${DEMO_FEATURES.join(', ')} (standard scaling)\n\n`);
       await withCliJob(async ({ signal, progress }) => {
-        try {
-          const file = join(dir, 'customers.csv');
-          out.write(`segmenta demo: ${rows.toLocaleString('en-US')} generated customers (seed ${fit.seed})\n`);
-          await writeGeneratedCustomers(file, { rows, seed: fit.seed });
-          // Gender and Age feed the report's charts; the report needs the matrix in original units.
-          const loaded = await loadFeatures(file, dataFlags, { keep: ['Gender', 'Age'], keepOriginal: true, signal, onProgress: progress.listener });
-          out.write(`features: ${DEMO_FEATURES.join(', ')} (standard scaling)\n\n`);
-
-          const sweep = await sweepK(loaded.prepared.matrix, { kMin: 1, kMax: 10, ...fit, signal, onProgress: progress.listener });
-          progress.done();
-          const top = Math.max(...sweep.wcss);
-          out.write(`1. WCSS elbow sweep, k = 1..10 (backend ${sweep.backend}, ${sweep.seconds.toFixed(2)} s)\n`);
-          out.write(
-            formatTable(
-              ['k', 'WCSS', ''],
-              sweep.points.map((p) => [String(p.k), p.wcss.toFixed(1), '█'.repeat(Math.max(1, Math.round((30 * p.wcss) / top))) + (p.k === sweep.suggestedK ? '  ← elbow' : '')]),
-            ) + '\n\n',
-          );
-          const k = sweep.suggestedK ?? 5;
-          const result = await fitKMeans(loaded.prepared.matrix, { k, ...fit, signal, onProgress: progress.listener });
-          progress.done();
-          const dendrogram = await sampleDendrogram(loaded.prepared.matrix, { k, seed: fit.seed, backend: fit.backend, signal, onProgress: progress.listener });
-          const report = await writeSegmentationReport(
-            resolve(flags.out ?? 'segmenta-report'),
-            {
-              table: loaded.table,
-              labels: result.labels,
-              k,
-              sweep,
-              dendrogram,
-              about: { source: `${rows.toLocaleString('en-US')} generated customers (seed ${fit.seed})`, backend: result.backend, scale: 'standard', seed: fit.seed, nInit: fit.nInit, wcss: result.wcss },
-            },
-            { sampleSeed: fit.seed, signal, onProgress: progress.listener },
-          );
-          progress.done();
-          out.write(`2. Segments at k = ${k}, numbered by size (WCSS ${result.wcss.toFixed(1)}, ${result.iterations} iterations, ${result.seconds.toFixed(2)} s)\n`);
-          out.write(
-            formatTable(
-              ['segment', 'customers', 'share', 'income (k$)', 'spending (1-100)', 'name', 'action'],
-              report.profiles.segments.map((s) => [
-                String(s.segment),
-                s.size.toLocaleString('en-US'),
-                `${(100 * s.share).toFixed(1)}%`,
-                s.centroid[0]!.toFixed(1),
-                s.centroid[1]!.toFixed(1),
-                s.name,
-                s.action,
-              ]),
-            ) + '\n\n',
-          );
-          out.write(`report written to ${report.index}\n`);
-        } finally {
-          await rm(dir, { recursive: true, force: true });
-        }
+        const r = await segmentCustomers(
+          {
+            data: { generate: { rows, seed: fit.seed } },
+            features: DEMO_FEATURES,
+            // Gender and Age feed the report's charts.
+            keep: ['Gender', 'Age'],
+            scale: 'standard',
+            ...fitSpec(fit),
+            k: 'auto',
+            kRange: { min: 1, max: 10 },
+            outputs: { report: resolve(flags.out ?? 'segmenta-report') },
+          },
+          { signal, onProgress: progress.listener },
+        );
+        progress.done();
+        const sweep = r.sweep!;
+        const top = Math.max(...sweep.wcss);
+        out.write(`1. WCSS elbow sweep, k = 1..10 (backend ${sweep.backend}, ${sweep.seconds.toFixed(2)} s)\n`);
+        out.write(
+          formatTable(
+            ['k', 'WCSS', ''],
+            sweep.points.map((p) => [String(p.k), p.wcss.toFixed(1), '█'.repeat(Math.max(1, Math.round((30 * p.wcss) / top))) + (p.k === r.k ? '  ← elbow' : '')]),
+          ) + '\n\n',
+        );
+        const result = r.kmeans!;
+        out.write(`2. Segments at k = ${r.k}, numbered by size (WCSS ${result.wcss.toFixed(1)}, ${result.iterations} iterations, ${result.seconds.toFixed(2)} s)\n`);
+        out.write(
+          formatTable(
+            ['segment', 'customers', 'share', 'income (k$)', 'spending (1-100)', 'name', 'action'],
+            r.profiles!.segments.map((s) => [
+              String(s.segment),
+              s.size.toLocaleString('en-US'),
+              `${(100 * s.share).toFixed(1)}%`,
+              s.centroid[0]!.toFixed(1),
+              s.centroid[1]!.toFixed(1),
+              s.name,
+              s.action,
+            ]),
+          ) + '\n\n',
+        );
+        out.write(`report written to ${r.report!.index}\n`);
       });
     });
 }

@@ -5,20 +5,10 @@
  */
 import type { Command } from 'commander';
 import { SegmentaError } from '../../common/errors.js';
-import { fitAgglomerative, type AgglomerativeResult } from '../../drivers/agglomerative/fit-agglomerative.js';
+import type { AgglomerativeResult } from '../../drivers/agglomerative/fit-agglomerative.js';
 import { LINKAGES, dendrogramTop, parseLinkage } from '../../drivers/agglomerative/linkage-tree.js';
-import { writeLabelsCsv } from '../../results/write-labels-csv.js';
-import {
-  addDataOptions,
-  centroidsInOriginalUnits,
-  withCliJob, loadFeatures,
-  parseIntegerOption,
-  parseK,
-  parseNumberOption,
-  roundTo,
-  type DataFlags,
-  type LoadedFeatures,
-} from '../command-options.js';
+import { segmentCustomers, type SegmentationResult } from '../../pipeline/segment-customers.js';
+import { addDataOptions, dataSpec, parseIntegerOption, parseK, parseNumberOption, roundCentroids, roundTo, withCliJob, type DataFlags } from '../command-options.js';
 import { formatSegmentTable } from '../text-table.js';
 
 /** Flags of the agglomerative options, shared by `hclust` and `compare`. */
@@ -34,6 +24,7 @@ interface HclustFlags extends AgglomerativeFlags {
   distanceThreshold?: string;
   topMerges?: string;
   out?: string;
+  keepColumns?: boolean;
 }
 
 /** Adds --linkage, --mode, --micro-clusters and --exact-max-rows. */
@@ -84,8 +75,9 @@ export function describeMode(result: AgglomerativeResult): string {
   return result.mode === 'exact' ? 'mode: exact' : `mode: two-stage (m = ${result.m!.toLocaleString('en-US')} micro-clusters)`;
 }
 
-/** The JSON document of `hclust --json` (also used by the report). */
-export function hclustDocument(result: AgglomerativeResult, loaded: LoadedFeatures, seconds: number, topMerges: number, out?: string): Record<string, unknown> {
+/** The JSON document of `hclust --json`: sizes and centroids in the one numbering (descending size). */
+export function hclustDocument(r: SegmentationResult, seconds: number, topMerges: number, out?: string): Record<string, unknown> {
+  const result = r.agglomerative!;
   const top = dendrogramTop(result.tree, topMerges);
   return {
     backend: result.backend,
@@ -93,13 +85,13 @@ export function hclustDocument(result: AgglomerativeResult, loaded: LoadedFeatur
     m: result.m,
     linkage: result.linkage,
     rows: result.rows,
-    features: loaded.prepared.featureNames,
-    scale: loaded.scale,
+    features: r.prepared.featureNames,
+    scale: r.spec.scale,
     k: result.k,
     ...(result.distanceThreshold !== undefined ? { distanceThreshold: result.distanceThreshold } : {}),
-    sizes: result.sizes,
+    sizes: r.sizes,
     wcss: result.wcss,
-    centroids: centroidsInOriginalUnits(loaded, result.centroids, result.k),
+    centroids: roundCentroids(r.centroids!),
     seconds: roundTo(seconds, 3),
     dendrogram: {
       leafKind: result.mode === 'exact' ? 'row' : 'micro-cluster',
@@ -129,34 +121,47 @@ export function registerHclustCommand(program: Command): void {
     .option('--seed <s>', 'random seed (two-stage micro-clusters)', '0')
     .option('--top-merges <n>', 'merges of the dendrogram in the JSON output', '30')
     .option('--json', 'print one JSON document on stdout')
-    .option('--out <file>', 'write labels: the first input column, then `segment` (0-based)')
+    .option('--out <file>', 'write labels: the first input column, then `segment` (0-based, by descending size)')
+    .option('--keep-columns', 'with --out: also write every original column, in file order, before `segment`')
     .action(async (file: string, flags: HclustFlags) => {
       if ((flags.k === undefined) === (flags.distanceThreshold === undefined)) {
         throw new SegmentaError('INVALID_OPTION', 'give exactly one of --k and --distance-threshold', { option: 'k' });
       }
-      const cut =
-        flags.k !== undefined ? { k: parseK(flags.k) } : { distanceThreshold: parseNumberOption('distance-threshold', flags.distanceThreshold, 0) };
+      const k = flags.k !== undefined ? parseK(flags.k) : undefined;
+      const distanceThreshold = flags.distanceThreshold !== undefined ? parseNumberOption('distance-threshold', flags.distanceThreshold, 0) : undefined;
       const agg = parseAgglomerativeFlags(flags);
       const fit = parseBackendFlags(flags);
+      const data = dataSpec(file, flags);
       const topMerges = parseIntegerOption('top-merges', flags.topMerges ?? '30', 1, 100_000);
       const started = performance.now();
       await withCliJob(async ({ signal, progress }) => {
-        const loaded = await loadFeatures(file, flags, { signal, onProgress: progress.listener });
-        const result = await fitAgglomerative(loaded.prepared.matrix, { ...cut, ...agg, ...fit, signal, onProgress: progress.listener });
+        const r = await segmentCustomers(
+          {
+            ...data,
+            ...fit,
+            method: 'agglomerative',
+            ...(k !== undefined ? { k } : {}),
+            agglomerative: { ...agg, ...(distanceThreshold !== undefined ? { distanceThreshold } : {}) },
+            sweep: false,
+            keep: 'none',
+            profiles: false,
+            ...(flags.out ? { outputs: { labels: flags.out, keepColumns: flags.keepColumns ?? false } } : {}),
+          },
+          { signal, onProgress: progress.listener },
+        );
         progress.done();
-        if (flags.out) await writeLabelsCsv(flags.out, loaded.table.idColumn, loaded.table.ids, result.labels);
+        const result = r.agglomerative!;
         const seconds = (performance.now() - started) / 1000;
         if (flags.json) {
-          process.stdout.write(`${JSON.stringify(hclustDocument(result, loaded, seconds, topMerges, flags.out))}\n`);
+          process.stdout.write(`${JSON.stringify(hclustDocument(r, seconds, topMerges, flags.out))}\n`);
           return;
         }
-        const names = loaded.prepared.featureNames;
+        const names = r.prepared.featureNames;
         process.stdout.write(
-          `Agglomerative (${result.linkage}) k=${result.k} on ${result.rows.toLocaleString('en-US')} customers × ${names.length} features (scale ${loaded.scale}, backend ${result.backend})\n` +
+          `Agglomerative (${result.linkage}) k=${result.k} on ${result.rows.toLocaleString('en-US')} customers × ${names.length} features (scale ${r.spec.scale}, backend ${result.backend})\n` +
             `${describeMode(result)}; WCSS ${result.wcss.toPrecision(8)}, ${seconds.toFixed(2)} s\n\n`,
         );
-        const centroids = centroidsInOriginalUnits(loaded, result.centroids, result.k);
-        process.stdout.write(formatSegmentTable(names, centroids, result.sizes, result.rows) + '\n');
+        process.stdout.write(formatSegmentTable(names, roundCentroids(r.centroids!), r.sizes!, result.rows) + '\n');
         const last = dendrogramTop(result.tree, Math.min(5, Math.max(1, result.tree.leaves - 1))).merges.reverse();
         if (last.length > 0) {
           process.stdout.write(`\nlast merges (distance, customers): ${last.map((m) => `${m.distance.toPrecision(5)} (${m.size.toLocaleString('en-US')})`).join(', ')}\n`);

@@ -1,25 +1,17 @@
 /**
- * `segmenta kmeans FILE --features "A,B" --k K [...] [--out labels.csv] [--json]`:
- * fits K-Means and prints (or writes) every customer's segment.
+ * `segmenta kmeans FILE --features "A,B" --k K [...] [--out labels.csv [--keep-columns]] [--json]`:
+ * fits K-Means and prints (or writes) every customer's segment, numbered as
+ * everywhere else (descending size, ties by centre).
  */
 import type { Command } from 'commander';
-import { fitKMeans } from '../../drivers/kmeans.js';
-import { writeLabelsCsv } from '../../results/write-labels-csv.js';
-import {
-  addDataOptions,
-  addFitOptions,
-  centroidsInOriginalUnits,
-  withCliJob, loadFeatures,
-  parseFitFlags,
-  parseK,
-  roundTo,
-  type DataFlags,
-} from '../command-options.js';
+import { segmentCustomers } from '../../pipeline/segment-customers.js';
+import { addDataOptions, addFitOptions, dataSpec, fitSpec, parseFitFlags, parseK, roundCentroids, roundTo, withCliJob, type DataFlags } from '../command-options.js';
 import { formatSegmentTable } from '../text-table.js';
 
 interface KMeansFlags extends DataFlags {
   k?: string;
   out?: string;
+  keepColumns?: boolean;
 }
 
 /** Adds `kmeans` to the program. */
@@ -31,44 +23,58 @@ export function registerKMeansCommand(program: Command): void {
     .option('--k <k>', 'number of segments (required)');
   addDataOptions(cmd);
   addFitOptions(cmd);
-  cmd.option('--out <file>', 'write labels: the first input column, then `segment` (0-based)').action(async (file: string, flags: KMeansFlags) => {
-    const k = parseK(flags.k);
-    const fit = parseFitFlags(flags);
-    const started = performance.now();
-    await withCliJob(async ({ signal, progress }) => {
-      const loaded = await loadFeatures(file, flags, { signal, onProgress: progress.listener });
-      const result = await fitKMeans(loaded.prepared.matrix, { k, ...fit, signal, onProgress: progress.listener });
-      progress.done();
-      if (flags.out) await writeLabelsCsv(flags.out, loaded.table.idColumn, loaded.table.ids, result.labels);
-      const centroids = centroidsInOriginalUnits(loaded, result.centroids, k);
-      const seconds = (performance.now() - started) / 1000;
-      if (flags.json) {
-        const doc = {
-          backend: result.backend,
-          rows: result.rows,
-          features: loaded.prepared.featureNames,
-          scale: loaded.scale,
-          k,
-          wcss: result.wcss,
-          iterations: result.iterations,
-          converged: result.converged,
-          centroids,
-          sizes: result.sizes,
-          seconds: roundTo(seconds, 3),
-          notes: result.notes,
-          ...(flags.out ? { out: flags.out } : {}),
-        };
-        process.stdout.write(`${JSON.stringify(doc)}\n`);
-        return;
-      }
-      const names = loaded.prepared.featureNames;
-      process.stdout.write(
-        `K-Means k=${k} on ${result.rows.toLocaleString('en-US')} customers × ${names.length} features (scale ${loaded.scale}, backend ${result.backend})\n` +
-          `WCSS ${result.wcss.toPrecision(8)} after ${result.iterations} iterations (${result.converged ? 'converged' : 'not converged'}), ${seconds.toFixed(2)} s\n\n`,
-      );
-      process.stdout.write(formatSegmentTable(names, centroids, result.sizes, result.rows) + '\n');
-      for (const note of result.notes) process.stdout.write(`note: ${note}\n`);
-      if (flags.out) process.stdout.write(`labels written to ${flags.out}\n`);
+  cmd
+    .option('--out <file>', 'write labels: the first input column, then `segment` (0-based, by descending size)')
+    .option('--keep-columns', 'with --out: also write every original column, in file order, before `segment`')
+    .action(async (file: string, flags: KMeansFlags) => {
+      const k = parseK(flags.k);
+      const fit = parseFitFlags(flags);
+      const data = dataSpec(file, flags);
+      const started = performance.now();
+      await withCliJob(async ({ signal, progress }) => {
+        const r = await segmentCustomers(
+          {
+            ...data,
+            ...fitSpec(fit),
+            k,
+            sweep: false,
+            keep: 'none',
+            profiles: false,
+            ...(flags.out ? { outputs: { labels: flags.out, keepColumns: flags.keepColumns ?? false } } : {}),
+          },
+          { signal, onProgress: progress.listener },
+        );
+        progress.done();
+        const result = r.kmeans!;
+        const centroids = roundCentroids(r.centroids!);
+        const seconds = (performance.now() - started) / 1000;
+        if (flags.json) {
+          const doc = {
+            backend: result.backend,
+            rows: result.rows,
+            features: r.prepared.featureNames,
+            scale: r.spec.scale,
+            k,
+            wcss: result.wcss,
+            iterations: result.iterations,
+            converged: result.converged,
+            centroids,
+            sizes: r.sizes,
+            seconds: roundTo(seconds, 3),
+            notes: result.notes,
+            ...(flags.out ? { out: flags.out } : {}),
+          };
+          process.stdout.write(`${JSON.stringify(doc)}\n`);
+          return;
+        }
+        const names = r.prepared.featureNames;
+        process.stdout.write(
+          `K-Means k=${k} on ${result.rows.toLocaleString('en-US')} customers × ${names.length} features (scale ${r.spec.scale}, backend ${result.backend})\n` +
+            `WCSS ${result.wcss.toPrecision(8)} after ${result.iterations} iterations (${result.converged ? 'converged' : 'not converged'}), ${seconds.toFixed(2)} s\n\n`,
+        );
+        process.stdout.write(formatSegmentTable(names, centroids, r.sizes!, result.rows) + '\n');
+        for (const note of result.notes) process.stdout.write(`note: ${note}\n`);
+        if (flags.out) process.stdout.write(`labels written to ${flags.out}\n`);
+      });
     });
-  });
 }

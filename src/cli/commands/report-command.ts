@@ -5,22 +5,20 @@
  */
 import type { Command } from 'commander';
 import { SegmentaError } from '../../common/errors.js';
-import type { ProgressListener } from '../../common/progress.js';
-import { sweepK, type SweepResult } from '../../drivers/elbow-sweep.js';
-import { fitKMeans } from '../../drivers/kmeans.js';
-import { sampleDendrogram } from '../../pipeline/sample-dendrogram.js';
-import { writeSegmentationReport } from '../../report/write-report.js';
+import { segmentCustomers } from '../../pipeline/segment-customers.js';
 import {
   addDataOptions,
   addFitOptions,
-  withCliJob, loadFeatures,
+  dataSpec,
+  fitSpec,
   parseColumnList,
   parseFitFlags,
   parseIntegerOption,
   parseK,
+  parseKRange,
   roundTo,
+  withCliJob,
   type DataFlags,
-  type LoadedFeatures,
 } from '../command-options.js';
 import { formatTable } from '../text-table.js';
 
@@ -33,39 +31,6 @@ interface ReportFlags extends DataFlags {
   out?: string;
   scatter?: string;
   sample?: string;
-}
-
-/** Columns `--keep auto` carries along when the file has them (case-insensitive): gender or sex, and age. */
-export const AUTO_KEEP_PATTERNS: readonly RegExp[] = [/^(gender|sex)$/i, /^age$/i];
-
-/**
- * Reads the table with the columns that `--keep` asks for: a list, `none`, or
- * `auto` (default: Gender/Sex and Age when present and not features). The
- * table's matrix stays in original units (the scaled copy is `prepared.matrix`).
- */
-export async function loadWithKeep(
-  file: string,
-  flags: DataFlags,
-  options: { signal?: AbortSignal; onProgress?: ProgressListener; keepOriginal?: boolean } = {},
-): Promise<LoadedFeatures> {
-  // The report profiles segments in original units: keep the unscaled matrix.
-  options = { ...options, keepOriginal: true };
-  const raw = (flags.keep ?? 'auto').trim();
-  if (raw.toLowerCase() === 'none') return loadFeatures(file, flags, options);
-  if (raw.toLowerCase() !== 'auto') return loadFeatures(file, flags, { ...options, keep: parseColumnList(raw, 'keep') });
-  // Plain numeric features are profiled already; one-hot encoded ones (Gender) are worth keeping for their mix chart.
-  const encoded = new Set(flags.encode !== undefined ? parseColumnList(flags.encode, 'encode') : []);
-  const features = new Set(parseColumnList(flags.features ?? '', 'features').filter((c) => !encoded.has(c)));
-  // Guess the usual names first; the reader's UNKNOWN_COLUMN error lists the real ones.
-  const guess = ['Gender', 'Age'].filter((c) => !features.has(c));
-  try {
-    return await loadFeatures(file, flags, { ...options, keep: guess });
-  } catch (error) {
-    if (!(error instanceof SegmentaError) || error.code !== 'UNKNOWN_COLUMN' || !guess.includes(String(error.details['column']))) throw error;
-    const available = Array.isArray(error.details['available']) ? (error.details['available'] as unknown[]).map(String) : [];
-    const keep = available.filter((c) => !features.has(c) && AUTO_KEEP_PATTERNS.some((p) => p.test(c.trim())));
-    return loadFeatures(file, flags, { ...options, keep });
-  }
 }
 
 /** Adds `report` to the program. */
@@ -90,8 +55,7 @@ export function registerReportCommand(program: Command): void {
     if (!outDir) throw new SegmentaError('INVALID_OPTION', '--out is required: the directory to write the report to', { option: 'out' });
     const kRaw = (flags.k ?? 'auto').trim();
     const givenK = kRaw.toLowerCase() === 'auto' ? null : parseK(kRaw);
-    const kMin = parseK(flags.kMin ?? '1', 'k-min');
-    const kMax = Math.max(parseK(flags.kMax ?? '10', 'k-max'), givenK ?? 0);
+    const kRange = parseKRange(flags);
     if (flags.sweep === false && givenK === null) {
       throw new SegmentaError('INVALID_OPTION', "--no-sweep needs a number of segments: --k auto picks k from the sweep", { option: 'sweep' });
     }
@@ -101,75 +65,37 @@ export function registerReportCommand(program: Command): void {
     }
     const sampleSize = parseIntegerOption('sample', flags.sample ?? '5000', 10, 1_000_000);
     const fit = parseFitFlags(flags);
+    const data = dataSpec(file, flags);
+    const keepRaw = (flags.keep ?? 'auto').trim();
+    const keep = keepRaw.toLowerCase() === 'none' ? 'none' : keepRaw.toLowerCase() === 'auto' ? 'auto' : parseColumnList(keepRaw, 'keep');
     const started = performance.now();
     await withCliJob(async ({ signal, progress }) => {
-      const loaded = await loadWithKeep(file, flags, { signal, onProgress: progress.listener });
-      for (const name of scatter ?? []) {
-        if (!loaded.table.featureNames.includes(name)) {
-          throw new SegmentaError('UNKNOWN_COLUMN', `--scatter: '${name}' is not one of the features: ${loaded.table.featureNames.map((f) => `'${f}'`).join(', ')}`, {
-            column: name,
-          });
-        }
-      }
-      let sweep: SweepResult | undefined;
-      if (flags.sweep !== false) {
-        // A small table caps the sweep at its row count (k = N itself is still checked by the fit).
-        const sweepMax = Math.max(givenK ?? 1, Math.min(kMax, loaded.prepared.matrix.rows));
-        sweep = await sweepK(loaded.prepared.matrix, { kMin: Math.min(kMin, sweepMax), kMax: sweepMax, ...fit, signal, onProgress: progress.listener });
-        progress.done();
-      }
-      let k: number;
-      if (givenK !== null) k = givenK;
-      else if (sweep?.suggestedK != null) k = sweep.suggestedK;
-      else {
-        throw new SegmentaError(
-          'INVALID_K',
-          `the WCSS sweep k = ${sweep ? `${sweep.ks[0]}..${sweep.ks[sweep.ks.length - 1]}` : `${kMin}..${kMax}`} shows no clear elbow; choose the number of segments with --k N (WCSS: ${sweep?.wcss.map((w) => w.toPrecision(4)).join(', ')})`,
-          { kMin, kMax },
-        );
-      }
-      const result = await fitKMeans(loaded.prepared.matrix, { k, ...fit, signal, onProgress: progress.listener });
-      const dendrogram =
-        flags.dendrogram === false
-          ? undefined
-          : await sampleDendrogram(loaded.prepared.matrix, {
-              k,
-              seed: fit.seed,
-              backend: fit.backend,
-              ...(fit.threads !== undefined ? { threads: fit.threads } : {}),
-              signal,
-              onProgress: progress.listener,
-            });
-      const report = await writeSegmentationReport(
-        outDir,
+      const r = await segmentCustomers(
         {
-          table: loaded.table,
-          labels: result.labels,
-          k,
-          ...(sweep ? { sweep } : {}),
-          ...(dendrogram ? { dendrogram } : {}),
-          about: {
-            backend: result.backend,
-            scale: loaded.scale,
-            seed: fit.seed,
-            nInit: fit.nInit,
-            wcss: result.wcss,
-            notes: [...new Set([...(sweep?.notes ?? []), ...result.notes])],
-          },
+          ...data,
+          ...fitSpec(fit),
+          keep,
+          k: givenK ?? 'auto',
+          kRange: { min: kRange.min, max: Math.max(kRange.max, givenK ?? 0) },
+          sweep: flags.sweep !== false,
+          dendrogram: flags.dendrogram !== false,
+          outputs: { report: outDir, scatterSample: sampleSize, ...(scatter ? { scatter: [scatter[0]!, scatter[1]!] } : {}) },
         },
-        { ...(scatter ? { scatter: [scatter[0]!, scatter[1]!] as const } : {}), sampleSize, sampleSeed: fit.seed, signal, onProgress: progress.listener },
+        { signal, onProgress: progress.listener },
       );
       progress.done();
+      const report = r.report!;
+      const k = r.k!;
       const seconds = (performance.now() - started) / 1000;
       if (flags.json) {
         const doc = {
-          backend: result.backend,
-          rows: result.rows,
-          features: loaded.prepared.featureNames,
-          scale: loaded.scale,
+          backend: r.backend,
+          rows: r.table.rows,
+          features: r.prepared.featureNames,
+          scale: r.spec.scale,
           k,
-          suggestedK: sweep?.suggestedK ?? null,
-          wcss: result.wcss,
+          suggestedK: r.sweep?.suggestedK ?? null,
+          wcss: r.wcss,
           dir: report.dir,
           index: report.index,
           files: report.files,
@@ -180,7 +106,7 @@ export function registerReportCommand(program: Command): void {
         return;
       }
       process.stdout.write(
-        `${k} segments of ${result.rows.toLocaleString('en-US')} customers (${givenK === null ? 'k at the elbow of the WCSS sweep' : 'k given'}; scale ${loaded.scale}, backend ${result.backend}), ${seconds.toFixed(2)} s\n\n`,
+        `${k} segments of ${r.table.rows.toLocaleString('en-US')} customers (${givenK === null ? 'k at the elbow of the WCSS sweep' : 'k given'}; scale ${r.spec.scale}, backend ${r.backend}), ${seconds.toFixed(2)} s\n\n`,
       );
       process.stdout.write(
         formatTable(

@@ -1,10 +1,10 @@
 /**
  * `segmenta sweep FILE --features "A,B" [--k-min 1] [--k-max 10] [...] [--json]`:
- * the WCSS elbow curve and the suggested k.
+ * the WCSS elbow curve and the suggested k (the pipeline's rule for choosing k).
  */
 import type { Command } from 'commander';
-import { sweepK } from '../../drivers/elbow-sweep.js';
-import { addDataOptions, addFitOptions, withCliJob, loadFeatures, parseFitFlags, parseK, roundTo, type DataFlags } from '../command-options.js';
+import { segmentCustomers } from '../../pipeline/segment-customers.js';
+import { addDataOptions, addFitOptions, dataSpec, fitSpec, parseFitFlags, parseKRange, roundTo, withCliJob, type DataFlags } from '../command-options.js';
 import { formatTable } from '../text-table.js';
 
 interface SweepFlags extends DataFlags {
@@ -23,24 +23,27 @@ export function registerSweepCommand(program: Command): void {
   addDataOptions(cmd);
   addFitOptions(cmd);
   cmd.action(async (file: string, flags: SweepFlags) => {
-    const kMin = parseK(flags.kMin ?? '1', 'k-min');
-    const kMax = parseK(flags.kMax ?? '10', 'k-max');
+    const { min: kMin, max: kMax } = parseKRange(flags);
     const fit = parseFitFlags(flags);
+    const data = dataSpec(file, flags);
     const started = performance.now();
     await withCliJob(async ({ signal, progress }) => {
-      const loaded = await loadFeatures(file, flags, { signal, onProgress: progress.listener });
-      const sweep = await sweepK(loaded.prepared.matrix, { kMin, kMax, ...fit, signal, onProgress: progress.listener });
+      const r = await segmentCustomers(
+        { ...data, ...fitSpec(fit), k: 'auto', kRange: { min: kMin, max: kMax }, fit: false, keep: 'none', profiles: false },
+        { signal, onProgress: progress.listener },
+      );
       progress.done();
+      const sweep = r.sweep!;
       const seconds = (performance.now() - started) / 1000;
       if (flags.json) {
         const doc = {
           backend: sweep.backend,
           rows: sweep.rows,
-          features: loaded.prepared.featureNames,
-          scale: loaded.scale,
+          features: r.prepared.featureNames,
+          scale: r.spec.scale,
           k: sweep.ks,
           wcss: sweep.wcss,
-          suggestedK: sweep.suggestedK,
+          suggestedK: r.k,
           seconds: roundTo(seconds, 3),
           notes: sweep.notes,
         };
@@ -48,18 +51,16 @@ export function registerSweepCommand(program: Command): void {
         return;
       }
       process.stdout.write(
-        `WCSS sweep k=${kMin}..${kMax} on ${sweep.rows.toLocaleString('en-US')} customers × ${sweep.cols} features (scale ${loaded.scale}, backend ${sweep.backend}), ${seconds.toFixed(2)} s\n\n`,
+        `WCSS sweep k=${kMin}..${kMax} on ${sweep.rows.toLocaleString('en-US')} customers × ${sweep.cols} features (scale ${r.spec.scale}, backend ${sweep.backend}), ${seconds.toFixed(2)} s\n\n`,
       );
       const top = Math.max(...sweep.wcss);
       const rows = sweep.points.map((p) => [
         String(p.k),
         p.wcss.toFixed(2),
-        '█'.repeat(Math.max(1, Math.round((30 * p.wcss) / top))) + (p.k === sweep.suggestedK ? '  ← elbow' : ''),
+        '█'.repeat(Math.max(1, Math.round((30 * p.wcss) / top))) + (p.k === r.k ? '  ← elbow' : ''),
       ]);
       process.stdout.write(formatTable(['k', 'WCSS', ''], rows) + '\n');
-      process.stdout.write(
-        sweep.suggestedK === null ? 'no clear elbow on this curve (try a wider k range)\n' : `suggested k (Kneedle elbow): ${sweep.suggestedK}\n`,
-      );
+      process.stdout.write(r.k === null ? 'no clear elbow on this curve (try a wider k range)\n' : `suggested k (Kneedle elbow): ${r.k}\n`);
       for (const note of sweep.notes) process.stdout.write(`note: ${note}\n`);
     });
   });

@@ -1,0 +1,315 @@
+/**
+ * The whole segmentation job as one call: load → prepare → sweep → choose k →
+ * fit → number the segments → profile → dendrogram → write labels and report.
+ * The CLI commands (kmeans, sweep, hclust, report, demo), the library, the job
+ * service and the queue workers all call {@link segmentCustomers}, so there is
+ * one rule for choosing k (choose-k.ts) and one numbering
+ * (results/segment-numbering.ts).
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { resolveBackend } from '../backends/backend-registry.js';
+import type { CustomerTable } from '../common/customer-table.js';
+import { SegmentaError, throwIfAborted } from '../common/errors.js';
+import type { ProgressListener } from '../common/progress.js';
+import { writeGeneratedCustomers } from '../data-in/generate-customers.js';
+import { readCustomerTable } from '../data-in/read-customer-table.js';
+import { fitAgglomerative, type AgglomerativeResult } from '../drivers/agglomerative/fit-agglomerative.js';
+import { sweepK, type SweepResult } from '../drivers/elbow-sweep.js';
+import { fitKMeans, type KMeansResult } from '../drivers/kmeans.js';
+import type { SegmentProfiles } from '../insights/insight-types.js';
+import { profileSegments } from '../insights/segment-profiles.js';
+import { prepareFeatures, type PreparedFeatures } from '../preparation/prepare-features.js';
+import type { DendrogramChartInput } from '../report/chart-specs.js';
+import { writeSegmentationReport, type SegmentationReportSummary } from '../report/write-report.js';
+import { KMeansModel } from '../results/kmeans-model.js';
+import { numberSegments, reorderRows, type SegmentNumbering } from '../results/segment-numbering.js';
+import { writeLabelsCsv } from '../results/write-labels-csv.js';
+import { chooseK, type KChoice } from './choose-k.js';
+import { sampleDendrogram } from './sample-dendrogram.js';
+import type { SegmentationSpec } from './spec.js';
+import { validateSpec, type ResolvedSpec } from './validate-spec.js';
+
+/** Columns `keep: 'auto'` carries along when the file has them (case-insensitive): gender or sex, and age. */
+export const AUTO_KEEP_PATTERNS: readonly RegExp[] = [/^(gender|sex)$/i, /^age$/i];
+
+/** Options of {@link segmentCustomers}: how to watch and stop the job (not part of the JSON spec). */
+export interface SegmentCustomersOptions {
+  /** Receives read, sweep, fit, iteration and phase events. */
+  onProgress?: ProgressListener;
+  /** Stops the job (read, sweep, fit, report); the promise rejects with an `ABORTED` SegmentaError. */
+  signal?: AbortSignal;
+}
+
+/** What {@link segmentCustomers} returns. Segment numbers follow the one numbering (descending size, ties by centre). */
+export interface SegmentationResult {
+  /** The spec with its defaults filled in. */
+  spec: ResolvedSpec;
+  /** The table as read (`table.matrix` in original units when profiles or a report were asked for, else scaled in place). */
+  table: CustomerTable;
+  /** The matrix clustered (scaled) and its scaler. */
+  prepared: PreparedFeatures;
+  /** Columns profiled besides the features (the resolved `keep`). */
+  profiled: string[];
+  /** The WCSS sweep, when it ran. */
+  sweep?: SweepResult;
+  /** How k was chosen. */
+  kChoice: KChoice;
+  /** Number of segments (null only when `fit: false` and the sweep shows no elbow). */
+  k: number | null;
+  /** The K-Means fit as the driver returned it (labels and centroids in the fit's own order). */
+  kmeans?: KMeansResult;
+  /** The agglomerative fit as the driver returned it. */
+  agglomerative?: AgglomerativeResult;
+  /** The numbering that maps the fit's labels to segment numbers. */
+  numbering?: SegmentNumbering;
+  /** Every customer's segment (the one numbering), input order. */
+  labels?: Int32Array;
+  /** Customers per segment, in segment order. */
+  sizes?: number[];
+  /** Segment centres in original units (k rows of feature values), in segment order. */
+  centroids?: number[][];
+  /** WCSS of the fit (in the clustered, scaled space). */
+  wcss?: number;
+  /** A model that labels new customers with the same segment numbers (K-Means only). */
+  model?: KMeansModel;
+  /** Segment profiles (when `profiles` is on). */
+  profiles?: SegmentProfiles;
+  /** The report's dendrogram input, when one was fitted. */
+  dendrogram?: DendrogramChartInput;
+  /** The report written, when `outputs.report` was given. */
+  report?: SegmentationReportSummary;
+  /** Files written (labels file, report directory). */
+  written: string[];
+  /** The backend that ran the final fit (or the sweep). */
+  backend: string;
+  /** Remarks about how the job ran. */
+  notes: string[];
+  /** Wall time in seconds. */
+  seconds: number;
+}
+
+/**
+ * Runs a segmentation job described by a plain-JSON spec.
+ *
+ * @param spec the job (validated here: see `segmentationSpecSchema`)
+ * @param options `onProgress`, `signal`
+ * @throws SegmentaError `INVALID_SPEC` (every problem, naming its field), the reader's errors
+ *   (`FILE_NOT_FOUND`, `UNKNOWN_COLUMN`, `NON_NUMERIC_VALUE`…), `INVALID_K` (no elbow with k 'auto'), `ABORTED`
+ * @example
+ * const result = await segmentCustomers({
+ *   data: { path: 'Mall_Customers.csv' },
+ *   features: ['Annual Income (k$)', 'Spending Score (1-100)'],
+ *   scale: 'standard',
+ *   outputs: { labels: 'labels.csv', report: 'report' },
+ * });
+ * result.k;                    // 5, at the elbow of the sweep
+ * result.profiles!.segments[0].name; // e.g. 'Mid income · Mid spending'
+ */
+export async function segmentCustomers(spec: SegmentationSpec | ResolvedSpec, options: SegmentCustomersOptions = {}): Promise<SegmentationResult> {
+  const resolved = validateSpec(spec);
+  const started = performance.now();
+  const { signal, onProgress } = options;
+  const listen = { ...(signal ? { signal } : {}), ...(onProgress ? { onProgress } : {}) };
+  throwIfAborted(signal);
+
+  let generatedDir: string | undefined;
+  try {
+    let path: string;
+    let source: string | undefined = resolved.outputs.source;
+    if ('generate' in resolved.data) {
+      const { rows, seed = resolved.seed } = resolved.data.generate;
+      generatedDir = await mkdtemp(join(tmpdir(), 'segmenta-generated-'));
+      path = join(generatedDir, 'customers.csv');
+      onProgress?.({ kind: 'phase', phase: 'generate', detail: `generating ${rows.toLocaleString('en-US')} customers (seed ${seed})` });
+      await writeGeneratedCustomers(path, { rows, seed });
+      source ??= `${rows.toLocaleString('en-US')} generated customers (seed ${seed})`;
+    } else {
+      path = resolved.data.path;
+    }
+
+    // Profiles and the report need the original units: keep them, and scale a copy.
+    const keepOriginal = resolved.profiles || resolved.outputs.report !== undefined;
+    const { table, profiled } = await readTable(path, resolved, keepOriginal, listen);
+    const prepared = prepareFeatures(table, { scale: resolved.scale, inPlace: !keepOriginal });
+    for (const name of resolved.outputs.scatter ?? []) {
+      if (!table.featureNames.includes(name)) {
+        throw new SegmentaError('UNKNOWN_COLUMN', `spec.outputs.scatter: '${name}' is not one of the features: ${table.featureNames.map((f) => `'${f}'`).join(', ')}`, {
+          column: name,
+        });
+      }
+    }
+
+    const fitSettings = {
+      nInit: resolved.kmeans.nInit,
+      maxIter: resolved.kmeans.maxIter,
+      tol: resolved.kmeans.tol,
+      seed: resolved.seed,
+      backend: resolved.backend,
+      ...(resolved.threads !== undefined ? { threads: resolved.threads } : {}),
+      ...listen,
+    };
+    const givenK = typeof resolved.k === 'number' ? resolved.k : null;
+    let sweep: SweepResult | undefined;
+    if (resolved.sweep) {
+      // A small table caps the sweep at its row count (k = N itself is still checked by the fit).
+      const sweepMax = Math.max(givenK ?? 1, Math.min(resolved.kRange.max, prepared.matrix.rows));
+      sweep = await sweepK(prepared.matrix, { kMin: Math.min(resolved.kRange.min, sweepMax), kMax: sweepMax, ...fitSettings });
+    }
+    const threshold = resolved.method === 'agglomerative' ? resolved.agglomerative.distanceThreshold : undefined;
+    const kChoice =
+      threshold !== undefined
+        ? { k: null, by: 'given' as const, reason: `the tree cut at distance ${threshold}` }
+        : chooseK({ k: resolved.k, method: resolved.kMethod, ...(sweep ? { sweep } : {}), required: resolved.fit });
+    const notes = [...(sweep?.notes ?? [])];
+    const base = { spec: resolved, table, prepared, profiled, kChoice, written: [] as string[], notes, ...(sweep ? { sweep } : {}) };
+    if (!resolved.fit) {
+      return { ...base, k: kChoice.k, backend: sweep?.backend ?? '', seconds: (performance.now() - started) / 1000 };
+    }
+
+    // The final fit.
+    let kmeans: KMeansResult | undefined;
+    let agglomerative: AgglomerativeResult | undefined;
+    let fitLabels: Int32Array;
+    let fitCentroids: Float64Array;
+    let k: number;
+    let backend: string;
+    let wcss: number;
+    if (resolved.method === 'kmeans') {
+      kmeans = await fitKMeans(prepared.matrix, { k: kChoice.k!, ...fitSettings });
+      ({ labels: fitLabels, centroids: fitCentroids, k, backend, wcss } = kmeans);
+      notes.push(...kmeans.notes);
+    } else {
+      const { distanceThreshold: _, ...agg } = resolved.agglomerative;
+      agglomerative = await fitAgglomerative(prepared.matrix, {
+        ...(threshold !== undefined ? { distanceThreshold: threshold } : { k: kChoice.k! }),
+        ...agg,
+        backend: resolved.backend,
+        seed: resolved.seed,
+        ...(resolved.threads !== undefined ? { threads: resolved.threads } : {}),
+        ...listen,
+      });
+      ({ labels: fitLabels, centroids: fitCentroids, k, backend, wcss } = agglomerative);
+      notes.push(...agglomerative.notes);
+    }
+    throwIfAborted(signal);
+
+    // One numbering for every output.
+    const numbering = numberSegments(fitLabels, k, prepared.matrix);
+    const cols = prepared.matrix.cols;
+    const centres = reorderRows(fitCentroids, cols, numbering.order);
+    const original = prepared.scaler.inverseTransform(centres, cols);
+    const centroids = Array.from({ length: k }, (_, s) => Array.from(original.subarray(s * cols, (s + 1) * cols)));
+    const model = kmeans ? new KMeansModel({ k, cols, centroids: centres }, prepared.scaler) : undefined;
+
+    const kept = Object.fromEntries(profiled.filter((c) => c in table.kept).map((c) => [c, table.kept[c]!]));
+    const profiles = resolved.profiles
+      ? profileSegments({ featureNames: table.featureNames, matrix: table.matrix, labels: numbering.labels, k, kept }, { keepNumbering: true })
+      : undefined;
+
+    const dendrogram = resolved.dendrogram
+      ? await sampleDendrogram(prepared.matrix, {
+          k,
+          seed: resolved.seed,
+          backend: resolved.backend,
+          ...(resolved.threads !== undefined ? { threads: resolved.threads } : {}),
+          ...(resolved.dendrogram.sampleSize !== undefined ? { sampleSize: resolved.dendrogram.sampleSize } : {}),
+          ...(resolved.dendrogram.topMerges !== undefined ? { topMerges: resolved.dendrogram.topMerges } : {}),
+          ...listen,
+        })
+      : undefined;
+
+    const written: string[] = [];
+    if (resolved.outputs.labels !== undefined) {
+      const columns = resolved.outputs.keepColumns ? table.columns.slice(1).map((name) => ({ name, values: table.kept[name]! })) : [];
+      await writeLabelsCsv(resolved.outputs.labels, table.idColumn, table.ids, numbering.labels, columns);
+      written.push(resolved.outputs.labels);
+    }
+    let report: SegmentationReportSummary | undefined;
+    if (resolved.outputs.report !== undefined) {
+      report = await writeSegmentationReport(
+        resolved.outputs.report,
+        {
+          table: { ...table, kept },
+          labels: numbering.labels,
+          k,
+          ...(profiles ? { profiles } : {}),
+          ...(sweep ? { sweep } : {}),
+          ...(dendrogram ? { dendrogram } : {}),
+          about: {
+            ...(source !== undefined ? { source } : {}),
+            kChoice: kChoice.reason,
+            backend,
+            scale: resolved.scale,
+            seed: resolved.seed,
+            ...(kmeans ? { nInit: resolved.kmeans.nInit } : {}),
+            wcss,
+            notes: [...new Set(notes)],
+          },
+        },
+        { ...(resolved.outputs.scatter ? { scatter: resolved.outputs.scatter } : {}), sampleSize: resolved.outputs.scatterSample, sampleSeed: resolved.seed, ...listen },
+      );
+      written.push(report.dir);
+    }
+    return {
+      ...base,
+      k,
+      ...(kmeans ? { kmeans } : {}),
+      ...(agglomerative ? { agglomerative } : {}),
+      numbering,
+      labels: numbering.labels,
+      sizes: numbering.sizes,
+      centroids,
+      wcss,
+      ...(model ? { model } : {}),
+      ...(profiles ? { profiles } : {}),
+      ...(dendrogram ? { dendrogram } : {}),
+      ...(report ? { report } : {}),
+      written,
+      backend,
+      notes: [...new Set(notes)],
+      seconds: (performance.now() - started) / 1000,
+    };
+  } finally {
+    if (generatedDir) await rm(generatedDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Reads the table with the columns the spec asks for. `keep: 'auto'` guesses
+ * Gender and Age first and, when the file lacks them, takes the columns that
+ * match {@link AUTO_KEEP_PATTERNS} from the reader's list of columns.
+ */
+async function readTable(
+  path: string,
+  spec: ResolvedSpec,
+  keepOriginal: boolean,
+  listen: { signal?: AbortSignal; onProgress?: ProgressListener },
+): Promise<{ table: CustomerTable; profiled: string[] }> {
+  // Read straight into the backend's memory when it can adopt the matrix (wasm): no second copy of a large table.
+  const backend = keepOriginal ? undefined : await resolveBackend(spec.backend);
+  const read = (keep: string[]): Promise<CustomerTable> =>
+    readCustomerTable(path, {
+      features: spec.features,
+      encode: spec.encode,
+      keep,
+      keepAll: spec.outputs.keepColumns,
+      ...listen,
+      ...(backend?.allocateMatrix ? { allocate: (rows: number, cols: number) => backend.allocateMatrix!(rows, cols) } : {}),
+    });
+  if (spec.keep === 'none' || !spec.profiles) return { table: await read([]), profiled: [] };
+  if (spec.keep !== 'auto') return { table: await read(spec.keep), profiled: [...spec.keep] };
+  // Plain numeric features are profiled already; one-hot encoded ones (Gender) are worth keeping for their mix chart.
+  const encoded = new Set(spec.encode);
+  const features = new Set(spec.features.filter((c) => !encoded.has(c)));
+  const guess = ['Gender', 'Age'].filter((c) => !features.has(c));
+  try {
+    return { table: await read(guess), profiled: guess };
+  } catch (error) {
+    if (!(error instanceof SegmentaError) || error.code !== 'UNKNOWN_COLUMN' || !guess.includes(String(error.details['column']))) throw error;
+    const available = Array.isArray(error.details['available']) ? (error.details['available'] as unknown[]).map(String) : [];
+    const keep = available.filter((c) => !features.has(c) && AUTO_KEEP_PATTERNS.some((p) => p.test(c.trim())));
+    return { table: await read(keep), profiled: keep };
+  }
+}

@@ -1,0 +1,196 @@
+/**
+ * The segmentation job as plain JSON: what `segmentCustomers` takes, and what
+ * the CLI, the HTTP job service and the queue workers send it. The JSON
+ * Schema below is the contract; `validateSpec` checks a spec against it and
+ * against the few rules a schema cannot state.
+ */
+
+/** Where the customers come from: a file, or generated customers (`segmenta generate`). */
+export type DataSource = { path: string } | { generate: { rows: number; seed?: number } };
+
+/** How k is chosen when it is not given. See `chooseK` in choose-k.ts. */
+export type KMethod = 'elbow';
+
+/** Clustering method of the final fit. */
+export type SegmentationMethod = 'kmeans' | 'agglomerative';
+
+/**
+ * A segmentation job. Only `data` and `features` are required.
+ *
+ * @example
+ * ```json
+ * {
+ *   "data": { "path": "Mall_Customers.csv" },
+ *   "features": ["Annual Income (k$)", "Spending Score (1-100)"],
+ *   "scale": "standard",
+ *   "k": "auto",
+ *   "seed": 42,
+ *   "outputs": { "labels": "labels.csv", "report": "report" }
+ * }
+ * ```
+ */
+export interface SegmentationSpec {
+  /** The customer table: `{ path }` (.csv, .tsv, .csv.gz, .parquet) or `{ generate: { rows, seed } }`. */
+  data: DataSource;
+  /** Columns clustered on (exact header names). */
+  features: string[];
+  /** Categorical columns to one-hot encode (appended to the features when not listed there). Default none. */
+  encode?: string[];
+  /**
+   * Columns profiled but not clustered on: a list, `'none'`, or `'auto'`
+   * (Gender/Sex and Age when present and not features). Default `'auto'`.
+   */
+  keep?: string[] | 'auto' | 'none';
+  /** Feature scaling. Default `'none'`. */
+  scale?: 'none' | 'standard' | 'minmax';
+  /** Number of segments, or `'auto'` to choose it from the sweep (see `kMethod`). Default `'auto'`. */
+  k?: number | 'auto';
+  /** The k range of the sweep. Default 1..10 (capped at the row count). */
+  kRange?: { min?: number; max?: number };
+  /** How `k: 'auto'` is chosen. Default `'elbow'` (Kneedle on the WCSS curve). */
+  kMethod?: KMethod;
+  /** Run the WCSS sweep. Default true; false needs a numeric `k`. */
+  sweep?: boolean;
+  /** Fit the final clustering. Default true; false stops after the sweep (as `segmenta sweep`). */
+  fit?: boolean;
+  /** Clustering method of the final fit. Default `'kmeans'`. */
+  method?: SegmentationMethod;
+  /** K-Means settings (the sweep and the `kmeans` fit). */
+  kmeans?: { nInit?: number; maxIter?: number; tol?: number };
+  /** Agglomerative settings (the `agglomerative` fit). */
+  agglomerative?: {
+    linkage?: 'ward' | 'complete' | 'average' | 'single';
+    mode?: 'auto' | 'exact' | 'two-stage';
+    microClusters?: number;
+    exactMaxRows?: number;
+    /** Cut the tree where merges reach this distance instead of at k. */
+    distanceThreshold?: number;
+  };
+  /** Seed of every random choice (k-means++, samples, generated data by default). Default 0. */
+  seed?: number;
+  /** Kernel backend: `auto`, `js`, `wasm`, `tfjs` or another registered name. Default `'auto'`. */
+  backend?: string;
+  /** Worker threads. Default: the available cores. */
+  threads?: number;
+  /** Profile the segments (needs the matrix in original units: one copy of it). Default true. */
+  profiles?: boolean;
+  /** The report's dendrogram (Ward on a seeded sample). Default: true when a report is written. */
+  dendrogram?: boolean | { sampleSize?: number; topMerges?: number };
+  /** Files to write. Nothing is written by default. */
+  outputs?: {
+    /** Labels CSV: the id column, then `segment` (0-based, the one numbering). */
+    labels?: string;
+    /** The labels file also carries every original column, in file order, before `segment`. Default false. */
+    keepColumns?: boolean;
+    /** Report directory: index.html, charts, labels.csv, segments.json. */
+    report?: string;
+    /** The two features of the report's scatter. Default: the first two. */
+    scatter?: [string, string];
+    /** Most customers drawn in the scatter. Default 5,000. */
+    scatterSample?: number;
+    /** What the report says the data is (default: the file name). */
+    source?: string;
+  };
+}
+
+const columnList = { type: 'array', items: { type: 'string', minLength: 1 } } as const;
+const positiveInteger = { type: 'integer', minimum: 1 } as const;
+
+/**
+ * JSON Schema (draft 2020-12) of {@link SegmentationSpec}. Serve it as the
+ * input schema of the segmentation process; extend it by adding properties
+ * (e.g. a `distributed` section) — `validateSpec` follows the schema.
+ */
+export const segmentationSpecSchema = {
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  $id: 'https://segmenta.dev/schemas/segmentation-spec.json',
+  title: 'Segmentation spec',
+  description: 'One customer segmentation job: data, features, scaling, k, method, seed, backend and outputs.',
+  type: 'object',
+  required: ['data', 'features'],
+  additionalProperties: false,
+  properties: {
+    data: {
+      description: 'The customer table: a file path, or generated customers.',
+      oneOf: [
+        { type: 'object', required: ['path'], additionalProperties: false, properties: { path: { type: 'string', minLength: 1 } } },
+        {
+          type: 'object',
+          required: ['generate'],
+          additionalProperties: false,
+          properties: {
+            generate: {
+              type: 'object',
+              required: ['rows'],
+              additionalProperties: false,
+              properties: { rows: { type: 'integer', minimum: 10, maximum: 100_000_000 }, seed: { type: 'integer', minimum: 0, maximum: 4294967295 } },
+            },
+          },
+        },
+      ],
+    },
+    features: { ...columnList, minItems: 1, description: 'Columns clustered on (exact header names).' },
+    encode: { ...columnList, description: 'Categorical columns to one-hot encode.' },
+    keep: {
+      description: "Columns profiled but not clustered on: a list, 'none', or 'auto' (Gender/Sex and Age).",
+      oneOf: [columnList, { enum: ['auto', 'none'] }],
+    },
+    scale: { enum: ['none', 'standard', 'minmax'], default: 'none' },
+    k: { description: "Number of segments, or 'auto'.", oneOf: [{ type: 'integer', minimum: 1 }, { const: 'auto' }], default: 'auto' },
+    kRange: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { min: { ...positiveInteger, default: 1 }, max: { ...positiveInteger, default: 10 } },
+    },
+    kMethod: { enum: ['elbow'], default: 'elbow', description: "How k: 'auto' is chosen." },
+    sweep: { type: 'boolean', default: true },
+    fit: { type: 'boolean', default: true },
+    method: { enum: ['kmeans', 'agglomerative'], default: 'kmeans' },
+    kmeans: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        nInit: { type: 'integer', minimum: 1, maximum: 10_000, default: 3 },
+        maxIter: { type: 'integer', minimum: 1, maximum: 1_000_000, default: 300 },
+        tol: { type: 'number', minimum: 0, default: 1e-4 },
+      },
+    },
+    agglomerative: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        linkage: { enum: ['ward', 'complete', 'average', 'single'], default: 'ward' },
+        mode: { enum: ['auto', 'exact', 'two-stage'], default: 'auto' },
+        microClusters: { type: 'integer', minimum: 2, maximum: 1_000_000, default: 2000 },
+        exactMaxRows: { type: 'integer', minimum: 2, maximum: 1_000_000, default: 20_000 },
+        distanceThreshold: { type: 'number', minimum: 0 },
+      },
+    },
+    seed: { type: 'integer', minimum: 0, maximum: 4294967295, default: 0 },
+    backend: { type: 'string', minLength: 1, default: 'auto' },
+    threads: { type: 'integer', minimum: 1, maximum: 256 },
+    profiles: { type: 'boolean', default: true },
+    dendrogram: {
+      oneOf: [
+        { type: 'boolean' },
+        {
+          type: 'object',
+          additionalProperties: false,
+          properties: { sampleSize: { type: 'integer', minimum: 2, maximum: 100_000 }, topMerges: { type: 'integer', minimum: 1, maximum: 100_000 } },
+        },
+      ],
+    },
+    outputs: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        labels: { type: 'string', minLength: 1 },
+        keepColumns: { type: 'boolean', default: false },
+        report: { type: 'string', minLength: 1 },
+        scatter: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 2, maxItems: 2 },
+        scatterSample: { type: 'integer', minimum: 10, maximum: 1_000_000, default: 5000 },
+        source: { type: 'string' },
+      },
+    },
+  },
+} as const;

@@ -1,0 +1,251 @@
+/**
+ * Validation of a segmentation spec: the JSON Schema (segmentationSpecSchema)
+ * first, then the rules a schema cannot state. Every problem is reported,
+ * one clear sentence each, naming the field (`spec.kmeans.nInit`).
+ */
+import { SegmentaError } from '../common/errors.js';
+import { segmentationSpecSchema, type SegmentationSpec } from './spec.js';
+
+/** One problem of a spec. */
+export interface SpecProblem {
+  /** The field, e.g. `spec.kRange.max`. */
+  field: string;
+  /** One sentence that names the field and the value. */
+  message: string;
+}
+
+/** A JSON Schema node, as far as the spec's schema uses them. */
+interface SchemaNode {
+  type?: 'object' | 'array' | 'string' | 'integer' | 'number' | 'boolean';
+  enum?: readonly unknown[];
+  const?: unknown;
+  minimum?: number;
+  maximum?: number;
+  minLength?: number;
+  minItems?: number;
+  maxItems?: number;
+  items?: SchemaNode;
+  properties?: Readonly<Record<string, SchemaNode>>;
+  required?: readonly string[];
+  additionalProperties?: boolean;
+  oneOf?: readonly SchemaNode[];
+  default?: unknown;
+  description?: string;
+}
+
+function show(value: unknown): string {
+  if (typeof value === 'string') return `'${value}'`;
+  if (value === undefined) return 'nothing';
+  if (Array.isArray(value)) return 'a list';
+  if (value === null) return 'null';
+  if (typeof value === 'object') return 'an object';
+  return String(value);
+}
+
+function range(s: SchemaNode): string {
+  if (s.minimum !== undefined && s.maximum !== undefined) return ` from ${s.minimum.toLocaleString('en-US')} to ${s.maximum.toLocaleString('en-US')}`;
+  if (s.minimum !== undefined) return ` >= ${s.minimum}`;
+  if (s.maximum !== undefined) return ` <= ${s.maximum}`;
+  return '';
+}
+
+/** What a schema node asks for, in words: "an integer >= 1", "one of 'none', 'standard', 'minmax'". */
+export function describeSchema(s: SchemaNode): string {
+  if (s.oneOf) return s.oneOf.map(describeSchema).join(' or ');
+  if (s.const !== undefined) return show(s.const);
+  if (s.enum) return s.enum.length === 1 ? show(s.enum[0]) : `one of ${s.enum.map(show).join(', ')}`;
+  switch (s.type) {
+    case 'integer':
+      return `an integer${range(s)}`;
+    case 'number':
+      return `a number${range(s)}`;
+    case 'boolean':
+      return 'true or false';
+    case 'string':
+      return s.minLength ? 'a non-empty string' : 'a string';
+    case 'array': {
+      const count = s.minItems !== undefined && s.minItems === s.maxItems ? `${s.minItems} ` : s.minItems ? 'at least one ' : '';
+      return `a list of ${count}${s.items?.type === 'string' ? 'names' : 'values'}`;
+    }
+    case 'object':
+      return s.required?.length ? `an object with ${s.required.map((r) => `'${r}'`).join(' and ')}` : 'an object';
+    default:
+      return 'a value';
+  }
+}
+
+function typeMatches(type: SchemaNode['type'], value: unknown): boolean {
+  switch (type) {
+    case undefined:
+      return true;
+    case 'object':
+      return typeof value === 'object' && value !== null && !Array.isArray(value);
+    case 'array':
+      return Array.isArray(value);
+    case 'integer':
+      return typeof value === 'number' && Number.isSafeInteger(value);
+    case 'number':
+      return typeof value === 'number' && Number.isFinite(value);
+    default:
+      return typeof value === type;
+  }
+}
+
+/** Checks `value` against a schema node; appends one problem per violation. */
+export function checkSchema(schema: SchemaNode, value: unknown, field: string, problems: SpecProblem[]): void {
+  const fail = (message: string): void => void problems.push({ field, message: `${field} ${message}` });
+  if (schema.oneOf) {
+    const fits = schema.oneOf.filter((alt) => {
+      const trial: SpecProblem[] = [];
+      checkSchema(alt, value, field, trial);
+      return trial.length === 0;
+    });
+    if (fits.length === 1) return;
+    // When exactly one object or list alternative has the value's shape, its own problems (deeper fields) are the clearest.
+    const sameShape = schema.oneOf.filter(
+      (alt) => (alt.type === 'object' || alt.type === 'array') && typeMatches(alt.type, value) && (alt.required ?? []).every((r) => r in (value as object)),
+    );
+    if (fits.length === 0 && sameShape.length === 1) return checkSchema(sameShape[0]!, value, field, problems);
+    return fail(`must be ${describeSchema(schema)}, got ${show(value)}`);
+  }
+  if (schema.const !== undefined && value !== schema.const) return fail(`must be ${show(schema.const)}, got ${show(value)}`);
+  if (schema.enum && !schema.enum.includes(value)) return fail(`must be ${describeSchema(schema)}, got ${show(value)}`);
+  if (!typeMatches(schema.type, value)) return fail(`must be ${describeSchema(schema)}, got ${show(value)}`);
+  if (typeof value === 'number' && ((schema.minimum !== undefined && value < schema.minimum) || (schema.maximum !== undefined && value > schema.maximum))) {
+    return fail(`must be ${describeSchema(schema)}, got ${value}`);
+  }
+  if (typeof value === 'string' && schema.minLength !== undefined && value.length < schema.minLength) return fail(`must be ${describeSchema(schema)}, got ''`);
+  if (Array.isArray(value)) {
+    if ((schema.minItems !== undefined && value.length < schema.minItems) || (schema.maxItems !== undefined && value.length > schema.maxItems)) {
+      return fail(`must be ${describeSchema(schema)}, got ${value.length} item${value.length === 1 ? '' : 's'}`);
+    }
+    if (schema.items) value.forEach((item, i) => checkSchema(schema.items!, item, `${field}[${i}]`, problems));
+    return;
+  }
+  if (schema.type === 'object') {
+    const object = value as Record<string, unknown>;
+    const properties = schema.properties ?? {};
+    for (const name of schema.required ?? []) {
+      if (object[name] === undefined) problems.push({ field: `${field}.${name}`, message: `${field}.${name} is required: ${describeSchema(properties[name] ?? {})}` });
+    }
+    for (const [name, v] of Object.entries(object)) {
+      const child = properties[name];
+      if (child) {
+        if (v !== undefined) checkSchema(child, v, `${field}.${name}`, problems);
+      } else if (schema.additionalProperties === false) {
+        problems.push({ field: `${field}.${name}`, message: `${field}.${name} is not a known field; known fields: ${Object.keys(properties).join(', ')}` });
+      }
+    }
+  }
+}
+
+/** A spec with every default filled in. */
+export interface ResolvedSpec {
+  data: SegmentationSpec['data'];
+  features: string[];
+  encode: string[];
+  keep: string[] | 'auto' | 'none';
+  scale: 'none' | 'standard' | 'minmax';
+  k: number | 'auto';
+  kRange: { min: number; max: number };
+  kMethod: NonNullable<SegmentationSpec['kMethod']>;
+  sweep: boolean;
+  fit: boolean;
+  method: NonNullable<SegmentationSpec['method']>;
+  kmeans: { nInit: number; maxIter: number; tol: number };
+  agglomerative: {
+    linkage: 'ward' | 'complete' | 'average' | 'single';
+    mode: 'auto' | 'exact' | 'two-stage';
+    microClusters: number;
+    exactMaxRows: number;
+    distanceThreshold?: number;
+  };
+  seed: number;
+  backend: string;
+  threads?: number;
+  profiles: boolean;
+  dendrogram: false | { sampleSize?: number; topMerges?: number };
+  outputs: { labels?: string; keepColumns: boolean; report?: string; scatter?: [string, string]; scatterSample: number; source?: string };
+}
+
+/** The rules the schema cannot state (between fields). */
+function crossFieldProblems(spec: SegmentationSpec): SpecProblem[] {
+  const problems: SpecProblem[] = [];
+  const add = (field: string, message: string): void => void problems.push({ field, message: `${field} ${message}` });
+  const min = spec.kRange?.min ?? 1;
+  const max = spec.kRange?.max ?? 10;
+  if (min > max) add('spec.kRange', `must have min <= max, got min ${min} and max ${max}`);
+  const threshold = spec.agglomerative?.distanceThreshold;
+  if (spec.sweep === false && (spec.k ?? 'auto') === 'auto' && threshold === undefined && spec.fit !== false) {
+    add('spec.sweep', "is false, so k cannot be chosen from the sweep: give a number of segments in spec.k");
+  }
+  if (spec.fit === false && spec.sweep === false) add('spec.fit', 'is false and so is spec.sweep: the job would do nothing');
+  if (threshold !== undefined && typeof spec.k === 'number') add('spec.k', `is ${spec.k} but spec.agglomerative.distanceThreshold is also given: give exactly one`);
+  if (threshold !== undefined && (spec.method ?? 'kmeans') !== 'agglomerative') add('spec.agglomerative.distanceThreshold', "applies only with spec.method 'agglomerative'");
+  if (spec.outputs?.keepColumns && !spec.outputs.labels) add('spec.outputs.keepColumns', 'needs spec.outputs.labels, the labels file that carries the columns');
+  if (spec.fit === false) {
+    for (const out of ['labels', 'report'] as const) if (spec.outputs?.[out] !== undefined) add(`spec.outputs.${out}`, 'needs a fit, but spec.fit is false');
+  }
+  if (spec.outputs?.report !== undefined && spec.profiles === false) add('spec.profiles', 'is false, but the report (spec.outputs.report) shows the profiles');
+  const features = spec.features ?? [];
+  for (const name of new Set(features)) if (features.indexOf(name) !== features.lastIndexOf(name)) add('spec.features', `lists '${name}' twice`);
+  return problems.filter((p, i) => problems.findIndex((q) => q.message === p.message) === i);
+}
+
+/**
+ * Validates a spec (parsed JSON) and fills in its defaults.
+ *
+ * @throws SegmentaError `INVALID_SPEC` listing every problem, one sentence each naming the field;
+ *   `details.problems` holds them as `{ field, message }`
+ * @example
+ * const spec = validateSpec(JSON.parse(await readFile('job.json', 'utf8')));
+ * // invalid: "invalid segmentation spec: spec.k must be an integer >= 1 or 'auto', got 0"
+ */
+export function validateSpec(input: unknown): ResolvedSpec {
+  const problems: SpecProblem[] = [];
+  checkSchema(segmentationSpecSchema as unknown as SchemaNode, input, 'spec', problems);
+  if (problems.length === 0) problems.push(...crossFieldProblems(input as SegmentationSpec));
+  if (problems.length > 0) {
+    const message =
+      problems.length === 1
+        ? `invalid segmentation spec: ${problems[0]!.message}`
+        : `invalid segmentation spec (${problems.length} problems): ${problems.map((p) => p.message).join('; ')}`;
+    throw new SegmentaError('INVALID_SPEC', message, { problems });
+  }
+  const spec = input as SegmentationSpec;
+  const dendrogram = spec.dendrogram ?? spec.outputs?.report !== undefined;
+  return {
+    data: spec.data,
+    features: [...spec.features],
+    encode: [...(spec.encode ?? [])],
+    keep: Array.isArray(spec.keep) ? [...spec.keep] : (spec.keep ?? 'auto'),
+    scale: spec.scale ?? 'none',
+    k: spec.k ?? 'auto',
+    kRange: { min: spec.kRange?.min ?? 1, max: spec.kRange?.max ?? 10 },
+    kMethod: spec.kMethod ?? 'elbow',
+    sweep: spec.sweep ?? true,
+    fit: spec.fit ?? true,
+    method: spec.method ?? 'kmeans',
+    kmeans: { nInit: spec.kmeans?.nInit ?? 3, maxIter: spec.kmeans?.maxIter ?? 300, tol: spec.kmeans?.tol ?? 1e-4 },
+    agglomerative: {
+      linkage: spec.agglomerative?.linkage ?? 'ward',
+      mode: spec.agglomerative?.mode ?? 'auto',
+      microClusters: spec.agglomerative?.microClusters ?? 2000,
+      exactMaxRows: spec.agglomerative?.exactMaxRows ?? 20_000,
+      ...(spec.agglomerative?.distanceThreshold !== undefined ? { distanceThreshold: spec.agglomerative.distanceThreshold } : {}),
+    },
+    seed: spec.seed ?? 0,
+    backend: spec.backend ?? 'auto',
+    ...(spec.threads !== undefined ? { threads: spec.threads } : {}),
+    profiles: spec.profiles ?? true,
+    dendrogram: dendrogram === false ? false : dendrogram === true ? {} : { ...dendrogram },
+    outputs: {
+      ...(spec.outputs?.labels !== undefined ? { labels: spec.outputs.labels } : {}),
+      keepColumns: spec.outputs?.keepColumns ?? false,
+      ...(spec.outputs?.report !== undefined ? { report: spec.outputs.report } : {}),
+      ...(spec.outputs?.scatter ? { scatter: [spec.outputs.scatter[0], spec.outputs.scatter[1]] as [string, string] } : {}),
+      scatterSample: spec.outputs?.scatterSample ?? 5000,
+      ...(spec.outputs?.source !== undefined ? { source: spec.outputs.source } : {}),
+    },
+  };
+}
