@@ -145,6 +145,11 @@ export function fitSpec(fit: FitFlags): Pick<SegmentationSpec, 'backend' | 'thre
   return { backend: fit.backend, ...(fit.threads !== undefined ? { threads: fit.threads } : {}), seed: fit.seed, kmeans: { nInit: fit.nInit, maxIter: fit.maxIter, tol: fit.tol } };
 }
 
+/** The spec of a fit with a given k that only labels (kmeans, hclust): no sweep, no profiles, `--out` and `--keep-columns`. */
+export function labelsOnlySpec(flags: { out?: string; keepColumns?: boolean }): Pick<SegmentationSpec, 'sweep' | 'keep' | 'profiles' | 'outputs'> {
+  return { sweep: false, keep: 'none', profiles: false, ...(flags.out ? { outputs: { labels: flags.out, keepColumns: flags.keepColumns ?? false } } : {}) };
+}
+
 /** Centroids rounded for printing and JSON (6 decimals). */
 export function roundCentroids(centroids: readonly (readonly number[])[]): number[][] {
   return centroids.map((row) => row.map((v) => roundTo(v, 6)));

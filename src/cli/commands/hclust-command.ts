@@ -8,7 +8,7 @@ import { SegmentaError } from '../../common/errors.js';
 import type { AgglomerativeResult } from '../../drivers/agglomerative/fit-agglomerative.js';
 import { LINKAGES, dendrogramTop, parseLinkage } from '../../drivers/agglomerative/linkage-tree.js';
 import { segmentCustomers, type SegmentationResult } from '../../pipeline/segment-customers.js';
-import { addDataOptions, dataSpec, parseIntegerOption, parseK, parseNumberOption, roundCentroids, roundTo, withCliJob, type DataFlags } from '../command-options.js';
+import { addDataOptions, dataSpec, labelsOnlySpec, parseIntegerOption, parseK, parseNumberOption, roundCentroids, roundTo, withCliJob, type DataFlags } from '../command-options.js';
 import { formatSegmentTable } from '../text-table.js';
 
 /** Flags of the agglomerative options, shared by `hclust` and `compare`. */
@@ -142,10 +142,7 @@ export function registerHclustCommand(program: Command): void {
             method: 'agglomerative',
             ...(k !== undefined ? { k } : {}),
             agglomerative: { ...agg, ...(distanceThreshold !== undefined ? { distanceThreshold } : {}) },
-            sweep: false,
-            keep: 'none',
-            profiles: false,
-            ...(flags.out ? { outputs: { labels: flags.out, keepColumns: flags.keepColumns ?? false } } : {}),
+            ...labelsOnlySpec(flags),
           },
           { signal, onProgress: progress.listener },
         );

@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { segmentCustomers } from '../../pipeline/segment-customers.js';
-import { addDataOptions, addFitOptions, dataSpec, fitSpec, parseFitFlags, parseK, roundCentroids, roundTo, withCliJob, type DataFlags } from '../command-options.js';
+import { addDataOptions, addFitOptions, dataSpec, labelsOnlySpec, fitSpec, parseFitFlags, parseK, roundCentroids, roundTo, withCliJob, type DataFlags } from '../command-options.js';
 import { formatSegmentTable } from '../text-table.js';
 
 interface KMeansFlags extends DataFlags {
@@ -37,10 +37,7 @@ export function registerKMeansCommand(program: Command): void {
             ...data,
             ...fitSpec(fit),
             k,
-            sweep: false,
-            keep: 'none',
-            profiles: false,
-            ...(flags.out ? { outputs: { labels: flags.out, keepColumns: flags.keepColumns ?? false } } : {}),
+            ...labelsOnlySpec(flags),
           },
           { signal, onProgress: progress.listener },
         );
