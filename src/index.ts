@@ -22,7 +22,24 @@ export type { KMeansOptions, KMeansSettings, KMeansResult, IterationStat } from 
 export { sweepK } from './drivers/elbow-sweep.js';
 export type { SweepOptions, SweepPoint, SweepResult } from './drivers/elbow-sweep.js';
 export { findElbow } from './drivers/knee-detection.js';
-export { KMeansModel } from './results/kmeans-model.js';
+export {
+  KMeansModel,
+  saveModel,
+  loadModel,
+  KMEANS_MODEL_FORMAT,
+  KMEANS_MODEL_FORMAT_VERSION,
+  KMEANS_MODEL_SCHEMA,
+} from './results/kmeans-model.js';
+export type {
+  KMeansModelJSON,
+  KMeansModelInfo,
+  ModelFit,
+  ModelFeature,
+  ModelSegment,
+  ModelTraining,
+  CustomerRecord,
+  PredictableTable,
+} from './results/kmeans-model.js';
 
 // Data in: reading, generating, writing labels
 export { readCustomerTable } from './data-in/read-customer-table.js';

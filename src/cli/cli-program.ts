@@ -1,23 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { isUserError } from '../common/errors.js';
 import { registerCommands } from './commands/index.js';
+import { packageVersion } from '../common/package-version.js';
 
-/** segmenta's version, from the package.json above this module (src/ or dist/src/). */
-export function packageVersion(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 5; i++) {
-    const candidate = join(dir, 'package.json');
-    if (existsSync(candidate)) {
-      const pkg = JSON.parse(readFileSync(candidate, 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'segmenta' && pkg.version) return pkg.version;
-    }
-    dir = dirname(dir);
-  }
-  return 'unknown';
-}
+export { packageVersion };
 
 /** Builds the program with every subcommand. Exported for tests. */
 export function buildProgram(): Command {

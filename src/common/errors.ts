@@ -24,7 +24,9 @@ export type SegmentaErrorCode =
   | 'KERNEL_NOT_IMPLEMENTED'
   | 'MEMORY_LIMIT'
   | 'ABORTED'
-  | 'NOT_FITTED';
+  | 'NOT_FITTED'
+  | 'INVALID_MODEL'
+  | 'UNKNOWN_CATEGORY';
 
 /** Base class of every error segmenta throws on purpose. */
 export class SegmentaError extends Error {

@@ -24,6 +24,7 @@ import { prepareFeatures, type PreparedFeatures } from '../preparation/prepare-f
 import type { DendrogramChartInput } from '../report/chart-specs.js';
 import { writeSegmentationReport, type SegmentationReportSummary } from '../report/write-report.js';
 import { KMeansModel } from '../results/kmeans-model.js';
+import { packageVersion } from '../common/package-version.js';
 import { numberSegments, reorderRows, type SegmentNumbering } from '../results/segment-numbering.js';
 import { writeLabelsCsv } from '../results/write-labels-csv.js';
 import { chooseK, type KChoice } from './choose-k.js';
@@ -201,11 +202,24 @@ export async function segmentCustomers(spec: SegmentationSpec | ResolvedSpec, op
     const centres = reorderRows(fitCentroids, cols, numbering.order);
     const original = prepared.scaler.inverseTransform(centres, cols);
     const centroids = Array.from({ length: k }, (_, s) => Array.from(original.subarray(s * cols, (s + 1) * cols)));
-    const model = kmeans ? new KMeansModel({ k, cols, centroids: centres }, prepared.scaler) : undefined;
 
     const kept = Object.fromEntries(profiled.filter((c) => c in table.kept).map((c) => [c, table.kept[c]!]));
     const profiles = resolved.profiles
       ? profileSegments({ featureNames: table.featureNames, matrix: table.matrix, labels: numbering.labels, k, kept }, { keepNumbering: true })
+      : undefined;
+
+    const model = kmeans
+      ? new KMeansModel(
+          { k, cols, centroids: centres, sizes: numbering.sizes, rows: kmeans.rows, wcss, iterations: kmeans.iterations, converged: kmeans.converged, backend },
+          prepared.scaler,
+          {
+            columns: prepared.featureNames,
+            levels: table.levels,
+            ...(profiles ? { segmentNames: segmentNamesByNumber(profiles, k) } : {}),
+            training: { seed: resolved.seed, nInit: resolved.kmeans.nInit, idColumn: table.idColumn, ...(source !== undefined ? { source } : { source: path }) },
+            segmentaVersion: packageVersion(),
+          },
+        )
       : undefined;
 
     const dendrogram = resolved.dendrogram
@@ -312,4 +326,11 @@ async function readTable(
     const keep = available.filter((c) => !features.has(c) && AUTO_KEEP_PATTERNS.some((p) => p.test(c.trim())));
     return { table: await read(keep), profiled: keep };
   }
+}
+
+/** Segment names indexed by segment number. */
+function segmentNamesByNumber(profiles: SegmentProfiles, k: number): string[] {
+  const names = new Array<string>(k).fill('');
+  for (const s of profiles.segments) names[s.segment] = s.name;
+  return names;
 }

@@ -8,12 +8,14 @@ import { registerHclustCommand } from './hclust-command.js';
 import { registerCompareCommand } from './compare-command.js';
 import { registerReportCommand } from './report-command.js';
 import { registerBenchCommand } from './bench-command.js';
+import { registerPredictCommand } from './predict-command.js';
 
 /** Adds every subcommand to the program. One line per command module. */
 export function registerCommands(program: Command): void {
   registerDemoCommand(program);
   registerSweepCommand(program);
   registerKMeansCommand(program);
+  registerPredictCommand(program);
   registerHclustCommand(program);
   registerCompareCommand(program);
   registerBackendsCommand(program);

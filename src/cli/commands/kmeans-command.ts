@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import { segmentCustomers } from '../../pipeline/segment-customers.js';
+import { saveModel } from '../../results/kmeans-model.js';
 import { addDataOptions, addFitOptions, dataSpec, labelsOnlySpec, fitSpec, parseFitFlags, parseK, roundCentroids, roundTo, withCliJob, type DataFlags } from '../command-options.js';
 import { formatSegmentTable } from '../text-table.js';
 
@@ -12,6 +13,7 @@ interface KMeansFlags extends DataFlags {
   k?: string;
   out?: string;
   keepColumns?: boolean;
+  saveModel?: string;
 }
 
 /** Adds `kmeans` to the program. */
@@ -26,6 +28,7 @@ export function registerKMeansCommand(program: Command): void {
   cmd
     .option('--out <file>', 'write labels: the first input column, then `segment` (0-based, by descending size)')
     .option('--keep-columns', 'with --out: also write every original column, in file order, before `segment`')
+    .option('--save-model <file>', 'save the fitted model as JSON; `segmenta predict` applies it to new customers')
     .action(async (file: string, flags: KMeansFlags) => {
       const k = parseK(flags.k);
       const fit = parseFitFlags(flags);
@@ -42,6 +45,7 @@ export function registerKMeansCommand(program: Command): void {
           { signal, onProgress: progress.listener },
         );
         progress.done();
+        if (flags.saveModel) await saveModel(flags.saveModel, r.model!);
         const result = r.kmeans!;
         const centroids = roundCentroids(r.centroids!);
         const seconds = (performance.now() - started) / 1000;
@@ -60,6 +64,7 @@ export function registerKMeansCommand(program: Command): void {
             seconds: roundTo(seconds, 3),
             notes: result.notes,
             ...(flags.out ? { out: flags.out } : {}),
+            ...(flags.saveModel ? { model: flags.saveModel } : {}),
           };
           process.stdout.write(`${JSON.stringify(doc)}\n`);
           return;
@@ -72,6 +77,7 @@ export function registerKMeansCommand(program: Command): void {
         process.stdout.write(formatSegmentTable(names, centroids, r.sizes!, result.rows) + '\n');
         for (const note of result.notes) process.stdout.write(`note: ${note}\n`);
         if (flags.out) process.stdout.write(`labels written to ${flags.out}\n`);
+        if (flags.saveModel) process.stdout.write(`model saved to ${flags.saveModel}\n`);
       });
     });
 }
