@@ -41,6 +41,7 @@ async function main() {
   const source = generateKernels({
     layoutPath: rel(join(here, 'layout')),
     reductionsPath: rel(join(here, 'reductions')),
+    linkagePath: rel(join(here, 'linkage')),
   });
   await writeFile(entry, source);
   let asc;

@@ -40,6 +40,13 @@ export const S_SCRATCH_STRIDE: i32 = 30;
 export const S_SUMS: i32 = 31; // k × dims f64 reduced sums
 export const S_COUNTS: i32 = 32; // k f64 reduced counts
 export const S_POTOUT: i32 = 33; // count f64 reduced potentials
+// matrix-free linkage (assembly/linkage.ts): a compact column-major table of live clusters / open rows
+export const S_LNK_M: i32 = 34; // positions in the table
+export const S_LNK_CAP: i32 = 35; // column stride (positions, a multiple of 4)
+export const S_LNK_COLS: i32 = 36; // dims columns: f64 centroids (ward) or f32 rows (single)
+export const S_LNK_W: i32 = 37; // cap f64 sizes (ward) or f32 best distances (single); NaN = dead
+export const S_LNK_Q: i32 = 38; // the query: dims f64 + its size (ward), dims f32 (single)
+export const S_LNK_RES: i32 = 39; // per block: f64 smallest value, i32 its position (16 bytes)
 
 // f32 slots: conservative factors of the bound test (see wasm-layout.ts) and the drift
 export const F_KSTORE: i32 = 40;
@@ -53,6 +60,8 @@ export const CMD_ASSIGN: i32 = 1;
 export const CMD_POTENTIALS: i32 = 2;
 export const CMD_UPDATE: i32 = 3;
 export const CMD_PAIRWISE: i32 = 4;
+export const CMD_WARD_SCAN: i32 = 5;
+export const CMD_PRIM_SCAN: i32 = 6;
 
 // flags
 export const FLAG_BOUNDS: i32 = 1; // maintain Hamerly lower bounds

@@ -26,6 +26,7 @@ import type { Matrix } from '../src/common/matrix.js';
 import { SeededRandom } from '../src/common/seeded-random.js';
 import { generateCustomers, generatedFeatureMatrix } from '../src/data-in/generate-customers.js';
 import { readCustomerTable } from '../src/data-in/read-customer-table.js';
+import { matrixFreeMerges } from '../src/drivers/agglomerative/matrix-free-linkage.js';
 import { sweepK } from '../src/drivers/elbow-sweep.js';
 import { fitKMeans } from '../src/drivers/kmeans.js';
 import { fitScaler } from '../src/preparation/scaling.js';
@@ -203,6 +204,9 @@ function generatedMatrix(rows: number, features: number, seed: number): Matrix {
   return fitScaler(raw, 'standard').transform(raw);
 }
 
+/** The js reference's matrix-free merges, computed once for every variant. */
+const referenceMerges = new Map<string, Float64Array>();
+
 describe.each(VARIANTS)('backend parity: $name vs js', (v) => {
   const test = v.skip ? it.skip : it;
   const backend = v.backend!;
@@ -247,6 +251,35 @@ describe.each(VARIANTS)('backend parity: $name vs js', (v) => {
               expect(b[q], `${job.backend} d=${dims} rows [${r0}, ${r1}) pair ${q}`).toBe(a[q]);
             }
           }
+        }
+      } finally {
+        await job.dispose();
+        await ref.dispose();
+      }
+    }
+  });
+
+  test('matrix-free linkage kernels (ward chain, Prim): the same merges and heights, bit for bit', async () => {
+    // 5003 rows: two blocks (threads), and the table compacts itself as clusters die.
+    for (const [rows, dims] of [
+      [2, 1],
+      [57, 1],
+      [301, 3],
+      [777, 9],
+      [5003, 4],
+    ] as const) {
+      const data = randomData(rows, dims, rows + dims);
+      const ref = await jsReferenceBackend.createJob(data, rows, dims);
+      const job = await backend.createJob(data, rows, dims, v.threads ? { threads: v.threads } : {});
+      try {
+        for (const linkage of ['ward', 'single'] as const) {
+          const key = `${rows}x${dims} ${linkage}`;
+          if (!referenceMerges.has(key)) referenceMerges.set(key, await matrixFreeMerges(ref, linkage));
+          const a = referenceMerges.get(key)!;
+          const b = await matrixFreeMerges(job, linkage);
+          let first = -1;
+          for (let q = 0; q < a.length && first < 0; q++) if (a[q] !== b[q]) first = q;
+          expect(first, `${job.backend} ${linkage} n=${rows} d=${dims}: first differing merge value`).toBe(-1);
         }
       } finally {
         await job.dispose();

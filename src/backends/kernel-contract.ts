@@ -90,8 +90,67 @@ export interface KernelJob {
    */
   pairwiseDistances?(rowStart: number, rowEnd: number, out: Float64Array): Promise<void>;
 
+  /**
+   * Optional kernels of exact Ward and single linkage without the distance
+   * matrix (drivers/agglomerative/matrix-free-linkage.ts): O(rows × dims)
+   * memory instead of O(rows²). The job keeps a table of clusters between
+   * calls; `linkageStart` (re)starts it with one cluster per row. Slots are
+   * row numbers: a merged cluster keeps the larger slot, as in scipy's `nn_chain`.
+   * No other kernel may run between `linkageStart` and the last linkage call.
+   *
+   * - `ward`: cluster centroids in float64 (a row's is its float32 values),
+   *   sizes, and the Ward cost {@link wardCost} of the squared centroid
+   *   distance in float64, except between two single rows, where it is the
+   *   contract's float32 squared distance (so their Ward distance is exactly
+   *   the matrix's `sqrt` of it).
+   * - `single`: Prim's minimum spanning tree; every row starts open with
+   *   best distance +∞.
+   */
+  linkageStart?(kind: 'ward' | 'single'): Promise<void>;
+  /**
+   * Ward: the nearest live cluster to live cluster `x` as scipy's
+   * `nn_chain` scans: the current minimum starts at `prev` (its cost to `x`;
+   * `prev = -1`: none, +∞), then every live cluster other than `x`, in slot
+   * order, replaces it when its cost is strictly smaller. Returns that slot
+   * and its cost.
+   */
+  wardNearest?(x: number, prev: number): Promise<LinkageNearest>;
+  /**
+   * Ward: merges live clusters `x` and `y` into slot `y`:
+   * size `nx + ny`, centroid {@link mergedCoordinate} per feature; `x` dies.
+   */
+  wardMerge?(x: number, y: number): Promise<void>;
+  /**
+   * Single linkage, one step of scipy's `mst_single_linkage`: closes open
+   * row `x`; for every open row `i`, `best_i = min(best_i, d²(x, i))` (the
+   * contract's float32 squared distance); returns the first open row in row
+   * order with the smallest `best` and its distance `sqrt(best)` (float64).
+   */
+  primStep?(x: number): Promise<LinkageNearest>;
+
   /** Releases the job's memory (wasm pages, tensors, workers). Idempotent. */
   dispose(): Promise<void>;
+}
+
+/** What a linkage scan found: a slot (row number) and its value (Ward cost or distance). */
+export interface LinkageNearest {
+  index: number;
+  value: number;
+}
+
+/**
+ * The Ward cost of merging clusters of sizes `na` and `nb` whose centroids are
+ * `sq` apart (squared Euclidean, float64 with `sq = Σ_j (b_j − a_j)²`, j
+ * ascending): `((na · nb) / (na + nb)) · sq`, in this order, so that it is
+ * the same bits for (a, b) and (b, a). scipy's Ward distance is `sqrt(2 · cost)`.
+ */
+export function wardCost(na: number, nb: number, sq: number): number {
+  return ((na * nb) / (na + nb)) * sq;
+}
+
+/** One coordinate of the centroid of merged clusters: `(na · a + nb · b) / (na + nb)` (float64). */
+export function mergedCoordinate(na: number, a: number, nb: number, b: number): number {
+  return (na * a + nb * b) / (na + nb);
 }
 
 /** Options a driver passes when it creates a job. */

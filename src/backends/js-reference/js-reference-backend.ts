@@ -11,7 +11,9 @@ import {
   type JobOptions,
   type KernelBackend,
   type KernelJob,
+  type LinkageNearest,
 } from '../kernel-contract.js';
+import { ReferenceLinkage } from '../reference-linkage.js';
 
 class JsReferenceJob implements KernelJob {
   readonly backend = 'js';
@@ -21,6 +23,7 @@ class JsReferenceJob implements KernelJob {
   private readonly closest: Float32Array;
   private blockSums = new Float64Array(0);
   private blockCounts = new Float64Array(0);
+  private readonly linkage: ReferenceLinkage;
 
   constructor(
     private readonly data: Float32Array,
@@ -30,6 +33,7 @@ class JsReferenceJob implements KernelJob {
     this.labels = new Int32Array(rows).fill(-1);
     this.distances = new Float32Array(rows);
     this.closest = new Float32Array(rows);
+    this.linkage = new ReferenceLinkage(data, rows, dims);
   }
 
   private scratch(k: number): void {
@@ -122,6 +126,19 @@ class JsReferenceJob implements KernelJob {
         out[o++] = Math.sqrt(squaredDistanceF32(data, i * dims, data, j * dims, dims));
       }
     }
+  }
+
+  async linkageStart(kind: 'ward' | 'single'): Promise<void> {
+    this.linkage.start(kind);
+  }
+  async wardNearest(x: number, prev: number): Promise<LinkageNearest> {
+    return this.linkage.wardNearest(x, prev);
+  }
+  async wardMerge(x: number, y: number): Promise<void> {
+    this.linkage.wardMerge(x, y);
+  }
+  async primStep(x: number): Promise<LinkageNearest> {
+    return this.linkage.primStep(x);
   }
 
   async readClosest(out: Float32Array): Promise<void> {

@@ -27,7 +27,8 @@
  * which k-means++ samples against, within about 1e-6 of the js oracle's.
  */
 import { SegmentaError, throwIfAborted } from '../../common/errors.js';
-import { ROW_BLOCK_SIZE, type AssignStats, type KernelJob } from '../kernel-contract.js';
+import { ROW_BLOCK_SIZE, type AssignStats, type KernelJob, type LinkageNearest } from '../kernel-contract.js';
+import { ReferenceLinkage } from '../reference-linkage.js';
 import { activateRuntime, type LoadedRuntime, type Tf } from './tfjs-runtime.js';
 import type { Rank, Tensor, Tensor1D, Tensor2D } from '@tensorflow/tfjs-core';
 
@@ -95,6 +96,8 @@ export class TfjsJob implements KernelJob {
   /** Centroid scratch: k × (d + 1) float32, grown on demand (no per-call JS allocation once warm). */
   private cAug = new Float32Array(0);
   private readonly mean: Float32Array;
+  /** The matrix-free linkage kernels run on the CPU, on the caller's matrix (kept by reference, not copied). */
+  private readonly linkage: ReferenceLinkage;
 
   private constructor(
     private readonly runtime: LoadedRuntime,
@@ -103,7 +106,9 @@ export class TfjsJob implements KernelJob {
     readonly rows: number,
     readonly dims: number,
     private readonly settings: TfjsJobSettings,
+    source: Float32Array,
   ) {
+    this.linkage = new ReferenceLinkage(source, rows, dims);
     this.backend = runtime.name;
     this.runtimeDetail = runtime.detail;
     this.tf = runtime.tf;
@@ -183,7 +188,7 @@ export class TfjsJob implements KernelJob {
       }
       throw error;
     }
-    return new TfjsJob(runtime, chunks, mean, rows, dims, settings);
+    return new TfjsJob(runtime, chunks, mean, rows, dims, settings, data);
   }
 
   private async ready(): Promise<void> {
@@ -420,6 +425,19 @@ export class TfjsJob implements KernelJob {
    * j > i, condensed (scipy order). Computed as differences, not the matMul
    * form, so near-duplicate rows keep accurate small distances.
    */
+  async linkageStart(kind: 'ward' | 'single'): Promise<void> {
+    this.linkage.start(kind);
+  }
+  async wardNearest(x: number, prev: number): Promise<LinkageNearest> {
+    return this.linkage.wardNearest(x, prev);
+  }
+  async wardMerge(x: number, y: number): Promise<void> {
+    this.linkage.wardMerge(x, y);
+  }
+  async primStep(x: number): Promise<LinkageNearest> {
+    return this.linkage.primStep(x);
+  }
+
   async pairwiseDistances(rowStart: number, rowEnd: number, out: Float64Array): Promise<void> {
     await this.ready();
     const tf = this.tf;

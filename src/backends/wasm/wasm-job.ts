@@ -37,7 +37,7 @@
  */
 import type { Worker } from 'node:worker_threads';
 import { SegmentaError, throwIfAborted } from '../../common/errors.js';
-import type { AssignStats, JobOptions, KernelJob } from '../kernel-contract.js';
+import { mergedCoordinate, squaredDistanceF32, wardCost, type AssignStats, type JobOptions, type KernelJob, type LinkageNearest } from '../kernel-contract.js';
 import { wasmApi, type WasmMemory } from './wasm-api.js';
 import type { KernelExports, LoadedKernels } from './wasm-module.js';
 import { attachWorkers, releaseWorkers } from './wasm-threads.js';
@@ -47,6 +47,8 @@ import {
   CMD_PAIRWISE,
   CMD_POTENTIALS,
   CMD_UPDATE,
+  CMD_PRIM_SCAN,
+  CMD_WARD_SCAN,
   F_DRIFT,
   F_KDOWN,
   F_KSTORE,
@@ -77,6 +79,12 @@ import {
   S_GEN,
   S_K,
   S_LABELS,
+  S_LNK_CAP,
+  S_LNK_COLS,
+  S_LNK_M,
+  S_LNK_Q,
+  S_LNK_RES,
+  S_LNK_W,
   S_LOWER,
   S_NBLOCKS,
   S_NEXT,
@@ -136,6 +144,8 @@ const BOUNDS_START_CHANGED = 0.02;
 const BOUNDS_MIN_PASS_RATE = 0.5;
 
 const PAIRWISE_STAGING_DOUBLES = 1 << 21;
+/** Linkage scans of fewer blocks than this run on one thread (see linkageScan). */
+const LINKAGE_THREADS_MIN_BLOCKS = 8;
 const DISTANCE_CHUNK_ROWS = 1 << 20;
 
 /** The job (see the module comment). Create it through the wasm backend. */
@@ -172,6 +182,8 @@ export class WasmJob implements KernelJob {
   /** Labels the last assign pass changed. */
   private lastChanged = Infinity;
   private disposed = false;
+  /** Matrix-free linkage state (see linkageStart). */
+  private lnk: LinkageTable | undefined;
   private readonly onRelease: (() => void) | undefined;
 
   private constructor(kernels: LoadedKernels, mem: JobMemory, threads: number, bounds: BoundsMode) {
@@ -517,6 +529,172 @@ export class WasmJob implements KernelJob {
     }
   }
 
+  /**
+   * Lays out the linkage table in the staging area: `cap` positions
+   * (rows rounded up to 4), dims columns (f64 ward, f32 single), the weights,
+   * the query and one 16-byte result per block. Filled from the data in row order.
+   */
+  async linkageStart(kind: 'ward' | 'single'): Promise<void> {
+    this.live();
+    const n = this.rows;
+    const d = this.dims;
+    const cap = Math.ceil((n + 1) / 4) * 4;
+    const wide = kind === 'ward' ? 8 : 4;
+    const align = (x: number): number => Math.ceil(x / 64) * 64;
+    const colsBytes = align(d * cap * wide);
+    const wBytes = align(cap * wide);
+    const qBytes = align((d + 1) * 8 + 16);
+    const resBytes = align(Math.ceil(cap / 4096) * 16 + 16);
+    this.lnk = undefined;
+    this.ensureWork(1, 1, colsBytes + wBytes + qBytes + resBytes);
+    const base = this.work.staging;
+    const t: LinkageTable = { kind, m: n, cap, dead: 0, cols: base, w: base + colsBytes, q: base + colsBytes + wBytes, res: base + colsBytes + wBytes + qBytes, ids: new Int32Array(n), pos: new Int32Array(n) };
+    for (let i = 0; i < n; i++) t.ids[i] = t.pos[i] = i;
+    const data = this.fixed.data >>> 2;
+    const f32 = this.f32;
+    const f64 = this.f64;
+    if (kind === 'ward') {
+      const c = t.cols >>> 3;
+      for (let j = 0; j < d; j++) for (let i = 0; i < n; i++) f64[c + j * cap + i] = f32[data + i * d + j]!;
+      f64.fill(1, t.w >>> 3, (t.w >>> 3) + n);
+      f64.fill(NaN, (t.w >>> 3) + n, (t.w >>> 3) + cap);
+    } else {
+      const c = t.cols >>> 2;
+      for (let j = 0; j < d; j++) for (let i = 0; i < n; i++) f32[c + j * cap + i] = f32[data + i * d + j]!;
+      f32.fill(Infinity, t.w >>> 2, (t.w >>> 2) + n);
+      f32.fill(NaN, (t.w >>> 2) + n, (t.w >>> 2) + cap);
+    }
+    const ctrl = this.ctrl;
+    ctrl[S_LNK_CAP] = cap;
+    ctrl[S_LNK_COLS] = t.cols;
+    ctrl[S_LNK_W] = t.w;
+    ctrl[S_LNK_Q] = t.q;
+    ctrl[S_LNK_RES] = t.res;
+    ctrl[S_LNK_M] = n;
+    this.lnk = t;
+  }
+
+  private linkageTable(kind: 'ward' | 'single'): LinkageTable {
+    this.live();
+    const t = this.lnk;
+    if (!t || t.kind !== kind) throw new SegmentaError('INVALID_OPTION', `linkage kernels: call linkageStart('${kind}') first`);
+    return t;
+  }
+
+  /** Runs a linkage scan and reduces the blocks in order (strict <): the first position with the smallest value. */
+  private async linkageScan(t: LinkageTable, cmd: number): Promise<{ pos: number; value: number }> {
+    const blocks = Math.ceil(t.m / 4096);
+    this.ctrl[S_LNK_M] = t.m;
+    // One scan is short (about 10 µs per block): below LINKAGE_THREADS_MIN_BLOCKS
+    // waking the workers costs more than it saves, so one thread claims every block.
+    await this.run(cmd, blocks >= LINKAGE_THREADS_MIN_BLOCKS ? blocks : 1);
+    let value = Infinity;
+    let pos = -1;
+    const r = t.res;
+    for (let b = 0; b < blocks; b++) {
+      const v = this.f64[(r >>> 3) + 2 * b]!;
+      const p = this.i32[(r >>> 2) + 4 * b + 2]!;
+      if (p >= 0 && (pos < 0 || v < value)) {
+        value = v;
+        pos = p;
+      }
+    }
+    return { pos, value };
+  }
+
+  /** Drops the dead positions of the table once they are half of it (keeps slot order). */
+  private compactLinkage(t: LinkageTable): void {
+    if (t.dead * 2 < t.m || t.m < 4096) return;
+    const { cap } = t;
+    const d = this.dims;
+    const wide = t.kind === 'ward';
+    const w = wide ? this.f64.subarray(t.w >>> 3, (t.w >>> 3) + cap) : this.f32.subarray(t.w >>> 2, (t.w >>> 2) + cap);
+    const cols = wide ? this.f64.subarray(t.cols >>> 3, (t.cols >>> 3) + d * cap) : this.f32.subarray(t.cols >>> 2, (t.cols >>> 2) + d * cap);
+    let m = 0;
+    for (let p = 0; p < t.m; p++) {
+      if (Number.isNaN(w[p]!)) continue;
+      if (m !== p) {
+        w[m] = w[p]!;
+        for (let j = 0; j < d; j++) cols[j * cap + m] = cols[j * cap + p]!;
+        t.ids[m] = t.ids[p]!;
+        t.pos[t.ids[m]!] = m;
+      }
+      m++;
+    }
+    w.fill(NaN, m, t.m);
+    t.m = m;
+    t.dead = 0;
+  }
+
+  async wardNearest(x: number, prev: number): Promise<LinkageNearest> {
+    const t = this.linkageTable('ward');
+    this.compactLinkage(t);
+    const d = this.dims;
+    const cap = t.cap;
+    const f64 = this.f64;
+    const c = t.cols >>> 3;
+    const w = t.w >>> 3;
+    const q = t.q >>> 3;
+    const px = t.pos[x]!;
+    for (let j = 0; j < d; j++) f64[q + j] = f64[c + j * cap + px]!;
+    const nx = f64[w + px]!;
+    f64[q + d] = nx;
+    f64[w + px] = NaN;
+    let found: { pos: number; value: number };
+    try {
+      found = await this.linkageScan(t, CMD_WARD_SCAN);
+    } finally {
+      f64[w + px] = nx;
+    }
+    if (prev >= 0) {
+      const pp = t.pos[prev]!;
+      const np = f64[w + pp]!;
+      let sq = 0;
+      if (nx === 1 && np === 1) sq = squaredDistanceF32(this.f32, (this.fixed.data >>> 2) + prev * d, this.f32, (this.fixed.data >>> 2) + x * d, d);
+      else {
+        for (let j = 0; j < d; j++) {
+          const df = f64[c + j * cap + pp]! - f64[q + j]!;
+          sq += df * df;
+        }
+      }
+      const cost = wardCost(nx, np, sq);
+      if (!(found.value < cost)) return { index: prev, value: cost };
+    }
+    return { index: t.ids[found.pos]!, value: found.value };
+  }
+
+  async wardMerge(x: number, y: number): Promise<void> {
+    const t = this.linkageTable('ward');
+    const d = this.dims;
+    const cap = t.cap;
+    const f64 = this.f64;
+    const c = t.cols >>> 3;
+    const w = t.w >>> 3;
+    const px = t.pos[x]!;
+    const py = t.pos[y]!;
+    const nx = f64[w + px]!;
+    const ny = f64[w + py]!;
+    for (let j = 0; j < d; j++) f64[c + j * cap + py] = mergedCoordinate(nx, f64[c + j * cap + px]!, ny, f64[c + j * cap + py]!);
+    f64[w + py] = nx + ny;
+    f64[w + px] = NaN;
+    t.dead++;
+  }
+
+  async primStep(x: number): Promise<LinkageNearest> {
+    const t = this.linkageTable('single');
+    this.compactLinkage(t);
+    const d = this.dims;
+    const f32 = this.f32;
+    const px = t.pos[x]!;
+    const c = t.cols >>> 2;
+    const q = t.q >>> 2;
+    for (let j = 0; j < d; j++) f32[q + j] = f32[c + j * t.cap + px]!;
+    f32[(t.w >>> 2) + px] = NaN;
+    t.dead++;
+    const found = await this.linkageScan(t, CMD_PRIM_SCAN);
+    return found.pos < 0 ? { index: -1, value: Infinity } : { index: t.ids[found.pos]!, value: Math.sqrt(found.value) };
+  }
+
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
@@ -536,6 +714,24 @@ export class WasmJob implements KernelJob {
     this.f64 = new Float64Array(0);
     this.onRelease?.();
   }
+}
+
+/** The matrix-free linkage table of a job (in the staging area; see assembly/linkage.ts). */
+interface LinkageTable {
+  kind: 'ward' | 'single';
+  /** Positions in use (live and dead). */
+  m: number;
+  /** Column stride. */
+  cap: number;
+  /** Dead positions among the m. */
+  dead: number;
+  cols: number;
+  w: number;
+  q: number;
+  res: number;
+  /** Slot (row number) at each position, and position of each slot. */
+  ids: Int32Array;
+  pos: Int32Array;
 }
 
 /** Condensed pair count of rows [r0, r1) against every later row. */

@@ -54,6 +54,12 @@ export const S_SCRATCH_STRIDE = 30;
 export const S_SUMS = 31;
 export const S_COUNTS = 32;
 export const S_POTOUT = 33;
+export const S_LNK_M = 34;
+export const S_LNK_CAP = 35;
+export const S_LNK_COLS = 36;
+export const S_LNK_W = 37;
+export const S_LNK_Q = 38;
+export const S_LNK_RES = 39;
 export const F_KSTORE = 40;
 export const F_KTEST = 41;
 export const F_KDOWN = 43;
@@ -64,6 +70,8 @@ export const CMD_ASSIGN = 1;
 export const CMD_POTENTIALS = 2;
 export const CMD_UPDATE = 3;
 export const CMD_PAIRWISE = 4;
+export const CMD_WARD_SCAN = 5;
+export const CMD_PRIM_SCAN = 6;
 /** Host-only command: workers leave their wait loop and go back to the pool. */
 export const CMD_EXIT = 99;
 
