@@ -83,7 +83,7 @@ describe('segmenta hclust', () => {
     ['k = 0', () => ['hclust', customers, '--features', FEATURES, '--k', '0'], /--k must be an integer >= 1, got '0'/],
     ['k above the rows', () => ['hclust', customers, '--features', FEATURES, '--k', '2501', '--backend', 'js'], /k = 2501 is larger than the number of rows \(2500\)/],
     ['bad --micro-clusters', () => ['hclust', customers, '--features', FEATURES, '--k', '2', '--micro-clusters', '1'], /--micro-clusters must be an integer from 2/],
-    ['exact forced above the bound', () => ['hclust', customers, '--features', FEATURES, '--k', '2', '--mode', 'exact', '--exact-max-rows', '100'], /2,500 rows needs a .* distance matrix, above the bound exactMaxRows = 100/],
+    ['exact complete forced above the bound', () => ['hclust', customers, '--features', FEATURES, '--k', '2', '--linkage', 'complete', '--mode', 'exact', '--exact-max-rows', '100'], /exact complete clustering of 2,500 rows needs a .* distance matrix, above the bound exactMaxRows = 100/],
     ['missing file', () => ['hclust', join(dir, 'nope.csv'), '--features', FEATURES, '--k', '2'], /nope\.csv/],
   ];
   for (const [what, args, message] of errors) {

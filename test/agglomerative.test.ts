@@ -308,9 +308,13 @@ describe('user errors', () => {
     await expectCode(fitAgglomerative(m, { k: 2, backend: 'nope' }), 'UNKNOWN_BACKEND', /unknown backend 'nope'/);
   });
 
-  it('refuses exact mode above the bound, stating the matrix size', async () => {
+  it('refuses exact complete/average above the bound, stating the matrix size (ward and single run without it)', async () => {
     const big = randomMatrix(30_001, 2, 1);
-    await expectCode(fitAgglomerative(big, { k: 2, mode: 'exact', backend: 'js' }), 'MEMORY_LIMIT', /30,001 rows needs a 3\.60 GB distance matrix, above the bound exactMaxRows = 20,000/);
+    await expectCode(
+      fitAgglomerative(big, { k: 2, mode: 'exact', linkage: 'average', backend: 'js' }),
+      'MEMORY_LIMIT',
+      /exact average clustering of 30,001 rows needs a 3\.60 GB distance matrix, above the bound exactMaxRows = 20,000/,
+    );
   });
 
   it('names the backend that lacks the pairwise-distance kernel', async () => {

@@ -33,7 +33,7 @@ export function addAgglomerativeOptions(cmd: Command): Command {
     .option('--linkage <name>', `linkage: ${LINKAGES.join(' | ')}`, 'ward')
     .option('--mode <mode>', 'auto (exact up to --exact-max-rows rows, else two-stage) | exact | two-stage', 'auto')
     .option('--micro-clusters <m>', 'two-stage mode: K-Means micro-clusters before the linkage', '2000')
-    .option('--exact-max-rows <n>', 'largest row count for the exact mode (its distance matrix takes 4·n² bytes)', '20000');
+    .option('--exact-max-rows <n>', 'largest row count auto runs exact, and the bound of the distance matrix (4·n² bytes) that complete and average need; ward and single run exact at any size without it', '20000');
 }
 
 /** The agglomerative settings parsed from the shared flags. */

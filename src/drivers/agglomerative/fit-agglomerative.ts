@@ -1,11 +1,22 @@
 /**
  * Agglomerative (hierarchical) clustering: exact up to a bound, two-stage above it.
  *
- * - **exact**: the backend's `pairwiseDistances` kernel fills a float64
- *   condensed matrix in row blocks, then the nearest-neighbour chain (ward,
- *   complete, average) or Prim's MST (single) merges all rows, taking the steps
- *   of scipy 1.10 (which scikit-learn 1.2.1 calls). O(n²) time, 8·n(n-1)/2 bytes:
- *   1.6 GB at the default bound of 20,000 rows.
+ * - **exact**: every row is a leaf. O(n²) time. Two ways (`exactMethod`):
+ *   - *matrix*: the backend's `pairwiseDistances` kernel fills a float64
+ *     condensed matrix in row blocks, then the nearest-neighbour chain (ward,
+ *     complete, average) or Prim's MST (single) merges all rows, taking the
+ *     steps of scipy 1.10 (which scikit-learn 1.2.1 calls). 8·n(n-1)/2 bytes:
+ *     1.6 GB at 20,000 rows. Complete and average linkage need it.
+ *   - *matrix-free* (ward and single; matrix-free-linkage.ts): the same
+ *     chain on cluster centroids, and Prim's MST relaxing one row at a time,
+ *     on the backend's linkage kernels; O(n·d) memory. Single linkage gives
+ *     the matrix's merges and heights bit for bit; ward gives its merges, with
+ *     heights equal to rounding (about 1e-7 relative; exact ties in the data may
+ *     be broken the other way, an equally valid tree).
+ *   `auto` (the default) runs single matrix-free, ward on the matrix up to
+ *   {@link WARD_MATRIX_MAX_ROWS} rows (scipy's bits; and up to `exactMaxRows`)
+ *   and matrix-free above,
+ *   complete and average on the matrix.
  * - **two-stage**: the engine's K-Means cuts the data into `m` micro-clusters
  *   (default 2,000), the linkage runs on their centroids weighted by their sizes,
  *   and each row takes its micro-cluster's label. For ward this is exact Ward on
@@ -26,10 +37,20 @@ import { fitKMeans } from '../kmeans.js';
 import { countDistinctRows, requireInteger, validateMatrix } from '../validate-input.js';
 import { allocateCondensed, computeCondensedDistances, condensedBytes, formatBytes } from './condensed-distances.js';
 import { clustersAtThreshold, cutTree, parseLinkage, sortAndRelabel, type Linkage, type LinkageTree } from './linkage-tree.js';
+import { matrixFreeMerges, type MatrixFreeLinkage } from './matrix-free-linkage.js';
 import { mstSingleMerges, nnChainMerges } from './merge-algorithms.js';
 
 /** How the clustering is computed. */
 export type AgglomerativeMode = 'exact' | 'two-stage';
+
+/** How exact mode computes the tree: with the O(n²) distance matrix, or (ward, single) without it. */
+export type ExactMethod = 'matrix' | 'matrix-free';
+
+/**
+ * Largest row count at which `exactMethod: 'auto'` runs ward on the distance
+ * matrix (134 MB): small tables keep scipy's Lance–Williams heights bit for bit.
+ */
+export const WARD_MATRIX_MAX_ROWS = 4096;
 
 /** Settings with defaults (all optional for callers except one of `k` / `distanceThreshold`). */
 export interface AgglomerativeSettings {
@@ -38,11 +59,19 @@ export interface AgglomerativeSettings {
   /** `exact`, `two-stage`, or `auto` (exact up to `exactMaxRows` rows). Default `auto`. */
   mode: AgglomerativeMode | 'auto';
   /**
-   * Largest row count for exact mode (the float64 distance matrix takes
-   * 4·n² bytes: 1.6 GB at 20,000). Default 20,000. Forcing `mode: 'exact'`
-   * above it is a `MEMORY_LIMIT` error; raise it when the memory is there.
+   * Largest row count `mode: 'auto'` runs exactly. Default 20,000. It also
+   * bounds the distance matrix (4·n² bytes: 1.6 GB at 20,000): forcing
+   * `mode: 'exact'` above it with complete or average linkage (or
+   * `exactMethod: 'matrix'`) is a `MEMORY_LIMIT` error; raise it when the
+   * memory is there. Ward and single linkage run exact at any size without the
+   * matrix (O(n²) time: about a minute for 100,000 rows).
    */
   exactMaxRows: number;
+  /**
+   * `matrix`, `matrix-free` (ward and single only) or `auto` (see the module
+   * comment). Default `auto`.
+   */
+  exactMethod: ExactMethod | 'auto';
   /** Micro-clusters `m` made by K-Means in two-stage mode. Default 2,000. */
   microClusters: number;
   /** Lloyd iterations of the micro-cluster K-Means. Default 20. */
@@ -120,6 +149,7 @@ const DEFAULTS = {
   linkage: 'ward' as Linkage,
   mode: 'auto' as const,
   exactMaxRows: 20_000,
+  exactMethod: 'auto' as ExactMethod | 'auto',
   microClusters: 2_000,
   microMaxIter: 20,
   backend: 'auto' as string | KernelBackend,
@@ -140,7 +170,8 @@ const DEFAULTS = {
  * ```
  * @throws SegmentaError `INVALID_K`, `INVALID_OPTION` (bad linkage/mode/threshold,
  *   or both or neither of k and distanceThreshold), `NON_FINITE_VALUE`, `EMPTY_TABLE`,
- *   `MEMORY_LIMIT` (exact mode above `exactMaxRows`), `KERNEL_NOT_IMPLEMENTED`, `ABORTED`.
+ *   `MEMORY_LIMIT` (exact complete/average, or `exactMethod: 'matrix'`, above `exactMaxRows`),
+ *   `KERNEL_NOT_IMPLEMENTED`, `ABORTED`.
  */
 export async function fitAgglomerative(matrix: Matrix, options: AgglomerativeOptions): Promise<AgglomerativeResult> {
   const started = performance.now();
@@ -150,11 +181,13 @@ export async function fitAgglomerative(matrix: Matrix, options: AgglomerativeOpt
   throwIfAborted(s.signal);
   const mode: AgglomerativeMode = s.mode === 'auto' ? (matrix.rows <= s.exactMaxRows ? 'exact' : 'two-stage') : s.mode;
   const notes: string[] = [];
-  if (mode === 'exact' && matrix.rows > s.exactMaxRows) {
+  const method = exactMethodFor(s, matrix.rows);
+  if (mode === 'exact' && method === 'matrix' && matrix.rows > s.exactMaxRows) {
+    const freeHint = s.linkage === 'complete' || s.linkage === 'average' ? `; ${s.linkage} linkage needs the matrix (ward and single run exact without it)` : '';
     throw new SegmentaError(
       'MEMORY_LIMIT',
-      `exact agglomerative clustering of ${matrix.rows.toLocaleString('en-US')} rows needs a ${formatBytes(condensedBytes(matrix.rows))} distance matrix, above the bound exactMaxRows = ${s.exactMaxRows.toLocaleString('en-US')}; use the two-stage mode or raise exactMaxRows`,
-      { rows: matrix.rows, exactMaxRows: s.exactMaxRows, bytes: condensedBytes(matrix.rows) },
+      `exact ${s.linkage} clustering of ${matrix.rows.toLocaleString('en-US')} rows needs a ${formatBytes(condensedBytes(matrix.rows))} distance matrix, above the bound exactMaxRows = ${s.exactMaxRows.toLocaleString('en-US')}${freeHint}; use the two-stage mode or raise exactMaxRows`,
+      { rows: matrix.rows, exactMaxRows: s.exactMaxRows, bytes: condensedBytes(matrix.rows), linkage: s.linkage },
     );
   }
   const backend = typeof s.backend === 'string' ? await resolveBackend(s.backend) : s.backend;
@@ -162,9 +195,10 @@ export async function fitAgglomerative(matrix: Matrix, options: AgglomerativeOpt
   let backendName: string;
   let micro: MicroClusters | undefined;
   if (mode === 'exact') {
-    const r = await exactTree(matrix, s, backend);
+    const r = await exactTree(matrix, s, backend, method);
     tree = r.tree;
     backendName = r.backend;
+    if (r.method === 'matrix-free') notes.push(`exact ${s.linkage} linkage without the distance matrix (${s.linkage === 'ward' ? 'nearest-neighbour chain on cluster centroids' : "Prim's minimum spanning tree"})`);
   } else {
     notes.push(
       s.mode === 'auto'
@@ -228,6 +262,16 @@ function resolveSettings(options: AgglomerativeOptions): Resolved {
     throw new SegmentaError('INVALID_OPTION', `mode must be one of auto, exact, two-stage, got '${String(s.mode)}'`, { option: 'mode', value: s.mode });
   }
   requireInteger('exactMaxRows', s.exactMaxRows, 2);
+  if (s.exactMethod !== 'auto' && s.exactMethod !== 'matrix' && s.exactMethod !== 'matrix-free') {
+    throw new SegmentaError('INVALID_OPTION', `exactMethod must be one of auto, matrix, matrix-free, got '${String(s.exactMethod)}'`, { option: 'exactMethod', value: s.exactMethod });
+  }
+  if (s.exactMethod === 'matrix-free' && s.linkage !== 'ward' && s.linkage !== 'single') {
+    throw new SegmentaError('INVALID_OPTION', `exactMethod 'matrix-free' runs ward and single linkage only; ${s.linkage} linkage needs the distance matrix`, {
+      option: 'exactMethod',
+      value: s.exactMethod,
+      linkage: s.linkage,
+    });
+  }
   requireInteger('microClusters', s.microClusters, 2);
   requireInteger('microMaxIter', s.microMaxIter, 1);
   requireInteger('seed', s.seed, -2147483648, 4294967295);
@@ -253,16 +297,32 @@ function checkCut(options: AgglomerativeOptions, rows: number): { k?: number; di
   return { distanceThreshold: t };
 }
 
-/** Exact mode: kernel distances in row blocks, then the merge loop. */
-async function exactTree(matrix: Matrix, s: Resolved, backend: KernelBackend): Promise<{ tree: LinkageTree; backend: string }> {
+/** The exact method `exactMethod` asks for at `rows` rows (see the module comment). */
+function exactMethodFor(s: Resolved, rows: number): ExactMethod {
+  if (s.exactMethod !== 'auto') return s.exactMethod;
+  if (s.linkage === 'single') return 'matrix-free';
+  if (s.linkage === 'ward') return rows > WARD_MATRIX_MAX_ROWS || rows > s.exactMaxRows ? 'matrix-free' : 'matrix';
+  return 'matrix';
+}
+
+/** Exact mode: the merge loop on kernel distances in row blocks, or matrix-free on the linkage kernels. */
+async function exactTree(matrix: Matrix, s: Resolved, backend: KernelBackend, wanted: ExactMethod): Promise<{ tree: LinkageTree; backend: string; method: ExactMethod }> {
   const n = matrix.rows;
   const jobOptions = { ...(s.threads !== undefined ? { threads: s.threads } : {}), ...(s.signal ? { signal: s.signal } : {}) };
   let D: Float64Array;
   let name: string;
-  if (n < 2) return { tree: { leaves: n, merges: new Float64Array(0) }, backend: backend.name };
+  if (n < 2) return { tree: { leaves: n, merges: new Float64Array(0) }, backend: backend.name, method: wanted };
+  const loop = { ...(s.signal ? { signal: s.signal } : {}), ...(s.onProgress ? { onProgress: s.onProgress } : {}) };
   const job = await backend.createJob(matrix.data, n, matrix.cols, jobOptions);
   try {
     name = job.backend;
+    // A backend without the linkage kernels falls back to the matrix when the caller let auto choose and it fits.
+    const free = wanted === 'matrix-free' && (job.linkageStart !== undefined || s.exactMethod === 'matrix-free' || n > s.exactMaxRows);
+    if (free) {
+      s.onProgress?.({ kind: 'phase', phase: 'merging', detail: `${s.linkage} linkage of ${n.toLocaleString('en-US')} rows without the distance matrix` });
+      const raw = await matrixFreeMerges(job, s.linkage as MatrixFreeLinkage, loop);
+      return { tree: { leaves: n, merges: sortAndRelabel(raw, n) }, backend: name, method: 'matrix-free' };
+    }
     s.onProgress?.({ kind: 'phase', phase: 'distances', detail: `${formatBytes(condensedBytes(n))} for ${n.toLocaleString('en-US')} rows` });
     D = await computeCondensedDistances(job, {
       out: allocateCondensed(n),
@@ -272,9 +332,8 @@ async function exactTree(matrix: Matrix, s: Resolved, backend: KernelBackend): P
   } finally {
     await job.dispose();
   }
-  const loop = { ...(s.signal ? { signal: s.signal } : {}), ...(s.onProgress ? { onProgress: s.onProgress } : {}) };
   const raw = s.linkage === 'single' ? await mstSingleMerges(D, n, loop) : await nnChainMerges(D, n, s.linkage, undefined, loop);
-  return { tree: { leaves: n, merges: sortAndRelabel(raw, n) }, backend: name };
+  return { tree: { leaves: n, merges: sortAndRelabel(raw, n) }, backend: name, method: 'matrix' };
 }
 
 /** Two-stage mode: K-Means micro-clusters, then the linkage on their weighted centroids. */

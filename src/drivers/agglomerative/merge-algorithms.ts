@@ -26,7 +26,7 @@ export interface MergeLoopOptions {
 }
 
 /** Yields to the event loop at most every 50 ms of work, so that signals and progress get through. */
-function createYielder(options: MergeLoopOptions): (done: number, total: number) => Promise<void> | undefined {
+export function createYielder(options: MergeLoopOptions): (done: number, total: number) => Promise<void> | undefined {
   let last = performance.now();
   return (done, total) => {
     const now = performance.now();
