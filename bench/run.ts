@@ -4,7 +4,7 @@
  * scikit-learn side by side when /usr/bin/python3 has it). Prints Markdown.
  *
  * Options: --10m (adds n = 10M and the huge-n targets; also SEGMENTA_BENCH_10M=1),
- * --quick, --backends a,b, --threads N, --no-sklearn, --no-kernel, --no-job, --no-profile,
+ * --quick, --backends a,b, --threads N, --no-sklearn, --no-kernel, --no-job, --no-profile, --no-linkage,
  * --json FILE (raw results).
  */
 import { writeFileSync } from 'node:fs';
@@ -22,6 +22,7 @@ const r = await runBenchSuite({
   kernel: !flag('--no-kernel'),
   job: !flag('--no-job'),
   profile: !flag('--no-profile'),
+  linkage: !flag('--no-linkage'),
   sklearn: !flag('--no-sklearn'),
   ...(value('--backends') ? { backends: value('--backends')!.split(',') } : {}),
   ...(value('--threads') ? { threads: Number(value('--threads')) } : {}),

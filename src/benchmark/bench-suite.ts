@@ -7,6 +7,7 @@ import { jobTable, kernelTable, machineLine } from './bench-report.js';
 import { runHugeSweep, runRssFit, type HugeSweepResult, type RssFitResult } from './huge-bench.js';
 import { runJobBench, type JobBenchResult } from './job-bench.js';
 import { runKernelBench, type KernelBenchRow } from './kernel-bench.js';
+import { linkageTable, runLinkageBench, type LinkageFitRow } from './linkage-bench.js';
 import { profileSweep, profileTable, type SweepProfile } from './sweep-profile.js';
 
 /** Options of {@link runBenchSuite}. */
@@ -19,6 +20,8 @@ export interface BenchSuiteOptions {
   job?: boolean;
   /** Where the sweep's time goes: kernel time vs everything else, per k (sweep-profile.ts). Default true. */
   profile?: boolean;
+  /** Exact Ward (100k) and single linkage (200k) without the matrix, and scipy at 20k (linkage-bench.ts). Default true. */
+  linkage?: boolean;
   /** Customers in the job bench. Default 1,000,000 (200,000 with `quick`). */
   rows?: number;
   backends?: string[];
@@ -33,6 +36,7 @@ export interface BenchSuiteResult {
   kernel?: KernelBenchRow[];
   job?: JobBenchResult;
   profile?: SweepProfile;
+  linkage?: LinkageFitRow[];
   huge?: { sweep: HugeSweepResult; rss: RssFitResult };
   markdown: string;
 }
@@ -65,6 +69,11 @@ export async function runBenchSuite(o: BenchSuiteOptions = {}): Promise<BenchSui
     log('sweep profile…');
     result.profile = await profileSweep({ rows: o.rows ?? (o.quick ? 200_000 : 1_000_000), ...(o.threads !== undefined ? { threads: o.threads } : {}), log });
     parts.push(`## Where the sweep's time goes`, profileTable(result.profile));
+  }
+  if (o.linkage ?? true) {
+    log('exact agglomerative without the matrix…');
+    result.linkage = await runLinkageBench({ ...(o.quick ? { wardRows: 30_000, singleRows: 50_000, compareRows: 5_000 } : {}), log });
+    parts.push(`## Exact agglomerative clustering`, linkageTable(result.linkage));
   }
   if (o.huge) {
     log('huge-n targets…');
