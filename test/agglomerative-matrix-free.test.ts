@@ -15,6 +15,7 @@ import { generateCustomers, generatedFeatureMatrix } from '../src/data-in/genera
 import { resolveBackend } from '../src/backends/backend-registry.js';
 import { computeCondensedDistances, cutTree, fitAgglomerative, matrixFreeMerges, nnChainMerges, sortAndRelabel, WARD_MATRIX_MAX_ROWS, type LinkageTree } from '../src/drivers/agglomerative/index.js';
 import { fitScaler } from '../src/preparation/scaling.js';
+import { samePartition } from './helpers/partitions.js';
 
 /**
  * Generated Mall-like customers (Age, Income, Score, Visits), standard-scaled.
@@ -29,18 +30,6 @@ function mallLike(rows: number, continuous: boolean): Matrix {
     for (let i = 0; i < raw.data.length; i++) raw.data[i] = raw.data[i]! + (rng.nextFloat() - 0.5) * (i % 4 === 3 ? 0.1 : 1);
   }
   return fitScaler(raw, 'standard').transform(raw);
-}
-
-/** Same partition (same pairs together), whatever the label numbers. */
-function samePartition(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
-  const ab = new Map<number, number>();
-  const ba = new Map<number, number>();
-  for (let i = 0; i < a.length; i++) {
-    if ((ab.get(a[i]!) ?? b[i]!) !== b[i]! || (ba.get(b[i]!) ?? a[i]!) !== a[i]!) return false;
-    ab.set(a[i]!, b[i]!);
-    ba.set(b[i]!, a[i]!);
-  }
-  return true;
 }
 
 async function caught(p: Promise<unknown>): Promise<SegmentaError> {

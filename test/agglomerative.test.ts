@@ -29,6 +29,7 @@ import { fitScaler } from '../src/preparation/scaling.js';
 import { adjustedRandIndex } from '../src/metrics/cluster-metrics.js';
 import { HAVE_MALL, INCOME, MALL_CSV, MALL_SKIP_REASON, SCORE } from './helpers/mall-data.js';
 import { runPythonReference, skipSuffix, type PythonResult } from './helpers/python-reference.js';
+import { samePartition } from './helpers/partitions.js';
 
 const LINKAGES: Linkage[] = ['ward', 'complete', 'average', 'single'];
 
@@ -51,18 +52,6 @@ function randomMatrix(rows: number, cols: number, seed: number, scale = 10): Mat
   const data = new Float32Array(rows * cols);
   for (let i = 0; i < data.length; i++) data[i] = rng.nextGaussian() * scale + (i % cols === 0 ? (Math.floor(i / cols) % 3) * 4 * scale : 0);
   return { data, rows, cols };
-}
-
-/** Same partition (same pairs together), whatever the label numbers. */
-function samePartition(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
-  const ab = new Map<number, number>();
-  const ba = new Map<number, number>();
-  for (let i = 0; i < a.length; i++) {
-    if ((ab.get(a[i]!) ?? b[i]!) !== b[i]! || (ba.get(b[i]!) ?? a[i]!) !== a[i]!) return false;
-    ab.set(a[i]!, b[i]!);
-    ba.set(b[i]!, a[i]!);
-  }
-  return true;
 }
 
 /**
