@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { isUserError } from '../common/errors.js';
+import { errnoCode, fileSystemError, isUserError } from '../common/errors.js';
 import { registerCommands } from './commands/index.js';
 import { packageVersion } from '../common/package-version.js';
 
@@ -35,11 +35,47 @@ export async function runCli(argv: string[]): Promise<number> {
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return 0;
       return 2;
     }
-    if (isUserError(error)) {
-      process.stderr.write(`segmenta: error: ${error.message}\n`);
+    const mapped = userErrorOf(error);
+    if (mapped) {
+      process.stderr.write(`segmenta: error: ${cliMessage(mapped.message)}\n`);
       return 2;
     }
     process.stderr.write(`segmenta: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     return 1;
   }
+}
+
+/**
+ * The user-facing error behind `error`: a SegmentaError as is, or a file-system
+ * error (EACCES, EISDIR, ENOSPC, EROFS, ENOENT…) turned into one naming its path.
+ * Undefined for a bug.
+ */
+function userErrorOf(error: unknown): Error | undefined {
+  if (isUserError(error)) return error;
+  if (errnoCode(error) !== undefined) {
+    const e = error as NodeJS.ErrnoException & { dest?: string };
+    const path = e.dest ?? e.path;
+    if (typeof path === 'string') return fileSystemError(error, path, e.syscall === 'open' || e.syscall === 'read' ? 'open' : 'write') as Error;
+  }
+  return undefined;
+}
+
+/** Library option names as the CLI spells them. */
+const FLAG_NAMES: ReadonlyArray<readonly [RegExp, string]> = [
+  [/\bkMin\b/g, '--k-min'],
+  [/\bkMax\b/g, '--k-max'],
+  [/\bnInit\b/g, '--n-init'],
+  [/\bmaxIter\b/g, '--max-iter'],
+  [/\bsampleSize\b/g, '--sample'],
+];
+
+/**
+ * A library message as the CLI prints it: option names become flag names
+ * (`kMax` → `--k-max`) and it is exactly one line (a newline inside a value,
+ * such as a header name, is shown as `\n`).
+ */
+export function cliMessage(message: string): string {
+  let text = message;
+  for (const [pattern, flag] of FLAG_NAMES) text = text.replace(pattern, flag);
+  return text.replace(/\r\n|\r|\n/g, (m) => (m === '\n' ? '\\n' : m === '\r' ? '\\r' : '\\r\\n')).replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }

@@ -3,6 +3,7 @@
  * report) and the one path from a file to the prepared feature matrix.
  */
 import type { Command } from 'commander';
+import { resolveOutputPath } from '../common/atomic-file.js';
 import { SegmentaError } from '../common/errors.js';
 import type { ProgressListener } from '../common/progress.js';
 import { resolveBackend } from '../backends/backend-registry.js';
@@ -12,6 +13,20 @@ import { parseScalingMethod, type ScalingMethod } from '../preparation/scaling.j
 import type { SegmentationSpec } from '../pipeline/spec.js';
 import { createProgressReporter, type ProgressReporter } from './progress-bar.js';
 
+/**
+ * Checks an `--out FILE` flag before any work is done, so a bad destination
+ * fails in a second, not after the fit: undefined means "no output file"; an
+ * empty value, a directory, a device, a FIFO, a socket or one of the input
+ * files is refused with one line (see docs/safety.md).
+ *
+ * @returns the path to hand to the writer, or undefined when the flag is absent
+ */
+export async function checkOutFile(out: string | undefined, inputs: readonly string[]): Promise<string | undefined> {
+  if (out === undefined) return undefined;
+  if (out.trim() === '') throw new SegmentaError('INVALID_OPTION', "--out needs a file name; got ''", { option: 'out' });
+  await resolveOutputPath(out, { inputs });
+  return out;
+}
 
 /**
  * Parses a CLI integer option strictly (digits, optional sign, `_` separators

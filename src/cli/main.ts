@@ -5,5 +5,7 @@
  */
 import '../backends/built-in-backends.js';
 import { runCli } from './cli-program.js';
+import { installProcessGuards } from './process-guards.js';
 
+installProcessGuards();
 process.exitCode = await runCli(process.argv);

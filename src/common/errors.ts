@@ -26,7 +26,10 @@ export type SegmentaErrorCode =
   | 'ABORTED'
   | 'NOT_FITTED'
   | 'INVALID_MODEL'
-  | 'UNKNOWN_CATEGORY';
+  | 'UNKNOWN_CATEGORY'
+  | 'INVALID_DATA'
+  | 'OUTPUT_REFUSED'
+  | 'FILE_SYSTEM_ERROR';
 
 /** Base class of every error segmenta throws on purpose. */
 export class SegmentaError extends Error {
@@ -63,4 +66,48 @@ export function throwIfAborted(signal: AbortSignal | undefined): void {
 /** True for errors that are the user's to fix (bad input, bad option), as opposed to bugs. */
 export function isUserError(error: unknown): error is SegmentaError {
   return error instanceof SegmentaError;
+}
+
+/** Plain words for the errno codes a file operation can fail with. */
+const ERRNO_REASONS: Readonly<Record<string, string>> = {
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EISDIR: 'it is a directory',
+  ENOTDIR: 'a component of the path is not a directory',
+  ENOENT: 'no such file or directory',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  EROFS: 'read-only file system',
+  EFBIG: 'file too large',
+  ENAMETOOLONG: 'file name too long',
+  ELOOP: 'too many levels of symbolic links',
+  EMFILE: 'too many open files',
+  ENFILE: 'too many open files in the system',
+  EIO: 'input/output error',
+  EBUSY: 'the file is busy',
+  ETXTBSY: 'the file is busy',
+  EEXIST: 'it already exists',
+  EXDEV: 'it is on another file system',
+  ENXIO: 'no such device',
+  ENODEV: 'no such device',
+  EINVAL: 'invalid argument',
+};
+
+/** The errno code of a Node.js file-system error (`'EACCES'`, …), or undefined for any other value. */
+export function errnoCode(error: unknown): string | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const code = (error as NodeJS.ErrnoException).code;
+  return typeof code === 'string' && /^E[A-Z0-9]+$/.test(code) ? code : undefined;
+}
+
+/**
+ * Turns a Node.js file-system error into a one-line `FILE_SYSTEM_ERROR` that
+ * names the user's path (not a temporary file): `cannot write 'out.csv': permission denied (EACCES)`.
+ * Returns any other value unchanged.
+ */
+export function fileSystemError(error: unknown, path: string, action = 'write'): unknown {
+  const code = errnoCode(error);
+  if (code === undefined || error instanceof SegmentaError) return error;
+  const reason = ERRNO_REASONS[code] ?? ((error as Error).message.split(/[,\n]/)[0] ?? code).replace(/^E[A-Z0-9]+:\s*/, '');
+  return new SegmentaError('FILE_SYSTEM_ERROR', `cannot ${action} '${path}': ${reason} (${code})`, { path, errno: code, action });
 }

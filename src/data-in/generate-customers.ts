@@ -8,12 +8,13 @@
  * generated in memory ({@link generateCustomers}) or streamed to a file
  * ({@link writeGeneratedCustomers}).
  */
-import { extname, resolve } from 'node:path';
-import { rename, rm } from 'node:fs/promises';
-import { SegmentaError } from '../common/errors.js';
+import { dirname, extname } from 'node:path';
+import { chmod, rename, rm, statfs } from 'node:fs/promises';
+import { fileSystemError, SegmentaError } from '../common/errors.js';
 import type { Matrix } from '../common/matrix.js';
 import { SeededRandom } from '../common/seeded-random.js';
-import { temporaryPathFor, withAtomicWriter } from '../common/atomic-file.js';
+import { registerTemporaryPath, releaseTemporaryPath, resolveOutputPath, temporaryPathFor, withAtomicWriter } from '../common/atomic-file.js';
+import { literalDuckDbPath, lockDown } from './duckdb-lockdown.js';
 import { sqlString } from './sql-quote.js';
 
 /** A gaussian with clipping and rounding, as used for one generated column. */
@@ -101,12 +102,15 @@ export const EXTRA_FEATURES: readonly ExtraFeatureDefinition[] = Object.freeze([
 export const MIN_GENERATED_FEATURES = 3;
 export const MAX_GENERATED_FEATURES = 256;
 
+/** Most customers {@link writeGeneratedCustomers} and {@link generateCustomers} make: one billion (a CSV of about 30 GB with D = 3). */
+export const MAX_GENERATED_ROWS = 1_000_000_000;
+
 /** The five base column names, in file order. */
 export const BASE_COLUMNS = ['CustomerID', 'Gender', 'Age', 'Annual Income (k$)', 'Spending Score (1-100)'] as const;
 
 /** Options of {@link generateCustomers} and {@link writeGeneratedCustomers}. */
 export interface GenerateCustomersOptions {
-  /** Number of customers (≥ 1). */
+  /** Number of customers, 1 ≤ rows ≤ {@link MAX_GENERATED_ROWS}. */
   rows: number;
   /** Seed of the generator (32-bit integer). Default 42. */
   seed?: number;
@@ -178,8 +182,8 @@ function resolveOptions(opts: GenerateCustomersOptions): ResolvedOptions {
   const { rows } = opts;
   const seed = opts.seed ?? 42;
   const features = opts.features ?? 3;
-  if (!Number.isSafeInteger(rows) || rows < 1) {
-    throw new SegmentaError('INVALID_OPTION', `rows must be a positive integer, got ${String(rows)}`, { option: 'rows', value: rows });
+  if (!Number.isSafeInteger(rows) || rows < 1 || rows > MAX_GENERATED_ROWS) {
+    throw new SegmentaError('INVALID_OPTION', `rows must be an integer from 1 to ${MAX_GENERATED_ROWS}, got ${String(rows)}`, { option: 'rows', value: rows });
   }
   if (!Number.isSafeInteger(seed) || seed < -2147483648 || seed > 4294967295) {
     throw new SegmentaError('INVALID_OPTION', `seed must be a 32-bit integer, got ${String(seed)}`, { option: 'seed', value: seed });
@@ -426,36 +430,74 @@ export async function writeGeneratedCustomers(path: string, opts: GenerateCustom
   if (ext !== '.csv' && ext !== '.parquet') {
     throw new SegmentaError('UNSUPPORTED_FORMAT', `cannot write '${path}': the extension must be .csv or .parquet`, { path });
   }
+  const out = await resolveOutputPath(path);
+  await checkFreeSpace(path, dirname(out.target), estimatedCsvBytes(o) * (ext === '.parquet' ? 1.5 : 1));
   if (ext === '.csv') {
     const r = await writeCsv(path, o);
     return { path, format: 'csv', rows: o.rows, columns: r.columns, featureNames: r.featureNames, seed: o.seed, segmentCounts: r.counts };
   }
-  const tempCsv = temporaryPathFor(path, '.csv');
-  const tempParquet = temporaryPathFor(path, '.parquet');
+  const tempCsv = temporaryPathFor(out.target, '.csv');
+  const tempParquet = temporaryPathFor(out.target, '.parquet');
+  registerTemporaryPath(tempCsv);
+  registerTemporaryPath(tempParquet);
   try {
     const r = await writeCsv(tempCsv, o);
     const { DuckDBInstance } = await import('@duckdb/node-api');
     const instance = await DuckDBInstance.create(':memory:');
+    const csv = await literalDuckDbPath(tempCsv);
     try {
       const connection = await instance.connect();
       try {
+        await lockDown(connection, [csv.path, tempParquet]);
         const types = r.columns
           .map((c, j) => `${sqlString(c)}: '${j === 0 ? 'BIGINT' : j === 1 ? 'VARCHAR' : j <= 4 ? 'INTEGER' : 'DOUBLE'}'`)
           .join(', ');
         await connection.run(
-          `COPY (SELECT * FROM read_csv(${sqlString(resolve(tempCsv))}, header = true, delim = ',', quote = '"', columns = {${types}})) ` +
-            `TO ${sqlString(resolve(tempParquet))} (FORMAT parquet, COMPRESSION zstd)`,
+          `COPY (SELECT * FROM read_csv(${sqlString(csv.path)}, header = true, delim = ',', quote = '"', columns = {${types}})) ` +
+            `TO ${sqlString(tempParquet)} (FORMAT parquet, COMPRESSION zstd)`,
         );
       } finally {
         connection.closeSync();
       }
     } finally {
       instance.closeSync();
+      await csv.close();
     }
-    await rename(tempParquet, path);
+    try {
+      if (out.mode !== undefined) await chmod(tempParquet, out.mode);
+      await rename(tempParquet, out.target);
+    } catch (error) {
+      throw fileSystemError(error, path);
+    }
     return { path, format: 'parquet', rows: o.rows, columns: r.columns, featureNames: r.featureNames, seed: o.seed, segmentCounts: r.counts };
   } finally {
     await rm(tempCsv, { force: true });
     await rm(tempParquet, { force: true });
+    releaseTemporaryPath(tempCsv);
+    releaseTemporaryPath(tempParquet);
+  }
+}
+
+/** About how many bytes the CSV of `o` takes (ids, gender, then about 4 characters per value), rounded up. */
+function estimatedCsvBytes(o: ResolvedOptions): number {
+  return o.rows * (String(o.rows).length + 8 + o.features * 4.5);
+}
+
+/** Refuses a write that cannot fit on the destination's file system (when it can tell). */
+async function checkFreeSpace(path: string, dir: string, bytes: number): Promise<void> {
+  let free: number;
+  try {
+    const fs = await statfs(dir);
+    free = fs.bavail * fs.bsize;
+  } catch {
+    return;
+  }
+  if (bytes > free) {
+    const gb = (b: number): string => `${(b / 1e9).toFixed(b < 1e10 ? 2 : 0)} GB`;
+    throw new SegmentaError('FILE_SYSTEM_ERROR', `cannot write '${path}': it needs about ${gb(bytes)} but only ${gb(free)} are free on its file system`, {
+      path,
+      bytes,
+      free,
+    });
   }
 }

@@ -13,6 +13,7 @@ import type { ProgressListener } from '../common/progress.js';
 import { oneHotNames, sortCategoryCodes, writeOneHot } from './one-hot.js';
 import { doubleColumn, isValid, StringDecoder, stringColumn } from './duckdb-vectors.js';
 import type { DoubleColumn, StringColumn } from './duckdb-vectors.js';
+import { literalDuckDbPath, lockDown } from './duckdb-lockdown.js';
 import { sqlIdentifier, sqlString } from './sql-quote.js';
 
 /** Options of {@link readCustomerTable}. */
@@ -171,15 +172,19 @@ export async function readCustomerTable(path: string, options: ReadTableOptions)
   }
 
   onProgress?.({ kind: 'phase', phase: 'read', detail: `reading ${path}` });
+  // DuckDB reads exactly this one file: never a pattern, a URL or any other file (see duckdb-lockdown.ts).
+  const literal = await literalDuckDbPath(absolute, path);
+  const fileArg = `${sqlString(literal.path)}${format === 'csv' ? `, compression = '${absolute.toLowerCase().endsWith('.gz') ? 'gzip' : 'none'}'` : ''}`;
   const instance = await DuckDBInstance.create(':memory:');
   const connection = await instance.connect();
   const onAbort = (): void => connection.interrupt();
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
     await connection.run('SET preserve_insertion_order = true');
+    await lockDown(connection, [literal.path]);
     const lines = format === 'csv' ? csvLineCount(absolute) : Promise.resolve(null);
     lines.catch(() => undefined);
-    const schema = await describe(connection, path, absolute, format);
+    const schema = await describe(connection, path, fileArg, format);
     const columnNames = schema.columns.map((c) => c.name);
     if (columnNames.length === 1 && /[,;\t|]/.test(columnNames[0]!) && format === 'csv') {
       throw new SegmentaError(
@@ -202,7 +207,7 @@ export async function readCustomerTable(path: string, options: ReadTableOptions)
     const lineCount = await lines;
     // Expected rows: exact for Parquet; for CSV exact unless it has blank lines or quoted newlines (then an upper bound).
     const expectedRows =
-      format === 'parquet' ? await parquetRowCount(connection, absolute) : lineCount === null ? null : lineCount - (schema.header ? 1 : 0);
+      format === 'parquet' ? await parquetRowCount(connection, fileArg) : lineCount === null ? null : lineCount - (schema.header ? 1 : 0);
     const capacity = expectedRows ?? 65_536;
     throwIfAborted(signal);
 
@@ -213,7 +218,7 @@ export async function readCustomerTable(path: string, options: ReadTableOptions)
       try {
         const result = await streamRows(connection, plan, {
           path,
-          source: sourceSql(absolute, format, schema.header, plan, forceVarchar),
+          source: sourceSql(fileArg, format, schema.header, plan, forceVarchar),
           capacity: Math.max(1, capacity),
           expectedRows,
           signal,
@@ -238,7 +243,7 @@ export async function readCustomerTable(path: string, options: ReadTableOptions)
         const message = error instanceof Error ? error.message : String(error);
         if (/^(Conversion|Invalid Input) Error/.test(message)) {
           // A cell could not be parsed. Find the first offending feature cell with an all-varchar scan.
-          await diagnose(connection, path, absolute, format, schema.header, plan, signal);
+          await diagnose(connection, path, fileArg, format, schema.header, plan, signal);
           // No feature cell is at fault: an id or kept column changed type after the sniffed sample. Read those as text.
           const textual = plan.slots.filter((s) => s.kind === 'number').map((s) => s.column);
           if (attempt === 0 && format === 'csv' && textual.length > 0) {
@@ -259,6 +264,7 @@ export async function readCustomerTable(path: string, options: ReadTableOptions)
     signal?.removeEventListener('abort', onAbort);
     connection.closeSync();
     instance.closeSync();
+    await literal.close();
   }
 }
 
@@ -289,22 +295,22 @@ interface Schema {
   header: boolean;
 }
 
-async function describe(connection: DuckDBConnection, path: string, absolute: string, format: Format): Promise<Schema> {
+async function describe(connection: DuckDBConnection, path: string, fileArg: string, format: Format): Promise<Schema> {
   if (format === 'csv') {
-    const reader = await connection.runAndReadAll(`SELECT HasHeader, Columns FROM sniff_csv(${sqlString(absolute)})`);
+    const reader = await connection.runAndReadAll(`SELECT HasHeader, Columns FROM sniff_csv(${fileArg})`);
     const row = reader.getRowsJS()[0];
     if (!row) throw new SegmentaError('MALFORMED_FILE', `cannot read '${path}': DuckDB could not sniff its CSV layout`, { path });
     const header = row[0] === true;
     const columns = (row[1] as { name: string; type: string }[]).map((c) => ({ name: String(c.name), type: String(c.type) }));
     return { columns, header };
   }
-  const reader = await connection.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${sqlString(absolute)})`);
+  const reader = await connection.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${fileArg})`);
   const columns = reader.getRowObjectsJS().map((r) => ({ name: String(r['column_name']), type: String(r['column_type']) }));
   return { columns, header: true };
 }
 
-async function parquetRowCount(connection: DuckDBConnection, absolute: string): Promise<number> {
-  const reader = await connection.runAndReadAll(`SELECT count(*) FROM read_parquet(${sqlString(absolute)})`);
+async function parquetRowCount(connection: DuckDBConnection, fileArg: string): Promise<number> {
+  const reader = await connection.runAndReadAll(`SELECT count(*) FROM read_parquet(${fileArg})`);
   return Number(reader.getRowsJS()[0]![0]);
 }
 
@@ -335,11 +341,11 @@ function planSlots(features: string[], encode: string[], keep: string[], idColum
   return { slots, features, encode, keep, idColumn, numericCount: numeric };
 }
 
-function sourceSql(absolute: string, format: Format, header: boolean, plan: Plan, forceVarchar: Set<string>): string {
+function sourceSql(fileArg: string, format: Format, header: boolean, plan: Plan, forceVarchar: Set<string>): string {
   const selectList = plan.slots
     .map((s, k) => `CAST(${sqlIdentifier(s.column)} AS ${s.kind === 'feature' || s.kind === 'number' ? 'DOUBLE' : 'VARCHAR'}) AS c${k}`)
     .join(', ');
-  if (format === 'parquet') return `SELECT ${selectList} FROM read_parquet(${sqlString(absolute)})`;
+  if (format === 'parquet') return `SELECT ${selectList} FROM read_parquet(${fileArg})`;
   // Fix the types DuckDB parses with: features as DOUBLE (a late decimal or bad cell cannot slip past the sniffed sample),
   // encoded columns as text, plus any column we must read as text.
   const types = new Map<string, string>();
@@ -348,7 +354,7 @@ function sourceSql(absolute: string, format: Format, header: boolean, plan: Plan
     else if (s.kind === 'category' || forceVarchar.has(s.column)) types.set(s.column, 'VARCHAR');
   }
   const typeStruct = [...types].map(([c, t]) => `${sqlString(c)}: '${t}'`).join(', ');
-  return `SELECT ${selectList} FROM read_csv(${sqlString(absolute)}, header = ${header}, types = {${typeStruct}})`;
+  return `SELECT ${selectList} FROM read_csv(${fileArg}, header = ${header}, types = {${typeStruct}})`;
 }
 
 interface StreamOptions {
@@ -579,7 +585,7 @@ async function streamRows(connection: DuckDBConnection, plan: Plan, o: StreamOpt
 async function diagnose(
   connection: DuckDBConnection,
   path: string,
-  absolute: string,
+  fileArg: string,
   format: Format,
   header: boolean,
   plan: Plan,
@@ -588,8 +594,8 @@ async function diagnose(
   const checked = plan.slots.filter((s) => s.kind === 'feature' || s.kind === 'category');
   const source =
     format === 'csv'
-      ? `read_csv(${sqlString(absolute)}, header = ${header}, all_varchar = true)`
-      : `(SELECT ${checked.map((s) => `CAST(${sqlIdentifier(s.column)} AS VARCHAR) AS ${sqlIdentifier(s.column)}`).join(', ')} FROM read_parquet(${sqlString(absolute)}))`;
+      ? `read_csv(${fileArg}, header = ${header}, all_varchar = true)`
+      : `(SELECT ${checked.map((s) => `CAST(${sqlIdentifier(s.column)} AS VARCHAR) AS ${sqlIdentifier(s.column)}`).join(', ')} FROM read_parquet(${fileArg}))`;
   const inner = checked.map((s, i) => `${sqlIdentifier(s.column)} AS v${i}`).join(', ');
   const aggregates = checked
     .map((s, i) => {

@@ -2,7 +2,7 @@
  * Writes the segment of every customer as CSV, atomically.
  */
 import { SegmentaError } from '../common/errors.js';
-import { withAtomicWriter } from '../common/atomic-file.js';
+import { withAtomicWriter, type OutputOptions } from '../common/atomic-file.js';
 
 /** Rows formatted per chunk written (a few MB of text). */
 const CHUNK_ROWS = 65_536;
@@ -30,7 +30,9 @@ export interface LabelsColumn {
  * @param ids one id per row (numbers print as JS prints them: 1, 2.5)
  * @param labels one segment label per row (same length as `ids`)
  * @param columns columns written between the id and `segment` (e.g. every original column), same length as `ids`
- * @throws SegmentaError `SHAPE_MISMATCH` when lengths differ, `FILE_NOT_FOUND` when the directory is missing
+ * @param options `inputs`: the job's input files, which must not be overwritten
+ * @throws SegmentaError `SHAPE_MISMATCH` when lengths differ, `FILE_NOT_FOUND` when the directory is missing,
+ *   `OUTPUT_REFUSED` for a destination that is not a regular file or is an input, `FILE_SYSTEM_ERROR`
  * @example
  * await writeLabelsCsv('out/labels.csv', table.idColumn, table.ids, fit.labels);
  * // CustomerID,segment
@@ -43,6 +45,7 @@ export async function writeLabelsCsv(
   ids: Float64Array | readonly string[] | ArrayLike<number | string>,
   labels: Int32Array | Uint32Array | Uint8Array | Uint16Array | ArrayLike<number>,
   columns: readonly LabelsColumn[] = [],
+  options: OutputOptions = {},
 ): Promise<void> {
   const n = ids.length;
   if (labels.length !== n) {
@@ -76,5 +79,5 @@ export async function writeLabelsCsv(
       }
       await writer.write(lines.join(''));
     }
-  });
+  }, options);
 }

@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { SegmentaError } from '../../common/errors.js';
 import { parseIntegerOption } from '../command-options.js';
-import { MAX_GENERATED_FEATURES, MIN_GENERATED_FEATURES, writeGeneratedCustomers } from '../../data-in/generate-customers.js';
+import { MAX_GENERATED_FEATURES, MAX_GENERATED_ROWS, MIN_GENERATED_FEATURES, writeGeneratedCustomers } from '../../data-in/generate-customers.js';
 
 interface GenerateFlags {
   rows?: string;
@@ -19,14 +19,14 @@ export function registerGenerateCommand(program: Command): void {
   program
     .command('generate')
     .description('write a seeded mall-like synthetic customer base (.csv or .parquet)')
-    .option('--rows <n>', 'number of customers (required)')
+    .option('--rows <n>', `number of customers (required; at most ${MAX_GENERATED_ROWS.toLocaleString('en-US')})`)
     .option('--seed <s>', 'random seed, a 32-bit integer', '42')
     .option('--features <d>', `numeric features: Age, Income, Score, then extras (${MIN_GENERATED_FEATURES}..${MAX_GENERATED_FEATURES})`, '3')
     .option('--out <file>', 'output file, .csv or .parquet (required)')
     .action(async (flags: GenerateFlags) => {
       if (flags.rows === undefined) throw new SegmentaError('INVALID_OPTION', '--rows is required (number of customers)', { option: 'rows' });
-      if (flags.out === undefined || flags.out === '') throw new SegmentaError('INVALID_OPTION', '--out is required (a .csv or .parquet file)', { option: 'out' });
-      const rows = parseIntegerOption('rows', flags.rows, 1, Number.MAX_SAFE_INTEGER);
+      if (flags.out === undefined || flags.out.trim() === '') throw new SegmentaError('INVALID_OPTION', '--out is required (a .csv or .parquet file)', { option: 'out' });
+      const rows = parseIntegerOption('rows', flags.rows, 1, MAX_GENERATED_ROWS);
       const seed = parseIntegerOption('seed', flags.seed, 0, 4294967295);
       const features = parseIntegerOption('features', flags.features, MIN_GENERATED_FEATURES, MAX_GENERATED_FEATURES);
       const started = performance.now();
