@@ -196,7 +196,8 @@ describe('writeSegmentationReport', () => {
     const input = generatedInput();
     const r = await writeSegmentationReport(out, input);
     const files = (await readdir(out)).sort();
-    expect(files).toEqual([...r.files].sort());
+    expect(files).toEqual(['.segmenta-manifest.json', ...r.files].sort());
+    expect(JSON.parse(await readFile(join(out, '.segmenta-manifest.json'), 'utf8')).files).toEqual([...r.files].sort());
     const pngs = files.filter((f) => f.endsWith('.png'));
     expect(pngs.sort()).toEqual(['age-distribution.png', 'elbow.png', 'feature-distributions.png', 'gender-by-segment.png', 'segment-sizes.png', 'segments-scatter.png']);
     for (const f of pngs) expect(pngPixelStats(await readFile(join(out, f))).inkShare, f).toBeGreaterThan(0.02);
@@ -244,7 +245,7 @@ describe('writeSegmentationReport', () => {
     const other = join(dir, 'other');
     await mkdir(other);
     await writeFile(join(other, 'notes.txt'), 'mine');
-    await expect(writeSegmentationReport(other, small)).rejects.toMatchObject({ code: 'INVALID_OPTION', message: expect.stringContaining('not a segmenta report') });
+    await expect(writeSegmentationReport(other, small)).rejects.toMatchObject({ code: 'OUTPUT_REFUSED', message: expect.stringContaining('segmenta did not write it') });
     expect(await readdir(other)).toEqual(['notes.txt']);
   });
 

@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import { resolveOutputPath } from '../common/atomic-file.js';
+import { checkOutputDirectory } from '../common/output-directory.js';
 import { SegmentaError } from '../common/errors.js';
 import type { ProgressListener } from '../common/progress.js';
 import { resolveBackend } from '../backends/backend-registry.js';
@@ -25,6 +26,18 @@ export async function checkOutFile(out: string | undefined, inputs: readonly str
   if (out === undefined) return undefined;
   if (out.trim() === '') throw new SegmentaError('INVALID_OPTION', "--out needs a file name; got ''", { option: 'out' });
   await resolveOutputPath(out, { inputs });
+  return out;
+}
+
+/**
+ * Checks an `--out DIR` flag (a report directory) before any work: an empty
+ * value, a non-directory, or a non-empty directory that segmenta did not write
+ * (no manifest; unless `force`) is refused with one line.
+ */
+export async function checkOutDirectory(out: string | undefined, force: boolean): Promise<string> {
+  if (out === undefined) throw new SegmentaError('INVALID_OPTION', '--out is required: the directory to write the report to', { option: 'out' });
+  if (out.trim() === '') throw new SegmentaError('INVALID_OPTION', "--out needs a directory name; got ''", { option: 'out' });
+  await checkOutputDirectory(out, { force, what: 'the report' });
   return out;
 }
 

@@ -1,14 +1,14 @@
 /**
  * `writeSegmentationReport`: from a clustered customer table to a report
  * directory — index.html (self-contained), one PNG per chart, labels.csv and
- * segments.json. The directory is built under a temporary name next to its
- * destination and renamed into place only when complete, so a failure never
- * leaves a partial report.
+ * segments.json. The files are built in a temporary directory and moved into
+ * place only when complete, so a failure never leaves a partial report. The
+ * directory's manifest lists the files segmenta wrote; a later report replaces
+ * only those (see common/output-directory.ts and docs/safety.md).
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { writeFileAtomic } from '../common/atomic-file.js';
+import { checkOutputDirectory, writeOutputDirectory } from '../common/output-directory.js';
 import { SegmentaError, throwIfAborted } from '../common/errors.js';
 import type { Matrix } from '../common/matrix.js';
 import type { ProgressListener } from '../common/progress.js';
@@ -81,8 +81,15 @@ export interface SegmentationReportOptions {
   sampleSeed?: number;
   /** PNG pixels per chart pixel. Default 2. */
   pngScale?: number;
-  /** Replace `dir` when it already holds a segmenta report (or is empty). Default true. */
+  /** Replace the files of an earlier report in `dir` (listed in its manifest). Default true; false refuses any non-empty `dir`. */
   replace?: boolean;
+  /**
+   * Write into an existing non-empty directory that holds no segmenta manifest, and over
+   * same-named files the user put there. Only the report's own files are written. Default false.
+   */
+  force?: boolean;
+  /** The job's input files: the report never writes onto one of them. */
+  inputs?: readonly string[];
   /** Stops the work between steps (`ABORTED`); nothing is left behind. */
   signal?: AbortSignal;
   /** Receives `phase` events: profile, charts, write. */
@@ -126,7 +133,8 @@ interface ChartJob {
  * - `segments.json`: profiles, names, readings, lifts, ordering rule, sweep.
  *
  * @returns paths, chart files and segment names
- * @throws SegmentaError `INVALID_OPTION` when `dir` exists and is not a segmenta report (or `replace` is false),
+ * @throws SegmentaError `OUTPUT_REFUSED` when `dir` is not a directory, or is non-empty without a segmenta
+ *   manifest (unless `force`), or `replace` is false and it is not empty; `FILE_SYSTEM_ERROR` naming the path;
  *   `SHAPE_MISMATCH`/`INVALID_K` for inconsistent input, `UNKNOWN_COLUMN` for a scatter feature not among the features, `ABORTED`
  * @example
  * const table = await readCustomerTable(file, { features, keep: ['Gender', 'Age'] });
@@ -145,7 +153,13 @@ export async function writeSegmentationReport(
   const target = resolve(dir);
   const { signal, onProgress } = options;
   throwIfAborted(signal);
-  await checkDestination(target, options.replace ?? true);
+  const directoryOptions = {
+    what: 'the report',
+    ...(options.replace !== undefined ? { replace: options.replace } : {}),
+    ...(options.force !== undefined ? { force: options.force } : {}),
+    ...(options.inputs !== undefined ? { inputs: options.inputs } : {}),
+  };
+  await checkOutputDirectory(target, directoryOptions);
 
   onProgress?.({ kind: 'phase', phase: 'profile', detail: `profiling ${input.k} segments` });
   const { table, k } = input;
@@ -181,20 +195,18 @@ export async function writeSegmentationReport(
   const json = segmentsJson(input, profiles, { source, kChoice, notes, charts: charts.map((c) => ({ file: c.file, title: c.title })) });
 
   onProgress?.({ kind: 'phase', phase: 'write', detail: `writing ${target}` });
-  const temp = join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  await mkdir(dirname(target), { recursive: true });
-  await mkdir(temp);
-  try {
-    await writeLabelsCsv(join(temp, 'labels.csv'), table.idColumn, table.ids, profiles.labels);
-    for (const c of charts) await writeFileAtomic(join(temp, c.file), c.png);
-    await writeFileAtomic(join(temp, 'segments.json'), json);
-    await writeFileAtomic(join(temp, 'index.html'), html);
-    throwIfAborted(signal);
-    await publish(temp, target, options.replace ?? true);
-  } catch (error) {
-    await rm(temp, { recursive: true, force: true });
-    throw error;
-  }
+  await writeOutputDirectory(
+    target,
+    files,
+    async (temp) => {
+      await writeLabelsCsv(join(temp, 'labels.csv'), table.idColumn, table.ids, profiles.labels);
+      for (const c of charts) await writeFileAtomic(join(temp, c.file), c.png);
+      await writeFileAtomic(join(temp, 'segments.json'), json);
+      await writeFileAtomic(join(temp, 'index.html'), html);
+      throwIfAborted(signal);
+    },
+    directoryOptions,
+  );
   return {
     dir: target,
     index: join(target, 'index.html'),
@@ -405,58 +417,4 @@ function segmentsJson(
     notes: extra.notes,
   };
   return `${JSON.stringify(doc, jsonNumber, 2)}\n`;
-}
-
-async function isReportDirectory(path: string): Promise<boolean> {
-  const entries = await readdir(path);
-  if (entries.length === 0) return true;
-  if (!entries.includes('segments.json')) return false;
-  try {
-    const doc = JSON.parse(await readFile(join(path, 'segments.json'), 'utf8')) as { generator?: unknown };
-    return doc.generator === REPORT_GENERATOR;
-  } catch {
-    return false;
-  }
-}
-
-/** Fails early (before any work) when `target` cannot become the report directory. */
-async function checkDestination(target: string, replace: boolean): Promise<void> {
-  let s;
-  try {
-    s = await stat(target);
-  } catch {
-    return;
-  }
-  if (!s.isDirectory()) throw new SegmentaError('INVALID_OPTION', `cannot write the report to '${target}': it exists and is not a directory`, { path: target });
-  if (!replace && (await readdir(target)).length > 0) {
-    throw new SegmentaError('INVALID_OPTION', `cannot write the report to '${target}': the directory exists and is not empty`, { path: target });
-  }
-  if (!(await isReportDirectory(target))) {
-    throw new SegmentaError(
-      'INVALID_OPTION',
-      `cannot write the report to '${target}': the directory holds other files (not a segmenta report); choose a new or empty directory`,
-      { path: target },
-    );
-  }
-}
-
-/** Moves the finished `temp` directory to `target`, swapping out an earlier report there. */
-async function publish(temp: string, target: string, replace: boolean): Promise<void> {
-  try {
-    await rename(temp, target);
-    return;
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error;
-  }
-  await checkDestination(target, replace);
-  const old = `${temp}.old`;
-  await rename(target, old);
-  try {
-    await rename(temp, target);
-  } catch (error) {
-    await rename(old, target).catch(() => undefined);
-    throw error;
-  }
-  await rm(old, { recursive: true, force: true });
 }
