@@ -13,6 +13,7 @@ import type { ProgressListener } from '../common/progress.js';
 import { oneHotNames, sortCategoryCodes, writeOneHot } from './one-hot.js';
 import { doubleColumn, isValid, StringDecoder, stringColumn } from './duckdb-vectors.js';
 import type { DoubleColumn, StringColumn } from './duckdb-vectors.js';
+import { duplicateNames, firstCsvLine, guessDelimiter, scanCsvShape, type CsvDialect } from './csv-diagnostics.js';
 import { literalDuckDbPath, lockDown } from './duckdb-lockdown.js';
 import { sqlIdentifier, sqlString } from './sql-quote.js';
 
@@ -185,6 +186,7 @@ export async function readCustomerTable(path: string, options: ReadTableOptions)
     const lines = format === 'csv' ? csvLineCount(absolute) : Promise.resolve(null);
     lines.catch(() => undefined);
     const schema = await describe(connection, path, fileArg, format);
+    if (format === 'csv') await checkCsvShape(path, absolute, schema);
     const columnNames = schema.columns.map((c) => c.name);
     if (columnNames.length === 1 && /[,;\t|]/.test(columnNames[0]!) && format === 'csv') {
       throw new SegmentaError(
@@ -241,6 +243,7 @@ export async function readCustomerTable(path: string, options: ReadTableOptions)
         if (error instanceof SegmentaError) throw error;
         throwIfAborted(signal);
         const message = error instanceof Error ? error.message : String(error);
+        if (format === 'csv') await throwIfRagged(path, absolute, schema);
         if (/^(Conversion|Invalid Input) Error/.test(message)) {
           // A cell could not be parsed. Find the first offending feature cell with an all-varchar scan.
           await diagnose(connection, path, fileArg, format, schema.header, plan, signal);
@@ -259,6 +262,7 @@ export async function readCustomerTable(path: string, options: ReadTableOptions)
     if (error instanceof SegmentaError) throw error;
     throwIfAborted(signal);
     const message = error instanceof Error ? error.message : String(error);
+    if (format === 'csv') await throwIfRagged(path, absolute, null);
     throw new SegmentaError('MALFORMED_FILE', `cannot read '${path}': ${firstLine(message)}`, { path, cause: message });
   } finally {
     signal?.removeEventListener('abort', onAbort);
@@ -266,6 +270,53 @@ export async function readCustomerTable(path: string, options: ReadTableOptions)
     instance.closeSync();
     await literal.close();
   }
+}
+
+/** The dialect to scan `absolute` with: the sniffed one, or one guessed from its first line when the sniffer gave up. Null for a one-column file. */
+async function scanDialect(absolute: string, schema: Schema | null): Promise<CsvDialect | null> {
+  const gzip = absolute.toLowerCase().endsWith('.gz');
+  const delimiter = guessDelimiter(await firstCsvLine(absolute, gzip), schema?.dialect?.delimiter);
+  if (delimiter === undefined) return null;
+  const quote = schema?.dialect?.quote || '"';
+  return { delimiter, quote, escape: schema?.dialect?.escape || quote };
+}
+
+/** Throws `MALFORMED_FILE` naming the first ragged data row (expected N fields, got M), if the file has one. */
+async function throwIfRagged(path: string, absolute: string, schema: Schema | null): Promise<void> {
+  const dialect = await scanDialect(absolute, schema).catch(() => null);
+  if (!dialect) return;
+  const shape = await scanCsvShape(absolute, absolute.toLowerCase().endsWith('.gz'), dialect, true).catch(() => null);
+  if (!shape?.ragged) return;
+  const { row, line, fields } = shape.ragged;
+  const expected = shape.header.length;
+  throw new SegmentaError(
+    'MALFORMED_FILE',
+    `${path}: data row ${row} (line ${line}) has ${fields} field${fields === 1 ? '' : 's'}, expected ${expected} like the ${schema?.header === false ? 'first row' : 'header'}`,
+    { path, row, line, expected, got: fields },
+  );
+}
+
+/**
+ * After sniffing a CSV: a duplicated header name is an error (DuckDB would
+ * rename it `a_1`), and when the sniffer's columns do not match the first
+ * line's fields, a ragged row is the likely cause: name it.
+ */
+async function checkCsvShape(path: string, absolute: string, schema: Schema): Promise<void> {
+  const dialect = await scanDialect(absolute, schema);
+  if (!dialect) return;
+  const { header } = await scanCsvShape(absolute, absolute.toLowerCase().endsWith('.gz'), dialect, false);
+  if (schema.header) {
+    const dups = duplicateNames(header);
+    if (dups.length > 0) {
+      const d = dups[0]!;
+      throw new SegmentaError(
+        'MALFORMED_FILE',
+        `${path}: the header names column '${d.name}' ${d.positions.length} times (columns ${d.positions.join(', ')}); column names must be unique`,
+        { path, column: d.name, positions: d.positions },
+      );
+    }
+  }
+  if (header.length !== schema.columns.length) await throwIfRagged(path, absolute, schema);
 }
 
 function validateOptions(options: ReadTableOptions): { features: string[]; encode: string[]; keep: string[] } {
@@ -293,16 +344,19 @@ function validateOptions(options: ReadTableOptions): { features: string[]; encod
 interface Schema {
   columns: SourceColumn[];
   header: boolean;
+  /** CSV only: the sniffed delimiter, quote and escape ('' when none). */
+  dialect?: { delimiter: string; quote: string; escape: string };
 }
 
 async function describe(connection: DuckDBConnection, path: string, fileArg: string, format: Format): Promise<Schema> {
   if (format === 'csv') {
-    const reader = await connection.runAndReadAll(`SELECT HasHeader, Columns FROM sniff_csv(${fileArg})`);
+    const reader = await connection.runAndReadAll(`SELECT HasHeader, Columns, Delimiter, Quote, Escape FROM sniff_csv(${fileArg})`);
     const row = reader.getRowsJS()[0];
     if (!row) throw new SegmentaError('MALFORMED_FILE', `cannot read '${path}': DuckDB could not sniff its CSV layout`, { path });
     const header = row[0] === true;
     const columns = (row[1] as { name: string; type: string }[]).map((c) => ({ name: String(c.name), type: String(c.type) }));
-    return { columns, header };
+    const char = (v: unknown): string => (typeof v === 'string' && v !== '(empty)' ? v : '');
+    return { columns, header, dialect: { delimiter: char(row[2]), quote: char(row[3]), escape: char(row[4]) } };
   }
   const reader = await connection.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${fileArg})`);
   const columns = reader.getRowObjectsJS().map((r) => ({ name: String(r['column_name']), type: String(r['column_type']) }));
