@@ -8,6 +8,7 @@ import { checkOutputDirectory } from '../common/output-directory.js';
 import { SegmentaError } from '../common/errors.js';
 import type { ProgressListener } from '../common/progress.js';
 import { resolveBackend } from '../backends/backend-registry.js';
+import { checkFloat32Range } from '../drivers/validate-input.js';
 import { readCustomerTable, type CustomerTable } from '../data-in/read-customer-table.js';
 import { prepareFeatures, type PreparedFeatures } from '../preparation/prepare-features.js';
 import { parseScalingMethod, type ScalingMethod } from '../preparation/scaling.js';
@@ -221,6 +222,8 @@ export async function loadFeatures(
     ...(backend?.allocateMatrix ? { allocate: (rows: number, cols: number) => backend.allocateMatrix!(rows, cols) } : {}),
   });
   const prepared = prepareFeatures(table, { scale, inPlace: !options.keepOriginal });
+  // Values whose squared distances overflow float32 are refused here, with the column's name (the drivers check again, by number).
+  checkFloat32Range(prepared.matrix, 'data', prepared.featureNames);
   return { table, prepared, scale };
 }
 

@@ -28,6 +28,7 @@ export type SegmentaErrorCode =
   | 'INVALID_MODEL'
   | 'UNKNOWN_CATEGORY'
   | 'INVALID_DATA'
+  | 'VALUE_TOO_LARGE'
   | 'OUTPUT_REFUSED'
   | 'FILE_SYSTEM_ERROR';
 

@@ -6,7 +6,7 @@ import { SegmentaError, throwIfAborted } from '../common/errors.js';
 import type { Matrix } from '../common/matrix.js';
 import { findElbow } from './knee-detection.js';
 import { createFitContext, disposeContext, fitWithContext, type KMeansSettings } from './kmeans.js';
-import { requireInteger } from './validate-input.js';
+import { requireInteger, requireOptions, validateMatrixShape } from './validate-input.js';
 
 /** Options of {@link sweepK}; every K-Means setting applies to each k. */
 export interface SweepOptions extends Partial<KMeansSettings> {
@@ -14,6 +14,12 @@ export interface SweepOptions extends Partial<KMeansSettings> {
   kMin?: number;
   /** Largest k. Default 10. */
   kMax?: number;
+  /**
+   * When the data has fewer distinct rows than `kMax`, lower `kMax` to that
+   * number (never below `kMin`) and say so in `notes`, instead of failing with
+   * `TOO_FEW_DISTINCT_POINTS`. Default false. The CLI sets it for its default `--k-max`.
+   */
+  clampKMax?: boolean;
 }
 
 /** One k of a sweep. */
@@ -56,10 +62,18 @@ export interface SweepResult {
  */
 export async function sweepK(matrix: Matrix, options: SweepOptions = {}): Promise<SweepResult> {
   const started = performance.now();
+  validateMatrixShape(matrix);
+  requireOptions(options, 'sweepK');
   const kMin = requireInteger('kMin', options.kMin ?? 1, 1);
-  const kMax = requireInteger('kMax', options.kMax ?? 10, 1);
-  if (kMin > kMax) throw new SegmentaError('INVALID_K', `kMin (${kMin}) must not exceed kMax (${kMax})`, { kMin, kMax });
-  const ctx = await createFitContext(matrix, options, kMax);
+  const requestedKMax = requireInteger('kMax', options.kMax ?? 10, 1);
+  if (kMin > requestedKMax) throw new SegmentaError('INVALID_K', `kMin (${kMin}) must not exceed kMax (${requestedKMax})`, { kMin, kMax: requestedKMax });
+  const ctx = await createFitContext(matrix, options, requestedKMax);
+  let kMax = requestedKMax;
+  const notes = new Set<string>();
+  if (options.clampKMax === true && ctx.distinctRows < kMax && ctx.distinctRows >= kMin) {
+    kMax = ctx.distinctRows;
+    notes.add(`k-max lowered from ${requestedKMax} to ${kMax}: the data has only ${kMax} distinct rows`);
+  }
   try {
     if (kMax > matrix.rows) {
       throw new SegmentaError('INVALID_K', `kMax = ${kMax} is larger than the number of rows (${matrix.rows})`, { kMax, rows: matrix.rows });
@@ -71,7 +85,6 @@ export async function sweepK(matrix: Matrix, options: SweepOptions = {}): Promis
       });
     }
     const points: SweepPoint[] = [];
-    const notes = new Set<string>();
     const total = kMax - kMin + 1;
     for (let k = kMin; k <= kMax; k++) {
       throwIfAborted(options.signal);

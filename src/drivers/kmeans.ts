@@ -15,7 +15,7 @@ import { resolveBackend } from '../backends/backend-registry.js';
 import { squaredDistanceF32, type KernelBackend, type KernelJob } from '../backends/kernel-contract.js';
 import { refineBySwaps } from './swap-refinement.js';
 import { createPlusPlusBuffers, kmeansPlusPlus, type PlusPlusBuffers } from './kmeans-plusplus.js';
-import { countDistinctRows, meanFeatureVariance, requireInteger, requireNumber, validateMatrix } from './validate-input.js';
+import { countDistinctRows, meanFeatureVariance, requireInteger, requireNumber, requireOptions, validateMatrix, validateMatrixShape } from './validate-input.js';
 
 /** Settings with defaults (all optional for callers). */
 export interface KMeansSettings {
@@ -129,7 +129,7 @@ export interface FitContext {
 
 /** Fills defaults and validates every setting; messages state the values. */
 export function resolveSettings(options: Partial<KMeansSettings>): KMeansSettings {
-  const s: KMeansSettings = { ...DEFAULTS, ...stripUndefined(options) };
+  const s: KMeansSettings = { ...DEFAULTS, ...stripUndefined(requireOptions(options, 'K-Means')) };
   requireInteger('nInit', s.nInit, 1);
   requireInteger('maxIter', s.maxIter, 1);
   requireNumber('tol', s.tol, 0);
@@ -407,6 +407,8 @@ function farthestRows(distances: Float32Array, m: number): number[] {
  * @throws SegmentaError `INVALID_K`, `TOO_FEW_DISTINCT_POINTS`, `NON_FINITE_VALUE`, `INVALID_OPTION`, `ABORTED`, backend errors.
  */
 export async function fitKMeans(matrix: Matrix, options: KMeansOptions): Promise<KMeansResult> {
+  validateMatrixShape(matrix);
+  requireOptions(options, 'fitKMeans', ['k']);
   requireInteger('k', options.k, 1);
   const ctx = await createFitContext(matrix, options, options.k);
   try {

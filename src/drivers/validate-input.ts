@@ -5,11 +5,60 @@
 import { SegmentaError } from '../common/errors.js';
 import type { Matrix } from '../common/matrix.js';
 
-/** Checks shape and rejects NaN/Inf (faiss's default), naming the first offending row and column (1-based row). */
-export function validateMatrix(matrix: Matrix, what = 'data'): void {
-  const { data, rows, cols } = matrix;
+/** Largest finite float32. */
+export const FLOAT32_MAX = 3.4028234663852886e38;
+
+/**
+ * Bound on `4 · Σ_j max|x_j|²` (about FLOAT32_MAX / 4): below it no squared
+ * distance between two rows, or between a row and a centroid, overflows
+ * float32 in any backend, in either form (`Σ (x - c)²`, or tfjs's
+ * `|x|² - 2 x·c + |c|²`), rounding included.
+ */
+export const SQUARED_DISTANCE_LIMIT = FLOAT32_MAX / 4;
+
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a plain array';
+  if (ArrayBuffer.isView(value)) return `a ${value.constructor.name}`;
+  return typeof value === 'object' ? 'an object' : `${typeof value} ${String(value)}`;
+}
+
+/**
+ * Checks that `options` is an options object (undefined allowed when `required` is false).
+ *
+ * @throws SegmentaError `INVALID_OPTION` naming the function and what it got
+ */
+export function requireOptions<T extends object>(options: T | undefined, fn: string, required: string[] = []): T {
+  if (options === undefined && required.length === 0) return {} as T;
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    const needs = required.length > 0 ? ` with ${required.join(', ')}` : '';
+    throw new SegmentaError('INVALID_OPTION', `${fn} needs an options object${needs}, got ${kindOf(options)}`, { option: 'options', value: options });
+  }
+  return options;
+}
+
+/**
+ * Checks that `matrix` is a segmenta matrix: an object `{ data, rows, cols }`
+ * whose `data` is a Float32Array of exactly rows × cols values.
+ *
+ * @throws SegmentaError `INVALID_DATA` for anything else (null, a plain array, a Float64Array…),
+ *   with how to build one; `SHAPE_MISMATCH`; `EMPTY_TABLE`
+ */
+export function validateMatrixShape(matrix: Matrix, what = 'data'): void {
+  if (matrix === null || typeof matrix !== 'object' || Array.isArray(matrix) || ArrayBuffer.isView(matrix)) {
+    throw new SegmentaError(
+      'INVALID_DATA',
+      `${what} must be a matrix { data: Float32Array, rows, cols }, got ${kindOf(matrix)}; build one with matrixFromRows(rows) or matrixFrom(data, rows, cols)`,
+      { got: kindOf(matrix) },
+    );
+  }
+  const { data, rows, cols } = matrix as { data: unknown; rows: number; cols: number };
+  if (!(data instanceof Float32Array)) {
+    const hint = data instanceof Float64Array || Array.isArray(data) ? '; segmenta computes in float32: convert with Float32Array.from(data) (values round to float32)' : '';
+    throw new SegmentaError('INVALID_DATA', `${what}.data must be a Float32Array of rows × cols values, got ${kindOf(data)}${hint}`, { got: kindOf(data) });
+  }
   if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 0 || cols < 0) {
-    throw new SegmentaError('SHAPE_MISMATCH', `${what} has an invalid shape ${rows} × ${cols}`, { rows, cols });
+    throw new SegmentaError('SHAPE_MISMATCH', `${what} has an invalid shape ${String(rows)} × ${String(cols)}`, { rows, cols });
   }
   if (data.length !== rows * cols) {
     throw new SegmentaError('SHAPE_MISMATCH', `${what} holds ${data.length} values but its shape ${rows} × ${cols} needs ${rows * cols}`, {
@@ -20,18 +69,73 @@ export function validateMatrix(matrix: Matrix, what = 'data'): void {
   }
   if (rows === 0) throw new SegmentaError('EMPTY_TABLE', `${what} has no rows`);
   if (cols === 0) throw new SegmentaError('SHAPE_MISMATCH', `${what} has no feature columns`);
+}
+
+/**
+ * Checks the matrix ({@link validateMatrixShape}), rejects NaN/Inf (faiss's
+ * default) naming the first offending row and column (1-based row), and
+ * rejects values so large that squared distances would overflow float32
+ * ({@link checkFloat32Range}). All backends get the same checks.
+ *
+ * @param featureNames names of the columns, used in messages when given
+ */
+export function validateMatrix(matrix: Matrix, what = 'data', featureNames?: readonly string[]): void {
+  validateMatrixShape(matrix, what);
+  const { data, cols } = matrix;
+  const name = (j: number): string => (featureNames?.[j] !== undefined ? `feature ${j + 1} ('${featureNames[j]}')` : `feature ${j + 1}`);
   for (let i = 0; i < data.length; i++) {
     const v = data[i]!;
     if (v - v !== 0) {
       const row = Math.floor(i / cols) + 1;
       const col = (i % cols) + 1;
-      throw new SegmentaError('NON_FINITE_VALUE', `${what} row ${row}, feature ${col} is ${v}: NaN and infinite values are not allowed`, {
+      throw new SegmentaError('NON_FINITE_VALUE', `${what} row ${row}, ${name(col - 1)} is ${v}: NaN and infinite values are not allowed`, {
         row,
         column: col,
         value: v,
       });
     }
   }
+  checkFloat32Range(matrix, what, featureNames);
+}
+
+/**
+ * Rejects data whose squared distances can overflow float32: the bound is
+ * `4 · Σ_j max|x_j|² ≤` {@link SQUARED_DISTANCE_LIMIT} (with d features, about
+ * `4.6e18 / √d` per value). The message names the feature with the largest
+ * values, one such value and its row. Scaled data (standard, min-max) is far
+ * below the bound. Assumes finite values.
+ *
+ * @throws SegmentaError `VALUE_TOO_LARGE`
+ */
+export function checkFloat32Range(matrix: Matrix, what = 'data', featureNames?: readonly string[]): void {
+  const { data, rows, cols } = matrix;
+  const maxAbs = new Float64Array(cols);
+  const at = new Int32Array(cols);
+  for (let i = 0, p = 0; i < rows; i++) {
+    for (let j = 0; j < cols; j++, p++) {
+      const a = Math.abs(data[p]!);
+      if (a > maxAbs[j]!) {
+        maxAbs[j] = a;
+        at[j] = i;
+      }
+    }
+  }
+  let bound = 0;
+  let worst = 0;
+  for (let j = 0; j < cols; j++) {
+    bound += 4 * maxAbs[j]! * maxAbs[j]!;
+    if (maxAbs[j]! > maxAbs[worst]!) worst = j;
+  }
+  if (bound <= SQUARED_DISTANCE_LIMIT) return;
+  const row = at[worst]! + 1;
+  const value = data[at[worst]! * cols + worst]!;
+  const perValue = Math.sqrt(SQUARED_DISTANCE_LIMIT / (4 * cols));
+  const label = featureNames?.[worst] !== undefined ? `feature ${worst + 1} ('${featureNames[worst]}')` : `feature ${worst + 1}`;
+  throw new SegmentaError(
+    'VALUE_TOO_LARGE',
+    `${what} row ${row}, ${label} is ${value.toPrecision(4)}: squared distances between values this large overflow float32 (with ${cols} feature${cols === 1 ? '' : 's'}, keep |values| below about ${perValue.toPrecision(2)}); scale the features (standard or min-max scaling) or change their units`,
+    { row, column: worst + 1, value, limit: perValue },
+  );
 }
 
 /** Checks that `value` is an integer within [min, max]; the message names the option and the value. */

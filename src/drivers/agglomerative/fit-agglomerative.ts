@@ -34,7 +34,7 @@ import { resolveBackend } from '../../backends/backend-registry.js';
 import type { KernelBackend } from '../../backends/kernel-contract.js';
 import { clusterMeans, withinClusterSumOfSquares } from '../../metrics/cluster-metrics.js';
 import { fitKMeans } from '../kmeans.js';
-import { countDistinctRows, requireInteger, validateMatrix } from '../validate-input.js';
+import { countDistinctRows, requireInteger, requireOptions, validateMatrix } from '../validate-input.js';
 import { allocateCondensed, computeCondensedDistances, condensedBytes, formatBytes } from './condensed-distances.js';
 import { clustersAtThreshold, cutTree, parseLinkage, sortAndRelabel, type Linkage, type LinkageTree } from './linkage-tree.js';
 import { matrixFreeMerges, type MatrixFreeLinkage } from './matrix-free-linkage.js';
@@ -176,6 +176,7 @@ const DEFAULTS = {
 export async function fitAgglomerative(matrix: Matrix, options: AgglomerativeOptions): Promise<AgglomerativeResult> {
   const started = performance.now();
   validateMatrix(matrix);
+  requireOptions(options, 'fitAgglomerative', ['k or distanceThreshold']);
   const s = resolveSettings(options);
   const { k: requestedK, distanceThreshold } = checkCut(options, matrix.rows);
   throwIfAborted(s.signal);
