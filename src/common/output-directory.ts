@@ -12,7 +12,7 @@
  * - never writes onto one of the job's input files.
  */
 import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, readdir, readFile, realpath, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { access, constants, lstat, mkdir, readdir, readFile, realpath, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { registerTemporaryPath, releaseTemporaryPath, writeFileAtomic } from './atomic-file.js';
 import { fileSystemError, SegmentaError } from './errors.js';
@@ -101,8 +101,12 @@ async function inspect(dir: string, options: OutputDirectoryOptions): Promise<Di
     try {
       s = await stat(target);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { target, exists: false, manifest: null, entries: [] };
-      throw error;
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      // It will be created: its nearest existing ancestor must be a writable directory.
+      let parent = dirname(target);
+      while (!(await stat(parent).then(() => true, () => false)) && dirname(parent) !== parent) parent = dirname(parent);
+      await access(parent, constants.W_OK | constants.X_OK);
+      return { target, exists: false, manifest: null, entries: [] };
     }
     if (!s.isDirectory()) {
       throw new SegmentaError('OUTPUT_REFUSED', `cannot write ${what} to '${dir}': it exists and is not a directory`, { path: dir });

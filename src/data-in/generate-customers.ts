@@ -483,8 +483,9 @@ function estimatedCsvBytes(o: ResolvedOptions): number {
   return o.rows * (String(o.rows).length + 8 + o.features * 4.5);
 }
 
-/** Refuses a write that cannot fit on the destination's file system (when it can tell). */
+/** Refuses a large write (over 100 MB) that cannot fit on the destination's file system (when it can tell). */
 async function checkFreeSpace(path: string, dir: string, bytes: number): Promise<void> {
+  if (bytes < 1e8) return;
   let free: number;
   try {
     const fs = await statfs(dir);
