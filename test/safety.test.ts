@@ -200,8 +200,15 @@ describe('3. --out FILE replaces nothing it should not', () => {
   it('refuses a device and leaves it a device', async () => {
     const dir = fresh();
     const input = smallCsv(dir);
-    expectOneLine(await runSegmenta('kmeans', input, '--features', 'a,b', '--k', '2', '--out', '/dev/null'), /'\/dev\/null': it is a character device/);
-    expect(statSync('/dev/null').isCharacterDevice()).toBe(true);
+    // Never aim a test at the system's /dev/null as root: the bug under test replaced it with a regular file.
+    // As root, a private null device; otherwise /dev/null, which a non-root process cannot replace.
+    let device = '/dev/null';
+    if (typeof process.getuid === 'function' && process.getuid() === 0) {
+      device = join(dir, 'null-device');
+      expect(spawnSync('mknod', ['-m', '666', device, 'c', '1', '3']).status).toBe(0);
+    }
+    expectOneLine(await runSegmenta('kmeans', input, '--features', 'a,b', '--k', '2', '--out', device), /it is a character device/);
+    expect(statSync(device).isCharacterDevice()).toBe(true);
   });
 
   it('refuses a FIFO without blocking on it', async () => {
@@ -362,9 +369,10 @@ describe('6. clear messages', () => {
 
   it('CLI messages name flags, not library options', async () => {
     const dir = fresh();
-    const path = smallCsv(dir, 'data.csv', 5);
-    const r = await runSegmenta('sweep', path, '--features', 'a,b', '--k-max', '8');
-    expectOneLine(r, /--k-max/);
+    const path = join(dir, 'three.csv');
+    writeFileSync(path, 'id,a,b\n1,1,1\n2,2,2\n3,3,3\n4,1,1\n5,2,2\n6,3,3\n');
+    const r = await runSegmenta('sweep', path, '--features', 'a,b', '--k-max', '5');
+    expectOneLine(r, /--k-max = 5 is larger than the number of distinct rows \(3\)/);
     expect(r.stderr).not.toMatch(/\bkMax\b|\bkMin\b/);
   });
 

@@ -3,7 +3,6 @@
  * report) and the one path from a file to the prepared feature matrix.
  */
 import type { Command } from 'commander';
-import { resolveOutputPath } from '../common/atomic-file.js';
 import { checkOutputDirectory } from '../common/output-directory.js';
 import { SegmentaError } from '../common/errors.js';
 import type { ProgressListener } from '../common/progress.js';
@@ -14,21 +13,6 @@ import { prepareFeatures, type PreparedFeatures } from '../preparation/prepare-f
 import { parseScalingMethod, type ScalingMethod } from '../preparation/scaling.js';
 import type { SegmentationSpec } from '../pipeline/spec.js';
 import { createProgressReporter, type ProgressReporter } from './progress-bar.js';
-
-/**
- * Checks an `--out FILE` flag before any work is done, so a bad destination
- * fails in a second, not after the fit: undefined means "no output file"; an
- * empty value, a directory, a device, a FIFO, a socket or one of the input
- * files is refused with one line (see docs/safety.md).
- *
- * @returns the path to hand to the writer, or undefined when the flag is absent
- */
-export async function checkOutFile(out: string | undefined, inputs: readonly string[]): Promise<string | undefined> {
-  if (out === undefined) return undefined;
-  if (out.trim() === '') throw new SegmentaError('INVALID_OPTION', "--out needs a file name; got ''", { option: 'out' });
-  await resolveOutputPath(out, { inputs });
-  return out;
-}
 
 /**
  * Checks an `--out DIR` flag (a report directory) before any work: an empty
@@ -176,7 +160,9 @@ export function fitSpec(fit: FitFlags): Pick<SegmentationSpec, 'backend' | 'thre
 
 /** The spec of a fit with a given k that only labels (kmeans, hclust): no sweep, no profiles, `--out` and `--keep-columns`. */
 export function labelsOnlySpec(flags: { out?: string; keepColumns?: boolean }): Pick<SegmentationSpec, 'sweep' | 'keep' | 'profiles' | 'outputs'> {
-  return { sweep: false, keep: 'none', profiles: false, ...(flags.out ? { outputs: { labels: flags.out, keepColumns: flags.keepColumns ?? false } } : {}) };
+  // An empty --out is a mistake, not "no output" (the pipeline checks the path itself before any work).
+  if (flags.out !== undefined && flags.out.trim() === '') throw new SegmentaError('INVALID_OPTION', "--out needs a file name; got ''", { option: 'out' });
+  return { sweep: false, keep: 'none', profiles: false, ...(flags.out !== undefined ? { outputs: { labels: flags.out, keepColumns: flags.keepColumns ?? false } } : {}) };
 }
 
 /** Centroids rounded for printing and JSON (6 decimals). */

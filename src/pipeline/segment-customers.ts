@@ -10,14 +10,17 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveBackend } from '../backends/backend-registry.js';
+import { resolveOutputPath } from '../common/atomic-file.js';
 import type { CustomerTable } from '../common/customer-table.js';
 import { SegmentaError, throwIfAborted } from '../common/errors.js';
+import { checkOutputDirectory } from '../common/output-directory.js';
 import type { ProgressListener } from '../common/progress.js';
 import { writeGeneratedCustomers } from '../data-in/generate-customers.js';
 import { readCustomerTable } from '../data-in/read-customer-table.js';
 import { fitAgglomerative, type AgglomerativeResult } from '../drivers/agglomerative/fit-agglomerative.js';
 import { sweepK, type SweepResult } from '../drivers/elbow-sweep.js';
 import { fitKMeans, type KMeansResult } from '../drivers/kmeans.js';
+import { checkFloat32Range } from '../drivers/validate-input.js';
 import type { SegmentProfiles } from '../insights/insight-types.js';
 import { profileSegments } from '../insights/segment-profiles.js';
 import { prepareFeatures, type PreparedFeatures } from '../preparation/prepare-features.js';
@@ -115,6 +118,13 @@ export async function segmentCustomers(spec: SegmentationSpec | ResolvedSpec, op
   const listen = { ...(signal ? { signal } : {}), ...(onProgress ? { onProgress } : {}) };
   throwIfAborted(signal);
 
+  // Outputs are checked before any work, so a bad destination fails in a second, not after the fit.
+  const inputs = 'path' in resolved.data ? [resolved.data.path] : [];
+  if (resolved.outputs.labels !== undefined) await resolveOutputPath(resolved.outputs.labels, { inputs });
+  if (resolved.outputs.report !== undefined) {
+    await checkOutputDirectory(resolved.outputs.report, { force: resolved.outputs.force, inputs, what: 'the report' });
+  }
+
   let generatedDir: string | undefined;
   try {
     let path: string;
@@ -134,6 +144,8 @@ export async function segmentCustomers(spec: SegmentationSpec | ResolvedSpec, op
     const keepOriginal = resolved.profiles || resolved.outputs.report !== undefined;
     const { table, profiled } = await readTable(path, resolved, keepOriginal, listen);
     const prepared = prepareFeatures(table, { scale: resolved.scale, inPlace: !keepOriginal });
+    // Values whose squared distances overflow float32 are refused here with the feature's name (the drivers check again, by number).
+    checkFloat32Range(prepared.matrix, 'data', prepared.featureNames);
     for (const name of resolved.outputs.scatter ?? []) {
       if (!table.featureNames.includes(name)) {
         throw new SegmentaError('UNKNOWN_COLUMN', `spec.outputs.scatter: '${name}' is not one of the features: ${table.featureNames.map((f) => `'${f}'`).join(', ')}`, {
@@ -156,7 +168,9 @@ export async function segmentCustomers(spec: SegmentationSpec | ResolvedSpec, op
     if (resolved.sweep) {
       // A small table caps the sweep at its row count (k = N itself is still checked by the fit).
       const sweepMax = Math.max(givenK ?? 1, Math.min(resolved.kRange.max, prepared.matrix.rows));
-      sweep = await sweepK(prepared.matrix, { kMin: Math.min(resolved.kRange.min, sweepMax), kMax: sweepMax, ...fitSettings });
+      // lowerMax: the sweep itself lowers the default max to the distinct rows (never above the row count), with a note.
+      const kMax = resolved.kRange.lowerMax && givenK === null ? resolved.kRange.max : sweepMax;
+      sweep = await sweepK(prepared.matrix, { kMin: Math.min(resolved.kRange.min, sweepMax), kMax, clampKMax: resolved.kRange.lowerMax, ...fitSettings });
     }
     const threshold = resolved.method === 'agglomerative' ? resolved.agglomerative.distanceThreshold : undefined;
     const kChoice =
@@ -237,7 +251,7 @@ export async function segmentCustomers(spec: SegmentationSpec | ResolvedSpec, op
     const written: string[] = [];
     if (resolved.outputs.labels !== undefined) {
       const columns = resolved.outputs.keepColumns ? table.columns.slice(1).map((name) => ({ name, values: table.kept[name]! })) : [];
-      await writeLabelsCsv(resolved.outputs.labels, table.idColumn, table.ids, numbering.labels, columns);
+      await writeLabelsCsv(resolved.outputs.labels, table.idColumn, table.ids, numbering.labels, columns, { inputs });
       written.push(resolved.outputs.labels);
     }
     let report: SegmentationReportSummary | undefined;
@@ -262,7 +276,14 @@ export async function segmentCustomers(spec: SegmentationSpec | ResolvedSpec, op
             notes: [...new Set(notes)],
           },
         },
-        { ...(resolved.outputs.scatter ? { scatter: resolved.outputs.scatter } : {}), sampleSize: resolved.outputs.scatterSample, sampleSeed: resolved.seed, ...listen },
+        {
+          ...(resolved.outputs.scatter ? { scatter: resolved.outputs.scatter } : {}),
+          sampleSize: resolved.outputs.scatterSample,
+          sampleSeed: resolved.seed,
+          force: resolved.outputs.force,
+          inputs,
+          ...listen,
+        },
       );
       written.push(report.dir);
     }

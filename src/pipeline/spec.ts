@@ -45,8 +45,13 @@ export interface SegmentationSpec {
   scale?: 'none' | 'standard' | 'minmax';
   /** Number of segments, or `'auto'` to choose it from the sweep (see `kMethod`). Default `'auto'`. */
   k?: number | 'auto';
-  /** The k range of the sweep. Default 1..10 (capped at the row count). */
-  kRange?: { min?: number; max?: number };
+  /**
+   * The k range of the sweep. Default 1..10 (capped at the row count).
+   * `lowerMax`: when the data has fewer distinct rows than `max`, lower `max`
+   * to them (never below `min`) and say so in the notes, instead of failing.
+   * Default: true when `max` is not given, else false.
+   */
+  kRange?: { min?: number; max?: number; lowerMax?: boolean };
   /** How `k: 'auto'` is chosen. Default `'elbow'` (Kneedle on the WCSS curve). */
   kMethod?: KMethod;
   /** Run the WCSS sweep. Default true; false needs a numeric `k`. */
@@ -82,8 +87,14 @@ export interface SegmentationSpec {
     labels?: string;
     /** The labels file also carries every original column, in file order, before `segment`. Default false. */
     keepColumns?: boolean;
-    /** Report directory: index.html, charts, labels.csv, segments.json. */
+    /**
+     * Report directory: index.html, charts, labels.csv, segments.json, and the
+     * manifest of the files segmenta wrote there. An earlier report's files are
+     * replaced; nothing else in the directory is touched (docs/safety.md).
+     */
     report?: string;
+    /** Write the report into a non-empty directory that holds no segmenta manifest (only the report's files). Default false. */
+    force?: boolean;
     /** The two features of the report's scatter. Default: the first two. */
     scatter?: [string, string];
     /** Most customers drawn in the scatter. Default 5,000. */
@@ -140,7 +151,7 @@ export const segmentationSpecSchema = {
     kRange: {
       type: 'object',
       additionalProperties: false,
-      properties: { min: { ...positiveInteger, default: 1 }, max: { ...positiveInteger, default: 10 } },
+      properties: { min: { ...positiveInteger, default: 1 }, max: { ...positiveInteger, default: 10 }, lowerMax: { type: 'boolean' } },
     },
     kMethod: { enum: ['elbow'], default: 'elbow', description: "How k: 'auto' is chosen." },
     sweep: { type: 'boolean', default: true },
@@ -187,6 +198,7 @@ export const segmentationSpecSchema = {
         labels: { type: 'string', minLength: 1 },
         keepColumns: { type: 'boolean', default: false },
         report: { type: 'string', minLength: 1 },
+        force: { type: 'boolean', default: false },
         scatter: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 2, maxItems: 2 },
         scatterSample: { type: 'integer', minimum: 10, maximum: 1_000_000, default: 5000 },
         source: { type: 'string' },

@@ -147,7 +147,7 @@ export interface ResolvedSpec {
   keep: string[] | 'auto' | 'none';
   scale: 'none' | 'standard' | 'minmax';
   k: number | 'auto';
-  kRange: { min: number; max: number };
+  kRange: { min: number; max: number; lowerMax: boolean };
   kMethod: NonNullable<SegmentationSpec['kMethod']>;
   sweep: boolean;
   fit: boolean;
@@ -165,7 +165,7 @@ export interface ResolvedSpec {
   threads?: number;
   profiles: boolean;
   dendrogram: false | { sampleSize?: number; topMerges?: number };
-  outputs: { labels?: string; keepColumns: boolean; report?: string; scatter?: [string, string]; scatterSample: number; source?: string };
+  outputs: { labels?: string; keepColumns: boolean; report?: string; force: boolean; scatter?: [string, string]; scatterSample: number; source?: string };
 }
 
 /** The rules the schema cannot state (between fields). */
@@ -221,7 +221,7 @@ export function validateSpec(input: unknown): ResolvedSpec {
     keep: Array.isArray(spec.keep) ? [...spec.keep] : (spec.keep ?? 'auto'),
     scale: spec.scale ?? 'none',
     k: spec.k ?? 'auto',
-    kRange: { min: spec.kRange?.min ?? 1, max: spec.kRange?.max ?? 10 },
+    kRange: { min: spec.kRange?.min ?? 1, max: spec.kRange?.max ?? 10, lowerMax: spec.kRange?.lowerMax ?? spec.kRange?.max === undefined },
     kMethod: spec.kMethod ?? 'elbow',
     sweep: spec.sweep ?? true,
     fit: spec.fit ?? true,
@@ -243,6 +243,7 @@ export function validateSpec(input: unknown): ResolvedSpec {
       ...(spec.outputs?.labels !== undefined ? { labels: spec.outputs.labels } : {}),
       keepColumns: spec.outputs?.keepColumns ?? false,
       ...(spec.outputs?.report !== undefined ? { report: spec.outputs.report } : {}),
+      force: spec.outputs?.force ?? false,
       ...(spec.outputs?.scatter ? { scatter: [spec.outputs.scatter[0], spec.outputs.scatter[1]] as [string, string] } : {}),
       scatterSample: spec.outputs?.scatterSample ?? 5000,
       ...(spec.outputs?.source !== undefined ? { source: spec.outputs.source } : {}),

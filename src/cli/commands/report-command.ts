@@ -15,6 +15,7 @@ import {
   parseFitFlags,
   parseIntegerOption,
   parseK,
+  checkOutDirectory,
   parseKRange,
   roundTo,
   withCliJob,
@@ -31,6 +32,7 @@ interface ReportFlags extends DataFlags {
   out?: string;
   scatter?: string;
   sample?: string;
+  force?: boolean;
 }
 
 /** Adds `report` to the program. */
@@ -39,7 +41,8 @@ export function registerReportCommand(program: Command): void {
     .command('report')
     .description('segment customers and write a visual report: index.html, charts (PNG), labels.csv, segments.json')
     .argument('<file>', 'customer table (.csv or .parquet)')
-    .option('--out <dir>', 'report directory to write (required; replaced when it holds an earlier report)')
+    .option('--out <dir>', "report directory to write (required); an earlier report's files there are replaced, nothing else")
+    .option('--force', 'write into a non-empty directory that holds no earlier report (only the report files are written)')
     .option('--k <k>', "number of segments, or 'auto' for the elbow of the sweep", 'auto')
     .option('--k-min <k>', 'smallest k of the elbow sweep', '1')
     .option('--k-max <k>', 'largest k of the elbow sweep', '10')
@@ -51,8 +54,7 @@ export function registerReportCommand(program: Command): void {
   addDataOptions(cmd);
   addFitOptions(cmd);
   cmd.action(async (file: string, flags: ReportFlags) => {
-    const outDir = flags.out;
-    if (!outDir) throw new SegmentaError('INVALID_OPTION', '--out is required: the directory to write the report to', { option: 'out' });
+    const outDir = await checkOutDirectory(flags.out, flags.force === true);
     const kRaw = (flags.k ?? 'auto').trim();
     const givenK = kRaw.toLowerCase() === 'auto' ? null : parseK(kRaw);
     const kRange = parseKRange(flags);
@@ -76,10 +78,10 @@ export function registerReportCommand(program: Command): void {
           ...fitSpec(fit),
           keep,
           k: givenK ?? 'auto',
-          kRange: { min: kRange.min, max: Math.max(kRange.max, givenK ?? 0) },
+          kRange: { min: kRange.min, max: Math.max(kRange.max, givenK ?? 0), lowerMax: givenK === null && cmd.getOptionValueSource('kMax') === 'default' },
           sweep: flags.sweep !== false,
           dendrogram: flags.dendrogram !== false,
-          outputs: { report: outDir, scatterSample: sampleSize, ...(scatter ? { scatter: [scatter[0]!, scatter[1]!] } : {}) },
+          outputs: { report: outDir, force: flags.force === true, scatterSample: sampleSize, ...(scatter ? { scatter: [scatter[0]!, scatter[1]!] } : {}) },
         },
         { signal, onProgress: progress.listener },
       );

@@ -29,7 +29,16 @@ export function registerSweepCommand(program: Command): void {
     const started = performance.now();
     await withCliJob(async ({ signal, progress }) => {
       const r = await segmentCustomers(
-        { ...data, ...fitSpec(fit), k: 'auto', kRange: { min: kMin, max: kMax }, fit: false, keep: 'none', profiles: false },
+        {
+          ...data,
+          ...fitSpec(fit),
+          k: 'auto',
+          // The default --k-max is lowered to the distinct rows of a small file, with a note; a given one is kept.
+          kRange: { min: kMin, max: kMax, lowerMax: cmd.getOptionValueSource('kMax') === 'default' },
+          fit: false,
+          keep: 'none',
+          profiles: false,
+        },
         { signal, onProgress: progress.listener },
       );
       progress.done();
@@ -51,7 +60,7 @@ export function registerSweepCommand(program: Command): void {
         return;
       }
       process.stdout.write(
-        `WCSS sweep k=${kMin}..${kMax} on ${sweep.rows.toLocaleString('en-US')} customers × ${sweep.cols} features (scale ${r.spec.scale}, backend ${sweep.backend}), ${seconds.toFixed(2)} s\n\n`,
+        `WCSS sweep k=${sweep.ks[0]}..${sweep.ks[sweep.ks.length - 1]} on ${sweep.rows.toLocaleString('en-US')} customers × ${sweep.cols} features (scale ${r.spec.scale}, backend ${sweep.backend}), ${seconds.toFixed(2)} s\n\n`,
       );
       const top = Math.max(...sweep.wcss);
       const rows = sweep.points.map((p) => [
