@@ -4,7 +4,7 @@
  * (the new content arrives by rename as a new inode). A writer that writes
  * straight onto the destination changes the old inode, and the link shows it.
  */
-import { readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { link, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -91,12 +91,16 @@ describe('atomic writes leave the old inode untouched (checked through a hard li
   it('a failed rename (destination is a directory) removes the temporary file and leaves the directory', async () => {
     const dir = await mkdtemp(join(root, 'd-'));
     const target = await mkdtemp(join(dir, 'sub-'));
-    await expect(writeFileAtomic(target, 'x')).rejects.toThrow();
+    await expect(writeFileAtomic(target, 'x')).rejects.toMatchObject({ code: 'OUTPUT_REFUSED' });
+    await expect(openAtomicWriter(target)).rejects.toMatchObject({ code: 'OUTPUT_REFUSED' });
     expect(readdirSync(dir)).toEqual([basename(target)]);
-    const w = await openAtomicWriter(target);
+    // The destination turns into a directory while the writer runs: commit refuses it and removes the temporary file.
+    const later = join(dir, 'later.csv');
+    const w = await openAtomicWriter(later);
     await w.write('y');
-    await expect(w.commit()).rejects.toThrow();
-    expect(readdirSync(dir)).toEqual([basename(target)]);
+    mkdirSync(later);
+    await expect(w.commit()).rejects.toMatchObject({ code: 'OUTPUT_REFUSED' });
+    expect(readdirSync(dir).sort()).toEqual([basename(target), 'later.csv'].sort());
   });
 
   it('temporary paths are hidden, unique and beside the destination', () => {
@@ -118,7 +122,7 @@ describe('atomic writes leave the old inode untouched (checked through a hard li
     const under = join(dir, 'file', 'a.txt');
     const e2 = await openAtomicWriter(under).catch((e: unknown) => e);
     expect(e2).toBeInstanceOf(SegmentaError);
-    expect(e2).toMatchObject({ code: 'INVALID_OPTION', message: `cannot write '${under}': '${join(dir, 'file')}' is not a directory` });
+    expect(e2).toMatchObject({ code: 'OUTPUT_REFUSED', message: `cannot write '${under}': '${join(dir, 'file')}' is not a directory` });
     expect(readdirSync(dir)).toEqual(['file']);
   });
 });

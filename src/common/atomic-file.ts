@@ -114,7 +114,7 @@ async function statOrNull(path: string, follow: boolean): Promise<Stats | null> 
     return follow ? await stat(path) : await lstat(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return null;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return null;
     throw error;
   }
 }
