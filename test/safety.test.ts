@@ -374,6 +374,9 @@ describe('6. clear messages', () => {
     const r = await runSegmenta('sweep', path, '--features', 'a,b', '--k-max', '5');
     expectOneLine(r, /--k-max = 5 is larger than the number of distinct rows \(3\)/);
     expect(r.stderr).not.toMatch(/\bkMax\b|\bkMin\b/);
+    const twice = await runSegmenta('kmeans', path, '--features', 'a,a', '--k', '2');
+    expectOneLine(twice, /^segmenta: error: --features lists 'a' twice$/m);
+    expect(twice.stderr).not.toMatch(/spec\./);
   });
 
   it('sweep with the default --k-max on fewer than 10 distinct rows: clamped, with a note', async () => {

@@ -60,14 +60,44 @@ function userErrorOf(error: unknown): Error | undefined {
   return undefined;
 }
 
-/** Library option names as the CLI spells them. */
-const FLAG_NAMES: ReadonlyArray<readonly [RegExp, string]> = [
-  [/\bkMin\b/g, '--k-min'],
-  [/\bkMax\b/g, '--k-max'],
-  [/\bnInit\b/g, '--n-init'],
-  [/\bmaxIter\b/g, '--max-iter'],
-  [/\bsampleSize\b/g, '--sample'],
+/** Spec fields (segmentCustomers) and library option names as the CLI spells them; longer names first. */
+const SPEC_FLAGS: ReadonlyArray<readonly [string, string]> = [
+  ['spec.agglomerative.distanceThreshold', '--distance-threshold'],
+  ['spec.agglomerative.microClusters', '--micro-clusters'],
+  ['spec.agglomerative.exactMaxRows', '--exact-max-rows'],
+  ['spec.agglomerative.linkage', '--linkage'],
+  ['spec.agglomerative.mode', '--mode'],
+  ['spec.kmeans.maxIter', '--max-iter'],
+  ['spec.kmeans.nInit', '--n-init'],
+  ['spec.kmeans.tol', '--tol'],
+  ['spec.outputs.scatterSample', '--sample'],
+  ['spec.outputs.keepColumns', '--keep-columns'],
+  ['spec.outputs.scatter', '--scatter'],
+  ['spec.outputs.labels', '--out'],
+  ['spec.outputs.report', '--out'],
+  ['spec.outputs.force', '--force'],
+  ['spec.kRange.min', '--k-min'],
+  ['spec.kRange.max', '--k-max'],
+  ['spec.kRange', '--k-min/--k-max'],
+  ['spec.features', '--features'],
+  ['spec.encode', '--encode'],
+  ['spec.keep', '--keep'],
+  ['spec.scale', '--scale'],
+  ['spec.seed', '--seed'],
+  ['spec.backend', '--backend'],
+  ['spec.threads', '--threads'],
+  ['spec.sweep', '--no-sweep'],
+  ['spec.k', '--k'],
+  ['kMin', '--k-min'],
+  ['kMax', '--k-max'],
+  ['nInit', '--n-init'],
+  ['maxIter', '--max-iter'],
+  ['sampleSize', '--sample'],
 ];
+const FLAG_NAMES: ReadonlyArray<readonly [RegExp, string]> = SPEC_FLAGS.map(([name, flag]) => [
+  new RegExp(`(?<![\\w.-])${name.replace(/\./g, '\\.')}(?![\\w])`, 'g'),
+  flag,
+]);
 
 /**
  * A library message as the CLI prints it: option names become flag names
@@ -75,7 +105,7 @@ const FLAG_NAMES: ReadonlyArray<readonly [RegExp, string]> = [
  * such as a header name, is shown as `\n`).
  */
 export function cliMessage(message: string): string {
-  let text = message;
+  let text = message.replace(/^invalid segmentation spec(?: \((\d+) problems\))?: /, (_, n: string | undefined) => (n ? `${n} problems: ` : ''));
   for (const [pattern, flag] of FLAG_NAMES) text = text.replace(pattern, flag);
   return text.replace(/\r\n|\r|\n/g, (m) => (m === '\n' ? '\\n' : m === '\r' ? '\\r' : '\\r\\n')).replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
