@@ -3,6 +3,7 @@
  * report) and the one path from a file to the prepared feature matrix.
  */
 import type { Command } from 'commander';
+import { resolveOutputPath } from '../common/atomic-file.js';
 import { checkOutputDirectory } from '../common/output-directory.js';
 import { SegmentaError } from '../common/errors.js';
 import type { ProgressListener } from '../common/progress.js';
@@ -13,6 +14,20 @@ import { prepareFeatures, type PreparedFeatures } from '../preparation/prepare-f
 import { parseScalingMethod, type ScalingMethod } from '../preparation/scaling.js';
 import type { SegmentationSpec } from '../pipeline/spec.js';
 import { createProgressReporter, type ProgressReporter } from './progress-bar.js';
+
+/**
+ * Checks an output-file flag (`--out FILE`, `--save-model FILE`) before any
+ * work: undefined means "no such output"; an empty value, a directory, a
+ * device, a FIFO, a socket or one of the inputs is refused with one line.
+ *
+ * @returns the path, or undefined when the flag is absent
+ */
+export async function checkOutFile(flag: string, value: string | undefined, inputs: readonly string[]): Promise<string | undefined> {
+  if (value === undefined) return undefined;
+  if (value.trim() === '') throw new SegmentaError('INVALID_OPTION', `--${flag} needs a file name; got ''`, { option: flag });
+  await resolveOutputPath(value, { inputs });
+  return value;
+}
 
 /**
  * Checks an `--out DIR` flag (a report directory) before any work: an empty

@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { segmentCustomers } from '../../pipeline/segment-customers.js';
 import { saveModel } from '../../results/kmeans-model.js';
-import { addDataOptions, addFitOptions, dataSpec, labelsOnlySpec, fitSpec, parseFitFlags, parseK, roundCentroids, roundTo, withCliJob, type DataFlags } from '../command-options.js';
+import { addDataOptions, addFitOptions, checkOutFile, dataSpec, labelsOnlySpec, fitSpec, parseFitFlags, parseK, roundCentroids, roundTo, withCliJob, type DataFlags } from '../command-options.js';
 import { formatSegmentTable } from '../text-table.js';
 
 interface KMeansFlags extends DataFlags {
@@ -33,6 +33,7 @@ export function registerKMeansCommand(program: Command): void {
       const k = parseK(flags.k);
       const fit = parseFitFlags(flags);
       const data = dataSpec(file, flags);
+      const modelOut = await checkOutFile('save-model', flags.saveModel, [file]);
       const started = performance.now();
       await withCliJob(async ({ signal, progress }) => {
         const r = await segmentCustomers(
@@ -45,7 +46,7 @@ export function registerKMeansCommand(program: Command): void {
           { signal, onProgress: progress.listener },
         );
         progress.done();
-        if (flags.saveModel) await saveModel(flags.saveModel, r.model!);
+        if (modelOut !== undefined) await saveModel(modelOut, r.model!);
         const result = r.kmeans!;
         const centroids = roundCentroids(r.centroids!);
         const seconds = (performance.now() - started) / 1000;
@@ -64,7 +65,7 @@ export function registerKMeansCommand(program: Command): void {
             seconds: roundTo(seconds, 3),
             notes: result.notes,
             ...(flags.out ? { out: flags.out } : {}),
-            ...(flags.saveModel ? { model: flags.saveModel } : {}),
+            ...(modelOut !== undefined ? { model: modelOut } : {}),
           };
           process.stdout.write(`${JSON.stringify(doc)}\n`);
           return;
@@ -77,7 +78,7 @@ export function registerKMeansCommand(program: Command): void {
         process.stdout.write(formatSegmentTable(names, centroids, r.sizes!, result.rows) + '\n');
         for (const note of result.notes) process.stdout.write(`note: ${note}\n`);
         if (flags.out) process.stdout.write(`labels written to ${flags.out}\n`);
-        if (flags.saveModel) process.stdout.write(`model saved to ${flags.saveModel}\n`);
+        if (modelOut !== undefined) process.stdout.write(`model saved to ${modelOut}\n`);
       });
     });
 }

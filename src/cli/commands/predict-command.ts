@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { readCustomerTable } from '../../data-in/read-customer-table.js';
 import { loadModel } from '../../results/kmeans-model.js';
 import { csvQuote, writeLabelsCsv } from '../../results/write-labels-csv.js';
-import { withCliJob } from '../command-options.js';
+import { checkOutFile, withCliJob } from '../command-options.js';
 
 interface PredictFlags {
   out?: string;
@@ -24,19 +24,20 @@ export function registerPredictCommand(program: Command): void {
     .option('--out <file>', 'write labels: the first input column, then `segment` (0-based); default: print them')
     .option('--json', 'print {rows, k, sizes} as one JSON document instead of the labels')
     .action(async (modelPath: string, file: string, flags: PredictFlags) => {
+      const out = await checkOutFile('out', flags.out, [modelPath, file]);
       await withCliJob(async ({ signal, progress }) => {
         const model = await loadModel(modelPath);
         const encode = model.encodedFeatures();
         const table = await readCustomerTable(file, { features: model.sourceFeatures(), encode, signal, onProgress: progress.listener });
         const labels = model.predictTable(table);
         progress.done();
-        if (flags.out) await writeLabelsCsv(flags.out, table.idColumn, table.ids, labels);
+        if (out !== undefined) await writeLabelsCsv(out, table.idColumn, table.ids, labels, [], { inputs: [modelPath, file] });
         const sizes = new Array<number>(model.k).fill(0);
         for (let i = 0; i < labels.length; i++) sizes[labels[i]!]!++;
         if (flags.json) {
-          process.stdout.write(`${JSON.stringify({ rows: labels.length, k: model.k, sizes, ...(flags.out ? { out: flags.out } : {}) })}\n`);
-        } else if (flags.out) {
-          process.stdout.write(`${labels.length.toLocaleString('en-US')} customers labelled with k = ${model.k}; labels written to ${flags.out}\n`);
+          process.stdout.write(`${JSON.stringify({ rows: labels.length, k: model.k, sizes, ...(out !== undefined ? { out } : {}) })}\n`);
+        } else if (out !== undefined) {
+          process.stdout.write(`${labels.length.toLocaleString('en-US')} customers labelled with k = ${model.k}; labels written to ${out}\n`);
         } else {
           const lines = [`${csvQuote(table.idColumn)},segment`];
           for (let i = 0; i < labels.length; i++) {
