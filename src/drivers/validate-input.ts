@@ -83,6 +83,8 @@ export function validateMatrix(matrix: Matrix, what = 'data', featureNames?: rea
   validateMatrixShape(matrix, what);
   const { data, cols } = matrix;
   const name = (j: number): string => (featureNames?.[j] !== undefined ? `feature ${j + 1} ('${featureNames[j]}')` : `feature ${j + 1}`);
+  // One flat pass: finiteness, and the largest magnitude for the overflow bound.
+  let largest = 0;
   for (let i = 0; i < data.length; i++) {
     const v = data[i]!;
     if (v - v !== 0) {
@@ -94,8 +96,11 @@ export function validateMatrix(matrix: Matrix, what = 'data', featureNames?: rea
         value: v,
       });
     }
+    const a = v < 0 ? -v : v;
+    if (a > largest) largest = a;
   }
-  checkFloat32Range(matrix, what, featureNames);
+  // Every column within the largest magnitude is safe; only then is the exact per-column bound worth a pass.
+  if (4 * cols * largest * largest > SQUARED_DISTANCE_LIMIT) checkFloat32Range(matrix, what, featureNames);
 }
 
 /**
@@ -109,6 +114,13 @@ export function validateMatrix(matrix: Matrix, what = 'data', featureNames?: rea
  */
 export function checkFloat32Range(matrix: Matrix, what = 'data', featureNames?: readonly string[]): void {
   const { data, rows, cols } = matrix;
+  let largest = 0;
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i]!;
+    const a = v < 0 ? -v : v;
+    if (a > largest) largest = a;
+  }
+  if (4 * cols * largest * largest <= SQUARED_DISTANCE_LIMIT) return;
   const maxAbs = new Float64Array(cols);
   const at = new Int32Array(cols);
   for (let i = 0, p = 0; i < rows; i++) {
