@@ -18,6 +18,16 @@ interface RawBindings {
 }
 
 let cached: RawBindings | undefined;
+let nodeApi: typeof import('@duckdb/node-api') | undefined;
+
+/**
+ * `@duckdb/node-api`, loaded on first use with require(): importing it from
+ * ESM would run Node's CommonJS export scan over its ~180 files (about half a
+ * second of start-up), and segmenta should not pay for DuckDB until it reads.
+ */
+export function loadDuckDB(): typeof import('@duckdb/node-api') {
+  return (nodeApi ??= createRequire(import.meta.url)('@duckdb/node-api') as typeof import('@duckdb/node-api'));
+}
 
 function bindings(): RawBindings {
   if (!cached) {

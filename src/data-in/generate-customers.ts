@@ -15,6 +15,7 @@ import type { Matrix } from '../common/matrix.js';
 import { SeededRandom } from '../common/seeded-random.js';
 import { registerTemporaryPath, releaseTemporaryPath, resolveOutputPath, temporaryPathFor, withAtomicWriter } from '../common/atomic-file.js';
 import { literalDuckDbPath, lockDown } from './duckdb-lockdown.js';
+import { loadDuckDB } from './duckdb-vectors.js';
 import { sqlString } from './sql-quote.js';
 
 /** A gaussian with clipping and rounding, as used for one generated column. */
@@ -442,7 +443,7 @@ export async function writeGeneratedCustomers(path: string, opts: GenerateCustom
   registerTemporaryPath(tempParquet);
   try {
     const r = await writeCsv(tempCsv, o);
-    const { DuckDBInstance } = await import('@duckdb/node-api');
+    const { DuckDBInstance } = loadDuckDB();
     const instance = await DuckDBInstance.create(':memory:');
     const csv = await literalDuckDbPath(tempCsv);
     try {

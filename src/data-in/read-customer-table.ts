@@ -4,14 +4,14 @@
  */
 import { open, stat } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
+// DuckDB loads on the first read, not when segmenta is imported.
 import type { DuckDBConnection, DuckDBResult } from '@duckdb/node-api';
 import { SegmentaError, throwIfAborted } from '../common/errors.js';
 import type { CustomerTable } from '../common/customer-table.js';
 import type { Matrix } from '../common/matrix.js';
 import type { ProgressListener } from '../common/progress.js';
 import { oneHotNames, sortCategoryCodes, writeOneHot } from './one-hot.js';
-import { doubleColumn, isValid, StringDecoder, stringColumn } from './duckdb-vectors.js';
+import { doubleColumn, isValid, loadDuckDB, StringDecoder, stringColumn } from './duckdb-vectors.js';
 import type { DoubleColumn, StringColumn } from './duckdb-vectors.js';
 import { duplicateNames, firstCsvLine, guessDelimiter, scanCsvShape, type CsvDialect } from './csv-diagnostics.js';
 import { literalDuckDbPath, lockDown } from './duckdb-lockdown.js';
@@ -176,6 +176,7 @@ export async function readCustomerTable(path: string, options: ReadTableOptions)
   // DuckDB reads exactly this one file: never a pattern, a URL or any other file (see duckdb-lockdown.ts).
   const literal = await literalDuckDbPath(absolute, path);
   const fileArg = `${sqlString(literal.path)}${format === 'csv' ? `, compression = '${absolute.toLowerCase().endsWith('.gz') ? 'gzip' : 'none'}'` : ''}`;
+  const { DuckDBInstance } = loadDuckDB();
   const instance = await DuckDBInstance.create(':memory:');
   const connection = await instance.connect();
   const onAbort = (): void => connection.interrupt();

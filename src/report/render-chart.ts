@@ -4,10 +4,26 @@
  * SVG, and resvg rasterises the SVG to PNG with a system font.
  */
 import { existsSync } from 'node:fs';
-import { Resvg, type ResvgRenderOptions } from '@resvg/resvg-js';
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import { createRequire } from 'node:module';
+import type { ResvgRenderOptions } from '@resvg/resvg-js';
+import type { TopLevelSpec } from 'vega-lite';
 import { SegmentaError } from '../common/errors.js';
+
+// vega, vega-lite and resvg load on first use: importing segmenta (or running
+// `segmenta --version`) does not pay for them, and vega's top-level await stays
+// out of the module graph, so `require('segmenta')` works.
+const require = createRequire(import.meta.url);
+let resvgModule: typeof import('@resvg/resvg-js') | undefined;
+function loadResvg(): typeof import('@resvg/resvg-js') {
+  return (resvgModule ??= require('@resvg/resvg-js') as typeof import('@resvg/resvg-js'));
+}
+let vegaModules: Promise<[typeof import('vega'), typeof import('vega-lite')]> | undefined;
+function loadVega(): Promise<[typeof import('vega'), typeof import('vega-lite')]> {
+  return (vegaModules ??= Promise.all([import('vega'), import('vega-lite')]).then((modules) => {
+    useTextWidth(modules[0]);
+    return modules;
+  }));
+}
 
 /** A rendered chart. */
 export interface RenderedChart {
@@ -88,8 +104,10 @@ function textWidth(item: { fontSize?: number; fontWeight?: string | number; limi
 }
 
 /** Makes vega measure text with {@link textWidth} (it has no canvas in Node). */
-const textMetrics = (vega as unknown as { textMetrics?: { width: (item: object, text: unknown) => number } }).textMetrics;
-if (textMetrics) textMetrics.width = textWidth;
+function useTextWidth(vega: typeof import('vega')): void {
+  const textMetrics = (vega as unknown as { textMetrics?: { width: (item: object, text: unknown) => number } }).textMetrics;
+  if (textMetrics) textMetrics.width = textWidth;
+}
 
 /** resvg font settings: a known sans-serif file when one exists, else every system font. */
 export function chartFontOptions(): NonNullable<ResvgRenderOptions['font']> {
@@ -115,6 +133,7 @@ export function chartFontOptions(): NonNullable<ResvgRenderOptions['font']> {
 export async function renderChart(spec: TopLevelSpec, options: RenderChartOptions = {}, name = 'chart'): Promise<RenderedChart> {
   let svg: string;
   const warnings: string[] = [];
+  const [vega, { compile }] = await loadVega();
   const logger = vega.logger(vega.Warn, undefined, (_method, _level, args) => warnings.push(args.map(String).join(' ')));
   try {
     const compiled = compile(spec, { logger }).spec;
@@ -135,7 +154,7 @@ export async function renderChart(spec: TopLevelSpec, options: RenderChartOption
 
 /** Rasterises an SVG document to PNG with resvg, on a white background. */
 export function svgToPng(svg: string, scale = 2): Uint8Array {
-  const resvg = new Resvg(svg, { font: chartFontOptions(), fitTo: { mode: 'zoom', value: scale }, background: 'white', logLevel: 'off' });
+  const resvg = new (loadResvg().Resvg)(svg, { font: chartFontOptions(), fitTo: { mode: 'zoom', value: scale }, background: 'white', logLevel: 'off' });
   return new Uint8Array(resvg.render().asPng());
 }
 
