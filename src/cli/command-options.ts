@@ -7,10 +7,9 @@ import { resolveOutputPath } from '../common/atomic-file.js';
 import { checkOutputDirectory } from '../common/output-directory.js';
 import { SegmentaError } from '../common/errors.js';
 import type { ProgressListener } from '../common/progress.js';
-import { resolveBackend } from '../backends/backend-registry.js';
 import { checkFloat32Range } from '../drivers/validate-input.js';
-import { readCustomerTable, type CustomerTable } from '../data-in/read-customer-table.js';
-import { prepareFeatures, type PreparedFeatures } from '../preparation/prepare-features.js';
+import type { CustomerTable } from '../common/customer-table.js';
+import type { PreparedFeatures } from '../preparation/prepare-features.js';
 import { parseScalingMethod, type ScalingMethod } from '../preparation/scaling.js';
 import type { SegmentationSpec } from '../pipeline/spec.js';
 import { createProgressReporter, type ProgressReporter } from './progress-bar.js';
@@ -213,6 +212,11 @@ export async function loadFeatures(
   const scale = parseScalingMethod(flags.scale ?? 'none');
   // Read straight into the backend's memory when it can adopt the matrix (wasm):
   // no second copy of a large table. Not when the original units must survive scaling.
+  const [{ resolveBackend }, { readCustomerTable }, { prepareFeatures }] = await Promise.all([
+    import('../backends/backend-registry.js').then(async (registry) => (await import('../backends/built-in-backends.js'), registry)),
+    import('../data-in/read-customer-table.js'),
+    import('../preparation/prepare-features.js'),
+  ]);
   const backend = options.keepOriginal ? undefined : await resolveBackend((flags.backend ?? 'auto').trim());
   const table = await readCustomerTable(file, {
     features,

@@ -9,6 +9,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import '../backends/built-in-backends.js';
 import { resolveBackend } from '../backends/backend-registry.js';
 import { resolveOutputPath } from '../common/atomic-file.js';
 import type { CustomerTable } from '../common/customer-table.js';

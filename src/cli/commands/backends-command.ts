@@ -3,7 +3,7 @@
  * priority first, whether it can run here, and what it runs on or why not.
  */
 import type { Command } from 'commander';
-import { listBackends, type BackendStatus } from '../../backends/backend-registry.js';
+import type { BackendStatus } from '../../backends/backend-registry.js';
 
 /**
  * Renders the backend list as an aligned text table: one line per backend
@@ -33,6 +33,8 @@ export function registerBackendsCommand(program: Command): void {
     .description('list the kernel backends, whether each can run here, and why not')
     .option('--json', 'print one JSON document')
     .action(async (opts: { json?: boolean }) => {
+      await import('../../backends/built-in-backends.js');
+      const { listBackends } = await import('../../backends/backend-registry.js');
       const rows = await listBackends();
       if (opts.json) {
         const auto = rows.find((r) => r.available)?.name ?? null;

@@ -8,7 +8,6 @@
  */
 import type { Command } from 'commander';
 import { SegmentaError } from '../../common/errors.js';
-import { runBenchSuite } from '../../benchmark/bench-suite.js';
 
 interface BenchOptions {
   quick?: boolean;
@@ -46,6 +45,7 @@ export function registerBenchCommand(program: Command): void {
     .action(async (o: BenchOptions & { '10m'?: boolean }) => {
       const rows = positiveInteger('rows', o.rows);
       const threads = positiveInteger('threads', o.threads);
+      const { runBenchSuite } = await import('../../benchmark/bench-suite.js');
       const r = await runBenchSuite({
         quick: o.quick ?? false,
         huge: o['10m'] ?? false,

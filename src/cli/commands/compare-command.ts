@@ -6,7 +6,7 @@
  */
 import type { Command } from 'commander';
 import { SegmentaError } from '../../common/errors.js';
-import { compareClusterings, type ClusteringComparison, type MethodComparison } from '../../drivers/agglomerative/compare-clusterings.js';
+import type { ClusteringComparison, MethodComparison } from '../../drivers/agglomerative/compare-clusterings.js';
 import { addDataOptions, addFitOptions, withCliJob, loadFeatures, parseFitFlags, parseIntegerOption, parseK, roundTo } from '../command-options.js';
 import { formatTable } from '../text-table.js';
 import { addAgglomerativeOptions, describeMode, parseAgglomerativeFlags, type AgglomerativeFlags } from './hclust-command.js';
@@ -72,6 +72,7 @@ export function registerCompareCommand(program: Command): void {
     const silhouetteSample = parseIntegerOption('silhouette-sample', flags.silhouetteSample ?? '10000', 2, 1_000_000);
     const started = performance.now();
     await withCliJob(async ({ signal, progress }) => {
+      const { compareClusterings } = await import('../../drivers/agglomerative/compare-clusterings.js');
       const loaded = await loadFeatures(file, flags, { signal, onProgress: progress.listener });
       const common = { backend: fit.backend, seed: fit.seed, signal, onProgress: progress.listener, ...(fit.threads !== undefined ? { threads: fit.threads } : {}) };
       const c = await compareClusterings(

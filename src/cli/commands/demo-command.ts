@@ -6,7 +6,6 @@
  */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { segmentCustomers } from '../../pipeline/segment-customers.js';
 import { fitSpec, parseFitFlags, parseIntegerOption, withCliJob, type DataFlags } from '../command-options.js';
 import { formatTable } from '../text-table.js';
 
@@ -43,6 +42,7 @@ export function registerDemoCommand(program: Command): void {
       out.write(`segmenta demo: ${rows.toLocaleString('en-US')} generated customers (seed ${fit.seed})\n`);
       out.write(`features: ${DEMO_FEATURES.join(', ')} (standard scaling)\n\n`);
       await withCliJob(async ({ signal, progress }) => {
+        const { segmentCustomers } = await import('../../pipeline/segment-customers.js');
         const r = await segmentCustomers(
           {
             data: { generate: { rows, seed: fit.seed } },

@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { SegmentaError } from '../../common/errors.js';
 import type { AgglomerativeResult } from '../../drivers/agglomerative/fit-agglomerative.js';
 import { LINKAGES, dendrogramTop, parseLinkage } from '../../drivers/agglomerative/linkage-tree.js';
-import { segmentCustomers, type SegmentationResult } from '../../pipeline/segment-customers.js';
+import type { SegmentationResult } from '../../pipeline/segment-customers.js';
 import { addDataOptions, dataSpec, labelsOnlySpec, parseIntegerOption, parseK, parseNumberOption, roundCentroids, roundTo, withCliJob, type DataFlags } from '../command-options.js';
 import { formatSegmentTable } from '../text-table.js';
 
@@ -135,6 +135,7 @@ export function registerHclustCommand(program: Command): void {
       const topMerges = parseIntegerOption('top-merges', flags.topMerges ?? '30', 1, 100_000);
       const started = performance.now();
       await withCliJob(async ({ signal, progress }) => {
+        const { segmentCustomers } = await import('../../pipeline/segment-customers.js');
         const r = await segmentCustomers(
           {
             ...data,

@@ -4,8 +4,6 @@
  * everywhere else (descending size, ties by centre).
  */
 import type { Command } from 'commander';
-import { segmentCustomers } from '../../pipeline/segment-customers.js';
-import { saveModel } from '../../results/kmeans-model.js';
 import { addDataOptions, addFitOptions, checkOutFile, dataSpec, labelsOnlySpec, fitSpec, parseFitFlags, parseK, roundCentroids, roundTo, withCliJob, type DataFlags } from '../command-options.js';
 import { formatSegmentTable } from '../text-table.js';
 
@@ -36,6 +34,7 @@ export function registerKMeansCommand(program: Command): void {
       const modelOut = await checkOutFile('save-model', flags.saveModel, [file]);
       const started = performance.now();
       await withCliJob(async ({ signal, progress }) => {
+        const { segmentCustomers } = await import('../../pipeline/segment-customers.js');
         const r = await segmentCustomers(
           {
             ...data,
@@ -46,7 +45,10 @@ export function registerKMeansCommand(program: Command): void {
           { signal, onProgress: progress.listener },
         );
         progress.done();
-        if (modelOut !== undefined) await saveModel(modelOut, r.model!);
+        if (modelOut !== undefined) {
+          const { saveModel } = await import('../../results/kmeans-model.js');
+          await saveModel(modelOut, r.model!);
+        }
         const result = r.kmeans!;
         const centroids = roundCentroids(r.centroids!);
         const seconds = (performance.now() - started) / 1000;

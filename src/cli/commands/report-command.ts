@@ -5,7 +5,6 @@
  */
 import type { Command } from 'commander';
 import { SegmentaError } from '../../common/errors.js';
-import { segmentCustomers } from '../../pipeline/segment-customers.js';
 import {
   addDataOptions,
   addFitOptions,
@@ -72,6 +71,7 @@ export function registerReportCommand(program: Command): void {
     const keep = keepRaw.toLowerCase() === 'none' ? 'none' : keepRaw.toLowerCase() === 'auto' ? 'auto' : parseColumnList(keepRaw, 'keep');
     const started = performance.now();
     await withCliJob(async ({ signal, progress }) => {
+        const { segmentCustomers } = await import('../../pipeline/segment-customers.js');
       const r = await segmentCustomers(
         {
           ...data,

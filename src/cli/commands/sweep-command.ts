@@ -3,7 +3,6 @@
  * the WCSS elbow curve and the suggested k (the pipeline's rule for choosing k).
  */
 import type { Command } from 'commander';
-import { segmentCustomers } from '../../pipeline/segment-customers.js';
 import { addDataOptions, addFitOptions, dataSpec, fitSpec, parseFitFlags, parseKRange, roundTo, withCliJob, type DataFlags } from '../command-options.js';
 import { formatTable } from '../text-table.js';
 
@@ -28,6 +27,7 @@ export function registerSweepCommand(program: Command): void {
     const data = dataSpec(file, flags);
     const started = performance.now();
     await withCliJob(async ({ signal, progress }) => {
+        const { segmentCustomers } = await import('../../pipeline/segment-customers.js');
       const r = await segmentCustomers(
         {
           ...data,
