@@ -53,7 +53,7 @@ export type { GenerateCustomersOptions, GeneratedCustomers, GeneratedFileInfo } 
 export { prepareFeatures } from './preparation/prepare-features.js';
 export type { PrepareFeaturesOptions, PreparedFeatures } from './preparation/prepare-features.js';
 export { fitScaler, scalerFromJSON, SCALING_METHODS } from './preparation/scaling.js';
-export type { Scaler, ScalerJSON, ScalingMethod } from './preparation/scaling.js';
+export type { Scaler, ScalerJSON, ScalingMethod, TransformOptions } from './preparation/scaling.js';
 
 // Clustering
 export { fitKMeans } from './drivers/kmeans.js';

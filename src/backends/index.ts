@@ -14,10 +14,11 @@
 import './built-in-backends.js';
 
 export { ROW_BLOCK_SIZE } from './kernel-contract.js';
-export type { KernelBackend, KernelJob, AssignStats, JobOptions, BackendAvailability } from './kernel-contract.js';
+export type { KernelBackend, KernelJob, AssignStats, JobOptions, BackendAvailability, LinkageNearest } from './kernel-contract.js';
 export { registerBackend, resolveBackend, listBackends, backendNames } from './backend-registry.js';
 export type { BackendStatus } from './backend-registry.js';
 export { jsReferenceBackend } from './js-reference/js-reference-backend.js';
 export { wasmBackend, MAX_WASM_THREADS } from './wasm/wasm-backend.js';
 export { tfjsBackend, createTfjsBackend, TFJS_RUNTIME_ORDER } from './tfjs/tfjs-backend.js';
-export type { TfjsBackendOptions, TfjsKernelBackend, TfjsRuntimeName } from './tfjs/tfjs-backend.js';
+export type { TfjsBackendOptions, TfjsKernelBackend, TfjsRuntimeName, TfjsRuntimeReport } from './tfjs/tfjs-backend.js';
+export type { TfjsJobSettings } from './tfjs/tfjs-job.js';
