@@ -323,6 +323,54 @@ describe('5. file-system errors are one line naming the path, exit 2', () => {
     expectOneLine(await runSegmenta('kmeans', input, '--features', 'a,b', '--k', '2', '--out', join(dir, 'missing', 'labels.csv')), /directory .*missing' does not exist/);
   });
 
+  it('ENOSPC, EROFS and the like become one line naming the path (the mapping)', async () => {
+    const { fileSystemError } = await import('../src/common/errors.js');
+    for (const [code, words] of [
+      ['ENOSPC', 'no space left on the device'],
+      ['EROFS', 'read-only file system'],
+      ['EDQUOT', 'disk quota exceeded'],
+      ['EACCES', 'permission denied'],
+    ] as const) {
+      const raw = Object.assign(new Error(`${code}: something, write '/x/.tmp'`), { code, path: '/x/.tmp' });
+      expect(fileSystemError(raw, 'out/labels.csv')).toMatchObject({ code: 'FILE_SYSTEM_ERROR', message: `cannot write 'out/labels.csv': ${words} (${code})` });
+    }
+  });
+
+  // Real full and read-only file systems need a tmpfs mount (root in a container that allows it).
+  const canMount = (() => {
+    if (typeof process.getuid !== 'function' || process.getuid() !== 0) return 'not root';
+    const probe = join(tmpdir(), `segmenta-mount-probe-${process.pid}`);
+    mkdirSync(probe, { recursive: true });
+    const r = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=16k', 'tmpfs', probe]);
+    if (r.status === 0) spawnSync('umount', [probe]);
+    spawnSync('rmdir', [probe]);
+    return r.status === 0 ? '' : `mount failed: ${String(r.stderr).trim()}`;
+  })();
+  if (canMount) console.log(`safety: the ENOSPC/EROFS tests on real tmpfs mounts do not run here (${canMount}); the mapping test above still runs`);
+
+  it.runIf(canMount === '')('a full disk (16 KB tmpfs) and a read-only one: exit 2, one line, nothing left behind, no truncated file with exit 0', async () => {
+    const dir = fresh();
+    const input = smallCsv(dir);
+    const full = join(dir, 'full');
+    const ro = join(dir, 'ro');
+    mkdirSync(full);
+    mkdirSync(ro);
+    expect(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=16k', 'tmpfs', full]).status).toBe(0);
+    expect(spawnSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=16k', 'tmpfs', ro]).status).toBe(0);
+    try {
+      // 10,000 rows are about 200 KB: a short write must not pass for success.
+      expectOneLine(await runSegmenta('generate', '--rows', '10000', '--out', join(full, 'g.csv')), /cannot write '.*g\.csv': no space left on the device \(ENOSPC\)/);
+      expectOneLine(await runSegmenta('generate', '--rows', '10000', '--out', join(full, 'g.parquet')), /cannot write '.*g\.parquet': no space left/);
+      expectOneLine(await runSegmenta('report', input, ...FAST_REPORT, '--out', join(full, 'report')), /cannot write the report to '.*report': no space left/);
+      expect(readdirSync(full)).toEqual([]);
+      expectOneLine(await runSegmenta('kmeans', input, '--features', 'a,b', '--k', '2', '--out', join(ro, 'labels.csv')), /labels\.csv': read-only file system \(EROFS\)/);
+      expectOneLine(await runSegmenta('report', input, ...FAST_REPORT, '--out', join(ro, 'report')), /read-only file system/);
+    } finally {
+      spawnSync('umount', [full]);
+      spawnSync('umount', [ro]);
+    }
+  });
+
   it('EPIPE: output larger than the pipe into `| head -c 1` exits quietly (real process)', async () => {
     const dir = fresh();
     const input = smallCsv(dir, 'data.csv', 2000);

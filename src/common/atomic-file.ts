@@ -246,8 +246,13 @@ export async function openAtomicWriter(path: string, options: OutputOptions = {}
     async write(chunk) {
       if (!handle) throw new Error(`atomic writer for '${path}' is already closed`);
       try {
-        if (typeof chunk === 'string') await handle.write(chunk, null, 'utf8');
-        else await handle.write(chunk);
+        // A short write (a full disk) is not an error by itself: write the rest, which then fails with ENOSPC.
+        const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
+        for (let offset = 0; offset < bytes.length; ) {
+          const { bytesWritten } = await handle.write(bytes, offset, bytes.length - offset);
+          if (bytesWritten <= 0) throw Object.assign(new Error('ENOSPC: nothing written'), { code: 'ENOSPC' });
+          offset += bytesWritten;
+        }
       } catch (error) {
         await fail(error);
       }

@@ -94,6 +94,11 @@ const ERRNO_REASONS: Readonly<Record<string, string>> = {
   EINVAL: 'invalid argument',
 };
 
+/** Plain words for an errno code (`'ENOSPC'` → `'no space left on the device'`), or the code itself. */
+export function errnoReason(code: string): string {
+  return ERRNO_REASONS[code] ?? code;
+}
+
 /** The errno code of a Node.js file-system error (`'EACCES'`, …), or undefined for any other value. */
 export function errnoCode(error: unknown): string | undefined {
   if (!(error instanceof Error)) return undefined;

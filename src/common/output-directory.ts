@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { access, constants, lstat, mkdir, readdir, readFile, realpath, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { registerTemporaryPath, releaseTemporaryPath, writeFileAtomic } from './atomic-file.js';
-import { fileSystemError, SegmentaError } from './errors.js';
+import { errnoReason, fileSystemError, SegmentaError } from './errors.js';
 
 /** Name of the manifest inside a directory segmenta wrote. */
 export const MANIFEST_NAME = '.segmenta-manifest.json';
@@ -178,7 +178,14 @@ export async function writeOutputDirectory(
     registerTemporaryPath(temp);
     try {
       await mkdir(temp);
-      await fill(temp);
+      try {
+        await fill(temp);
+      } catch (error) {
+        // A file-system error inside the temporary directory is the destination's problem: name the directory.
+        const code = error instanceof SegmentaError && error.code === 'FILE_SYSTEM_ERROR' ? String(error.details['errno'] ?? '') : '';
+        if (code) throw new SegmentaError('FILE_SYSTEM_ERROR', `cannot write ${what} to '${dir}': ${errnoReason(code)} (${code})`, { path: dir, errno: code });
+        throw error;
+      }
       if (!state.exists) {
         await writeFileAtomic(join(temp, MANIFEST_NAME), manifestText(files));
         try {

@@ -10,7 +10,7 @@
  */
 import { dirname, extname } from 'node:path';
 import { chmod, rename, rm, statfs } from 'node:fs/promises';
-import { fileSystemError, SegmentaError } from '../common/errors.js';
+import { errnoCode, errnoReason, fileSystemError, SegmentaError } from '../common/errors.js';
 import type { Matrix } from '../common/matrix.js';
 import { SeededRandom } from '../common/seeded-random.js';
 import { registerTemporaryPath, releaseTemporaryPath, resolveOutputPath, temporaryPathFor, withAtomicWriter } from '../common/atomic-file.js';
@@ -471,6 +471,12 @@ export async function writeGeneratedCustomers(path: string, opts: GenerateCustom
       throw fileSystemError(error, path);
     }
     return { path, format: 'parquet', rows: o.rows, columns: r.columns, featureNames: r.featureNames, seed: o.seed, segmentCounts: r.counts };
+  } catch (error) {
+    // Failures on the temporary files (a full disk, DuckDB's own write errors) are about `path`: name it.
+    if (error instanceof SegmentaError && error.code !== 'FILE_SYSTEM_ERROR') throw error;
+    const errno = error instanceof SegmentaError ? String(error.details['errno'] ?? '') : (errnoCode(error) ?? '');
+    const reason = errno ? `${errnoReason(errno)} (${errno})` : String(error instanceof Error ? error.message : error).split('\n')[0]!;
+    throw new SegmentaError('FILE_SYSTEM_ERROR', `cannot write '${path}': ${reason}`, { path, ...(errno ? { errno } : {}) });
   } finally {
     await rm(tempCsv, { force: true });
     await rm(tempParquet, { force: true });
