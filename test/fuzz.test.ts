@@ -27,7 +27,7 @@ import { sweepK } from '../src/drivers/elbow-sweep.js';
 import { fitKMeans } from '../src/drivers/kmeans.js';
 import { runSegmenta, type CliRun } from './helpers/run-cli-in-process.js';
 
-const RUNS = Math.max(1, Number(process.env['SEGMENTA_FUZZ_RUNS'] ?? 100));
+const RUNS = Math.max(1, Number(process.env['SEGMENTA_FUZZ_RUNS'] ?? 60));
 const SEED = process.env['SEGMENTA_FUZZ_SEED'] !== undefined ? Number(process.env['SEGMENTA_FUZZ_SEED']) : undefined;
 const params = (numRuns: number): fc.Parameters<unknown> => ({ numRuns, ...(SEED !== undefined ? { seed: SEED } : {}), endOnFailure: true });
 /** Generous: a long SEGMENTA_FUZZ_RUNS run takes as long as it needs. */

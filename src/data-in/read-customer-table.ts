@@ -292,7 +292,7 @@ async function throwIfRagged(path: string, absolute: string, schema: Schema | nu
   const expected = shape.header.length;
   throw new SegmentaError(
     'MALFORMED_FILE',
-    `${path}: data row ${row} (line ${line}) has ${fields} field${fields === 1 ? '' : 's'}, expected ${expected} like the ${schema?.header === false ? 'first row' : 'header'}`,
+    `${path}: data row ${row} (line ${line}) has ${fields} field${fields === 1 ? '' : 's'}, expected ${expected} like the ${schema?.header === false ? 'first line' : 'header'}`,
     { path, row, line, expected, got: fields },
   );
 }
