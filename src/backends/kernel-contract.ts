@@ -96,7 +96,9 @@ export interface KernelJob {
    * memory instead of O(rows²). The job keeps a table of clusters between
    * calls; `linkageStart` (re)starts it with one cluster per row. Slots are
    * row numbers: a merged cluster keeps the larger slot, as in scipy's `nn_chain`.
-   * No other kernel may run between `linkageStart` and the last linkage call.
+   * No other kernel may run between `linkageStart` and the last linkage call
+   * (the wasm job keeps the table in its staging area: after another kernel,
+   * a linkage call throws until `linkageStart` runs again).
    *
    * - `ward`: cluster centroids in float64 (a row's is its float32 values),
    *   sizes, and the Ward cost {@link wardCost} of the squared centroid

@@ -326,6 +326,7 @@ export class WasmJob implements KernelJob {
     const countCap = count <= w.countCap ? w.countCap : Math.max(count, 2 * w.countCap);
     const stagingBytes = Math.max(staging, w.stagingBytes);
     const next = planWork(this.fixed, kCap, countCap, this.threads, stagingBytes);
+    this.lnk = undefined; // the linkage table lived in the old staging area
     // keep the last assign's centroids (readDistances needs them); block caches and bounds restart
     const kd = Math.max(this.lastK, 0) * this.dims;
     const saved = this.f32.slice(w.cent >>> 2, (w.cent >>> 2) + kd);
@@ -490,6 +491,7 @@ export class WasmJob implements KernelJob {
   /** Recomputes the last assign pass's distances (rows to their centroid), in chunks through the staging area. */
   async readDistances(out: Float32Array): Promise<void> {
     this.live();
+    this.lnk = undefined; // the staging area is about to be overwritten
     if (this.lastK < 0) {
       out.fill(0, 0, this.rows);
       return;
@@ -506,6 +508,7 @@ export class WasmJob implements KernelJob {
 
   async pairwiseDistances(rowStart: number, rowEnd: number, out: Float64Array): Promise<void> {
     this.live();
+    this.lnk = undefined; // the staging area is about to be overwritten
     const n = this.rows;
     const cap = Math.max(n - 1, Math.min(PAIRWISE_STAGING_DOUBLES, pairCount(n, rowStart, rowEnd)));
     if (cap <= 0) return;
