@@ -205,6 +205,43 @@ describe('generateCustomers', () => {
   });
 });
 
+describe('generateCustomers: spread (overlapping segments)', () => {
+  const sd = (g: ReturnType<typeof generateCustomers>, feature: number, segment: number): number => {
+    const v: number[] = [];
+    for (let i = 0; i < g.rows; i++) if (g.trueSegment[i] === segment) v.push(g.numeric[feature]![i]!);
+    const mean = v.reduce((a, b) => a + b, 0) / v.length;
+    return Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / (v.length - 1));
+  };
+
+  it('spread 1 is the default data; spread 2 doubles the within-segment spread; the segments draw the same', () => {
+    const base = generateCustomers({ rows: 20_000, seed: 3, features: 4 });
+    const one = generateCustomers({ rows: 20_000, seed: 3, features: 4, spread: 1 });
+    expect(one.numeric.map((c) => Array.from(c))).toEqual(base.numeric.map((c) => Array.from(c)));
+    const wide = generateCustomers({ rows: 20_000, seed: 3, features: 4, spread: 2 });
+    expect(Array.from(wide.trueSegment)).toEqual(Array.from(base.trueSegment));
+    // Average segment (id 0): income sd 7, spending score sd 6 (clipping is rare this close to the centre)
+    expect(sd(base, 1, 0)).toBeGreaterThan(6.5);
+    expect(sd(base, 1, 0)).toBeLessThan(7.5);
+    expect(sd(wide, 1, 0)).toBeGreaterThan(13);
+    expect(sd(wide, 1, 0)).toBeLessThan(15);
+    expect(sd(wide, 2, 0) / sd(base, 2, 0)).toBeGreaterThan(1.85);
+  });
+
+  it('rejects a spread that is not a number in (0, 10]', () => {
+    for (const spread of [0, -1, 11, Number.NaN]) {
+      let caught: unknown;
+      try {
+        generateCustomers({ rows: 10, spread });
+      } catch (e) {
+        caught = e;
+      }
+      expect(caught).toBeInstanceOf(SegmentaError);
+      expect((caught as SegmentaError).code).toBe('INVALID_OPTION');
+      expect((caught as SegmentaError).message).toMatch(/spread must be a number above 0 and at most 10, got /);
+    }
+  });
+});
+
 describe('writeGeneratedCustomers', () => {
   it('writes the same data as generateCustomers to CSV', async () => {
     const path = join(dir, 'g.csv');

@@ -53,11 +53,25 @@ export function jobTable(result: JobBenchResult): string {
   }
   const title =
     `Sweep k = ${result.kMin}..${result.kMax}, n_init ${result.nInit}, ${result.scale} scaling, ` +
-    `${result.rows.toLocaleString('en-US')} generated customers × ${result.features.length} features from CSV, load included`;
+    `${result.rows.toLocaleString('en-US')} generated customers × ${result.features.length} features` +
+    `${result.spread === 1 ? '' : ` (overlapping segments: every sd × ${result.spread})`} from CSV, load included`;
   const table = md(['implementation', 'run', 'total (s)', 'load (s)', 'sweep (s)', 'WCSS sum', 'speed-up vs scikit-learn', 'WCSS sum vs scikit-learn'], rows);
   const note =
     `\n\nsegmenta's default fit adds one refined run per k to the n_init runs (subsample swaps, lower WCSS); ` +
     `"refine off" is scikit-learn's algorithm (n_init k-means++ runs of Lloyd, best WCSS kept).` +
     (sk ? '' : `\n\nscikit-learn: ${'unavailable' in result.sklearn ? result.sklearn.unavailable : ''}`);
-  return `${title}\n\n${table}${note}`;
+  return `${title}\n\n${table}${note}${sk ? `\n\n${targetLine(result, sk.wallSeconds)}` : ''}`;
+}
+
+/**
+ * Issue 16's target for the sweep: the default run (refine on) at most ⅕ of
+ * scikit-learn's time, stretch ⅒; judged on the median of segmenta's runs
+ * with defaults (first and warm).
+ */
+function targetLine(result: JobBenchResult, sklearnSeconds: number): string {
+  const mine = result.runs.filter((r) => r.refine).map((r) => r.seconds).sort((a, b) => a - b);
+  if (mine.length === 0) return '';
+  const median = mine.length % 2 ? mine[(mine.length - 1) / 2]! : (mine[mine.length / 2 - 1]! + mine[mine.length / 2]!) / 2;
+  const ratio = sklearnSeconds / median;
+  return `target: defaults at most ⅕ of scikit-learn's time (stretch ⅒): median ${median.toFixed(2)} s vs ${sklearnSeconds.toFixed(2)} s = ${ratio.toFixed(2)}× — ${ratio >= 10 ? 'met, stretch met' : ratio >= 5 ? 'met (stretch missed)' : 'MISSED'}`;
 }

@@ -36,6 +36,8 @@ export interface JobBenchOptions {
   backends?: string[];
   /** Worker threads. Default: the available cores. */
   threads?: number;
+  /** The generator's `spread`: 1 is the default data, 2 the variant with overlapping segments. Default 1. */
+  spread?: number;
   /** Warm runs after the first. Default 1. */
   warmRuns?: number;
   /**
@@ -72,6 +74,8 @@ export interface JobBenchRun {
 export interface JobBenchResult {
   file: string;
   rows: number;
+  /** The generator's spread (1: the default segments; 2: overlapping segments). */
+  spread: number;
   features: string[];
   kMin: number;
   kMax: number;
@@ -82,12 +86,12 @@ export interface JobBenchResult {
 }
 
 /** The generated customers CSV for (rows, features), written once under `dataDir`. */
-export async function benchCustomersFile(rows: number, features: number, dataDir: string, log?: (s: string) => void): Promise<{ path: string; featureNames: string[] }> {
+export async function benchCustomersFile(rows: number, features: number, dataDir: string, log?: (s: string) => void, spread = 1): Promise<{ path: string; featureNames: string[] }> {
   mkdirSync(dataDir, { recursive: true });
-  const path = resolve(join(dataDir, `sweep-customers-${rows}x${features}-seed42.csv`));
+  const path = resolve(join(dataDir, `sweep-customers-${rows}x${features}-seed42${spread === 1 ? '' : `-spread${spread}`}.csv`));
   if (!existsSync(path)) {
-    log?.(`generating ${rows.toLocaleString('en-US')} customers × ${features} features into ${path}`);
-    const info = await writeGeneratedCustomers(path, { rows, features, seed: 42 });
+    log?.(`generating ${rows.toLocaleString('en-US')} customers × ${features} features${spread === 1 ? '' : ` (spread ${spread})`} into ${path}`);
+    const info = await writeGeneratedCustomers(path, { rows, features, seed: 42, spread });
     return { path, featureNames: info.featureNames };
   }
   const { generateCustomers } = await import('../data-in/generate-customers.js');
@@ -139,7 +143,8 @@ export async function runJobBench(options: JobBenchOptions = {}): Promise<JobBen
     ...(options.threads !== undefined ? { threads: options.threads } : {}),
   };
   const log = options.log ?? (() => {});
-  const { path, featureNames } = await benchCustomersFile(rows, features, options.dataDir ?? '.bench-data', log);
+  const spread = options.spread ?? 1;
+  const { path, featureNames } = await benchCustomersFile(rows, features, options.dataDir ?? '.bench-data', log, spread);
   const names: string[] = [];
   for (const s of await listBackends()) {
     if (options.backends ? !options.backends.includes(s.name) : s.name === 'js' && rows > 200_000) continue;
@@ -172,5 +177,5 @@ export async function runJobBench(options: JobBenchOptions = {}): Promise<JobBen
       log(`scikit-learn: ${s.wallSeconds.toFixed(2)} s (load ${s.loadSeconds.toFixed(2)} s, fit ${s.fitSeconds.toFixed(2)} s)`);
     }
   }
-  return { file: path, rows, features: featureNames, kMin: o.kMin, kMax: o.kMax, nInit: o.nInit, scale: o.scale, runs, sklearn };
+  return { file: path, rows, spread, features: featureNames, kMin: o.kMin, kMax: o.kMax, nInit: o.nInit, scale: o.scale, runs, sklearn };
 }

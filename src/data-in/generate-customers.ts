@@ -117,6 +117,11 @@ export interface GenerateCustomersOptions {
   seed?: number;
   /** Number of numeric features D (Age, Income, Score, then extras); 3 ≤ D ≤ 256. Default 3. */
   features?: number;
+  /**
+   * Multiplies every segment's standard deviation: above 1 the segments
+   * overlap more (a harder clustering problem, e.g. 2 for benchmarks); 0 < spread ≤ 10. Default 1.
+   */
+  spread?: number;
 }
 
 /** A generated customer base held in memory. */
@@ -146,8 +151,8 @@ interface ColumnSpec {
   decimals: number;
 }
 
-/** The numeric column specs for D features. */
-function columnSpecs(d: number): ColumnSpec[] {
+/** The numeric column specs for D features, standard deviations times `spread`. */
+function columnSpecs(d: number, spread: number): ColumnSpec[] {
   const seg = CUSTOMER_SEGMENTS;
   const specs: ColumnSpec[] = [
     { name: 'Age', means: seg.map((s) => s.age.mean), sds: seg.map((s) => s.age.sd), min: 18, max: 70, decimals: 0 },
@@ -170,6 +175,7 @@ function columnSpecs(d: number): ColumnSpec[] {
       });
     }
   }
+  if (spread !== 1) for (const spec of specs) spec.sds = spec.sds.map((sd) => sd * spread);
   return specs;
 }
 
@@ -177,12 +183,14 @@ interface ResolvedOptions {
   rows: number;
   seed: number;
   features: number;
+  spread: number;
 }
 
 function resolveOptions(opts: GenerateCustomersOptions): ResolvedOptions {
   const { rows } = opts;
   const seed = opts.seed ?? 42;
   const features = opts.features ?? 3;
+  const spread = opts.spread ?? 1;
   if (!Number.isSafeInteger(rows) || rows < 1 || rows > MAX_GENERATED_ROWS) {
     throw new SegmentaError('INVALID_OPTION', `rows must be an integer from 1 to ${MAX_GENERATED_ROWS}, got ${String(rows)}`, { option: 'rows', value: rows });
   }
@@ -196,7 +204,10 @@ function resolveOptions(opts: GenerateCustomersOptions): ResolvedOptions {
       { option: 'features', value: features },
     );
   }
-  return { rows, seed, features };
+  if (typeof spread !== 'number' || !Number.isFinite(spread) || spread <= 0 || spread > 10) {
+    throw new SegmentaError('INVALID_OPTION', `spread must be a number above 0 and at most 10, got ${String(spread)}`, { option: 'spread', value: spread });
+  }
+  return { rows, seed, features, spread };
 }
 
 /**
@@ -209,9 +220,9 @@ class CustomerStream {
   private readonly cumulative: Float64Array;
   private readonly scales: Float64Array;
 
-  constructor(seed: number, d: number) {
+  constructor(seed: number, d: number, spread = 1) {
     this.rng = new SeededRandom(seed);
-    this.specs = columnSpecs(d);
+    this.specs = columnSpecs(d, spread);
     const k = CUSTOMER_SEGMENTS.length;
     this.cumulative = new Float64Array(k);
     let acc = 0;
@@ -291,8 +302,8 @@ class CustomerStream {
  * g.trueSegment[0]; // 0..4, see CUSTOMER_SEGMENTS
  */
 export function generateCustomers(opts: GenerateCustomersOptions): GeneratedCustomers {
-  const { rows, seed, features } = resolveOptions(opts);
-  const stream = new CustomerStream(seed, features);
+  const { rows, seed, features, spread } = resolveOptions(opts);
+  const stream = new CustomerStream(seed, features, spread);
   const trueSegment = new Int32Array(rows);
   const female = new Uint8Array(rows);
   const values = new Float64Array(rows * features);
@@ -376,7 +387,7 @@ function putNumber(buf: Uint8Array, pos: number, value: number, scratch: Uint8Ar
 }
 
 async function writeCsv(path: string, o: ResolvedOptions): Promise<{ columns: string[]; featureNames: string[]; counts: number[] }> {
-  const stream = new CustomerStream(o.seed, o.features);
+  const stream = new CustomerStream(o.seed, o.features, o.spread);
   const featureNames = stream.names;
   const columns = ['CustomerID', 'Gender', ...featureNames];
   const counts = new Array<number>(CUSTOMER_SEGMENTS.length).fill(0);
