@@ -9,6 +9,7 @@ import { registerCompareCommand } from './compare-command.js';
 import { registerReportCommand } from './report-command.js';
 import { registerBenchCommand } from './bench-command.js';
 import { registerPredictCommand } from './predict-command.js';
+import { registerServeCommand } from './serve-command.js';
 
 /** Adds every subcommand to the program. One line per command module. */
 export function registerCommands(program: Command): void {
@@ -22,4 +23,5 @@ export function registerCommands(program: Command): void {
   registerGenerateCommand(program);
   registerReportCommand(program);
   registerBenchCommand(program);
+  registerServeCommand(program);
 }
