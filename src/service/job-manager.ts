@@ -75,26 +75,43 @@ export function defaultWorkerScript(): URL {
   return here;
 }
 
-/** Maps a job's progress events to OGC's 0..100 `progress`. */
+/**
+ * Maps a job's progress events to OGC's 0..100 `progress` (stateful: call it
+ * with the job's events in order; it may return undefined for "no change").
+ * Reading takes the first 5%, the clustering most of the bar, and for the
+ * report the dendrogram, charts and files the last 30%.
+ */
 export function progressMapper(processID: ProcessId, inputs: JobInputs): (event: ProgressEvent) => number | undefined {
-  const nInit = inputs.nInit ?? 3;
-  // Share of the bar: reading first, the work, then writing.
   const [workStart, workEnd] = processID === 'report' ? [5, 70] : [5, 95];
+  let sweepDone = false;
+  let completedKs = 0;
+  let totalKs = processID === 'sweep' || processID === 'report' ? Math.max(1, (inputs.kMax ?? 10) - (inputs.kMin ?? 1) + 1) : 1;
+  const fraction = (text: string | undefined): number | undefined => {
+    const m = /([\d,]+) of ([\d,]+)/.exec(text ?? '') ?? /\((\d+)\/(\d+)\)/.exec(text ?? '');
+    return m ? Number(m[1]!.replace(/,/g, '')) / Math.max(1, Number(m[2]!.replace(/,/g, ''))) : undefined;
+  };
   return (event) => {
     switch (event.kind) {
-      case 'phase':
+      case 'phase': {
         if (event.phase === 'read' || event.phase === 'generate') return 2;
         if (event.phase === 'write' && event.detail === 'results') return 99;
-        return processID === 'report' && workEnd < 85 ? 85 : undefined;
-      case 'sweep-k':
-        return workStart + ((workEnd - workStart) * event.index) / event.total;
-      case 'iteration': {
-        const within = (event.run + Math.min(1, event.iteration / Math.max(1, Math.min(event.maxIter, 100)))) / Math.max(1, event.nInit ?? nInit);
-        if (processID === 'kmeans' || processID === 'hclust') return workStart + (workEnd - workStart) * Math.min(1, within);
+        const f = fraction(event.detail) ?? 0;
+        if (processID === 'report' && sweepDone) return event.phase === 'charts' ? 85 + 13 * f : event.phase === 'profile' || event.phase === 'write' ? 85 : 80 + 5 * f;
+        if (processID === 'hclust') return event.phase === 'merging' ? 20 + 75 * f : undefined;
         return undefined;
       }
+      case 'sweep-k':
+        completedKs = event.index;
+        totalKs = event.total;
+        if (event.index === event.total) sweepDone = true;
+        return workStart + ((workEnd - workStart) * event.index) / event.total;
+      case 'iteration': {
+        if (sweepDone) return undefined;
+        const within = Math.min(1, (event.run + Math.min(1, event.iteration / Math.max(1, Math.min(event.maxIter, 50)))) / Math.max(1, event.nInit));
+        return workStart + ((workEnd - workStart) * (completedKs + within)) / totalKs;
+      }
       case 'fit':
-        return processID === 'kmeans' ? workEnd : processID === 'report' ? 80 : undefined;
+        return processID === 'report' && sweepDone ? 78 : processID === 'kmeans' ? workEnd : undefined;
     }
   };
 }

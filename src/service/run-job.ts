@@ -59,7 +59,11 @@ export function renameSourceInError(error: unknown, data: ResolvedData): unknown
 export async function runJob(spec: WorkerJobSpec, listener: ProgressListener): Promise<void> {
   // Progress details name the data as the client did, never by the server's path.
   const onProgress: ProgressListener = (event) =>
-    listener(event.kind === 'phase' && event.detail?.includes(spec.data.file) ? { ...event, detail: event.detail.split(spec.data.file).join(spec.data.display) } : event);
+    listener(
+      event.kind === 'phase' && event.detail !== undefined
+        ? { ...event, detail: event.detail.split(spec.data.file).join(spec.data.display).split(spec.partialDir).join('results') }
+        : event,
+    );
   await rm(spec.partialDir, { recursive: true, force: true });
   await mkdir(spec.partialDir, { recursive: true });
   try {
