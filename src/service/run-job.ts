@@ -14,7 +14,7 @@ import { prepareFeatures, type PreparedFeatures } from '../preparation/prepare-f
 import { fitKMeans } from '../drivers/kmeans.js';
 import { sweepK, type SweepResult } from '../drivers/elbow-sweep.js';
 import { fitAgglomerative } from '../drivers/agglomerative/index.js';
-import { sampleDendrogram } from '../report/dendrogram-input.js';
+import { sampleDendrogram } from '../pipeline/sample-dendrogram.js';
 import { writeSegmentationReport } from '../report/write-report.js';
 import { writeLabelsCsv } from '../results/write-labels-csv.js';
 import type { JobInputs, ProcessId } from './processes.js';
