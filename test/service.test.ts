@@ -27,7 +27,7 @@ describe('routes', () => {
   it('GET /health answers ok with the queue counts', async () => {
     const { status, body } = await getJson(`${svc.url}/health`);
     expect(status).toBe(200);
-    expect(body).toEqual({ status: 'ok', queued: 0, running: expect.any(Number) });
+    expect(body).toEqual({ status: 'ok', queued: 0, running: expect.any(Number), auth: false });
   });
 
   it('GET /processes lists sweep, kmeans, hclust, report and predict with their input schemas', async () => {
@@ -134,7 +134,9 @@ describe.skipIf(!HAVE_MALL)(`Mall through the service${HAVE_MALL ? '' : ` — ${
     expect(await index.text()).toContain('<svg');
     const png = await fetch(`${svc.url}/jobs/${jobID}/results/report/elbow.png`);
     expect(png.headers.get('content-type')).toBe('image/png');
-    expect((await fetch(`${svc.url}/jobs/${jobID}/results/labels.csv`)).status === 200 || (await fetch(`${svc.url}/jobs/${jobID}/results/report/labels.csv`)).status === 200).toBe(true);
+    const labels = await (await fetch(`${svc.url}/jobs/${jobID}/results/labels.csv`)).text();
+    expect(labels).toBe(await (await fetch(`${svc.url}/jobs/${jobID}/results/report/labels.csv`)).text());
+    expect(labels.trim().split('\n')).toHaveLength(201);
     expect((await fetch(`${svc.url}/jobs/${jobID}/results/..%2f..%2fjob.json`)).status).toBe(404);
     expect((await fetch(`${svc.url}/jobs/${jobID}/results/report/nope.png`)).status).toBe(404);
   });

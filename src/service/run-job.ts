@@ -3,7 +3,7 @@
  * the process and writes its results into a fresh folder that the caller
  * renames into place. Never runs on the server's thread.
  */
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { copyFile, mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SegmentaError } from '../common/errors.js';
 import type { ProgressListener } from '../common/progress.js';
@@ -185,6 +185,8 @@ async function runProcess(spec: WorkerJobSpec, onProgress: ProgressListener): Pr
         },
         { sampleSeed: fit.seed, onProgress },
       );
+      // The labels live at the same place for every process: results/labels.csv.
+      await copyFile(join(partialDir, 'report', 'labels.csv'), join(partialDir, 'labels.csv'));
       return {
         backend: result.backend,
         ...common,

@@ -167,10 +167,17 @@ export const segmentaService: FastifyPluginAsync<ServiceOptions> = async (app: F
   });
 
   // --- health, page, OpenAPI ------------------------------------------
-  app.get('/health', { schema: { summary: 'liveness', security: [], response: { 200: { type: 'object', properties: { status: { type: 'string' }, queued: { type: 'integer' }, running: { type: 'integer' } } } } } }, async () => ({
-    status: 'ok',
-    ...manager.counts(),
-  }));
+  app.get(
+    '/health',
+    {
+      schema: {
+        summary: 'liveness, the queue, and whether the other routes need a token',
+        security: [],
+        response: { 200: { type: 'object', properties: { status: { type: 'string' }, queued: { type: 'integer' }, running: { type: 'integer' }, auth: { type: 'boolean' } } } },
+      },
+    },
+    async () => ({ status: 'ok', ...manager.counts(), auth: options.token !== undefined }),
+  );
   for (const [path, file] of Object.entries(WEB_PAGE_FILES)) {
     app.get(path, { schema: { hide: true } }, async (_request, reply) =>
       reply

@@ -314,6 +314,8 @@ const APP_JS = String.raw`
     showError('cancelled');
   }
 
+  // Ask for the token up front when the server needs one (/health says so without one).
+  fetch(base + 'health').then(function (r) { return r.json(); }).then(function (h) { if (h.auth) $('auth').hidden = false; }).catch(function () { /* offline */ });
   for (var k = 2; k <= 10; k++) { var o = document.createElement('option'); o.value = String(k); o.textContent = String(k); $('k').appendChild(o); }
   $('file').addEventListener('change', function () { onFile().catch(function (e) { showError(e.message); }); });
   $('run').addEventListener('click', run);

@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import puppeteer from 'puppeteer-core';
+import puppeteer, { type Browser } from 'puppeteer-core';
 
 /** Where Chromium is looked for: `$CHROMIUM_PATH` first, then these. */
 export const CHROMIUM_CANDIDATES: readonly string[] = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome', '/usr/bin/google-chrome-stable', '/snap/bin/chromium'];
@@ -74,6 +74,16 @@ const PAGE_PROBE = `(() => {
     pageWidth: Math.ceil(document.documentElement.scrollWidth), pageHeight: Math.ceil(document.documentElement.scrollHeight) };
 })()`;
 
+/** Starts headless Chromium (`--headless --no-sandbox`) through puppeteer-core; close it with `browser.close()`. */
+export async function launchChromium(executable: string, timeoutMs = 60_000): Promise<Browser> {
+  return puppeteer.launch({
+    executablePath: executable,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--hide-scrollbars', '--force-color-profile=srgb', '--mute-audio'],
+    protocolTimeout: timeoutMs,
+  });
+}
+
 /** Loads `htmlPath` in headless Chromium (`--headless --no-sandbox`) and reports errors, requests, chart sizes and a screenshot. */
 export async function inspectPage(htmlPath: string, options: InspectPageOptions = {}): Promise<PageInspection> {
   const executable = options.executable ?? findChromium();
@@ -83,12 +93,7 @@ export async function inspectPage(htmlPath: string, options: InspectPageOptions 
   const url = pathToFileURL(file).href;
   const width = options.width ?? 1200;
   const timeoutMs = options.timeoutMs ?? 60_000;
-  const browser = await puppeteer.launch({
-    executablePath: executable,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--hide-scrollbars', '--force-color-profile=srgb', '--mute-audio'],
-    protocolTimeout: timeoutMs,
-  });
+  const browser = await launchChromium(executable, timeoutMs);
   try {
     const page = await browser.newPage();
     page.setDefaultTimeout(timeoutMs);
