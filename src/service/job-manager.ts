@@ -26,21 +26,11 @@ export interface JobManagerOptions {
   workerScript?: URL;
 }
 
-/** An OGC API – Processes status document. */
-export interface StatusInfo {
+/** An OGC API – Processes status document: the record without its inputs, with links. */
+export type StatusInfo = Omit<JobRecord, 'inputs'> & {
   type: 'process';
-  jobID: string;
-  processID: ProcessId;
-  status: JobStatus;
-  progress: number;
-  message: string;
-  created: string;
-  started: string | null;
-  finished: string | null;
-  updated: string;
-  code?: string;
   links: { href: string; rel: string; type: string; title: string }[];
-}
+};
 
 type Listener = (event: JobEvent) => void;
 
