@@ -13,6 +13,7 @@ import type { PreparedFeatures } from '../preparation/prepare-features.js';
 import { parseScalingMethod, type ScalingMethod } from '../preparation/scaling.js';
 import type { SegmentationSpec } from '../pipeline/spec.js';
 import { createProgressReporter, type ProgressReporter } from './progress-bar.js';
+export { roundTo, roundCentroids } from '../pipeline/result-documents.js';
 
 /**
  * Checks an output-file flag (`--out FILE`, `--save-model FILE`) before any
@@ -179,10 +180,6 @@ export function labelsOnlySpec(flags: { out?: string; keepColumns?: boolean }): 
   return { sweep: false, keep: 'none', profiles: false, ...(flags.out !== undefined ? { outputs: { labels: flags.out, keepColumns: flags.keepColumns ?? false } } : {}) };
 }
 
-/** Centroids rounded for printing and JSON (6 decimals). */
-export function roundCentroids(centroids: readonly (readonly number[])[]): number[][] {
-  return centroids.map((row) => row.map((v) => roundTo(v, 6)));
-}
 
 /** A table read from disk and its prepared (scaled) feature matrix. */
 export interface LoadedFeatures {
@@ -232,11 +229,6 @@ export async function loadFeatures(
   return { table, prepared, scale };
 }
 
-/** Rounds for display/JSON without float noise. */
-export function roundTo(value: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(value * f) / f;
-}
 
 /**
  * An AbortSignal that fires on Ctrl-C, so a long fit stops within one

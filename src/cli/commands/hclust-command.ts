@@ -7,8 +7,8 @@ import type { Command } from 'commander';
 import { SegmentaError } from '../../common/errors.js';
 import type { AgglomerativeResult } from '../../drivers/agglomerative/fit-agglomerative.js';
 import { LINKAGES, dendrogramTop, parseLinkage } from '../../drivers/agglomerative/linkage-tree.js';
-import type { SegmentationResult } from '../../pipeline/segment-customers.js';
-import { addDataOptions, dataSpec, labelsOnlySpec, parseIntegerOption, parseK, parseNumberOption, roundCentroids, roundTo, withCliJob, type DataFlags } from '../command-options.js';
+import { hclustDocument } from '../../pipeline/result-documents.js';
+import { addDataOptions, dataSpec, labelsOnlySpec, parseIntegerOption, parseK, parseNumberOption, roundCentroids, withCliJob, type DataFlags } from '../command-options.js';
 import { formatSegmentTable } from '../text-table.js';
 
 /** Flags of the agglomerative options, shared by `hclust` and `compare`. */
@@ -73,36 +73,6 @@ export function parseBackendFlags(flags: DataFlags): { backend: string; threads?
 /** One line saying how the clustering was computed: `mode: exact` or `mode: two-stage (m = 2,000 micro-clusters)`. */
 export function describeMode(result: AgglomerativeResult): string {
   return result.mode === 'exact' ? 'mode: exact' : `mode: two-stage (m = ${result.m!.toLocaleString('en-US')} micro-clusters)`;
-}
-
-/** The JSON document of `hclust --json`: sizes and centroids in the one numbering (descending size). */
-export function hclustDocument(r: SegmentationResult, seconds: number, topMerges: number, out?: string): Record<string, unknown> {
-  const result = r.agglomerative!;
-  const top = dendrogramTop(result.tree, topMerges);
-  return {
-    backend: result.backend,
-    mode: result.mode,
-    m: result.m,
-    linkage: result.linkage,
-    rows: result.rows,
-    features: r.prepared.featureNames,
-    scale: r.spec.scale,
-    k: result.k,
-    ...(result.distanceThreshold !== undefined ? { distanceThreshold: result.distanceThreshold } : {}),
-    sizes: r.sizes,
-    wcss: result.wcss,
-    centroids: roundCentroids(r.centroids!),
-    seconds: roundTo(seconds, 3),
-    dendrogram: {
-      leafKind: result.mode === 'exact' ? 'row' : 'micro-cluster',
-      leafCount: top.leafCount,
-      rootId: top.rootId,
-      merges: top.merges,
-      leaves: top.leaves,
-    },
-    notes: result.notes,
-    ...(out ? { out } : {}),
-  };
 }
 
 /** Adds `hclust` to the program. */

@@ -4,7 +4,8 @@
  * everywhere else (descending size, ties by centre).
  */
 import type { Command } from 'commander';
-import { addDataOptions, addFitOptions, checkOutFile, dataSpec, labelsOnlySpec, fitSpec, parseFitFlags, parseK, roundCentroids, roundTo, withCliJob, type DataFlags } from '../command-options.js';
+import { kmeansDocument } from '../../pipeline/result-documents.js';
+import { addDataOptions, addFitOptions, checkOutFile, dataSpec, labelsOnlySpec, fitSpec, parseFitFlags, parseK, roundCentroids, withCliJob, type DataFlags } from '../command-options.js';
 import { formatSegmentTable } from '../text-table.js';
 
 interface KMeansFlags extends DataFlags {
@@ -53,23 +54,7 @@ export function registerKMeansCommand(program: Command): void {
         const centroids = roundCentroids(r.centroids!);
         const seconds = (performance.now() - started) / 1000;
         if (flags.json) {
-          const doc = {
-            backend: result.backend,
-            rows: result.rows,
-            features: r.prepared.featureNames,
-            scale: r.spec.scale,
-            k,
-            wcss: result.wcss,
-            iterations: result.iterations,
-            converged: result.converged,
-            centroids,
-            sizes: r.sizes,
-            seconds: roundTo(seconds, 3),
-            notes: result.notes,
-            ...(flags.out ? { out: flags.out } : {}),
-            ...(modelOut !== undefined ? { model: modelOut } : {}),
-          };
-          process.stdout.write(`${JSON.stringify(doc)}\n`);
+          process.stdout.write(`${JSON.stringify(kmeansDocument(r, seconds, { out: flags.out, model: modelOut }))}\n`);
           return;
         }
         const names = r.prepared.featureNames;

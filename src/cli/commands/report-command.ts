@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import { SegmentaError } from '../../common/errors.js';
+import { reportDocument } from '../../pipeline/result-documents.js';
 import {
   addDataOptions,
   addFitOptions,
@@ -16,7 +17,6 @@ import {
   parseK,
   checkOutDirectory,
   parseKRange,
-  roundTo,
   withCliJob,
   type DataFlags,
 } from '../command-options.js';
@@ -90,21 +90,7 @@ export function registerReportCommand(program: Command): void {
       const k = r.k!;
       const seconds = (performance.now() - started) / 1000;
       if (flags.json) {
-        const doc = {
-          backend: r.backend,
-          rows: r.table.rows,
-          features: r.prepared.featureNames,
-          scale: r.spec.scale,
-          k,
-          suggestedK: r.sweep?.suggestedK ?? null,
-          wcss: r.wcss,
-          dir: report.dir,
-          index: report.index,
-          files: report.files,
-          segments: report.segments.map((s) => ({ ...s, share: roundTo(s.share, 6) })),
-          seconds: roundTo(seconds, 3),
-        };
-        process.stdout.write(`${JSON.stringify(doc)}\n`);
+        process.stdout.write(`${JSON.stringify(reportDocument(r, seconds))}\n`);
         return;
       }
       process.stdout.write(

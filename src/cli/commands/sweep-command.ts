@@ -3,7 +3,8 @@
  * the WCSS elbow curve and the suggested k (the pipeline's rule for choosing k).
  */
 import type { Command } from 'commander';
-import { addDataOptions, addFitOptions, dataSpec, fitSpec, parseFitFlags, parseKRange, roundTo, withCliJob, type DataFlags } from '../command-options.js';
+import { sweepDocument } from '../../pipeline/result-documents.js';
+import { addDataOptions, addFitOptions, dataSpec, fitSpec, parseFitFlags, parseKRange, withCliJob, type DataFlags } from '../command-options.js';
 import { formatTable } from '../text-table.js';
 
 interface SweepFlags extends DataFlags {
@@ -45,18 +46,7 @@ export function registerSweepCommand(program: Command): void {
       const sweep = r.sweep!;
       const seconds = (performance.now() - started) / 1000;
       if (flags.json) {
-        const doc = {
-          backend: sweep.backend,
-          rows: sweep.rows,
-          features: r.prepared.featureNames,
-          scale: r.spec.scale,
-          k: sweep.ks,
-          wcss: sweep.wcss,
-          suggestedK: r.k,
-          seconds: roundTo(seconds, 3),
-          notes: sweep.notes,
-        };
-        process.stdout.write(`${JSON.stringify(doc)}\n`);
+        process.stdout.write(`${JSON.stringify(sweepDocument(r, seconds))}\n`);
         return;
       }
       process.stdout.write(
