@@ -76,6 +76,8 @@ describe.skipIf(!HAVE_MALL)(`Mall through the service${HAVE_MALL ? '' : ` — ${
     expect(done.status).toBe('successful');
     expect(done.progress).toBe(100);
     expect(Date.parse(done.finished)).toBeGreaterThanOrEqual(Date.parse(done.started));
+    const enclosures = done.links.filter((l: { rel: string }) => l.rel === 'enclosure').map((l: { href: string }) => l.href);
+    expect(enclosures).toContain(`/jobs/${done.jobID}/results/labels.csv`);
 
     const results = await getJson(`${svc.url}/jobs/${done.jobID}/results`);
     expect(results.status).toBe(200);

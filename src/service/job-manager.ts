@@ -5,7 +5,7 @@
  * terminates the thread and deletes the job's files.
  */
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { ProgressEvent } from '../common/progress.js';
@@ -176,7 +176,13 @@ export class JobManager {
   statusInfo(record: JobRecord, base = ''): StatusInfo {
     const href = `${base}/jobs/${record.jobID}`;
     const links: StatusInfo['links'] = [{ href, rel: 'self', type: 'application/json', title: 'this status' }];
-    if (record.status === 'successful') links.push({ href: `${href}/results`, rel: 'http://www.opengis.net/def/rel/ogc/1.0/results', type: 'application/json', title: 'results' });
+    if (record.status === 'successful') {
+      links.push({ href: `${href}/results`, rel: 'http://www.opengis.net/def/rel/ogc/1.0/results', type: 'application/json', title: 'results' });
+      for (const file of record.files ?? []) {
+        const type = file.endsWith('.csv') ? 'text/csv' : file.endsWith('.html') ? 'text/html' : 'application/json';
+        links.push({ href: `${href}/results/${file}`, rel: 'enclosure', type, title: file });
+      }
+    }
     return {
       type: 'process',
       jobID: record.jobID,
@@ -329,6 +335,7 @@ export class JobManager {
         job.worker = undefined;
       }
       const id = job.record.jobID;
+      const files = status === 'successful' ? await resultFiles(this.store.resultsDir(id)) : undefined;
       await this.flush();
       if (status === 'dismissed') await this.store.remove(id);
       else if (!opts.keepFiles) await this.store.clearOutputs(id);
@@ -336,7 +343,7 @@ export class JobManager {
         status,
         message,
         finished: new Date().toISOString(),
-        ...(status === 'successful' ? { progress: 100 } : {}),
+        ...(status === 'successful' ? { progress: 100, files } : {}),
         ...(code ? { code } : {}),
       });
       if (status !== 'dismissed') await this.store.saveEvents(id, job.events ?? []);
@@ -375,6 +382,12 @@ export class JobManager {
     job.events.push(entry);
     for (const listener of [...job.listeners]) listener(entry);
   }
+}
+
+/** The files a job's results hold that clients fetch: labels.csv, model.json, report/index.html. */
+async function resultFiles(dir: string): Promise<string[]> {
+  const names = new Set(await readdir(dir).catch(() => [] as string[]));
+  return ['labels.csv', 'model.json'].filter((f) => names.has(f)).concat(names.has('report') ? ['report/index.html'] : []);
 }
 
 /** A short human line for a progress event (the status `message`). */

@@ -48,6 +48,8 @@ export interface JobRecord {
   inputs: JobInputs;
   /** Error code of a failed job (`INVALID_OPTION`, `TIME_LIMIT`, …). */
   code?: string;
+  /** Files a successful job produced besides results.json (`labels.csv`, `model.json`, `report/index.html`). */
+  files?: string[];
 }
 
 /** A progress or status event of a job, as SSE sends it. */

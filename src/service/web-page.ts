@@ -265,7 +265,7 @@ const APP_JS = String.raw`
       var status = await follow(job.jobID);
       if (!status) return;
       if (status.status !== 'successful') throw new Error(status.status === 'dismissed' ? 'cancelled' : status.message);
-      await showResult(job.jobID);
+      await showResult(job.jobID, status);
     } catch (e) {
       showError(e.message || String(e));
     } finally {
@@ -274,7 +274,10 @@ const APP_JS = String.raw`
     }
   }
 
-  async function showResult(jobID) {
+  async function showResult(jobID, status) {
+    var files = (status.links || []).filter(function (l) { return l.rel === 'enclosure'; }).map(function (l) { return l.title; });
+    $('download-labels').hidden = files.indexOf('labels.csv') < 0;
+    $('download-model').hidden = files.indexOf('model.json') < 0;
     var results = await (await api('jobs/' + jobID + '/results')).json();
     $('result-summary').textContent = results.k + ' segments of ' + results.rows.toLocaleString('en-US') + ' customers' +
       (results.suggestedK === results.k ? ' (k at the elbow of the WCSS sweep)' : '') + ', segmented on ' + results.features.join(', ') + '.';
