@@ -64,6 +64,8 @@ describe.skipIf(SKIP !== '')(`the service's web page in headless Chromium${SKIP}
       expect(rows.reduce((sum, r) => sum + Number(r[2]), 0)).toBe(200);
       for (const r of rows) expect(r[1]!.length).toBeGreaterThan(3);
       expect(await page.$eval('#result-summary', (e) => e.textContent)).toContain('5 segments of 200 customers');
+      expect(await page.$eval('#download-labels', (e) => (e as HTMLElement).hidden)).toBe(false);
+      expect(await page.$eval('#download-model', (e) => (e as HTMLElement).hidden)).toBe(false);
 
       // The report is inline: its charts are laid out in the frame.
       const frame = await (await page.$('#report'))!.contentFrame();

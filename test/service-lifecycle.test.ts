@@ -181,6 +181,7 @@ describe('auth with --token', () => {
       ['GET', `/jobs/${id}/results`],
       ['GET', `/jobs/${id}/results/labels.csv`],
       ['GET', '/openapi.json'],
+      ['POST', `/models/${id}/predict`],
     ];
     for (const [method, path] of routes) {
       for (const headers of [{}, bearer('wrong'), bearer(`${TOKEN}x`), bearer(TOKEN.slice(0, -1)), { Authorization: TOKEN }]) {

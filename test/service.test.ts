@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KMeansModel } from '../src/results/kmeans-model.js';
 import { segmentaService } from '../src/service/service-plugin.js';
 import { runSegmenta } from './helpers/run-cli-in-process.js';
 import { HAVE_MALL, MALL_CSV, MALL_SKIP_REASON } from './helpers/mall-data.js';
@@ -141,6 +142,41 @@ describe.skipIf(!HAVE_MALL)(`Mall through the service${HAVE_MALL ? '' : ` — ${
     expect(labels.trim().split('\n')).toHaveLength(201);
     expect((await fetch(`${svc.url}/jobs/${jobID}/results/..%2f..%2fjob.json`)).status).toBe(404);
     expect((await fetch(`${svc.url}/jobs/${jobID}/results/report/nope.png`)).status).toBe(404);
+  });
+
+  it('a kmeans job saves its model: /models/{id}/predict scores one customer or a batch, and the predict process labels a file, as the fit did', async () => {
+    const done = await postJson(`${svc.url}/processes/kmeans/execution`, { inputs: MALL_KMEANS_INPUTS }, { Prefer: 'wait=60' });
+    expect(done.status).toBe(200);
+    const jobID = done.headers.get('location')!.split('/').pop()!;
+    const labelsText = await (await fetch(`${svc.url}/jobs/${jobID}/results/labels.csv`)).text();
+    const labels = labelsText.trim().split('\n').slice(1).map((l) => Number(l.split(',')[1]));
+    const model = await fetch(`${svc.url}/jobs/${jobID}/results/model.json`);
+    expect(model.status).toBe(200);
+    expect(KMeansModel.fromJSON(await model.json()).k).toBe(5);
+
+    const rows = (await readFile(MALL_CSV, 'utf8')).trim().split('\n').slice(1).map((l) => l.split(','));
+    const customers = rows.map((r) => ({ 'Annual Income (k$)': Number(r[3]), 'Spending Score (1-100)': Number(r[4]) }));
+    const one = await postJson(`${svc.url}/models/${jobID}/predict`, { customer: customers[0] });
+    expect(one.status).toBe(200);
+    expect(one.body).toEqual({ segment: labels[0] });
+    const batch = await postJson(`${svc.url}/models/${jobID}/predict`, { customers });
+    expect(batch.body.segments).toEqual(labels);
+    const bad = await postJson(`${svc.url}/models/${jobID}/predict`, { customer: { 'Annual Income (k$)': 70 } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.detail).toContain('Spending Score (1-100)');
+    expect((await postJson(`${svc.url}/models/${jobID}/predict`, { customers: [] })).status).toBe(400);
+
+    const predicted = await postJson(`${svc.url}/processes/predict/execution`, { inputs: { data: { path: 'Mall_Customers.csv' }, model: { job: jobID } } }, { Prefer: 'wait=60' });
+    expect(predicted.status).toBe(200);
+    expect(predicted.body).toEqual({ rows: 200, k: 5, sizes: done.body.sizes });
+    const predictID = predicted.headers.get('location')!.split('/').pop()!;
+    expect(await (await fetch(`${svc.url}/jobs/${predictID}/results/labels.csv`)).text()).toBe(labelsText);
+
+    // No model: an unknown job, and a job of a process that saves none.
+    expect((await postJson(`${svc.url}/models/00000000-0000-4000-8000-000000000000/predict`, { customer: customers[0] })).status).toBe(404);
+    const none = await postJson(`${svc.url}/models/${predictID}/predict`, { customer: customers[0] });
+    expect(none.status).toBe(404);
+    expect(none.body.code).toBe('NO_MODEL');
   });
 
   it('hclust by path, answered synchronously with Prefer: wait', async () => {

@@ -85,6 +85,13 @@ export function hclustDocument(r: SegmentationResult, seconds: number, topMerges
   };
 }
 
+/** `predict --json`: customers labelled, k and customers per segment. */
+export function predictDocument(labels: ArrayLike<number>, k: number, out?: string): Record<string, unknown> {
+  const sizes = new Array<number>(k).fill(0);
+  for (let i = 0; i < labels.length; i++) sizes[labels[i]!]!++;
+  return { rows: labels.length, k, sizes, ...(out ? { out } : {}) };
+}
+
 /** `report --json`: k and how it was found, the named segments and the report's files. */
 export function reportDocument(r: SegmentationResult, seconds: number): Record<string, unknown> {
   const report = r.report!;

@@ -41,6 +41,8 @@ interface LiveJob {
   listeners: Set<Listener>;
   waiters: Set<() => void>;
   data?: ResolvedData;
+  /** predict: the model file it scores with. */
+  modelFile?: string;
   worker?: Worker;
   timer?: NodeJS.Timeout;
   /** Set once the job's end is decided, so a late message cannot change it. */
@@ -145,11 +147,11 @@ export class JobManager {
   }
 
   /** Creates the job (status `accepted`) and queues it. */
-  async submit(jobID: string, processID: ProcessId, inputs: JobInputs, data: ResolvedData): Promise<JobRecord> {
+  async submit(jobID: string, processID: ProcessId, inputs: JobInputs, data: ResolvedData, modelFile?: string): Promise<JobRecord> {
     const now = new Date().toISOString();
     const record: JobRecord = { jobID, processID, status: 'accepted', progress: 0, message: 'queued', created: now, started: null, finished: null, updated: now, inputs };
     await this.store.create(record);
-    const job: LiveJob = { record, events: [], listeners: new Set(), waiters: new Set(), data, lastIterationAt: 0, progressOf: progressMapper(processID, inputs) };
+    const job: LiveJob = { record, events: [], listeners: new Set(), waiters: new Set(), data, ...(modelFile ? { modelFile } : {}), lastIterationAt: 0, progressOf: progressMapper(processID, inputs) };
     this.jobs.set(jobID, job);
     this.emit(job, 'status', this.statusInfo(record) as unknown as Record<string, unknown>);
     this.queue.push(jobID);
@@ -291,6 +293,7 @@ export class JobManager {
       data: job.data!,
       partialDir: this.store.partialResultsDir(id),
       resultsDir: this.store.resultsDir(id),
+      ...(job.modelFile ? { modelFile: job.modelFile } : {}),
     };
     const worker = new Worker(this.workerScript, { workerData: spec, name: `segmenta-job-${id}` });
     job.worker = worker;

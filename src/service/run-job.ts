@@ -10,7 +10,10 @@ import { SegmentaError } from '../common/errors.js';
 import type { ProgressListener } from '../common/progress.js';
 import { writeFileAtomic } from '../common/atomic-file.js';
 import { writeGeneratedCustomers } from '../data-in/generate-customers.js';
-import { hclustDocument, kmeansDocument, reportDocument, sweepDocument } from '../pipeline/result-documents.js';
+import { readCustomerTable } from '../data-in/read-customer-table.js';
+import { hclustDocument, kmeansDocument, predictDocument, reportDocument, sweepDocument } from '../pipeline/result-documents.js';
+import { loadModel, saveModel } from '../results/kmeans-model.js';
+import { writeLabelsCsv } from '../results/write-labels-csv.js';
 import { segmentCustomers } from '../pipeline/segment-customers.js';
 import type { SegmentationSpec } from '../pipeline/spec.js';
 import type { JobInputs, ProcessId } from './processes.js';
@@ -34,6 +37,8 @@ export interface WorkerJobSpec {
   partialDir: string;
   /** …and renamed to this once complete. */
   resultsDir: string;
+  /** predict: the model.json of the finished job whose model scores the data. */
+  modelFile?: string;
 }
 
 /** Top merges of the dendrogram in hclust results (as `segmenta hclust --json`). */
@@ -118,7 +123,7 @@ export function pipelineSpec(processID: ProcessId, inputs: JobInputs, data: Reso
       };
     }
     case 'predict':
-      throw new SegmentaError('INVALID_OPTION', 'the predict process needs saved models, which this build does not have yet', { field: 'processID' });
+      throw new SegmentaError('INVALID_OPTION', 'the predict process scores with a saved model; it runs no segmentation', { field: 'processID' });
   }
 }
 
@@ -129,7 +134,19 @@ async function runProcess(spec: WorkerJobSpec, onProgress: ProgressListener): Pr
     onProgress({ kind: 'phase', phase: 'generate', detail: `${data.generate.rows} customers` });
     await writeGeneratedCustomers(data.file, data.generate);
   }
+  if (processID === 'predict') {
+    // The model job may have been dismissed since this job was accepted.
+    const model = await loadModel(spec.modelFile!).catch(() => {
+      throw new SegmentaError('FILE_NOT_FOUND', `the model of job '${inputs.model!.job}' is gone (the job was dismissed)`, { field: 'inputs.model.job' });
+    });
+    const table = await readCustomerTable(data.file, { features: model.sourceFeatures(), encode: model.encodedFeatures(), onProgress });
+    const labels = model.predictTable(table);
+    await writeLabelsCsv(join(partialDir, 'labels.csv'), table.idColumn, table.ids, labels);
+    return predictDocument(labels, model.k);
+  }
   const r = await segmentCustomers(pipelineSpec(processID, inputs, data, partialDir), { onProgress });
+  // A K-Means model scores new customers: POST /models/{jobID}/predict and the predict process.
+  if (r.model) await saveModel(join(partialDir, 'model.json'), r.model);
   const seconds = (performance.now() - started) / 1000;
   switch (processID) {
     case 'sweep':
@@ -143,7 +160,5 @@ async function runProcess(spec: WorkerJobSpec, onProgress: ProgressListener): Pr
       await copyFile(join(partialDir, 'report', 'labels.csv'), join(partialDir, 'labels.csv'));
       return { ...reportDocument(r, seconds), dir: 'report', index: 'report/index.html' };
     }
-    case 'predict':
-      throw new SegmentaError('INVALID_OPTION', 'the predict process needs saved models', { field: 'processID' });
   }
 }

@@ -29,6 +29,7 @@ import { JobManager } from './job-manager.js';
 import { describeValidationErrors, findUnknownField, type AjvErrorLike } from './input-validation.js';
 import { PROCESS_DESCRIPTIONS, PROCESS_IDS, PROCESS_INPUT_SCHEMAS, isProcessId, type JobInputs, type ProcessId } from './processes.js';
 import type { ResolvedData } from './run-job.js';
+import { loadModel, type CustomerRecord, type KMeansModel } from '../results/kmeans-model.js';
 import { WEB_PAGE_FILES } from './web-page.js';
 
 /** Options of {@link segmentaService}. */
@@ -240,6 +241,7 @@ export const segmentaService: FastifyPluginAsync<ServiceOptions> = async (app: F
     const { jobID, inputDir } = await manager.reserve();
     let data: ResolvedData;
     let inputs: JobInputs;
+    let modelFile: string | undefined;
     try {
       let body: unknown = request.body;
       let upload: { name: string; data: ResolvedData } | undefined;
@@ -287,12 +289,12 @@ export const segmentaService: FastifyPluginAsync<ServiceOptions> = async (app: F
         throw new SegmentaError('INVALID_OPTION', 'inputs.data.upload is set by the server; upload a file part named "data" instead', { field: 'inputs.data' });
       }
       checkInputs(id, inputs);
-      if (id === 'predict') await checkModelJob(inputs.model!.job);
+      if (id === 'predict') modelFile = modelFileOf(inputs.model!.job, 'inputs.model.job');
     } catch (error) {
       await manager.discard(jobID);
       throw error;
     }
-    const record = await manager.submit(jobID, id, inputs, data);
+    const record = await manager.submit(jobID, id, inputs, data, modelFile);
     const location = `${prefix}/jobs/${jobID}`;
     reply.header('Location', location);
     const wait = /(?:^|[,;\s])wait=(\d+)/.exec(String(request.headers['prefer'] ?? ''));
@@ -314,12 +316,58 @@ export const segmentaService: FastifyPluginAsync<ServiceOptions> = async (app: F
     }
   }
 
-  async function checkModelJob(modelJob: string): Promise<void> {
+  /** The model.json of a successful kmeans or report job; throws `INVALID_OPTION` naming `field` otherwise. */
+  function modelFileOf(modelJob: string, field: string): string {
     const record = isJobId(modelJob) ? manager.get(modelJob) : undefined;
-    if (!record || (record.processID !== 'kmeans' && record.processID !== 'report') || record.status !== 'successful') {
-      throw new SegmentaError('INVALID_OPTION', `inputs.model.job '${modelJob}' is not a successful kmeans or report job`, { field: 'inputs.model.job' });
+    if (!record || record.status !== 'successful' || !(record.files ?? []).includes('model.json')) {
+      throw new SegmentaError('INVALID_OPTION', `${field} '${modelJob}' is not a successful kmeans or report job with a model`, { field });
     }
+    return join(manager.store.resultsDir(modelJob), 'model.json');
   }
+
+  // --- models -----------------------------------------------------------
+  // Loaded once per job and kept while the job is successful (a dismissed job's model is dropped).
+  const models = new Map<string, Promise<KMeansModel>>();
+  const customerSchema = { type: 'object', minProperties: 1, maxProperties: 4096, additionalProperties: { type: ['number', 'string', 'boolean', 'null'] } } as const;
+  app.post<{ Params: { jobID: string }; Body: { customer?: CustomerRecord; customers?: CustomerRecord[] } }>(
+    '/models/:jobID/predict',
+    {
+      schema: {
+        summary: "score one customer ({customer}) or a batch ({customers}) with a finished kmeans or report job's model",
+        params: jobParams,
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          minProperties: 1,
+          maxProperties: 1,
+          properties: { customer: customerSchema, customers: { type: 'array', minItems: 1, maxItems: 100_000, items: customerSchema } },
+        },
+        response: {
+          200: { type: 'object', properties: { segment: { type: 'integer' }, segments: { type: 'array', items: { type: 'integer' } } } },
+          400: problemSchema,
+          404: problemSchema,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { jobID } = request.params;
+      const record = lookup(jobID);
+      if (!record) return notFoundJob(reply, jobID);
+      if (record.status !== 'successful' || !(record.files ?? []).includes('model.json')) {
+        models.delete(jobID);
+        return problem(reply, 404, 'NO_MODEL', `job '${jobID}' has no model: ${record.status === 'successful' ? `${record.processID} jobs save none (kmeans and report do)` : `it is ${record.status}`}`);
+      }
+      let loading = models.get(jobID);
+      if (!loading) {
+        loading = loadModel(join(manager.store.resultsDir(jobID), 'model.json'));
+        models.set(jobID, loading);
+        loading.catch(() => models.delete(jobID));
+      }
+      const model = await loading;
+      const { customer, customers } = request.body;
+      return customer !== undefined ? { segment: model.predictOne(customer) } : { segments: Array.from(model.predict(customers!)) };
+    },
+  );
 
   // --- jobs -----------------------------------------------------------
   app.get('/jobs', { schema: { summary: 'every job, oldest first' } }, async () => ({

@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import { readCustomerTable } from '../../data-in/read-customer-table.js';
+import { predictDocument } from '../../pipeline/result-documents.js';
 import { loadModel } from '../../results/kmeans-model.js';
 import { csvQuote, writeLabelsCsv } from '../../results/write-labels-csv.js';
 import { checkOutFile, withCliJob } from '../command-options.js';
@@ -32,10 +33,8 @@ export function registerPredictCommand(program: Command): void {
         const labels = model.predictTable(table);
         progress.done();
         if (out !== undefined) await writeLabelsCsv(out, table.idColumn, table.ids, labels, [], { inputs: [modelPath, file] });
-        const sizes = new Array<number>(model.k).fill(0);
-        for (let i = 0; i < labels.length; i++) sizes[labels[i]!]!++;
         if (flags.json) {
-          process.stdout.write(`${JSON.stringify({ rows: labels.length, k: model.k, sizes, ...(out !== undefined ? { out } : {}) })}\n`);
+          process.stdout.write(`${JSON.stringify(predictDocument(labels, model.k, out))}\n`);
         } else if (out !== undefined) {
           process.stdout.write(`${labels.length.toLocaleString('en-US')} customers labelled with k = ${model.k}; labels written to ${out}\n`);
         } else {
