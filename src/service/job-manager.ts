@@ -342,14 +342,22 @@ export class JobManager {
       await this.flush();
       if (status === 'dismissed') await this.store.remove(id);
       else if (!opts.keepFiles) await this.store.clearOutputs(id);
-      this.update(job, {
+      const now = new Date().toISOString();
+      const change: Partial<JobRecord> = {
         status,
         message,
-        finished: new Date().toISOString(),
+        finished: now,
+        updated: now,
         ...(status === 'successful' ? { progress: 100, files } : {}),
         ...(code ? { code } : {}),
-      });
-      if (status !== 'dismissed') await this.store.saveEvents(id, job.events ?? []);
+      };
+      // The events (the final status included) are on disk before the job shows as ended.
+      if (status !== 'dismissed') {
+        const events = job.events ?? [];
+        const final: JobEvent = { id: (events[events.length - 1]?.id ?? 0) + 1, event: 'status', data: this.statusInfo({ ...job.record, ...change }) as unknown as Record<string, unknown> };
+        await this.store.saveEvents(id, [...events, final]);
+      }
+      this.update(job, change);
       await this.flush();
       if (wasRunning) this.running--;
       for (const wake of [...job.waiters]) wake();
@@ -360,7 +368,7 @@ export class JobManager {
 
   /** Changes the record, saves it (except for dismissed jobs, whose folder is gone) and emits a status event. */
   private update(job: LiveJob, change: Partial<JobRecord>): void {
-    Object.assign(job.record, change, { updated: new Date().toISOString() });
+    Object.assign(job.record, { updated: new Date().toISOString() }, change);
     const info = this.statusInfo(job.record) as unknown as Record<string, unknown>;
     if (job.record.status !== 'dismissed') void this.saveQuietly(job.record);
     this.emit(job, 'status', info);

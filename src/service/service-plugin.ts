@@ -328,7 +328,12 @@ export const segmentaService: FastifyPluginAsync<ServiceOptions> = async (app: F
   // --- models -----------------------------------------------------------
   // Loaded once per job and kept while the job is successful (a dismissed job's model is dropped).
   const models = new Map<string, Promise<KMeansModel>>();
-  const customerSchema = { type: 'object', minProperties: 1, maxProperties: 4096, additionalProperties: { type: ['number', 'string', 'boolean', 'null'] } } as const;
+  const customerSchema = {
+    type: 'object',
+    minProperties: 1,
+    maxProperties: 4096,
+    additionalProperties: { anyOf: [{ type: 'number' }, { type: 'string' }, { type: 'boolean' }, { type: 'null' }] },
+  } as const;
   app.post<{ Params: { jobID: string }; Body: { customer?: CustomerRecord; customers?: CustomerRecord[] } }>(
     '/models/:jobID/predict',
     {
