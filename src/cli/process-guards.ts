@@ -4,7 +4,7 @@
  *
  * - a closed stdout/stderr pipe (`segmenta … | head -1`, EPIPE) ends the
  *   process quietly with status 0, like a Unix filter;
- * - SIGTERM, and SIGINT while no job is listening for it (or a second Ctrl-C),
+ * - SIGTERM and SIGINT while no job or server is listening for them (or a second one),
  *   remove every temporary file segmenta is writing, then exit with 128 + the
  *   signal number (143, 130). A running job handles the first Ctrl-C itself:
  *   it aborts, and its writers remove their temporary files.
@@ -27,7 +27,13 @@ export function installProcessGuards(): void {
       throw error;
     });
   }
-  process.on('SIGTERM', () => exitAfterCleanup(SIGNAL_EXIT.SIGTERM));
+  let terminations = 0;
+  process.on('SIGTERM', () => {
+    terminations++;
+    // A long-running command listening for it (segmenta serve) stops gracefully on the first SIGTERM.
+    if (terminations === 1 && process.listenerCount('SIGTERM') > 1) return;
+    exitAfterCleanup(SIGNAL_EXIT.SIGTERM);
+  });
   let interrupts = 0;
   process.on('SIGINT', () => {
     interrupts++;
