@@ -1,0 +1,169 @@
+/**
+ * The js reference backend against values computed by hand and against the
+ * numeric contract written out naively here (float32 distances, float64 sums
+ * row by row inside 4096-row blocks, blocks added in order). It is the answer
+ * key of every backend-parity test, so it is checked on its own.
+ */
+import { describe, expect, it } from 'vitest';
+import { jsReferenceBackend } from '../src/backends/js-reference/js-reference-backend.js';
+import { ROW_BLOCK_SIZE, squaredDistanceF32 } from '../src/backends/kernel-contract.js';
+import { SeededRandom } from '../src/common/seeded-random.js';
+
+const f32 = (v: number[]): Float32Array => Float32Array.from(v);
+
+describe('js reference kernels on data computed by hand', () => {
+  // rows (2-D): (0,0) (1,0) (0,2) (10,10) (11,10)
+  const data = f32([0, 0, 1, 0, 0, 2, 10, 10, 11, 10]);
+
+  it('describes itself: name js, exact, always available, lowest priority', async () => {
+    expect(jsReferenceBackend.name).toBe('js');
+    expect(jsReferenceBackend.priority).toBe(0);
+    expect(await jsReferenceBackend.checkAvailability()).toEqual({ available: true, detail: 'always available' });
+    const job = await jsReferenceBackend.createJob(data, 5, 2);
+    expect(job).toMatchObject({ backend: 'js', exact: true, rows: 5, dims: 2 });
+  });
+
+  it('assign: nearest centroid, squared distances, sums, counts, WCSS, changed', async () => {
+    const job = await jsReferenceBackend.createJob(data, 5, 2);
+    const sums = new Float64Array(4).fill(99);
+    const counts = new Float64Array(2).fill(99);
+    const s = await job.assign(f32([0, 0, 10, 10]), 2, sums, counts);
+    // distances 0, 1, 4 to (0,0); 0, 1 to (10,10)
+    expect(s).toEqual({ wcss: 6, changed: 5 });
+    expect(Array.from(sums)).toEqual([1, 2, 21, 20]);
+    expect(Array.from(counts)).toEqual([3, 2]);
+    const labels = new Int32Array(5);
+    await job.readLabels(labels);
+    expect(Array.from(labels)).toEqual([0, 0, 0, 1, 1]);
+    const dist = new Float32Array(5);
+    await job.readDistances(dist);
+    expect(Array.from(dist)).toEqual([0, 1, 4, 0, 1]);
+    // second pass with (0,2) added as a third centroid: row 2 moves to it, one row changed
+    const sums3 = new Float64Array(6);
+    const counts3 = new Float64Array(3);
+    const t = await job.assign(f32([0, 0, 10, 10, 0, 2]), 3, sums3, counts3);
+    expect(t).toEqual({ wcss: 2, changed: 1 });
+    expect(Array.from(counts3)).toEqual([2, 2, 1]);
+    expect(Array.from(sums3)).toEqual([1, 0, 21, 20, 0, 2]);
+    // the same centroids again: nothing changes
+    expect((await job.assign(f32([0, 0, 10, 10, 0, 2]), 3, sums3, counts3)).changed).toBe(0);
+  });
+
+  it('assign: ties go to the first centroid with the smallest distance; sums are overwritten, not added to', async () => {
+    const job = await jsReferenceBackend.createJob(f32([5, 5, 5, 5]), 2, 2);
+    const sums = new Float64Array(6).fill(7);
+    const counts = new Float64Array(3).fill(7);
+    // centroids 0 and 2 are equally near (distance 2), centroid 1 is farther
+    const s = await job.assign(f32([4, 6, 9, 9, 6, 4]), 3, sums, counts);
+    expect(s.wcss).toBe(4);
+    expect(Array.from(counts)).toEqual([2, 0, 0]);
+    expect(Array.from(sums)).toEqual([10, 10, 0, 0, 0, 0]);
+    const labels = new Int32Array(2);
+    await job.readLabels(labels);
+    expect(Array.from(labels)).toEqual([0, 0]);
+    // k smaller than the buffers: only the first k × dims entries are written
+    const big = new Float64Array(6).fill(3);
+    const bigCounts = new Float64Array(3).fill(3);
+    await job.assign(f32([5, 5]), 1, big, bigCounts);
+    expect(Array.from(big)).toEqual([10, 10, 3, 3, 3, 3]);
+    expect(Array.from(bigCounts)).toEqual([2, 3, 3]);
+  });
+
+  it('updateClosest and candidatePotentials (the k-means++ kernels)', async () => {
+    const job = await jsReferenceBackend.createJob(data, 5, 2);
+    // from (0,0): 0, 1, 4, 200, 221
+    expect(await job.updateClosest(f32([0, 0]), true)).toBe(426);
+    const closest = new Float32Array(5);
+    await job.readClosest(closest);
+    expect(Array.from(closest)).toEqual([0, 1, 4, 200, 221]);
+    // candidates (10,10) and (1,0): min(closest, d²) summed: 0+1+4+0+1 = 6 and 0+0+4+181+200 = 385
+    const out = new Float64Array(3).fill(-1);
+    await job.candidatePotentials(f32([10, 10, 1, 0]), 2, out);
+    expect(Array.from(out)).toEqual([6, 385, -1]);
+    await job.readClosest(closest);
+    expect(Array.from(closest)).toEqual([0, 1, 4, 200, 221]); // unchanged by candidatePotentials
+    // take (10,10): closest becomes the minimum
+    expect(await job.updateClosest(f32([10, 10]), false)).toBe(6);
+    await job.readClosest(closest);
+    expect(Array.from(closest)).toEqual([0, 1, 4, 0, 1]);
+    // reset replaces instead of taking the minimum: from (11,10)
+    expect(await job.updateClosest(f32([11, 10]), true)).toBe(221 + 200 + 185 + 1 + 0);
+    await job.readClosest(closest);
+    expect(Array.from(closest)).toEqual([221, 200, 185, 1, 0]);
+  });
+
+  it('pairwiseDistances: condensed order (i < j), any row range', async () => {
+    const job = await jsReferenceBackend.createJob(data, 5, 2);
+    const all = new Float64Array(10);
+    await job.pairwiseDistances!(0, 5, all);
+    expect(Array.from(all)).toEqual([1, 2, Math.sqrt(200), Math.sqrt(221), Math.sqrt(5), Math.sqrt(181), Math.sqrt(200), Math.sqrt(164), Math.sqrt(185), 1]);
+    const part = new Float64Array(4).fill(-1);
+    await job.pairwiseDistances!(2, 4, part); // pairs (2,3) (2,4) (3,4)
+    expect(Array.from(part)).toEqual([Math.sqrt(164), Math.sqrt(185), 1, -1]);
+    await job.dispose();
+  });
+});
+
+describe('js reference kernels follow the block order of the numeric contract', () => {
+  const rows = 3 * ROW_BLOCK_SIZE + 77;
+  const dims = 3;
+  const k = 4;
+  const rng = new SeededRandom(17);
+  // wide range, so float64 sums depend on the order of their terms
+  const data = Float32Array.from({ length: rows * dims }, () => (rng.nextFloat() < 0.5 ? -1 : 1) * 10 ** (-4 + 9 * rng.nextFloat()));
+  const centroids = data.slice(0, k * dims);
+
+  /** Adds per-row terms in 4096-row blocks, then the block totals in block order. */
+  function blockSum(term: (i: number) => number): number {
+    let total = 0;
+    for (let start = 0; start < rows; start += ROW_BLOCK_SIZE) {
+      let block = 0;
+      for (let i = start; i < Math.min(rows, start + ROW_BLOCK_SIZE); i++) block += term(i);
+      total += block;
+    }
+    return total;
+  }
+  function nearest(i: number): { c: number; d: number } {
+    let c = 0;
+    let d = squaredDistanceF32(data, i * dims, centroids, 0, dims);
+    for (let q = 1; q < k; q++) {
+      const e = squaredDistanceF32(data, i * dims, centroids, q * dims, dims);
+      if (e < d) {
+        d = e;
+        c = q;
+      }
+    }
+    return { c, d };
+  }
+
+  it('assign: WCSS and every sum and count equal the block-order sums, bit for bit', async () => {
+    const job = await jsReferenceBackend.createJob(data, rows, dims);
+    const sums = new Float64Array(k * dims);
+    const counts = new Float64Array(k);
+    const s = await job.assign(centroids, k, sums, counts);
+    const near = Array.from({ length: rows }, (_, i) => nearest(i));
+    expect(s.wcss).toBe(blockSum((i) => near[i]!.d));
+    expect(s.changed).toBe(rows);
+    for (let c = 0; c < k; c++) {
+      expect(counts[c]).toBe(near.filter((n) => n.c === c).length);
+      for (let j = 0; j < dims; j++) expect(sums[c * dims + j], `sum ${c},${j}`).toBe(blockSum((i) => (near[i]!.c === c ? data[i * dims + j]! : 0)));
+    }
+    // a plain row-by-row sum differs somewhere: the block order is what makes the bits
+    let plain = 0;
+    for (let i = 0; i < rows; i++) plain += near[i]!.d;
+    const plainSums = new Float64Array(k * dims);
+    for (let i = 0; i < rows; i++) for (let j = 0; j < dims; j++) plainSums[near[i]!.c * dims + j]! += data[i * dims + j]!;
+    expect(plain !== s.wcss || plainSums.some((v, q) => v !== sums[q])).toBe(true);
+  });
+
+  it('updateClosest and candidatePotentials: block-order potentials', async () => {
+    const job = await jsReferenceBackend.createJob(data, rows, dims);
+    const first = data.slice(5 * dims, 6 * dims);
+    const d1 = (i: number): number => squaredDistanceF32(data, i * dims, first, 0, dims);
+    expect(await job.updateClosest(first, true)).toBe(blockSum(d1));
+    const cand = data.slice(9 * dims, 11 * dims);
+    const out = new Float64Array(2);
+    await job.candidatePotentials(cand, 2, out);
+    for (let t = 0; t < 2; t++) expect(out[t]).toBe(blockSum((i) => Math.min(d1(i), squaredDistanceF32(data, i * dims, cand, t * dims, dims))));
+  });
+});
