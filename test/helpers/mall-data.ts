@@ -3,10 +3,26 @@
  * it; tests that need it skip with a visible reason when it is absent.
  */
 import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const MALL_CSV = resolve(dirname(fileURLToPath(import.meta.url)), '../../../shared/data/Mall_Customers.csv');
+/**
+ * ../shared/data beside the checkout; from a copy of the checkout nested
+ * deeper (StrykerJS's sandbox under .stryker-tmp/), the nearest shared/data
+ * above it.
+ */
+function findMall(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const beside = resolve(here, '../../../shared/data/Mall_Customers.csv');
+  if (existsSync(beside)) return beside;
+  for (let dir = resolve(here, '../../..'); dir !== dirname(dir); dir = dirname(dir)) {
+    const candidate = join(dir, 'shared/data/Mall_Customers.csv');
+    if (existsSync(candidate)) return candidate;
+  }
+  return beside;
+}
+
+export const MALL_CSV = findMall();
 export const HAVE_MALL = existsSync(MALL_CSV);
 export const MALL_SKIP_REASON = `skipped: ${MALL_CSV} is absent (CI has ../shared/data beside the checkout; a fresh clone may not)`;
 if (!HAVE_MALL) console.warn(MALL_SKIP_REASON);
