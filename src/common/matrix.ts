@@ -1,3 +1,5 @@
+import { SegmentaError } from './errors.js';
+
 /** A dense row-major float32 matrix: `rows × cols`, element (i, j) at `data[i * cols + j]`. */
 export interface Matrix {
   data: Float32Array;
@@ -7,6 +9,13 @@ export interface Matrix {
 
 /** Wraps a typed array as a matrix after checking its length. */
 export function matrixFrom(data: Float32Array, rows: number, cols: number): Matrix {
+  if (data.length !== rows * cols) {
+    throw new SegmentaError('SHAPE_MISMATCH', `the array holds ${data.length} values but ${rows} × ${cols} needs ${rows * cols}`, {
+      rows,
+      cols,
+      length: data.length,
+    });
+  }
   return { data, rows, cols };
 }
 
