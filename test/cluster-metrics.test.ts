@@ -3,9 +3,6 @@
  * hand, then (when /usr/bin/python3 has scikit-learn) random data checked
  * against sklearn.metrics itself.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runPythonReference, skipSuffix, type PythonResult } from './helpers/python-reference.js';
 import { SegmentaError } from '../src/common/errors.js';
@@ -169,22 +166,16 @@ describe('sampled silhouette', () => {
 
 /** The metrics computed by scikit-learn on the same data, when /usr/bin/python3 has it. */
 function sklearnMetrics(m: Matrix, a: Int32Array, b: Int32Array): PythonResult<Record<string, number>> {
-  const dir = mkdtempSync(join(tmpdir(), 'segmenta-metrics-'));
-  try {
-    const file = join(dir, 'data.json');
-    writeFileSync(file, JSON.stringify({ X: Array.from({ length: m.rows }, (_, i) => Array.from(m.data.subarray(i * m.cols, (i + 1) * m.cols))), a: Array.from(a), b: Array.from(b) }));
-    const script = `
-import json, numpy as np
+  const data = JSON.stringify({ X: Array.from({ length: m.rows }, (_, i) => Array.from(m.data.subarray(i * m.cols, (i + 1) * m.cols))), a: Array.from(a), b: Array.from(b) });
+  const script = `
+import json, sys, numpy as np
 from sklearn import metrics
-d = json.load(open(${JSON.stringify(file)}))
+d = json.load(sys.stdin)
 X = np.array(d['X'], dtype=np.float64)
 print(json.dumps({'ari': metrics.adjusted_rand_score(d['a'], d['b']), 'silhouette': metrics.silhouette_score(X, d['b']),
   'ch': metrics.calinski_harabasz_score(X, d['b']), 'db': metrics.davies_bouldin_score(X, d['b'])}))
 `;
-    return runPythonReference('sklearn.metrics (ARI, silhouette, CH, DB) on random blobs', script);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  return runPythonReference('sklearn.metrics (ARI, silhouette, CH, DB) on random blobs', script, data);
 }
 
 describe('against scikit-learn itself on random blobs', () => {

@@ -5,8 +5,15 @@
  *
  * Each run prints one line to stdout ("scikit-learn reference: <what> …"), so
  * a CI log shows that the comparison really ran, and against which versions.
+ *
+ * With SEGMENTA_REFERENCE_CACHE set to a directory (the StrykerJS run does
+ * this: it reruns the same test files for every mutant), each script's output
+ * is kept there by the hash of the script, and the line says "(cached)".
  */
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 export const PYTHON = '/usr/bin/python3';
 
@@ -27,24 +34,43 @@ export function referenceVersions(): string | null {
 }
 
 /**
- * Runs `script` (which prints one JSON document) with /usr/bin/python3 and
- * parses its output. `what` names the comparison in the printed line.
+ * Runs `script` (which prints one JSON document) with /usr/bin/python3, with
+ * `input` on its stdin, and parses its output. `what` names the comparison in
+ * the printed line.
  */
-export function runPythonReference<T>(what: string, script: string): PythonResult<T> {
+export function runPythonReference<T>(what: string, script: string, input = ''): PythonResult<T> {
+  const cacheDir = process.env.SEGMENTA_REFERENCE_CACHE;
+  const cacheFile = cacheDir ? join(cacheDir, `${createHash('sha256').update(script).update('\0').update(input).digest('hex')}.json`) : undefined;
+  if (cacheFile) {
+    try {
+      const cached = JSON.parse(readFileSync(cacheFile, 'utf8')) as { versions: string; value: T };
+      console.info(`scikit-learn reference: ${what} runs against ${cached.versions} (${PYTHON}, cached in ${cacheDir})`);
+      return { value: cached.value };
+    } catch {
+      // not cached yet
+    }
+  }
   const v = referenceVersions();
   if (!v) {
     const reason = `skipped: ${PYTHON} lacks scikit-learn/scipy/numpy (apt-get install python3-sklearn python3-scipy; .ci/run does), so ${what} is not checked`;
     console.warn(reason);
     return { reason };
   }
-  const r = spawnSync(PYTHON, ['-c', script], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const r = spawnSync(PYTHON, ['-c', script], { encoding: 'utf8', input, maxBuffer: 1 << 26 });
   if (r.error || r.status !== 0) {
     const reason = `skipped: the ${what} reference script failed: ${(r.stderr || String(r.error)).trim().split('\n').slice(-2).join(' ')}`;
     console.warn(reason);
     return { reason };
   }
   console.info(`scikit-learn reference: ${what} runs against ${v} (${PYTHON})`);
-  return { value: JSON.parse(r.stdout) as T };
+  const value = JSON.parse(r.stdout) as T;
+  if (cacheDir && cacheFile) {
+    mkdirSync(cacheDir, { recursive: true });
+    const temp = `${cacheFile}.${process.pid}.tmp`;
+    writeFileSync(temp, JSON.stringify({ versions: v, value }));
+    renameSync(temp, cacheFile);
+  }
+  return { value };
 }
 
 /** The suffix a test's name carries when its reference is missing ('' when present). */
