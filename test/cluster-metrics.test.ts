@@ -191,3 +191,27 @@ describe('against scikit-learn itself on random blobs', () => {
     expect(daviesBouldin(m, noisy)).toBeCloseTo(values.db!, 10);
   });
 });
+
+describe('ARI with many labels (sparse contingency table) against scikit-learn', () => {
+  // 2,500 × 2,500 labels: more than the 4,000,000 cells of the dense table, so the sparse map counts the pairs.
+  const n = 6000;
+  const rng = new SeededRandom(31);
+  const a = Int32Array.from({ length: n }, () => rng.nextInt(2500));
+  const b = Int32Array.from(a, (v, i) => (i % 5 === 0 ? rng.nextInt(2500) : (v * 7) % 2500));
+  const ref = runPythonReference<number>(
+    'sklearn.metrics.adjusted_rand_score with 2,500 labels',
+    `
+import json, sys
+from sklearn import metrics
+d = json.load(sys.stdin)
+print(json.dumps(metrics.adjusted_rand_score(d['a'], d['b'])))
+`,
+    JSON.stringify({ a: Array.from(a), b: Array.from(b) }),
+  );
+  it.skipIf(ref.value === undefined)(`equals adjusted_rand_score${skipSuffix(ref)}`, () => {
+    expect(new Set(a).size * new Set(b).size).toBeGreaterThan(4_000_000);
+    expect(adjustedRandIndex(a, b)).toBeCloseTo(ref.value!, 12);
+    expect(adjustedRandIndex(b, a)).toBeCloseTo(ref.value!, 12);
+    expect(adjustedRandIndex(a, a)).toBe(1);
+  });
+});
