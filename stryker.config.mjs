@@ -1,0 +1,42 @@
+// StrykerJS mutation testing: `npm run mutation` (docs/testing.md).
+// Too slow for every CI run on 2 cores; run it before resolving an issue that
+// touches these folders, and put its score in the closing note.
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+export default {
+  packageManager: 'npm',
+  testRunner: 'vitest',
+  vitest: { configFile: 'vitest.stryker.config.ts', related: true },
+  checkers: ['typescript'],
+  tsconfigFile: 'tsconfig.json',
+  typescriptChecker: { prioritizePerformanceOverAccuracy: true },
+  mutate: [
+    'src/drivers/**/*.ts',
+    'src/common/**/*.ts',
+    'src/preparation/**/*.ts',
+    'src/metrics/**/*.ts',
+    'src/backends/js-reference/**/*.ts',
+  ],
+  coverageAnalysis: 'perTest',
+  // 2 cores shared with the rest of the team.
+  concurrency: 2,
+  // Reruns only test mutants whose code or covering tests changed since the
+  // last run, reading and updating this committed file.
+  incremental: true,
+  incrementalFile: 'test/mutation/stryker-incremental.json',
+  ignorePatterns: ['dist', 'reports', 'out', '.bench-data', 'segmenta-report'],
+  reporters: ['clear-text', 'progress', 'html', 'json'],
+  htmlReporter: { fileName: 'reports/mutation/mutation.html' },
+  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
+  thresholds: { high: 90, low: 85, break: 85 },
+  // A mutant that loops forever is stopped at 1.25 × its tests' dry-run time + 5 s.
+  timeoutMS: 5_000,
+  // The initial run is instrumented for coverage and slow on a shared 2-core machine.
+  dryRunTimeoutMinutes: 40,
+  timeoutFactor: 1.25,
+  // Module-level constants would need every test per mutant; they are reported as ignored.
+  ignoreStatic: true,
+  tempDirName: '.stryker-tmp',
+  // Only the TypeScript sources are type-checked (assembly/ is AssemblyScript).
+  disableTypeChecks: 'src/**/*.ts',
+  cleanTempDir: true,
+};

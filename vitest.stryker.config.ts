@@ -1,0 +1,59 @@
+/**
+ * The tests StrykerJS runs against each mutant (npm run mutation): the unit
+ * tests of the mutated folders (drivers, common, preparation, metrics,
+ * backends/js-reference), on the js backend. The wasm, tfjs, CLI, browser and
+ * report suites exercise the same code far more slowly; `npm test` runs them.
+ */
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
+import { defineConfig } from 'vitest/config';
+
+/** Cheapest files first: a mutant is usually killed by its first failing test (Stryker bails there). */
+const ORDER = [
+  'atomic-file',
+  'js-reference',
+  'common',
+  'cluster-metrics',
+  'preparation',
+  'kmeans-choices',
+  'kmeans-driver',
+  'elbow-sweep',
+  'data-in-output',
+  'mutation-',
+  'agglomerative',
+];
+class CheapFirst extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const rank = (f: TestSpecification): number => {
+      const i = ORDER.findIndex((name) => f.moduleId.includes(`/test/${name}`));
+      return i < 0 ? ORDER.length : i;
+    };
+    return [...files].sort((a, b) => rank(a) - rank(b));
+  }
+}
+
+export default defineConfig({
+  test: {
+    include: [
+      'test/agglomerative.test.ts',
+      'test/atomic-file.test.ts',
+      'test/cluster-metrics.test.ts',
+      'test/common.test.ts',
+      'test/data-in-output.test.ts',
+      'test/elbow-sweep.test.ts',
+      'test/js-reference.test.ts',
+      'test/kmeans-choices.test.ts',
+      'test/kmeans-driver.test.ts',
+      'test/preparation.test.ts',
+      'test/mutation-*.test.ts',
+    ],
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+    maxWorkers: 1,
+    // one worker keeps the modules loaded between mutants (Stryker switches
+    // mutants through a global, so nothing needs re-importing)
+    isolate: false,
+    // the scikit-learn reference scripts run once per sandbox, not once per mutant
+    env: { SEGMENTA_REFERENCE_CACHE: '.stryker-tmp/python-reference-cache' },
+    sequence: { sequencer: CheapFirst },
+  },
+});
