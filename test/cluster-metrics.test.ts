@@ -215,3 +215,73 @@ print(json.dumps(metrics.adjusted_rand_score(d['a'], d['b'])))
     expect(adjustedRandIndex(a, a)).toBe(1);
   });
 });
+
+describe('metric edges: exact/sampled bounds, option checks, details, evaluatePartition', () => {
+  const { m, labels } = blobs(300, 21);
+
+  it('the silhouette is exact up to and including maxExactRows, and when sampleSize covers every row', () => {
+    expect(silhouetteScore(m, labels, { maxExactRows: 300, sampleSize: 100 })).toMatchObject({ sampled: false, sampleSize: 300, rows: 300 });
+    expect(silhouetteScore(m, labels, { maxExactRows: 299, sampleSize: 300 })).toMatchObject({ sampled: false, sampleSize: 300 });
+    const sampled = silhouetteScore(m, labels, { maxExactRows: 299, sampleSize: 299 });
+    expect(sampled).toMatchObject({ sampled: true, sampleSize: 299, rows: 300 });
+    expect(sampled.score).not.toBe(silhouetteScore(m, labels).score);
+    // the sample's score is the exact score of the sampled rows
+    const ids = sampleIndices(300, 299, 0);
+    const sub = { data: new Float32Array(299 * 3), rows: 299, cols: 3 };
+    ids.forEach((i, q) => sub.data.set(m.data.subarray(i * 3, i * 3 + 3), q * 3));
+    expect(sampled.score).toBe(silhouetteScore(sub, Array.from(ids, (i) => labels[i]!)).score);
+    // the default seed is 0
+    expect(silhouetteScore(m, labels, { maxExactRows: 100, sampleSize: 150, seed: 0 }).score).toBe(silhouetteScore(m, labels, { maxExactRows: 100, sampleSize: 150 }).score);
+  });
+
+  it('rejects sampling options below 2, naming the option and value', () => {
+    for (const [name, options] of [
+      ['maxExactRows', { maxExactRows: 1 }],
+      ['sampleSize', { sampleSize: 1.5 }],
+    ] as const) {
+      expectCode(() => silhouetteScore(m, labels, options), 'INVALID_OPTION', new RegExp(`^${name} must be an integer >= 2, got ${Object.values(options)[0]}$`));
+    }
+  });
+
+  it('errors carry their details', () => {
+    const caught = (fn: () => unknown): SegmentaError => {
+      try {
+        fn();
+      } catch (e) {
+        return e as SegmentaError;
+      }
+      throw new Error('did not throw');
+    };
+    expect(caught(() => silhouetteScore(pairs, [0, 0, 0, 0])).details).toEqual({ metric: 'silhouette', k: 1, rows: 4 });
+    expect(caught(() => clusterMeans(pairs, [0, 1])).details).toEqual({ labels: 2, rows: 4 });
+    expect(caught(() => clusterMeans(pairs, [0, 1])).message).toBe('2 labels for 4 rows');
+    expect(caught(() => adjustedRandIndex([0, 1], [0])).details).toEqual({ a: 2, b: 1 });
+    expect(caught(() => compactLabels([3, Number.NaN])).details).toEqual({ row: 2, value: Number.NaN });
+    expect(caught(() => calinskiHarabasz(pairs, [0, 1, 2, 3])).message).toBe('Calinski-Harabasz needs between 2 and rows - 1 = 3 distinct labels, got 4');
+    expect(caught(() => daviesBouldin(pairs, [0, 0, 0, 0])).message).toBe('Davies-Bouldin needs between 2 and rows - 1 = 3 distinct labels, got 1');
+    // k = n - 1 is allowed
+    expect(calinskiHarabasz(pairs, [0, 0, 1, 2])).toBeGreaterThan(0);
+  });
+
+  it('evaluatePartition: k, sizes in first-occurrence order, WCSS and the three scores', () => {
+    const q = evaluatePartition(matrixFromRows([[0], [1], [2], [10], [11]]), [7, 7, 7, 3, 3]);
+    expect(q.k).toBe(2);
+    expect(q.sizes).toEqual([3, 2]);
+    expect(q.wcss).toBeCloseTo(2 + 0.5, 14);
+    expect(q.silhouette.sampled).toBe(false);
+    // CH: overall mean 4.8; between = 3·(1 − 4.8)² + 2·(10.5 − 4.8)² = 43.32 + 64.98 = 108.3; within 2.5; (n − k)/(k − 1) = 3
+    expect(q.calinskiHarabasz).toBeCloseTo((108.3 * 3) / 2.5, 10);
+    // DB: s = (1 + 0 + 1)/3, (0.5 + 0.5)/2; centres 1 and 10.5
+    expect(q.daviesBouldin).toBeCloseTo((2 / 3 + 0.5) / 9.5, 14);
+    expectCode(() => evaluatePartition(pairs, [0, 0, 0, 0]), 'INVALID_K', /the quality metrics needs between 2 and rows - 1 = 3 distinct labels, got 1/);
+  });
+
+  it('Davies-Bouldin skips coinciding centres (scikit-learn: ratio 0) and is 0 when all spreads vanish', () => {
+    // clusters 0 and 1 share the centre 0.5; cluster 2 is at 10.5
+    const m3 = matrixFromRows([[0], [1], [0.5], [0.5], [10], [11]]);
+    const db = daviesBouldin(m3, [0, 0, 1, 1, 2, 2]);
+    // s = 0.5, 0, 0.5; d(0,2) = d(1,2) = 10: worst ratios 1/10, 0.5/10, 1/10
+    expect(db).toBeCloseTo((0.1 + 0.05 + 0.1) / 3, 14);
+    expect(daviesBouldin(matrixFromRows([[1], [1], [4], [4], [9], [9]]), [0, 0, 1, 1, 2, 2])).toBe(0);
+  });
+});
