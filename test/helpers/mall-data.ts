@@ -25,6 +25,7 @@ function findMall(): string {
 export const MALL_CSV = findMall();
 export const HAVE_MALL = existsSync(MALL_CSV);
 export const MALL_SKIP_REASON = `skipped: ${MALL_CSV} is absent (CI has ../shared/data beside the checkout; a fresh clone may not)`;
+if (!HAVE_MALL && process.env.SEGMENTA_REQUIRE_REFERENCES === '1') throw new Error(`SEGMENTA_REQUIRE_REFERENCES=1 but ${MALL_CSV} is absent`);
 if (!HAVE_MALL) console.warn(MALL_SKIP_REASON);
 
 export const INCOME = 'Annual Income (k$)';

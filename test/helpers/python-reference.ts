@@ -6,6 +6,9 @@
  * Each run prints one line to stdout ("scikit-learn reference: <what> …"), so
  * a CI log shows that the comparison really ran, and against which versions.
  *
+ * With SEGMENTA_REQUIRE_REFERENCES=1 (.ci/run sets it) a missing reference
+ * fails instead of skipping, so CI cannot pass without running them.
+ *
  * With SEGMENTA_REFERENCE_CACHE set to a directory (the StrykerJS run does
  * this: it reruns the same test files for every mutant), each script's output
  * is kept there by the hash of the script, and the line says "(cached)".
@@ -53,12 +56,14 @@ export function runPythonReference<T>(what: string, script: string, input = ''):
   const v = referenceVersions();
   if (!v) {
     const reason = `skipped: ${PYTHON} lacks scikit-learn/scipy/numpy (apt-get install python3-sklearn python3-scipy; .ci/run does), so ${what} is not checked`;
+    if (process.env.SEGMENTA_REQUIRE_REFERENCES === '1') throw new Error(`SEGMENTA_REQUIRE_REFERENCES=1 but ${reason.slice('skipped: '.length)}`);
     console.warn(reason);
     return { reason };
   }
   const r = spawnSync(PYTHON, ['-c', script], { encoding: 'utf8', input, maxBuffer: 1 << 26 });
   if (r.error || r.status !== 0) {
     const reason = `skipped: the ${what} reference script failed: ${(r.stderr || String(r.error)).trim().split('\n').slice(-2).join(' ')}`;
+    if (process.env.SEGMENTA_REQUIRE_REFERENCES === '1') throw new Error(`SEGMENTA_REQUIRE_REFERENCES=1 but ${reason.slice('skipped: '.length)}`);
     console.warn(reason);
     return { reason };
   }
