@@ -36,6 +36,8 @@ export { validateSpec } from './pipeline/validate-spec.js';
 export type { ResolvedSpec, SpecProblem } from './pipeline/validate-spec.js';
 export { chooseK } from './pipeline/choose-k.js';
 export type { KChoice, ChooseKInput } from './pipeline/choose-k.js';
+export { segmentCentroidTree } from './pipeline/centroid-tree.js';
+export type { SegmentCentroidTree } from './pipeline/centroid-tree.js';
 
 // Errors, matrices, progress
 export { SegmentaError, AbortedError, isUserError } from './common/errors.js';
@@ -61,6 +63,12 @@ export type { KMeansOptions, KMeansSettings, KMeansResult, IterationStat } from 
 export { sweepK } from './drivers/elbow-sweep.js';
 export type { SweepOptions, SweepPoint, SweepResult } from './drivers/elbow-sweep.js';
 export { findElbow } from './drivers/knee-detection.js';
+export { selectK, silhouetteCurves, kSelectionJson, kSelectionCsv } from './drivers/k-selection.js';
+export type { SelectKOptions, KSelection } from './drivers/k-selection.js';
+export { suggestK, gapOneStandardError, K_METHODS, K_CHOICE_RULE } from './drivers/suggest-k.js';
+export type { KCurves, KSuggestion, MethodVerdict } from './drivers/suggest-k.js';
+export { fitKPrototypes, kPrototypesGamma, huangCost } from './drivers/k-prototypes.js';
+export type { KPrototypesOptions, KPrototypesResult, CategoricalColumns } from './drivers/k-prototypes.js';
 export { fitAgglomerative, compareClusterings } from './drivers/agglomerative/index.js';
 export type { AgglomerativeOptions, AgglomerativeResult, Linkage, ClusteringComparison } from './drivers/agglomerative/index.js';
 

@@ -62,7 +62,36 @@ describe('segmenta kmeans / sweep on generated customers', () => {
     expect(doc.k).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     expect(doc.wcss).toHaveLength(10);
     expect(doc.suggestedK).toBe(5); // the generator's five latent segments
-    expect(Object.keys(doc)).toEqual(expect.arrayContaining(['backend', 'rows', 'features', 'k', 'wcss', 'suggestedK', 'seconds']));
+    expect(Object.keys(doc)).toEqual(expect.arrayContaining(['backend', 'rows', 'features', 'k', 'wcss', 'suggestedK', 'byMethod', 'reason', 'rule', 'seconds']));
+    expect(Object.keys(doc.byMethod)).toEqual(['elbow', 'silhouette', 'calinski', 'davies', 'gap']);
+    for (const v of Object.values(doc.byMethod) as { k: number | null; why: string }[]) expect(v.why.length).toBeGreaterThan(10);
+    expect(doc.silhouette).toHaveLength(10);
+    expect(doc.silhouette[0]).toBeNull(); // undefined at k = 1
+    expect(doc.gapReferences).toMatchObject({ B: 10 });
+    expect(doc.reason).toMatch(/k = 5/);
+  });
+
+  it('sweep --method davies --out --plot: the CSV holds one row per k, the PNG every method, the text chart each column', () => {
+    const csv = join(dir, 'sweep.csv');
+    const png = join(dir, 'sweep.png');
+    const r = segmenta('sweep', customers, '--features', FEATURES, '--scale', 'standard', '--k-max', '8', '--backend', 'js', '--method', 'davies', '--out', csv, '--plot', png);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).not.toMatch(/silhouette ↑/);
+    expect(r.stdout).toMatch(/Davies-B\. ↓/);
+    expect(r.stdout).not.toMatch(/gap ↑/);
+    expect(r.stdout).toMatch(/suggested k: \d+\. Majority vote/);
+    const lines = readFileSync(csv, 'utf8').trim().split('\n');
+    expect(lines[0]).toBe('k,wcss,silhouette,calinski_harabasz,davies_bouldin,gap,gap_se,fit_seconds');
+    expect(lines).toHaveLength(9);
+    const row5 = lines[5]!.split(',');
+    expect(Number(row5[0])).toBe(5);
+    expect(Number(row5[4])).toBeGreaterThan(0); // Davies-Bouldin
+    expect(row5[2]).toBe(''); // silhouette not run
+    expect(row5[3]).toBe(''); // Calinski-Harabasz not run
+    const bytes = readFileSync(png);
+    expect(bytes.subarray(1, 4).toString()).toBe('PNG');
+    expect(bytes.length).toBeGreaterThan(20_000);
   });
 
   it('prints a readable table without --json', () => {
@@ -87,6 +116,9 @@ describe('bad input: exit code 2 and one clear line', () => {
     ['unknown command', () => ['cluster', customers], /unknown command 'cluster'/],
     ['missing --features', () => ['sweep', customers], /--features is required/],
     ['bad --n-init', () => ['sweep', customers, '--features', FEATURES, '--n-init', 'many'], /--n-init must be an integer/],
+    ['unknown --method', () => ['sweep', customers, '--features', FEATURES, '--method', 'vibes'], /unknown method 'vibes'/],
+    ['two methods', () => ['sweep', customers, '--features', FEATURES, '--method', 'gap,davies'], /--method takes one method or all/],
+    ['--plot not a PNG', () => ['sweep', customers, '--features', FEATURES, '--plot', join(dir, '*.png*')], /--plot names one \.png file/],
   ];
   let n = 0;
   function badCsv(text: string): string {
@@ -119,5 +151,8 @@ describe.skipIf(!HAVE_MALL)(`the issue's acceptance command on Mall ${HAVE_MALL 
     const doc = JSON.parse(r.stdout);
     doc.wcss.forEach((w: number, i: number) => expect(w).toBeLessThanOrEqual(SKLEARN_MALL_WCSS[i]! * 1.005));
     expect(doc.suggestedK).toBe(5);
+    expect(doc.byMethod.elbow.k).toBe(5);
+    expect(doc.byMethod.silhouette.k).toBe(5);
+    expect(doc.reason).toMatch(/^The WCSS elbow is at k = 5/);
   });
 });

@@ -12,6 +12,8 @@ import { fitKMeans } from '../src/drivers/kmeans.js';
 import { describeSortable, quantileSorted } from '../src/insights/distribution-stats.js';
 import { shortFeatureLabel, shortFeatureLabels } from '../src/insights/feature-labels.js';
 import { profileSegments, SEGMENT_ORDER_RULE } from '../src/insights/segment-profiles.js';
+import { rankNextSteps } from '../src/insights/segment-names.js';
+import { generateCustomers, generatedFeatureMatrix } from '../src/data-in/generate-customers.js';
 import { HAVE_MALL, INCOME, MALL_CSV, MALL_SKIP_REASON, SCORE } from './helpers/mall-data.js';
 
 describe('short feature labels', () => {
@@ -97,7 +99,7 @@ describe('profileSegments', () => {
     expect(p.segments.map((s) => s.action)).toEqual(['Nurture', 'Serve with care', 'Win over']);
     expect(p.segments[2]!.reading).toMatch(/win them over/);
     // Facts from the kept columns: the pair is all Male (base 3/9) and older.
-    expect(p.segments[2]!.reading).toMatch(/Median age 55, older than the base\./);
+    expect(p.segments[2]!.reading).toMatch(/median age 55, older than the base/);
     expect(p.segments[2]!.reading).toMatch(/100% Male \(more than the base\)/);
   });
 
@@ -134,7 +136,7 @@ describe('profileSegments', () => {
     }
     const p = profileSegments({ featureNames: ['a', 'b', 'c', 'd', 'e'], matrix: matrixFromRows(rows), labels, k: 2 });
     for (const s of p.segments) expect(s.name.split(' · ')).toHaveLength(3);
-    expect(p.segments[0]!.action).toBe('Profile');
+    expect(p.segments[0]!.action).toBe('Tailor');
     expect(p.segments.find((s) => s.centroid[1] === 10)!.reading).toMatch(/^Above the base in /);
   });
 
@@ -183,5 +185,54 @@ describe.skipIf(!HAVE_MALL)(`profiles on Mall ${HAVE_MALL ? '' : MALL_SKIP_REASO
     expect(p.categories[0]!.levels.map((l) => [l.level, l.count])).toEqual([['Female', 112], ['Male', 88]]);
     expect(p.descriptors[0]!.column).toBe('Age');
     expect(p.segments[4]!.reading).toMatch(/younger than the base/);
+  });
+});
+
+describe('one rule names a segment and picks its action', () => {
+  it('no action text mentions a feature that is not in the name or the evidence (generator, 8 and 12 features)', () => {
+    for (const features of [8, 12]) {
+      const g = generateCustomers({ rows: 4000, seed: 3, features });
+      const p = profileSegments({ featureNames: g.featureNames, matrix: generatedFeatureMatrix(g), labels: g.trueSegment, k: 5 });
+      for (const s of p.segments) {
+        const advice = s.reading.split(' Evidence: ')[0]!.toLowerCase();
+        const named = new Set(s.named!.map((c) => s.features.find((f) => f.column === c)!.label));
+        const evidence = s.evidence!.join(' ').toLowerCase();
+        for (const f of s.features) {
+          if (named.has(f.label) || evidence.includes(f.label)) continue;
+          expect(advice, `${s.name}: ${advice}`).not.toMatch(new RegExp(`\\b${f.label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b`));
+        }
+        // The name's features are the ones the action reads.
+        for (const label of named) expect(s.name.toLowerCase()).toContain(label);
+      }
+    }
+  });
+
+  it('takes the action from the named features: high age · low avg basket is not read through income and spending', () => {
+    const names = ['Age', 'Annual Income (k$)', 'Spending Score (1-100)', 'Avg Basket ($)', 'Tenure (years)'];
+    const rows: number[][] = [];
+    const labels: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      rows.push([30, 50, 50, 60, 5], [31, 50, 50, 62, 5]);
+      labels.push(0, 0);
+      rows.push([65, 50, 50, 20, 5]);
+      labels.push(1);
+    }
+    const p = profileSegments({ featureNames: names, matrix: matrixFromRows(rows), labels, k: 2 });
+    const older = p.segments.find((s) => s.name.startsWith('High age'))!;
+    expect(older.name).toMatch(/Low avg basket/);
+    expect(older.action).toBe('Win over');
+    expect(older.reading).toMatch(/^Low avg basket: /);
+    expect(older.reading).not.toMatch(/income|spending/);
+  });
+
+  it('ranks next steps by action, then size', () => {
+    const seg = (segment: number, action: string, size: number) => ({ segment, action, size, share: size / 100, name: `s${segment}`, reading: `do ${segment}. Evidence: x.`, evidence: ['x'] }) as never;
+    const steps = rankNextSteps([seg(0, 'Nurture', 40), seg(1, 'Low priority', 30), seg(2, 'Win over', 10), seg(3, 'Keep', 5), seg(4, 'Win over', 15)]);
+    expect(steps.map((s) => [s.rank, s.segment, s.action])).toEqual([
+      [1, 3, 'Keep'],
+      [2, 4, 'Win over'],
+      [3, 2, 'Win over'],
+    ]);
+    expect(steps[0]!.advice).toBe('do 3.');
   });
 });

@@ -36,7 +36,8 @@ describe('validateSpec', () => {
     expect(spec).toMatchObject({
       k: 'auto',
       kRange: { min: 1, max: 10 },
-      kMethod: 'elbow',
+      kMethod: 'all',
+      kSelection: { silhouetteSampleSize: 10_000, silhouetteExact: false, gapReferences: 10 },
       method: 'kmeans',
       scale: 'none',
       keep: 'auto',
@@ -107,18 +108,17 @@ describe('validateSpec', () => {
 });
 
 describe('chooseK: the one rule for k', () => {
-  const sweep = { ks: [1, 2, 3], wcss: [10, 5, 4.5], suggestedK: null } as never;
-  it('takes a given k, the elbow otherwise, and says why', () => {
-    expect(chooseK({ k: 4, method: 'elbow' })).toEqual({ k: 4, by: 'given', reason: 'k = 4 given' });
-    expect(chooseK({ k: 'auto', method: 'elbow', sweep: { ks: [1, 2, 3, 4], wcss: [9, 3, 2, 1.5], suggestedK: 2 } as never })).toEqual({
-      k: 2,
-      by: 'elbow',
-      reason: 'k = 2 at the elbow of the WCSS sweep k = 1..4',
-    });
+  const selection = (suggestedK: number | null, reason: string) =>
+    ({ curves: { ks: [1, 2, 3, 4] }, sweep: { wcss: [9, 3, 2, 1.5] }, choice: { suggestedK, reason } }) as never;
+  it('takes a given k, the methods\' suggestion otherwise, and says why', () => {
+    expect(chooseK({ k: 4, method: 'all' })).toEqual({ k: 4, by: 'given', reason: 'k = 4 given' });
+    expect(chooseK({ k: 'auto', method: 'all', selection: selection(2, 'The WCSS elbow is at k = 2 …') })).toEqual({ k: 2, by: 'all', reason: 'The WCSS elbow is at k = 2 …' });
   });
-  it('without an elbow: INVALID_K before a fit (never a silent default), null for a sweep only', () => {
-    expect(() => chooseK({ k: 'auto', method: 'elbow', sweep })).toThrow(/shows no clear elbow; choose the number of segments/);
-    expect(chooseK({ k: 'auto', method: 'elbow', sweep, required: false })).toMatchObject({ k: null });
+  it('without a suggestion: INVALID_K before a fit (never a silent default), null for a sweep only', () => {
+    expect(() => chooseK({ k: 'auto', method: 'gap', selection: selection(null, 'no method gives a k on k = 1..4') })).toThrow(
+      /no method \(gap\) chooses k on the sweep k = 1\.\.4: no method gives a k on k = 1\.\.4; choose the number of segments .*WCSS: 9\.000, 3\.000/,
+    );
+    expect(chooseK({ k: 'auto', method: 'gap', selection: selection(null, 'none'), required: false })).toMatchObject({ k: null });
   });
 });
 
@@ -128,7 +128,8 @@ describe.skipIf(!HAVE_MALL)(`segmentCustomers on Mall ${HAVE_MALL ? '' : MALL_SK
   it('sweeps, chooses k at the elbow, fits, numbers by size and profiles; labels, model and profiles agree', async () => {
     const events: ProgressEvent[] = [];
     const r = await segmentCustomers({ ...spec, outputs: { labels: join(dir, 'labels.csv') } }, { onProgress: (e) => events.push(e) });
-    expect(r.kChoice).toEqual({ k: 5, by: 'elbow', reason: 'k = 5 at the elbow of the WCSS sweep k = 1..10' });
+    expect(r.kChoice).toMatchObject({ k: 5, by: 'all', reason: expect.stringMatching(/^The WCSS elbow is at k = 5/) });
+    expect(r.selection!.choice.byMethod.silhouette?.k).toBe(5);
     expect(r.k).toBe(5);
     expect(r.sizes).toEqual([81, 39, 35, 23, 22]);
     // The same partition as the driver's own fit, renumbered by the rule.

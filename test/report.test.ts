@@ -353,7 +353,13 @@ describe.skipIf(!HAVE_MALL)(`segmenta report on Mall ${HAVE_MALL ? '' : MALL_SKI
     expect(labels[0]).toBe('CustomerID,segment');
     const pngs = (await readdir(out)).filter((f) => f.endsWith('.png'));
     expect(pngs.length).toBeGreaterThanOrEqual(4);
-    expect(pngs).toEqual(expect.arrayContaining(['elbow.png', 'segments-scatter.png', 'gender-by-segment.png', 'age-distribution.png', 'feature-distributions.png', 'dendrogram.png']));
+    expect(pngs).toEqual(expect.arrayContaining(['choosing-k.png', 'segments-scatter.png', 'gender-by-segment.png', 'age-distribution.png', 'feature-distributions.png', 'segment-tree.png']));
+    expect(doc.kSelection).toMatchObject({ suggestedK: 5, byMethod: { elbow: { k: 5 }, silhouette: { k: 5 } } });
+    expect(doc.nextSteps.map((n: { action: string; segment: number }) => [n.action, n.segment])).toEqual([
+      ['Keep', 1],
+      ['Win over', 2],
+      ['Serve with care', 4],
+    ]);
     const html = await readFile(join(out, 'index.html'), 'utf8');
     expect(externalReferences(html)).toEqual([]);
     expect(html).toContain('all 200 customers');

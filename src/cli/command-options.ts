@@ -6,6 +6,8 @@ import type { Command } from 'commander';
 import { resolveOutputPath } from '../common/atomic-file.js';
 import { checkOutputDirectory } from '../common/output-directory.js';
 import { SegmentaError } from '../common/errors.js';
+import { K_METHODS, parseKMethods } from '../drivers/suggest-k.js';
+import type { KMethod } from '../pipeline/spec.js';
 import type { ProgressListener } from '../common/progress.js';
 import { checkFloat32Range } from '../drivers/validate-input.js';
 import type { CustomerTable } from '../common/customer-table.js';
@@ -262,4 +264,46 @@ export async function withCliJob<T>(body: (job: CliJob) => Promise<T>): Promise<
     progress.done();
     release();
   }
+}
+
+/**
+ * Parses `--method`: one method of choosing k (aliases: kneedle, ch, db…) or `all`.
+ *
+ * @throws SegmentaError `INVALID_OPTION` naming an unknown method, or more than one
+ */
+export function parseKMethodOption(raw: string | undefined): KMethod {
+  const methods = parseKMethods(raw ?? 'all');
+  if (methods.length !== 1 && methods.length !== K_METHODS.length) {
+    throw new SegmentaError('INVALID_OPTION', `--method takes one method or all, got '${raw}'`, { option: 'method', value: raw });
+  }
+  return methods.length === 1 ? methods[0]! : 'all';
+}
+
+/** Raw flags of the options for choosing k. */
+export interface KSelectionFlags {
+  method?: string;
+  silhouetteSample?: string;
+  silhouetteExact?: boolean;
+  gapReferences?: string;
+}
+
+/** Adds --method, --silhouette-sample, --silhouette-exact and --gap-references (sweep, report). */
+export function addKSelectionOptions(cmd: Command): Command {
+  return cmd
+    .option('--method <name>', 'how to choose k: elbow | silhouette | calinski | davies | gap | all (every method, combined)', 'all')
+    .option('--silhouette-sample <n>', 'rows of the seeded silhouette sample', '10000')
+    .option('--silhouette-exact', 'silhouette over every row (O(rows²) time)')
+    .option('--gap-references <B>', 'reference sets of the gap statistic', '10');
+}
+
+/** The spec's `kMethod` and `kSelection` from the flags of {@link addKSelectionOptions}. */
+export function kSelectionSpec(flags: KSelectionFlags): Pick<SegmentationSpec, 'kMethod' | 'kSelection'> {
+  return {
+    kMethod: parseKMethodOption(flags.method),
+    kSelection: {
+      silhouetteSampleSize: parseIntegerOption('silhouette-sample', flags.silhouetteSample ?? '10000', 2, 1_000_000),
+      silhouetteExact: flags.silhouetteExact === true,
+      gapReferences: parseIntegerOption('gap-references', flags.gapReferences ?? '10', 2, 1000),
+    },
+  };
 }

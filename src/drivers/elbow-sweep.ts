@@ -5,7 +5,8 @@
 import { SegmentaError, throwIfAborted } from '../common/errors.js';
 import type { Matrix } from '../common/matrix.js';
 import { findElbow } from './knee-detection.js';
-import { createFitContext, disposeContext, fitWithContext, type KMeansSettings } from './kmeans.js';
+import type { KernelJob } from '../backends/kernel-contract.js';
+import { createFitContext, disposeContext, fitWithContext, type KMeansResult, type KMeansSettings } from './kmeans.js';
 import { requireInteger, requireOptions, validateMatrixShape } from './validate-input.js';
 
 /** Options of {@link sweepK}; every K-Means setting applies to each k. */
@@ -20,6 +21,14 @@ export interface SweepOptions extends Partial<KMeansSettings> {
    * `TOO_FEW_DISTINCT_POINTS`. Default false. The CLI sets it for its default `--k-max`.
    */
   clampKMax?: boolean;
+  /**
+   * Called after the fit at each k, with the backend job that holds the
+   * data, before the next k starts: metrics that need one more pass over the
+   * rows (Davies-Bouldin, Calinski-Harabasz) run their kernels on it. The
+   * hook may call `job.assign` and read its labels and distances; the next
+   * fit does not depend on what it leaves there.
+   */
+  afterFit?: (fit: KMeansResult, job: KernelJob) => Promise<void>;
 }
 
 /** One k of a sweep. */
@@ -90,6 +99,7 @@ export async function sweepK(matrix: Matrix, options: SweepOptions = {}): Promis
       throwIfAborted(options.signal);
       const fit = await fitWithContext(ctx, k);
       fit.notes.forEach((n) => notes.add(n));
+      if (options.afterFit) await options.afterFit(fit, ctx.job);
       points.push({ k, wcss: fit.wcss, iterations: fit.iterations, converged: fit.converged, sizes: fit.sizes, centroids: fit.centroids, seconds: fit.seconds });
       options.onProgress?.({ kind: 'sweep-k', k, index: k - kMin + 1, total, wcss: fit.wcss });
     }

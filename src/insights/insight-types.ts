@@ -60,8 +60,12 @@ export interface SegmentProfile {
   name: string;
   /** A one- or two-word marketing action, e.g. "Win over", "Keep". */
   action: string;
-  /** A short reading for marketers. */
+  /** A short reading for marketers: the action's advice, then `Evidence: …`. */
   reading: string;
+  /** The feature columns the name holds; the action reads only these. */
+  named?: string[];
+  /** The figures behind the action (named features' lifts and means, kept columns that stand out). */
+  evidence?: string[];
   size: number;
   /** size / all customers. */
   share: number;

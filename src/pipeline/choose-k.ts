@@ -1,21 +1,21 @@
 /**
  * THE rule for choosing the number of segments. Every path that picks k (the
  * CLI's report, demo and sweep, the library's `segmentCustomers`, the job
- * service, the workers) goes through {@link chooseK}. To add a method
- * (silhouette, gap statistic…): add its name to `KMethod` and to the schema's
- * `kMethod` enum (spec.ts), and a branch here.
+ * service, the workers) goes through {@link chooseK}. The methods and their
+ * combination live in drivers/suggest-k.ts (`suggestK`); `selectK`
+ * (drivers/k-selection.ts) runs them. docs/choosing-k.md explains both.
  */
 import { SegmentaError } from '../common/errors.js';
-import type { SweepResult } from '../drivers/elbow-sweep.js';
+import type { KSelection } from '../drivers/k-selection.js';
 import type { KMethod } from './spec.js';
 
 /** How k was decided. */
 export interface KChoice {
   /** The number of segments, or null when the sweep shows no choice (only with `required: false`). */
   k: number | null;
-  /** `given` (the spec named k) or the method that chose it. */
+  /** `given` (the spec named k) or the method (`all` = every method combined) that chose it. */
   by: 'given' | KMethod;
-  /** One sentence for people: "k = 5 at the elbow of the WCSS sweep k = 1..10". */
+  /** Why, for people, with the figures: "The WCSS elbow is at k = 4; the mean silhouette keeps rising …". */
   reason: string;
 }
 
@@ -25,35 +25,33 @@ export interface ChooseKInput {
   k: number | 'auto';
   /** How 'auto' is chosen. */
   method: KMethod;
-  /** The WCSS sweep, when it ran. */
-  sweep?: SweepResult;
+  /** The sweep scored by the methods, when it ran (`selectK`). */
+  selection?: KSelection;
   /** Throw `INVALID_K` when no k can be chosen (a fit follows). Default true. */
   required?: boolean;
 }
 
 /**
- * Chooses k: the given number, else the method's choice on the sweep.
+ * Chooses k: the given number, else the suggestion of the methods that ran
+ * on the sweep (`selection.choice`).
  *
- * @throws SegmentaError `INVALID_K` when k is 'auto', a fit follows and the method finds no k (the message lists the WCSS curve)
+ * @throws SegmentaError `INVALID_K` when k is 'auto', a fit follows and no method gives a k (the message lists the WCSS curve)
  * @example
- * chooseK({ k: 'auto', method: 'elbow', sweep }); // { k: 5, by: 'elbow', reason: 'k = 5 at the elbow of the WCSS sweep k = 1..10' }
+ * chooseK({ k: 'auto', method: 'all', selection }); // { k: 5, by: 'all', reason: 'The WCSS elbow is at k = 4; the mean silhouette keeps rising …' }
  */
 export function chooseK(input: ChooseKInput): KChoice {
   if (input.k !== 'auto') return { k: input.k, by: 'given', reason: `k = ${input.k} given` };
-  const sweep = input.sweep;
-  const span = sweep && sweep.ks.length > 0 ? `k = ${sweep.ks[0]}..${sweep.ks[sweep.ks.length - 1]}` : 'k = ?';
-  switch (input.method) {
-    case 'elbow': {
-      const k = sweep?.suggestedK ?? null;
-      if (k !== null) return { k, by: 'elbow', reason: `k = ${k} at the elbow of the WCSS sweep ${span}` };
-      if (input.required ?? true) {
-        throw new SegmentaError(
-          'INVALID_K',
-          `the WCSS sweep ${span} shows no clear elbow; choose the number of segments (--k N, or spec.k)${sweep ? ` (WCSS: ${sweep.wcss.map((w) => w.toPrecision(4)).join(', ')})` : ''}`,
-          { method: 'elbow', ks: sweep?.ks ?? [], wcss: sweep?.wcss ?? [] },
-        );
-      }
-      return { k: null, by: 'elbow', reason: `no clear elbow on the WCSS sweep ${span}` };
-    }
+  const sel = input.selection;
+  const ks = sel?.curves.ks ?? [];
+  const span = ks.length > 0 ? `k = ${ks[0]}..${ks[ks.length - 1]}` : 'k = ?';
+  const k = sel?.choice.suggestedK ?? null;
+  if (k !== null) return { k, by: input.method, reason: sel!.choice.reason };
+  if (input.required ?? true) {
+    throw new SegmentaError(
+      'INVALID_K',
+      `no method (${input.method}) chooses k on the sweep ${span}: ${sel?.choice.reason ?? 'no sweep ran'}; choose the number of segments (--k N, or spec.k)${sel ? ` (WCSS: ${sel.sweep.wcss.map((w) => w.toPrecision(4)).join(', ')})` : ''}`,
+      { method: input.method, ks, wcss: sel?.sweep.wcss ?? [] },
+    );
   }
+  return { k: null, by: input.method, reason: sel?.choice.reason ?? `no sweep ran on ${span}` };
 }

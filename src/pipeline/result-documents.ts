@@ -5,6 +5,7 @@
  * never drift apart.
  */
 import { dendrogramTop } from '../drivers/agglomerative/linkage-tree.js';
+import { kSelectionJson } from '../drivers/k-selection.js';
 import type { SegmentationResult } from './segment-customers.js';
 
 /** Rounds for display/JSON without float noise. */
@@ -26,8 +27,7 @@ export function sweepDocument(r: SegmentationResult, seconds: number): Record<st
     rows: sweep.rows,
     features: r.prepared.featureNames,
     scale: r.spec.scale,
-    k: sweep.ks,
-    wcss: sweep.wcss,
+    ...(r.selection ? kSelectionJson(r.selection) : { k: sweep.ks, wcss: sweep.wcss }),
     suggestedK: r.k,
     seconds: roundTo(seconds, 3),
     notes: sweep.notes,
@@ -101,7 +101,8 @@ export function reportDocument(r: SegmentationResult, seconds: number): Record<s
     features: r.prepared.featureNames,
     scale: r.spec.scale,
     k: r.k,
-    suggestedK: r.sweep?.suggestedK ?? null,
+    suggestedK: r.selection?.choice.suggestedK ?? null,
+    reason: r.kChoice.reason,
     wcss: r.wcss,
     dir: report.dir,
     index: report.index,

@@ -19,7 +19,9 @@ import type { ProgressListener } from '../common/progress.js';
 import { writeGeneratedCustomers } from '../data-in/generate-customers.js';
 import { readCustomerTable } from '../data-in/read-customer-table.js';
 import { fitAgglomerative, type AgglomerativeResult } from '../drivers/agglomerative/fit-agglomerative.js';
-import { sweepK, type SweepResult } from '../drivers/elbow-sweep.js';
+import type { SweepResult } from '../drivers/elbow-sweep.js';
+import { selectK, type KSelection } from '../drivers/k-selection.js';
+import { K_METHODS } from '../drivers/suggest-k.js';
 import { fitKMeans, type KMeansResult } from '../drivers/kmeans.js';
 import { checkFloat32Range } from '../drivers/validate-input.js';
 import type { SegmentProfiles } from '../insights/insight-types.js';
@@ -32,6 +34,7 @@ import { packageVersion } from '../common/package-version.js';
 import { numberSegments, reorderRows, type SegmentNumbering } from '../results/segment-numbering.js';
 import { writeLabelsCsv } from '../results/write-labels-csv.js';
 import { chooseK, type KChoice } from './choose-k.js';
+import { segmentCentroidTree, type SegmentCentroidTree } from './centroid-tree.js';
 import { sampleDendrogram } from './sample-dendrogram.js';
 import type { SegmentationSpec } from './spec.js';
 import { validateSpec, type ResolvedSpec } from './validate-spec.js';
@@ -59,6 +62,8 @@ export interface SegmentationResult {
   profiled: string[];
   /** The WCSS sweep, when it ran. */
   sweep?: SweepResult;
+  /** Every method's curve over the sweep, each method's k and the suggestion with reasons (when the sweep ran). */
+  selection?: KSelection;
   /** How k was chosen. */
   kChoice: KChoice;
   /** Number of segments (null only when `fit: false` and the sweep shows no elbow). */
@@ -81,8 +86,10 @@ export interface SegmentationResult {
   model?: KMeansModel;
   /** Segment profiles (when `profiles` is on). */
   profiles?: SegmentProfiles;
-  /** The report's dendrogram input, when one was fitted. */
+  /** The report's dendrogram input, when a sampled dendrogram was asked for (`dendrogram: { sampleSize }`). */
   dendrogram?: DendrogramChartInput;
+  /** The segment tree (Ward linkage of the segment centres; leaves are segment numbers), when `dendrogram` is on. */
+  centroidTree?: SegmentCentroidTree;
   /** The report written, when `outputs.report` was given. */
   report?: SegmentationReportSummary;
   /** Files written (labels file, report directory). */
@@ -166,20 +173,29 @@ export async function segmentCustomers(spec: SegmentationSpec | ResolvedSpec, op
     };
     const givenK = typeof resolved.k === 'number' ? resolved.k : null;
     let sweep: SweepResult | undefined;
+    let selection: KSelection | undefined;
     if (resolved.sweep) {
       // A small table caps the sweep at its row count (k = N itself is still checked by the fit).
       const sweepMax = Math.max(givenK ?? 1, Math.min(resolved.kRange.max, prepared.matrix.rows));
       // lowerMax: the sweep itself lowers the default max to the distinct rows (never above the row count), with a note.
       const kMax = resolved.kRange.lowerMax && givenK === null ? resolved.kRange.max : sweepMax;
-      sweep = await sweepK(prepared.matrix, { kMin: Math.min(resolved.kRange.min, sweepMax), kMax, clampKMax: resolved.kRange.lowerMax, ...fitSettings });
+      selection = await selectK(prepared.matrix, {
+        kMin: Math.min(resolved.kRange.min, sweepMax),
+        kMax,
+        clampKMax: resolved.kRange.lowerMax,
+        ...fitSettings,
+        methods: resolved.kMethod === 'all' ? K_METHODS : [resolved.kMethod],
+        ...resolved.kSelection,
+      });
+      sweep = selection.sweep;
     }
     const threshold = resolved.method === 'agglomerative' ? resolved.agglomerative.distanceThreshold : undefined;
     const kChoice =
       threshold !== undefined
         ? { k: null, by: 'given' as const, reason: `the tree cut at distance ${threshold}` }
-        : chooseK({ k: resolved.k, method: resolved.kMethod, ...(sweep ? { sweep } : {}), required: resolved.fit });
+        : chooseK({ k: resolved.k, method: resolved.kMethod, ...(selection ? { selection } : {}), required: resolved.fit });
     const notes = [...(sweep?.notes ?? [])];
-    const base = { spec: resolved, table, prepared, profiled, kChoice, written: [] as string[], notes, ...(sweep ? { sweep } : {}) };
+    const base = { spec: resolved, table, prepared, profiled, kChoice, written: [] as string[], notes, ...(sweep ? { sweep } : {}), ...(selection ? { selection } : {}) };
     if (!resolved.fit) {
       return { ...base, k: kChoice.k, backend: sweep?.backend ?? '', seconds: (performance.now() - started) / 1000 };
     }
@@ -237,14 +253,17 @@ export async function segmentCustomers(spec: SegmentationSpec | ResolvedSpec, op
         )
       : undefined;
 
-    const dendrogram = resolved.dendrogram
+    const tree = resolved.dendrogram;
+    const sampled = tree !== false && (tree.sampleSize !== undefined || tree.topMerges !== undefined) ? tree : undefined;
+    const centroidTree = tree !== false && !sampled ? await segmentCentroidTree(centres, numbering.sizes, k, cols) : undefined;
+    const dendrogram = sampled
       ? await sampleDendrogram(prepared.matrix, {
           k,
           seed: resolved.seed,
           backend: resolved.backend,
           ...(resolved.threads !== undefined ? { threads: resolved.threads } : {}),
-          ...(resolved.dendrogram.sampleSize !== undefined ? { sampleSize: resolved.dendrogram.sampleSize } : {}),
-          ...(resolved.dendrogram.topMerges !== undefined ? { topMerges: resolved.dendrogram.topMerges } : {}),
+          ...(sampled.sampleSize !== undefined ? { sampleSize: sampled.sampleSize } : {}),
+          ...(sampled.topMerges !== undefined ? { topMerges: sampled.topMerges } : {}),
           ...listen,
         })
       : undefined;
@@ -266,6 +285,8 @@ export async function segmentCustomers(spec: SegmentationSpec | ResolvedSpec, op
           ...(profiles ? { profiles } : {}),
           ...(sweep ? { sweep } : {}),
           ...(dendrogram ? { dendrogram } : {}),
+          ...(selection ? { selection } : {}),
+          ...(centroidTree ? { centroidTree } : {}),
           about: {
             ...(source !== undefined ? { source } : {}),
             kChoice: kChoice.reason,
@@ -301,6 +322,7 @@ export async function segmentCustomers(spec: SegmentationSpec | ResolvedSpec, op
       ...(model ? { model } : {}),
       ...(profiles ? { profiles } : {}),
       ...(dendrogram ? { dendrogram } : {}),
+      ...(centroidTree ? { centroidTree } : {}),
       ...(report ? { report } : {}),
       written,
       backend,

@@ -8,8 +8,12 @@
 /** Where the customers come from: a file, or generated customers (`segmenta generate`). */
 export type DataSource = { path: string } | { generate: { rows: number; seed?: number } };
 
-/** How k is chosen when it is not given. See `chooseK` in choose-k.ts. */
-export type KMethod = 'elbow';
+/**
+ * How k is chosen when it is not given: `all` (default) runs every method
+ * and combines them (see `suggestK` in drivers/suggest-k.ts); one method name
+ * runs WCSS plus that method and takes its k. See docs/choosing-k.md.
+ */
+export type KMethod = 'all' | 'elbow' | 'silhouette' | 'calinski' | 'davies' | 'gap';
 
 /** Clustering method of the final fit. */
 export type SegmentationMethod = 'kmeans' | 'agglomerative';
@@ -52,8 +56,17 @@ export interface SegmentationSpec {
    * Default: true when `max` is not given, else false.
    */
   kRange?: { min?: number; max?: number; lowerMax?: boolean };
-  /** How `k: 'auto'` is chosen. Default `'elbow'` (Kneedle on the WCSS curve). */
+  /** How `k: 'auto'` is chosen. Default `'all'`: every method, combined with reasons. */
   kMethod?: KMethod;
+  /** Settings of the methods for k. */
+  kSelection?: {
+    /** Rows of the silhouette's seeded sample. Default 10,000. */
+    silhouetteSampleSize?: number;
+    /** Silhouette over every row (O(rows²) time, chunked memory). Default false. */
+    silhouetteExact?: boolean;
+    /** B, the gap statistic's reference sets. Default 10. */
+    gapReferences?: number;
+  };
   /** Run the WCSS sweep. Default true; false needs a numeric `k`. */
   sweep?: boolean;
   /** Fit the final clustering. Default true; false stops after the sweep (as `segmenta sweep`). */
@@ -79,7 +92,11 @@ export interface SegmentationSpec {
   threads?: number;
   /** Profile the segments (needs the matrix in original units: one copy of it). Default true. */
   profiles?: boolean;
-  /** The report's dendrogram (Ward on a seeded sample). Default: true when a report is written. */
+  /**
+   * The report's tree. `true` (the default with a report): the segment tree,
+   * Ward linkage of the segment centres, its leaves coloured by segment. An
+   * object: a dendrogram of Ward on a seeded sample of customers instead.
+   */
   dendrogram?: boolean | { sampleSize?: number; topMerges?: number };
   /** Files to write. Nothing is written by default. */
   outputs?: {
@@ -153,7 +170,16 @@ export const segmentationSpecSchema = {
       additionalProperties: false,
       properties: { min: { ...positiveInteger, default: 1 }, max: { ...positiveInteger, default: 10 }, lowerMax: { type: 'boolean' } },
     },
-    kMethod: { enum: ['elbow'], default: 'elbow', description: "How k: 'auto' is chosen." },
+    kMethod: { enum: ['all', 'elbow', 'silhouette', 'calinski', 'davies', 'gap'], default: 'all', description: "How k: 'auto' is chosen: every method combined, or one." },
+    kSelection: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        silhouetteSampleSize: { type: 'integer', minimum: 2, maximum: 1_000_000, default: 10_000 },
+        silhouetteExact: { type: 'boolean', default: false },
+        gapReferences: { type: 'integer', minimum: 2, maximum: 1000, default: 10 },
+      },
+    },
     sweep: { type: 'boolean', default: true },
     fit: { type: 'boolean', default: true },
     method: { enum: ['kmeans', 'agglomerative'], default: 'kmeans' },

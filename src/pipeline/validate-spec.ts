@@ -149,6 +149,7 @@ export interface ResolvedSpec {
   k: number | 'auto';
   kRange: { min: number; max: number; lowerMax: boolean };
   kMethod: NonNullable<SegmentationSpec['kMethod']>;
+  kSelection: { silhouetteSampleSize: number; silhouetteExact: boolean; gapReferences: number };
   sweep: boolean;
   fit: boolean;
   method: NonNullable<SegmentationSpec['method']>;
@@ -222,7 +223,12 @@ export function validateSpec(input: unknown): ResolvedSpec {
     scale: spec.scale ?? 'none',
     k: spec.k ?? 'auto',
     kRange: { min: spec.kRange?.min ?? 1, max: spec.kRange?.max ?? 10, lowerMax: spec.kRange?.lowerMax ?? spec.kRange?.max === undefined },
-    kMethod: spec.kMethod ?? 'elbow',
+    kMethod: spec.kMethod ?? 'all',
+    kSelection: {
+      silhouetteSampleSize: spec.kSelection?.silhouetteSampleSize ?? 10_000,
+      silhouetteExact: spec.kSelection?.silhouetteExact ?? false,
+      gapReferences: spec.kSelection?.gapReferences ?? 10,
+    },
     sweep: spec.sweep ?? true,
     fit: spec.fit ?? true,
     method: spec.method ?? 'kmeans',

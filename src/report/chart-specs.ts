@@ -6,14 +6,21 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { HistogramBin } from './chart-data.js';
 
-/** Segment colours (Tableau 10, then the light Tableau 20 tones); cycled beyond 20 segments. */
+/**
+ * Segment colours: Tableau 10 hues (its grey swapped for a teal), then their
+ * light Tableau 20 tones; cycled beyond 20 segments. No greys: those belong
+ * to category levels.
+ */
 export const SEGMENT_PALETTE: readonly string[] = [
-  '#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac',
-  '#a0cbe8', '#ffbe7d', '#ff9d9a', '#86bcb6', '#8cd17d', '#f1ce63', '#d4a6c8', '#fabfd2', '#d7b5a6', '#79706e',
+  '#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#17becf',
+  '#a0cbe8', '#ffbe7d', '#ff9d9a', '#86bcb6', '#8cd17d', '#f1ce63', '#d4a6c8', '#fabfd2', '#d7b5a6', '#9edae5',
 ];
 
-/** Colours of category levels (Gender…), distinct from the segment colours' first tones. */
-const CATEGORY_PALETTE = ['#1b9e77', '#d95f02', '#7570b3', '#e7298a', '#66a61e', '#e6ab02', '#a6761d', '#666666'];
+/**
+ * Colours of category levels (Gender…): neutral greys and near-black, so a
+ * level never reads as a segment (no hue is shared with {@link SEGMENT_PALETTE}).
+ */
+export const CATEGORY_PALETTE: readonly string[] = ['#3b3b3b', '#a6a6a6', '#6e6e6e', '#d0d0d0', '#1a1a1a', '#8a8a8a', '#555555', '#bdbdbd'];
 
 /** Shared look: sans-serif text, white background, no view border. */
 const CONFIG = {
@@ -118,13 +125,18 @@ export function scatterChartSpec(input: ScatterChartInput): TopLevelSpec {
         encoding: {
           x: { field: 'x', type: 'quantitative', title: input.xTitle, scale: { zero: false } },
           y: { field: 'y', type: 'quantitative', title: input.yTitle, scale: { zero: false } },
-          color: { field: 'segment', type: 'nominal', ...colour },
+          color: {
+            field: 'segment',
+            type: 'nominal',
+            ...colour,
+            legend: { title: 'Segment', orient: 'bottom', direction: 'vertical', columns: 2, symbolType: 'circle', symbolOpacity: 1, labelLimit: 300 },
+          },
         },
       },
       {
         data: { values: input.centres },
         mark: { type: 'square', size: 260, filled: true, stroke: 'black', strokeWidth: 1.5, opacity: 1 },
-        encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' }, color: { field: 'segment', type: 'nominal', ...colour, legend: null } },
+        encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' }, color: { field: 'segment', type: 'nominal', ...colour } },
       },
       {
         data: { values: input.centres },
@@ -305,6 +317,10 @@ export interface DendrogramChartInput {
   /** Draw a dashed cut line at this distance (where the tree splits into the chosen k). */
   cutDistance?: number;
   subtitle?: string;
+  /** Title (default "Dendrogram of the top merges"). */
+  title?: string;
+  /** A colour per leaf: drawn as a dot under each leaf (the segment tree colours leaves by segment). */
+  leafColours?: readonly string[];
 }
 
 /**
@@ -332,6 +348,14 @@ export function dendrogramChartSpec(input: DendrogramChartInput): TopLevelSpec {
       encoding: { x: { field: 'x', type: 'quantitative' }, y: { datum: 0 }, text: { field: 'label' } },
     },
   ];
+  if (input.leafColours) {
+    const dots = leafOrder.map((leaf) => ({ x: leafX[leaf]!, colour: input.leafColours![leaf]! }));
+    layers.push({
+      data: { values: dots },
+      mark: { type: 'circle', size: 180, opacity: 1, stroke: '#1d2430', strokeWidth: 1 },
+      encoding: { x: { field: 'x', type: 'quantitative' }, y: { datum: 0 }, color: { field: 'colour', type: 'nominal', scale: null, legend: null } },
+    });
+  }
   if (input.cutDistance !== undefined) {
     layers.push({
       data: { values: [{ y: input.cutDistance }] },
@@ -340,7 +364,7 @@ export function dendrogramChartSpec(input: DendrogramChartInput): TopLevelSpec {
     });
   }
   return spec({
-    title: { text: 'Dendrogram of the top merges', subtitle: input.subtitle ?? 'Each ∏ joins two clusters at the height of their merge distance.' },
+    title: { text: input.title ?? 'Dendrogram of the top merges', subtitle: input.subtitle ?? 'Each ∏ joins two clusters at the height of their merge distance.' },
     width: Math.max(560, Math.min(900, 18 * input.leaves)),
     height: 300,
     layer: layers,
@@ -394,4 +418,65 @@ export function layoutDendrogram(
     links.push({ x: xl, x2: xr, y: m.distance, y2: m.distance });
   });
   return { links, leafOrder, leafX };
+}
+
+/** One method's curve for {@link kSelectionChartSpec}. */
+export interface KMethodCurve {
+  /** Panel title, e.g. "Silhouette (higher is better)". */
+  title: string;
+  /** Values aligned with `ks`; null where undefined (k = 1). */
+  values: readonly (number | null)[];
+  /** The k this method picks, or null. */
+  pick: number | null;
+  /** Optional ± error per k (the gap statistic's s(k)). */
+  error?: readonly number[];
+}
+
+/** Input of {@link kSelectionChartSpec}. */
+export interface KSelectionChartInput {
+  ks: readonly number[];
+  /** One panel per method, in order. */
+  curves: readonly KMethodCurve[];
+  /** The suggested (or chosen) k, drawn as a dashed rule on every panel. */
+  chosenK: number | null;
+}
+
+/**
+ * Every method of choosing k, one small panel each: the curve over k, the
+ * method's own pick as a large orange point, and the chosen k as a dashed
+ * rule across all panels (so agreement reads at a glance).
+ */
+export function kSelectionChartSpec(input: KSelectionChartInput): TopLevelSpec {
+  const domain = [Math.min(...input.ks), Math.max(...input.ks)];
+  const x = { field: 'k', type: 'quantitative', title: 'k', scale: { domain, nice: false }, axis: { tickMinStep: 1, format: 'd' } };
+  const panels = input.curves.map((c) => {
+    const values = input.ks.flatMap((k, i) => (c.values[i] === null || !Number.isFinite(c.values[i]!) ? [] : [{ k, v: c.values[i]!, lo: c.values[i]! - (c.error?.[i] ?? 0), hi: c.values[i]! + (c.error?.[i] ?? 0) }]));
+    const y = { field: 'v', type: 'quantitative', title: null, scale: { zero: false } };
+    const layers: Record<string, unknown>[] = [];
+    if (input.chosenK !== null) {
+      layers.push({ data: { values: [{ k: input.chosenK }] }, mark: { type: 'rule', strokeDash: [4, 3], color: '#555' }, encoding: { x: { field: 'k', type: 'quantitative' } } });
+    }
+    if (c.error) layers.push({ mark: { type: 'rule', color: '#9aa5b1' }, encoding: { x, y: { field: 'lo', type: 'quantitative', scale: { zero: false } }, y2: { field: 'hi' } } });
+    layers.push({ mark: { type: 'line', point: { size: 30 }, color: '#2f4b7c', strokeWidth: 2 }, encoding: { x, y } });
+    const picked = values.filter((v) => v.k === c.pick);
+    if (picked.length > 0) {
+      layers.push({ data: { values: picked }, mark: { type: 'point', filled: true, size: 150, color: '#f28e2b', stroke: '#1d2430', strokeWidth: 1 }, encoding: { x: { field: 'k', type: 'quantitative' }, y: { field: 'v', type: 'quantitative' } } });
+    }
+    return {
+      title: { text: `${c.title}: ${c.pick === null ? 'no k' : `k = ${c.pick}`}`, fontSize: 12, anchor: 'start' },
+      width: 210,
+      height: 130,
+      data: { values },
+      layer: layers,
+    };
+  });
+  return spec({
+    title: {
+      text: 'Choosing k: every method',
+      subtitle: `Orange: each method's own k. Dashed: ${input.chosenK === null ? 'no k suggested' : `the k used, ${input.chosenK}`}.`,
+    },
+    columns: 3,
+    concat: panels,
+    spacing: 18,
+  });
 }

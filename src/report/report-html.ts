@@ -4,6 +4,7 @@
  * anything (scripts included): the page makes no request at all.
  */
 import type { SegmentProfile, SegmentProfiles } from '../insights/segment-profiles.js';
+import type { NextStep } from '../insights/segment-names.js';
 import { SEGMENT_PALETTE } from './chart-specs.js';
 
 /** One chart as the page shows it. */
@@ -33,6 +34,20 @@ export interface ReportFacts {
   notes: readonly string[];
   /** The files of the report directory. */
   files: readonly string[];
+  /** How k was chosen, method by method (the k-selection panel); absent without a sweep. */
+  kSelection?: {
+    suggestedK: number | null;
+    reason: string;
+    rule: string;
+    /** [method title, its k or null, why]. */
+    methods: ReadonlyArray<readonly [string, number | null, string]>;
+    /** How the curves were computed (silhouette sample, gap references). */
+    settings: readonly string[];
+  };
+  /** The summary's ranked next steps. */
+  nextSteps: readonly NextStep[];
+  /** What the segment tree is, when one is drawn. */
+  treeNote?: string;
 }
 
 /** The page's Content-Security-Policy: nothing may load; inline styles and data: images only. */
@@ -79,39 +94,67 @@ function formatLift(lift: number): string {
   return Number.isFinite(lift) ? `×${lift.toFixed(2)}` : '–';
 }
 
+/** Direction of a lift, not its merit: blue above the base (×1.2 and up), orange below (×0.8 and down). */
 function liftClass(lift: number): string {
   if (!Number.isFinite(lift)) return '';
   return lift >= 1.2 ? ' class="up"' : lift <= 0.8 ? ' class="down"' : '';
 }
 
+function liftCell(lift: number, text = formatLift(lift)): string {
+  const arrow = Number.isFinite(lift) ? (lift >= 1.2 ? '▲' : lift <= 0.8 ? '▼' : '') : '';
+  return `<td${liftClass(lift)}>${arrow}${text}</td>`;
+}
+
 const STYLE = `
-:root { color-scheme: light; }
-body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; margin: 0; background: #f6f7f9; color: #1d2430; line-height: 1.45; }
+:root { color-scheme: light; --ink: #1d2430; --muted: #4a5568; --line: #e6e9ee; --up: #1f5fa8; --down: #b35900; }
+* { box-sizing: border-box; }
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; margin: 0; background: #f6f7f9; color: var(--ink); line-height: 1.45; }
 main { max-width: 1100px; margin: 0 auto; padding: 24px 20px 60px; }
 h1 { margin: 0 0 4px; font-size: 28px; }
 h2 { margin: 36px 0 12px; font-size: 21px; border-bottom: 1px solid #d8dce3; padding-bottom: 4px; }
-h3 { margin: 0 0 6px; font-size: 17px; }
-.lead { color: #4a5568; margin: 0 0 14px; }
+h3 { margin: 0 0 6px; font-size: 17px; overflow-wrap: anywhere; }
+.lead { color: var(--muted); margin: 0 0 14px; }
+.summary { background: white; border-radius: 8px; padding: 16px 20px; box-shadow: 0 1px 2px rgba(0,0,0,.08); }
+.summary ul.glance { list-style: none; padding: 0; margin: 0 0 12px; display: grid; grid-template-columns: repeat(auto-fill, minmax(300px, 1fr)); gap: 4px 18px; font-size: 14px; }
+ol.steps { margin: 8px 0 0; padding-left: 22px; }
+ol.steps li { margin: 0 0 10px; }
+ol.steps .evidence { display: block; color: var(--muted); font-size: 13px; }
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 2px 14px; margin: 0; font-size: 14px; }
-dl.facts dt { color: #5a6578; } dl.facts dd { margin: 0; }
+dl.facts dt { color: #5a6578; } dl.facts dd { margin: 0; overflow-wrap: anywhere; }
 .cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(320px, 1fr)); gap: 14px; }
-.card { background: white; border-radius: 8px; padding: 14px 16px; box-shadow: 0 1px 2px rgba(0,0,0,.08); border-top: 6px solid var(--c); }
-.card .size { color: #4a5568; font-size: 14px; margin: 0 0 6px; }
-.badge { display: inline-block; font-size: 12px; font-weight: 600; padding: 1px 8px; border-radius: 10px; background: var(--c); color: white; margin-left: 6px; vertical-align: middle; }
+.card { background: white; border-radius: 8px; padding: 14px 16px; box-shadow: 0 1px 2px rgba(0,0,0,.08); border-top: 6px solid var(--c); min-width: 0; overflow-wrap: anywhere; }
+.card .size { color: var(--muted); font-size: 14px; margin: 0 0 6px; }
+.badge { display: inline-block; font-size: 12px; font-weight: 600; padding: 1px 8px; border-radius: 10px; background: #eef1f5; color: var(--ink); border: 1px solid #c9cfd8; margin-left: 6px; vertical-align: middle; white-space: nowrap; }
 .card p.reading { margin: 6px 0 8px; font-size: 14px; }
-.card table { width: 100%; } .card th, .card td { padding: 3px 5px; }
+.card .table-wrap { overflow-x: auto; }
+.card table { width: 100%; font-size: 12px; }
+.card th, .card td { padding: 3px 3px; white-space: nowrap; }
+.card th, .card td:first-child { white-space: normal; overflow-wrap: break-word; }
+.card td.quart { white-space: normal; }
 table { border-collapse: collapse; font-size: 13px; background: white; }
-th, td { padding: 3px 8px; text-align: right; border-bottom: 1px solid #e6e9ee; white-space: nowrap; }
+th, td { padding: 3px 8px; text-align: right; border-bottom: 1px solid var(--line); white-space: nowrap; }
 th:first-child, td:first-child { text-align: left; }
 thead th { background: #eef1f5; }
-td.up { color: #1a7f37; font-weight: 600; } td.down { color: #b42318; font-weight: 600; }
+td.up { color: var(--up); font-weight: 600; } td.down { color: var(--down); font-weight: 600; }
 .swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; background: var(--c); margin-right: 6px; }
 figure { background: white; margin: 0 0 18px; padding: 12px; border-radius: 8px; box-shadow: 0 1px 2px rgba(0,0,0,.08); overflow-x: auto; }
 figure svg { max-width: 100%; height: auto; display: block; }
-figcaption { font-size: 13px; color: #4a5568; margin-top: 6px; }
+figcaption { font-size: 13px; color: var(--muted); margin-top: 6px; }
 .scroll { overflow-x: auto; }
+ul.methods { font-size: 14px; padding-left: 20px; } ul.methods li { margin-bottom: 4px; }
 code { font-size: 13px; background: #eef1f5; padding: 0 4px; border-radius: 3px; }
-ul.notes { font-size: 14px; color: #4a5568; }
+ul.notes { font-size: 14px; color: var(--muted); }
+@media print {
+  @page { size: A4; margin: 14mm; }
+  body { background: white; font-size: 11pt; }
+  main { max-width: none; padding: 0; }
+  .summary, .card, figure { box-shadow: none; border: 1px solid #c9cfd8; }
+  .card { border-top: 6px solid var(--c); }
+  .card, figure, ol.steps li, tr { break-inside: avoid; }
+  h2, h3 { break-after: avoid; }
+  .scroll, figure { overflow: visible; }
+  td.up, td.down, .swatch, .card { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+}
 `;
 
 function colourOf(segment: number): string {
@@ -122,7 +165,7 @@ function segmentCard(s: SegmentProfile): string {
   const rows = [...s.features, ...s.descriptors]
     .map(
       (f) =>
-        `<tr><td>${escapeHtml(f.label)}</td><td>${formatFigure(f.mean)}</td><td>${formatFigure(f.median)}</td><td>${formatFigure(f.q1)}–${formatFigure(f.q3)}</td><td${liftClass(f.lift)}>${formatLift(f.lift)}</td></tr>`,
+        `<tr><td>${escapeHtml(f.label)}</td><td>${formatFigure(f.mean)}</td><td>${formatFigure(f.median)}</td><td class="quart">${formatFigure(f.q1)}–<wbr>${formatFigure(f.q3)}</td>${liftCell(f.lift)}</tr>`,
     )
     .join('');
   const mixes = s.categories
@@ -138,7 +181,7 @@ function segmentCard(s: SegmentProfile): string {
 <h3>${s.segment} · ${escapeHtml(s.name)}<span class="badge">${escapeHtml(s.action)}</span></h3>
 <p class="size">${s.size.toLocaleString('en-US')} customers · ${formatPercent(s.share)} of the base</p>
 <p class="reading">${escapeHtml(s.reading)}</p>
-<table><thead><tr><th>feature</th><th>mean</th><th>median</th><th>quartiles</th><th>lift</th></tr></thead><tbody>${rows}</tbody></table>
+<div class="table-wrap"><table><thead><tr><th>feature</th><th>mean</th><th>median</th><th>quartiles</th><th>lift</th></tr></thead><tbody>${rows}</tbody></table></div>
 ${mixes}
 </article>`;
 }
@@ -148,7 +191,7 @@ function profileTable(p: SegmentProfiles): string {
   const head = `<tr><th>segment</th><th>customers</th><th>share</th>${columns.map((c) => `<th>${escapeHtml(c.column)}<br>mean (lift)</th>`).join('')}</tr>`;
   const body = p.segments
     .map((s) => {
-      const cells = [...s.features, ...s.descriptors].map((f) => `<td${liftClass(f.lift)}>${formatFigure(f.mean)} (${formatLift(f.lift)})</td>`).join('');
+      const cells = [...s.features, ...s.descriptors].map((f) => liftCell(f.lift, `${formatFigure(f.mean)} (${formatLift(f.lift)})`)).join('');
       return `<tr><td><span class="swatch" style="--c:${colourOf(s.segment)}"></span>${s.segment} · ${escapeHtml(s.name)}</td><td>${s.size.toLocaleString('en-US')}</td><td>${formatPercent(s.share)}</td>${cells}</tr>`;
     })
     .join('');
@@ -159,7 +202,7 @@ function profileTable(p: SegmentProfiles): string {
     const mhead = `<tr><th>segment</th>${levels.map((l) => `<th>${escapeHtml(l)}<br>share (lift)</th>`).join('')}</tr>`;
     const mbody = p.segments
       .map((s) => {
-        const cells = s.categories[m]!.levels.map((l) => `<td${liftClass(l.lift)}>${formatPercent(l.share)} (${formatLift(l.lift)})</td>`).join('');
+        const cells = s.categories[m]!.levels.map((l) => liftCell(l.lift, `${formatPercent(l.share)} (${formatLift(l.lift)})`)).join('');
         return `<tr><td><span class="swatch" style="--c:${colourOf(s.segment)}"></span>${s.segment} · ${escapeHtml(s.name)}</td>${cells}</tr>`;
       })
       .join('');
@@ -169,9 +212,58 @@ function profileTable(p: SegmentProfiles): string {
   return html;
 }
 
+function summarySection(facts: ReportFacts, profiles: SegmentProfiles): string {
+  const glance = profiles.segments
+    .filter((s) => s.size > 0)
+    .map(
+      (s) =>
+        `<li><span class="swatch" style="--c:${colourOf(s.segment)}"></span><a href="#segment-${s.segment}">${s.segment} · ${escapeHtml(s.name)}</a> — ${formatPercent(s.share)} (${s.size.toLocaleString('en-US')})<span class="badge">${escapeHtml(s.action)}</span></li>`,
+    )
+    .join('');
+  const steps = facts.nextSteps
+    .map(
+      (n) =>
+        `<li><strong>${escapeHtml(n.action)}</strong> segment <a href="#segment-${n.segment}">${n.segment} · ${escapeHtml(n.name)}</a> (${formatPercent(n.share)} of customers). ${escapeHtml(n.advice)}<span class="evidence">Evidence: ${escapeHtml(n.evidence.join('; '))}.</span></li>`,
+    )
+    .join('');
+  return `<section class="summary">
+<h2 id="summary" style="margin-top:0">Summary</h2>
+<p class="lead">${facts.rows.toLocaleString('en-US')} customers fall into ${facts.k} segments${facts.kSelection ? ` (k = ${facts.k}: <a href="#choosing-k">why</a>)` : ''}. Each is named after the features that set it apart from all customers.</p>
+<ul class="glance">${glance}</ul>
+<h3>Next steps, ranked</h3>
+<ol class="steps">${steps}</ol>
+<p class="lead" style="margin:6px 0 0;font-size:13px">Ranked by action (keep revenue first, then the largest upside: ${escapeHtml(ACTION_ORDER_TEXT)}), then by segment size.</p>
+</section>`;
+}
+
+const ACTION_ORDER_TEXT = 'Keep, Win over, Grow, Activate, Serve with care, Nurture, Value, Tailor, Low priority';
+
+function kSelectionSection(facts: ReportFacts, chart: HtmlChart | undefined): string {
+  const ks = facts.kSelection;
+  if (!ks) return '';
+  const methods = ks.methods.map(([title, k, why]) => `<li><strong>${escapeHtml(title)}</strong>: ${k === null ? 'no k' : `k = ${k}`} — ${escapeHtml(why)}</li>`).join('');
+  return `<h2 id="choosing-k">Choosing k</h2>
+<p>${escapeHtml(ks.reason)}</p>
+${chart ? figureHtml(chart) : ''}
+<ul class="methods">${methods}</ul>
+<p class="lead" style="font-size:13px">Rule: ${escapeHtml(ks.rule)}. ${escapeHtml(ks.settings.join(' '))}</p>`;
+}
+
+function figureHtml(c: HtmlChart): string {
+  return `<figure id="chart-${c.id}">
+${inlineSvg(c.svg, `chart-${c.id}`, c.title)}
+<figcaption>${escapeHtml(c.caption)} <code>${escapeHtml(c.file)}</code></figcaption>
+</figure>`;
+}
+
+/** Charts drawn in the k-selection panel rather than among the segment charts. */
+const K_CHARTS = new Set(['choosing-k', 'elbow']);
+
 /**
- * The whole page. Every value is escaped; the only non-text content is the
- * charts' SVG, produced by vega in Node.
+ * The whole page: summary and next steps first, then the segments, their
+ * charts, how k was chosen, the profiles, and the technical details last.
+ * Every value is escaped; the only non-text content is the charts' SVG,
+ * produced by vega in Node.
  */
 export function renderReportHtml(facts: ReportFacts, profiles: SegmentProfiles, charts: readonly HtmlChart[]): string {
   const details: [string, string][] = [
@@ -181,14 +273,8 @@ export function renderReportHtml(facts: ReportFacts, profiles: SegmentProfiles, 
     ['segments', `${facts.k} (${facts.kChoice})`],
     ...facts.details.map(([a, b]) => [a, b] as [string, string]),
   ];
-  const figures = charts
-    .map(
-      (c) => `<figure id="chart-${c.id}">
-${inlineSvg(c.svg, `chart-${c.id}`, c.title)}
-<figcaption>${escapeHtml(c.caption)} <code>${escapeHtml(c.file)}</code></figcaption>
-</figure>`,
-    )
-    .join('\n');
+  const kChart = charts.find((c) => c.id === 'choosing-k') ?? charts.find((c) => c.id === 'elbow');
+  const figures = charts.filter((c) => !(facts.kSelection && K_CHARTS.has(c.id) && c === kChart)).map(figureHtml).join('\n');
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -196,6 +282,7 @@ ${inlineSvg(c.svg, `chart-${c.id}`, c.title)}
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="${REPORT_CSP}">
 <meta name="generator" content="segmenta report">
+<meta name="color-scheme" content="light">
 <link rel="icon" href="data:,">
 <title>${escapeHtml(facts.title)}</title>
 <style>${STYLE}</style>
@@ -203,18 +290,22 @@ ${inlineSvg(c.svg, `chart-${c.id}`, c.title)}
 <body>
 <main>
 <h1>${escapeHtml(facts.title)}</h1>
-<p class="lead">${facts.k} segments of ${facts.rows.toLocaleString('en-US')} customers, numbered by size. Each segment is named after how its average compares with all customers (high: at least half a standard deviation above; low: at least half below).</p>
-<dl class="facts">${details.map(([a, b]) => `<dt>${escapeHtml(a)}</dt><dd>${escapeHtml(b)}</dd>`).join('')}</dl>
+<p class="lead">${escapeHtml(facts.source)} · ${facts.rows.toLocaleString('en-US')} customers · ${facts.k} segments</p>
+${summarySection(facts, profiles)}
 <h2 id="segments">Segments</h2>
+<p class="lead">Numbered by size. A feature is high or low when the segment's average lies at least half a standard deviation above or below that of all customers. Lift is the segment's mean divided by that of all customers: <span style="color:var(--up);font-weight:600">▲ blue</span> at ×1.2 and above, <span style="color:var(--down);font-weight:600">▼ orange</span> at ×0.8 and below — a direction, not a verdict.</p>
 <div class="cards">
 ${profiles.segments.map(segmentCard).join('\n')}
 </div>
 <h2 id="charts">Charts</h2>
 ${figures}
+${kSelectionSection(facts, kChart)}
 <h2 id="profiles">Profiles</h2>
-<p class="lead">Lift: the segment's mean (or share) divided by that of all customers; green at ×1.2 and above, red at ×0.8 and below.</p>
+<p class="lead">Each feature's mean per segment, and its lift against all customers (▲ blue above, ▼ orange below).</p>
 ${profileTable(profiles)}
-<h2 id="files">Files</h2>
+<h2 id="details">Technical details</h2>
+<dl class="facts">${details.map(([a, b]) => `<dt>${escapeHtml(a)}</dt><dd>${escapeHtml(b)}</dd>`).join('')}</dl>
+${facts.treeNote ? `<p class="lead">${escapeHtml(facts.treeNote)}</p>` : ''}
 <p class="lead">This page is self-contained. Next to it: ${facts.files.map((f) => `<code>${escapeHtml(f)}</code>`).join(', ')}.</p>
 ${facts.notes.length > 0 ? `<ul class="notes">${facts.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>` : ''}
 <p class="lead">${escapeHtml(profiles.ordering)}.</p>

@@ -25,9 +25,16 @@ import {
   scatterChartSpec,
   segmentDisplayName,
   segmentSizesChartSpec,
+  kSelectionChartSpec,
+  SEGMENT_PALETTE,
   type DendrogramChartInput,
+  type DendrogramMerge,
   type FeatureBox,
 } from './chart-specs.js';
+import { K_METHOD_TITLES } from '../drivers/suggest-k.js';
+import { kSelectionJson, type KSelection } from '../drivers/k-selection.js';
+import { rankNextSteps } from '../insights/segment-names.js';
+import { methodCurves } from './k-selection-chart.js';
 import { renderChart } from './render-chart.js';
 import { renderReportHtml, type HtmlChart } from './report-html.js';
 import type { TopLevelSpec } from 'vega-lite';
@@ -55,6 +62,17 @@ export interface SegmentationReportInput {
   dendrogram?: DendrogramChartInput;
   /** Profiles of these labels when already computed (`segmentCustomers` passes its own); default: profiled here. */
   profiles?: SegmentProfiles;
+  /**
+   * Every method of choosing k (`selectK`): draws the k-selection panel
+   * (each method's curve, its k and why) in place of the plain elbow chart.
+   */
+  selection?: KSelection;
+  /**
+   * The segment tree (`segmentCentroidTree`): Ward merges of the segment
+   * centres, leaves numbered by the fit's labels; drawn with each leaf in
+   * its segment's colour.
+   */
+  centroidTree?: { leaves: number; merges: readonly DendrogramMerge[] };
   /** What the header says: source (default the table's path), backend, scaling, seed… */
   about?: {
     title?: string;
@@ -111,6 +129,10 @@ export interface SegmentationReportSummary {
   /** The full profiles (also in segments.json). */
   profiles: SegmentProfiles;
 }
+
+/** What the segment tree is (the page and the chart's caption say it). */
+const TREE_NOTE =
+  'The segment tree is a tree of the segment centroids (not a clustering of customers): Ward linkage of the k K-Means centres, weighted by segment size, in the space the segments were found in. Its leaves are the segments, in their colours; segments that join low are the closest, and would merge first with fewer segments.';
 
 /** Marks a directory as a segmenta report (segments.json's `generator`). */
 export const REPORT_GENERATOR = 'segmenta report';
@@ -187,12 +209,45 @@ export async function writeSegmentationReport(
   if (about.seed !== undefined) details.push(['seed', String(about.seed)]);
   if (about.wcss !== undefined) details.push(['WCSS', about.wcss.toLocaleString('en-US', { maximumFractionDigits: 2 })]);
 
+  const sel = input.selection;
+  if (sel) {
+    details.push(['methods for k', sel.methods.join(', ')]);
+    details.push(['suggested k', sel.choice.suggestedK === null ? 'none' : String(sel.choice.suggestedK)]);
+  }
+  const nextSteps = rankNextSteps(profiles.segments, 3);
+  const kSelection = sel
+    ? {
+        suggestedK: sel.choice.suggestedK,
+        reason: sel.choice.reason,
+        rule: sel.choice.rule,
+        methods: sel.methods.map((m) => [K_METHOD_TITLES[m], sel.choice.byMethod[m]?.k ?? null, sel.choice.byMethod[m]?.why ?? ''] as const),
+        settings: [
+          ...(sel.silhouette
+            ? [`Silhouette on ${sel.silhouette.sampled ? `a seeded sample of ${sel.silhouette.sampleSize.toLocaleString('en-US')} of ${sel.silhouette.rows.toLocaleString('en-US')} customers` : `all ${sel.silhouette.rows.toLocaleString('en-US')} customers`}.`]
+            : []),
+          ...(sel.gap ? [`Gap statistic with B = ${sel.gap.references} reference sets of ${sel.gap.sampleSize.toLocaleString('en-US')} rows, ${sel.gap.reference}.`] : []),
+        ],
+      }
+    : undefined;
   const html = renderReportHtml(
-    { title: about.title ?? `Customer segments — ${source}`, source, rows: profiles.rows, features: [...table.featureNames], k, kChoice, details, notes, files },
+    {
+      title: about.title ?? `Customer segments — ${source}`,
+      source,
+      rows: profiles.rows,
+      features: [...table.featureNames],
+      k,
+      kChoice,
+      details,
+      notes,
+      files,
+      nextSteps,
+      ...(kSelection ? { kSelection } : {}),
+      ...(input.centroidTree ? { treeNote: TREE_NOTE } : {}),
+    },
     profiles,
     charts,
   );
-  const json = segmentsJson(input, profiles, { source, kChoice, notes, charts: charts.map((c) => ({ file: c.file, title: c.title })) });
+  const json = segmentsJson(input, profiles, { source, kChoice, notes, nextSteps, charts: charts.map((c) => ({ file: c.file, title: c.title })) });
 
   onProgress?.({ kind: 'phase', phase: 'write', detail: `writing ${target}` });
   await writeOutputDirectory(
@@ -250,7 +305,14 @@ function chartJobs(input: SegmentationReportInput, profiles: SegmentProfiles, op
     jobs.push({ ...job, id });
   };
 
-  if (input.sweep && input.sweep.ks.length > 0) {
+  if (input.selection) {
+    add({
+      id: 'choosing-k',
+      title: 'Choosing k: every method',
+      caption: `Each method's curve over k; orange marks each method's own k, the dashed line the k used (${k}).`,
+      spec: kSelectionChartSpec({ ks: input.selection.curves.ks, curves: methodCurves(input.selection), chosenK: k }),
+    });
+  } else if (input.sweep && input.sweep.ks.length > 0) {
     add({
       id: 'elbow',
       title: 'Elbow curve',
@@ -357,6 +419,23 @@ function chartJobs(input: SegmentationReportInput, profiles: SegmentProfiles, op
     });
   }
 
+  if (input.centroidTree && input.centroidTree.merges.length > 0) {
+    const tree = input.centroidTree;
+    const segmentOf = (leaf: number): number => profiles.fitLabelToSegment[leaf] ?? leaf;
+    add({
+      id: 'segment-tree',
+      title: 'Segment tree',
+      caption: TREE_NOTE,
+      spec: dendrogramChartSpec({
+        merges: tree.merges,
+        leaves: tree.leaves,
+        leafLabels: Array.from({ length: tree.leaves }, (_, leaf) => names[segmentOf(leaf)] ?? String(leaf)),
+        leafColours: Array.from({ length: tree.leaves }, (_, leaf) => SEGMENT_PALETTE[segmentOf(leaf) % SEGMENT_PALETTE.length]!),
+        title: 'Segment tree: which segments lie closest',
+        subtitle: 'Ward linkage of the segment centres, weighted by size; each leaf is a K-Means segment in its colour.',
+      }),
+    });
+  }
   if (input.dendrogram && input.dendrogram.merges.length > 0) {
     add({ id: 'dendrogram', title: 'Dendrogram', caption: 'Top merges of agglomerative clustering.', spec: dendrogramChartSpec(input.dendrogram) });
   }
@@ -387,7 +466,7 @@ function jsonNumber(_key: string, value: unknown): unknown {
 function segmentsJson(
   input: SegmentationReportInput,
   profiles: SegmentProfiles,
-  extra: { source: string; kChoice: string; notes: string[]; charts: { file: string; title: string }[] },
+  extra: { source: string; kChoice: string; notes: string[]; nextSteps: unknown[]; charts: { file: string; title: string }[] },
 ): string {
   const about = input.about ?? {};
   const labels = shortFeatureLabels(input.table.featureNames);
@@ -411,6 +490,8 @@ function segmentsJson(
     labelsFile: { file: 'labels.csv', columns: [input.table.idColumn, 'segment'] },
     fitLabelToSegment: profiles.fitLabelToSegment,
     ...(input.sweep ? { sweep: { ks: input.sweep.ks, wcss: input.sweep.wcss, suggestedK: input.sweep.suggestedK } } : {}),
+    ...(input.selection ? { kSelection: kSelectionJson(input.selection) } : {}),
+    nextSteps: extra.nextSteps,
     base: { features: profiles.features, descriptors: profiles.descriptors, categories: profiles.categories },
     segments: profiles.segments,
     charts: extra.charts,

@@ -46,6 +46,10 @@ export interface PageInspection {
   /** CSS pixel size of the whole page. */
   pageWidth: number;
   pageHeight: number;
+  /** What the `evaluate` option's expression returned (JSON-serialisable). */
+  evaluated?: unknown;
+  /** The page printed to PDF (A4, print stylesheet, backgrounds), with `pdf: true`. */
+  pdf?: Uint8Array;
 }
 
 /** Options of {@link inspectPage}. */
@@ -60,6 +64,10 @@ export interface InspectPageOptions {
   maxScreenshotHeight?: number;
   /** Device scale factor of the screenshot. Default 1. */
   scale?: number;
+  /** A JavaScript expression evaluated in the page after layout; its value comes back as `evaluated`. */
+  evaluate?: string;
+  /** Also print the page to PDF as Chromium's print does (A4, print media, backgrounds). */
+  pdf?: boolean;
 }
 
 const PAGE_PROBE = `(() => {
@@ -117,7 +125,11 @@ export async function inspectPage(htmlPath: string, options: InspectPageOptions 
     const seen = (await page.evaluate(PAGE_PROBE)) as Omit<PageInspection, 'errors' | 'warnings' | 'screenshot'>;
     const height = Math.max(1, Math.min(options.maxScreenshotHeight ?? 12_000, seen.pageHeight));
     const shot = await page.screenshot({ type: 'png', captureBeyondViewport: true, clip: { x: 0, y: 0, width: Math.max(width, seen.pageWidth), height } });
+    const evaluated = options.evaluate ? await page.evaluate(options.evaluate) : undefined;
+    const pdf = options.pdf ? new Uint8Array(await page.pdf({ format: 'A4', printBackground: true, preferCSSPageSize: true })) : undefined;
     return {
+      ...(options.evaluate ? { evaluated } : {}),
+      ...(pdf ? { pdf } : {}),
       errors,
       warnings,
       requests: [...new Set([...requests, ...seen.requests.filter((r) => r !== url)])],

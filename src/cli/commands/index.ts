@@ -10,6 +10,7 @@ import { registerReportCommand } from './report-command.js';
 import { registerBenchCommand } from './bench-command.js';
 import { registerPredictCommand } from './predict-command.js';
 import { registerServeCommand } from './serve-command.js';
+import { registerKPrototypesCommand } from './kprototypes-command.js';
 
 /** Adds every subcommand to the program. One line per command module. */
 export function registerCommands(program: Command): void {
@@ -17,6 +18,7 @@ export function registerCommands(program: Command): void {
   registerSweepCommand(program);
   registerKMeansCommand(program);
   registerPredictCommand(program);
+  registerKPrototypesCommand(program);
   registerHclustCommand(program);
   registerCompareCommand(program);
   registerBackendsCommand(program);

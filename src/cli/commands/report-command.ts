@@ -1,12 +1,15 @@
 /**
  * `segmenta report FILE --features "A,B" [--k auto|N] [--keep Gender,Age] --out DIR`:
- * sweeps k, fits K-Means at the elbow (or the given k) and writes the visual
+ * sweeps k, scores every k with every method, fits K-Means at the suggested k (or the given k) and writes the visual
  * report: DIR/index.html, DIR/*.png, DIR/labels.csv, DIR/segments.json.
  */
 import type { Command } from 'commander';
 import { SegmentaError } from '../../common/errors.js';
 import { reportDocument } from '../../pipeline/result-documents.js';
 import {
+  kSelectionSpec,
+  addKSelectionOptions,
+  type KSelectionFlags,
   addDataOptions,
   addFitOptions,
   dataSpec,
@@ -22,7 +25,7 @@ import {
 } from '../command-options.js';
 import { formatTable } from '../text-table.js';
 
-interface ReportFlags extends DataFlags {
+interface ReportFlags extends DataFlags, KSelectionFlags {
   k?: string;
   kMin?: string;
   kMax?: string;
@@ -42,14 +45,15 @@ export function registerReportCommand(program: Command): void {
     .argument('<file>', 'customer table (.csv or .parquet)')
     .option('--out <dir>', "report directory to write (required); an earlier report's files there are replaced, nothing else")
     .option('--force', 'write into a non-empty directory that holds no earlier report (only the report files are written)')
-    .option('--k <k>', "number of segments, or 'auto' for the elbow of the sweep", 'auto')
-    .option('--k-min <k>', 'smallest k of the elbow sweep', '1')
-    .option('--k-max <k>', 'largest k of the elbow sweep', '10')
-    .option('--no-sweep', 'with --k N: skip the elbow sweep (no elbow chart)')
-    .option('--no-dendrogram', 'skip the dendrogram (Ward linkage on a seeded sample of at most 2,000 customers)')
+    .option('--k <k>', "number of segments, or 'auto' for the k the methods suggest (see --method)", 'auto')
+    .option('--k-min <k>', 'smallest k of the sweep', '1')
+    .option('--k-max <k>', 'largest k of the sweep', '10')
+    .option('--no-sweep', 'with --k N: skip the sweep (no k-selection panel)')
+    .option('--no-dendrogram', 'skip the segment tree (Ward linkage of the segment centres)')
     .option('--keep <list>', "columns to profile but not cluster on (e.g. Gender,Age); 'auto' = Gender/Sex and Age when present; 'none'", 'auto')
     .option('--scatter <list>', 'the two features of the scatter (default: the first two)')
     .option('--sample <n>', 'most customers drawn in the scatter (a seeded sample beyond)', '5000');
+  addKSelectionOptions(cmd);
   addDataOptions(cmd);
   addFitOptions(cmd);
   cmd.action(async (file: string, flags: ReportFlags) => {
@@ -57,6 +61,7 @@ export function registerReportCommand(program: Command): void {
     const kRaw = (flags.k ?? 'auto').trim();
     const givenK = kRaw.toLowerCase() === 'auto' ? null : parseK(kRaw);
     const kRange = parseKRange(flags);
+    const kSelection = kSelectionSpec(flags);
     if (flags.sweep === false && givenK === null) {
       throw new SegmentaError('INVALID_OPTION', "--no-sweep needs a number of segments: --k auto picks k from the sweep", { option: 'sweep' });
     }
@@ -79,6 +84,7 @@ export function registerReportCommand(program: Command): void {
           keep,
           k: givenK ?? 'auto',
           kRange: { min: kRange.min, max: Math.max(kRange.max, givenK ?? 0), lowerMax: givenK === null && cmd.getOptionValueSource('kMax') === 'default' },
+          ...kSelection,
           sweep: flags.sweep !== false,
           dendrogram: flags.dendrogram !== false,
           outputs: { report: outDir, force: flags.force === true, scatterSample: sampleSize, ...(scatter ? { scatter: [scatter[0]!, scatter[1]!] } : {}) },
@@ -94,7 +100,7 @@ export function registerReportCommand(program: Command): void {
         return;
       }
       process.stdout.write(
-        `${k} segments of ${r.table.rows.toLocaleString('en-US')} customers (${givenK === null ? 'k at the elbow of the WCSS sweep' : 'k given'}; scale ${r.spec.scale}, backend ${r.backend}), ${seconds.toFixed(2)} s\n\n`,
+        `${k} segments of ${r.table.rows.toLocaleString('en-US')} customers (${givenK === null ? 'k suggested by the methods' : 'k given'}; scale ${r.spec.scale}, backend ${r.backend}), ${seconds.toFixed(2)} s\n\n`,
       );
       process.stdout.write(
         formatTable(
