@@ -135,7 +135,7 @@ describe.skipIf(!HAVE_MALL)(`Mall through the service${HAVE_MALL ? '' : ` — ${
     expect(index.status).toBe(200);
     expect(index.headers.get('content-type')).toContain('text/html');
     expect(await index.text()).toContain('<svg');
-    const png = await fetch(`${svc.url}/jobs/${jobID}/results/report/elbow.png`);
+    const png = await fetch(`${svc.url}/jobs/${jobID}/results/report/choosing-k.png`);
     expect(png.headers.get('content-type')).toBe('image/png');
     const labels = await (await fetch(`${svc.url}/jobs/${jobID}/results/labels.csv`)).text();
     expect(labels).toBe(await (await fetch(`${svc.url}/jobs/${jobID}/results/report/labels.csv`)).text());
