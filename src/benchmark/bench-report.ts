@@ -1,6 +1,6 @@
 /**
  * Formats bench results as Markdown tables (readable in a terminal too; the
- * README's bench section is made of them).
+ * bench sections of docs/benchmarks.md are made of them).
  */
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import type { JobBenchResult } from './job-bench.js';

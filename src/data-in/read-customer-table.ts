@@ -134,7 +134,7 @@ class Float64Store {
  *
  * Features are read as DOUBLE by DuckDB and written straight from the result
  * vectors into the matrix (no per-row JS objects): about 6 s and 0.4 GB above
- * the matrix for 10M rows × 8 features of CSV on 2 cores (see README).
+ * the matrix for 10M rows × 8 features of CSV on 2 cores (see docs/benchmarks.md).
  *
  * @param path the file
  * @param options `features` (required), `encode`, `keep`, `signal`, `onProgress`
