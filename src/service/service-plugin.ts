@@ -118,7 +118,10 @@ export const segmentaService: FastifyPluginAsync<ServiceOptions> = async (app: F
     ...(options.workerScript ? { workerScript: options.workerScript } : {}),
   });
   await manager.open();
-  app.addHook('onClose', async () => manager.close());
+  // preClose runs before Fastify waits for open connections: a running job is
+  // stopped (and recorded as failed) at once, and its event streams end, instead
+  // of the job running on while an open /events stream holds the close.
+  app.addHook('preClose', async () => manager.close());
   app.decorate('segmentaJobs', manager);
 
   const prefix = app.prefix;
