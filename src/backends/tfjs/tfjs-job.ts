@@ -420,11 +420,7 @@ export class TfjsJob implements KernelJob {
     return potential;
   }
 
-  /**
-   * Euclidean distances between rows i in [rowStart, rowEnd) and every row
-   * j > i, condensed (scipy order). Computed as differences, not the matMul
-   * form, so near-duplicate rows keep accurate small distances.
-   */
+  /** Matrix-free linkage (exact Ward, single): the js reference's scans, on the job's float32 data. */
   async linkageStart(kind: 'ward' | 'single'): Promise<void> {
     this.linkage.start(kind);
   }
@@ -438,6 +434,11 @@ export class TfjsJob implements KernelJob {
     return this.linkage.primStep(x);
   }
 
+  /**
+   * Euclidean distances between rows i in [rowStart, rowEnd) and every row
+   * j > i, condensed (scipy order). Computed as differences, not the matMul
+   * form, so near-duplicate rows keep accurate small distances.
+   */
   async pairwiseDistances(rowStart: number, rowEnd: number, out: Float64Array): Promise<void> {
     await this.ready();
     const tf = this.tf;
