@@ -1,13 +1,13 @@
 /**
  * The job runner of the service: a FIFO queue with at most `maxConcurrent`
- * jobs running, each in its own worker thread (never on the server's event
+ * jobs running, each in its own child process (never on the server's event
  * loop), with a time limit, progress events for SSE, and dismissal that
  * terminates the thread and deletes the job's files.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readdir } from 'node:fs/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { fork, type ChildProcess } from 'node:child_process';
 import type { ProgressEvent } from '../common/progress.js';
 import { isFinished, JobStore, newJobId, type JobEvent, type JobRecord, type JobStatus } from './job-store.js';
 import type { JobInputs, ProcessId } from './processes.js';
@@ -43,7 +43,7 @@ interface LiveJob {
   data?: ResolvedData;
   /** predict: the model file it scores with. */
   modelFile?: string;
-  worker?: Worker;
+  worker?: ChildProcess;
   timer?: NodeJS.Timeout;
   /** Set once the job's end is decided, so a late message cannot change it. */
   ending?: Promise<void>;
@@ -295,7 +295,10 @@ export class JobManager {
       resultsDir: this.store.resultsDir(id),
       ...(job.modelFile ? { modelFile: job.modelFile } : {}),
     };
-    const worker = new Worker(this.workerScript, { workerData: spec, name: `segmenta-job-${id}` });
+    // A child process, not a worker thread: killing it is safe whatever it runs
+    // (terminating a thread inside DuckDB's native code aborts the whole server).
+    const worker = fork(fileURLToPath(this.workerScript), [], { serialization: 'advanced', stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    worker.send(spec);
     job.worker = worker;
     worker.on('message', (message: WorkerMessage) => {
       if (job.ending) return;
@@ -334,7 +337,13 @@ export class JobManager {
       const wasRunning = job.worker !== undefined;
       if (job.timer) clearTimeout(job.timer);
       if (job.worker) {
-        await job.worker.terminate();
+        const child = job.worker;
+        if (child.exitCode === null && child.signalCode === null) {
+          await new Promise<void>((resolve) => {
+            child.once('exit', () => resolve());
+            child.kill('SIGKILL');
+          });
+        }
         job.worker = undefined;
       }
       const id = job.record.jobID;

@@ -3,7 +3,6 @@
  * progress events and its end to the server thread. The server terminates the
  * thread to dismiss the job or when its time limit passes.
  */
-import { parentPort, workerData } from 'node:worker_threads';
 import '../backends/built-in-backends.js';
 import { isUserError } from '../common/errors.js';
 import { runJob, type WorkerJobSpec } from './run-job.js';
@@ -14,18 +13,23 @@ export type WorkerMessage =
   | { type: 'done' }
   | { type: 'error'; code: string; message: string; userError: boolean };
 
-const port = parentPort!;
-const post = (message: WorkerMessage): void => port.postMessage(message);
+const post = (message: WorkerMessage): Promise<void> =>
+  new Promise((resolve) => {
+    if (process.connected) process.send!(message, () => resolve());
+    else resolve();
+  });
+const spec = await new Promise<WorkerJobSpec>((resolve) => process.once('message', (m) => resolve(m as WorkerJobSpec)));
 
 try {
-  await runJob(workerData as WorkerJobSpec, (event) => post({ type: 'progress', event }));
-  post({ type: 'done' });
+  await runJob(spec, (event) => void post({ type: 'progress', event }));
+  await post({ type: 'done' });
 } catch (error) {
   const userError = isUserError(error);
-  post({
+  await post({
     type: 'error',
     code: userError ? error.code : 'INTERNAL',
     message: error instanceof Error ? error.message : String(error),
     userError,
   });
 }
+process.disconnect();
