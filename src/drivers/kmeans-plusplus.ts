@@ -7,6 +7,7 @@
 import type { SeededRandom } from '../common/seeded-random.js';
 import type { Matrix } from '../common/matrix.js';
 import type { KernelJob } from '../backends/kernel-contract.js';
+import { TimeSlicer } from '../common/time-slice.js';
 
 /** Buffers the initialisation reuses across calls (owned by the driver). */
 export interface PlusPlusBuffers {
@@ -19,6 +20,8 @@ export function createPlusPlusBuffers(rows: number): PlusPlusBuffers {
 
 /**
  * Chooses k initial centres among the rows of `matrix` (already loaded in `job`).
+ * `signal` is checked before every centre (and the job checks its own inside
+ * each kernel call), so a large k stops promptly.
  * @returns k × cols float32 centres, row-major
  */
 export async function kmeansPlusPlus(
@@ -27,7 +30,9 @@ export async function kmeansPlusPlus(
   k: number,
   rng: SeededRandom,
   buffers: PlusPlusBuffers,
+  signal?: AbortSignal,
 ): Promise<Float32Array> {
+  const slicer = new TimeSlicer(signal);
   const { data, rows, cols } = matrix;
   const centers = new Float32Array(k * cols);
   const trials = 2 + Math.floor(Math.log(k));
@@ -42,6 +47,7 @@ export async function kmeansPlusPlus(
   let potential = await job.updateClosest(centers.subarray(0, cols), true);
 
   for (let c = 1; c < k; c++) {
+    await slicer.maybePause();
     await job.readClosest(buffers.closest);
     for (let t = 0; t < trials; t++) {
       draws[t] = rng.nextFloat() * potential;

@@ -11,11 +11,12 @@ import { SegmentaError, throwIfAborted } from '../common/errors.js';
 import type { Matrix } from '../common/matrix.js';
 import type { ProgressListener } from '../common/progress.js';
 import { SeededRandom, sampleIndices } from '../common/seeded-random.js';
+import { TimeSlicer } from '../common/time-slice.js';
 import { resolveBackend } from '../backends/backend-registry.js';
 import { squaredDistanceF32, type KernelBackend, type KernelJob } from '../backends/kernel-contract.js';
 import { refineBySwaps } from './swap-refinement.js';
 import { createPlusPlusBuffers, kmeansPlusPlus, type PlusPlusBuffers } from './kmeans-plusplus.js';
-import { countDistinctRows, meanFeatureVariance, requireInteger, requireNumber, requireOptions, validateMatrix, validateMatrixShape } from './validate-input.js';
+import { countDistinctRows, requireInteger, requireNumber, requireOptions, validateAndMeasure, validateMatrix, validateMatrixShape } from './validate-input.js';
 
 /** Settings with defaults (all optional for callers). */
 export interface KMeansSettings {
@@ -148,9 +149,10 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
  * fit on it. Callers must `disposeContext` it. Used by {@link fitKMeans} and the sweep.
  */
 export async function createFitContext(matrix: Matrix, options: Partial<KMeansSettings>, maxK: number): Promise<FitContext> {
-  validateMatrix(matrix);
+  validateMatrixShape(matrix);
   const settings = resolveSettings(options);
   throwIfAborted(settings.signal);
+  const meanVariance = await validateAndMeasure(matrix, settings.signal);
   const distinctRows = countDistinctRows(matrix, maxK);
   const backend = typeof settings.backend === 'string' ? await resolveBackend(settings.backend) : settings.backend;
   const jobOptions = { ...(settings.threads !== undefined ? { threads: settings.threads } : {}), ...(settings.signal ? { signal: settings.signal } : {}) };
@@ -158,7 +160,7 @@ export async function createFitContext(matrix: Matrix, options: Partial<KMeansSe
   try {
     let init: FitContext['init'];
     if (matrix.rows > settings.initSampleSize) {
-      const sample = sampleRows(matrix, settings.initSampleSize, settings.seed);
+      const sample = await sampleRows(matrix, settings.initSampleSize, settings.seed, settings.signal);
       const sampleJob = await backend.createJob(sample.data, sample.rows, sample.cols, jobOptions);
       init = {
         job: sampleJob,
@@ -173,7 +175,7 @@ export async function createFitContext(matrix: Matrix, options: Partial<KMeansSe
       matrix,
       job,
       settings,
-      tolScaled: meanFeatureVariance(matrix) * settings.tol,
+      tolScaled: meanVariance * settings.tol,
       init,
       sums: new Float64Array(maxK * matrix.cols),
       counts: new Float64Array(maxK),
@@ -193,12 +195,18 @@ export async function disposeContext(ctx: FitContext): Promise<void> {
   await ctx.job.dispose();
 }
 
-/** A seeded uniform sample of rows without replacement, in row order. */
-function sampleRows(matrix: Matrix, size: number, seed: number): Matrix {
+/** A seeded uniform sample of rows without replacement, in row order (copied in slices that yield). */
+async function sampleRows(matrix: Matrix, size: number, seed: number, signal?: AbortSignal): Promise<Matrix> {
   const ids = sampleIndices(matrix.rows, size, new SeededRandom((seed ^ 0x5bd1e995) >>> 0));
-  const data = new Float32Array(size * matrix.cols);
-  for (let q = 0; q < size; q++) data.set(matrix.data.subarray(ids[q]! * matrix.cols, (ids[q]! + 1) * matrix.cols), q * matrix.cols);
-  return { data, rows: size, cols: matrix.cols };
+  const { cols, data: src } = matrix;
+  const data = new Float32Array(size * cols);
+  const slicer = new TimeSlicer(signal);
+  for (let q = 0; q < size; q++) {
+    if ((q & 0x3fff) === 0) await slicer.maybePause();
+    const from = ids[q]! * cols;
+    for (let j = 0; j < cols; j++) data[q * cols + j] = src[from + j]!;
+  }
+  return { data, rows: size, cols };
 }
 
 /** Seed of run `run` at `k`: independent of the sweep range, so a sweep's fit at k equals fitKMeans at k. */
@@ -239,10 +247,10 @@ export async function fitWithContext(ctx: FitContext, k: number): Promise<KMeans
     const rng = new SeededRandom(runSeed(settings.seed, k, run));
     let init: Float32Array;
     if (given) init = Float32Array.from(given);
-    else if (run < settings.nInit) init = await kmeansPlusPlus(ctx.init.job, ctx.init.matrix, k, rng, ctx.init.buffers);
+    else if (run < settings.nInit) init = await kmeansPlusPlus(ctx.init.job, ctx.init.matrix, k, rng, ctx.init.buffers, settings.signal);
     else {
       // The refined run: skipped when the subsample search found nothing better.
-      const refined = refineBySwaps(ctx.init.matrix, Float32Array.from(best!.centroids), k, runSeed(settings.seed, k, run));
+      const refined = await refineBySwaps(ctx.init.matrix, Float32Array.from(best!.centroids), k, runSeed(settings.seed, k, run), undefined, settings.signal);
       if (!refined) break;
       init = refined;
     }

@@ -14,6 +14,7 @@
  */
 import type { Matrix } from '../common/matrix.js';
 import { SeededRandom } from '../common/seeded-random.js';
+import { TimeSlicer } from '../common/time-slice.js';
 
 /**
  * Squared distance in float64. The search only proposes an initialisation (the
@@ -126,9 +127,12 @@ function samplePlusPlus(s: Sample, k: number, rng: SeededRandom, near: Float64Ar
  * @param centres k × cols best centres found so far on the full data
  * @returns k × cols centres, or `null` when nothing beat `centres` on the
  *   subsample (a full run from them would only find the same solution again)
+ * @param signal stops the search (rejects with `AbortedError`); the search runs
+ *   on the caller's thread in slices of at most about 8 ms, yielding in between
  */
-export function refineBySwaps(matrix: Matrix, centres: Float32Array, k: number, seed: number, sampleRuns = 20): Float32Array | null {
+export async function refineBySwaps(matrix: Matrix, centres: Float32Array, k: number, seed: number, sampleRuns = 20, signal?: AbortSignal): Promise<Float32Array | null> {
   if (k < 2) return null;
+  const slicer = new TimeSlicer(signal);
   const s = subsample(matrix, seed);
   const rng = new SeededRandom(seed ^ 0x27d4eb2d);
   const labels = new Int32Array(s.rows);
@@ -138,16 +142,17 @@ export function refineBySwaps(matrix: Matrix, centres: Float32Array, k: number, 
   best.cost = sampleLloyd(s, best.centres, k, labels, near);
   const baseline = best.cost;
   for (let r = 0; r < sampleRuns; r++) {
+    await slicer.maybePause();
     const c = samplePlusPlus(s, k, rng, near);
     labels.fill(-1);
     const cost = sampleLloyd(s, c, k, labels, near, 30);
     if (cost < best.cost) best = { centres: c, cost };
   }
-  const refined = swapSearch(s, best.centres, best.cost, k, k);
+  const refined = await swapSearch(s, best.centres, best.cost, k, k, slicer);
   return refined.cost < baseline * (1 - 1e-9) ? refined.centres : null;
 }
 
-function swapSearch(s: Sample, start: Float32Array, startCost: number, k: number, maxSwaps: number): { centres: Float32Array; cost: number } {
+async function swapSearch(s: Sample, start: Float32Array, startCost: number, k: number, maxSwaps: number, slicer: TimeSlicer): Promise<{ centres: Float32Array; cost: number }> {
   const { data, rows, cols } = s;
   let current = start;
   let cost = startCost;
@@ -157,6 +162,7 @@ function swapSearch(s: Sample, start: Float32Array, startCost: number, k: number
   // Row-to-candidate distances do not change between swaps: compute them once.
   const toCandidate = new Float64Array(candidates * rows);
   for (let q = 0; q < candidates; q++) {
+    if ((q & 15) === 0) await slicer.maybePause();
     const a = q * candidateStride;
     for (let i = 0; i < rows; i++) toCandidate[q * rows + i] = sqDist(data, i * cols, data, a * cols, cols);
   }
@@ -186,6 +192,7 @@ function swapSearch(s: Sample, start: Float32Array, startCost: number, k: number
     }
     let bestTrial: { centres: Float32Array; cost: number } | undefined;
     for (let drop = 0; drop < k; drop++) {
+      await slicer.maybePause();
       let bestGain = -1;
       let bestRow = 0;
       for (let q = 0; q < candidates; q++) {

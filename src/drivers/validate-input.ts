@@ -4,6 +4,7 @@
  */
 import { SegmentaError } from '../common/errors.js';
 import type { Matrix } from '../common/matrix.js';
+import { TimeSlicer } from '../common/time-slice.js';
 
 /** Largest finite float32. */
 export const FLOAT32_MAX = 3.4028234663852886e38;
@@ -81,11 +82,18 @@ export function validateMatrixShape(matrix: Matrix, what = 'data'): void {
  */
 export function validateMatrix(matrix: Matrix, what = 'data', featureNames?: readonly string[]): void {
   validateMatrixShape(matrix, what);
+  const largest = scanFinite(matrix, 0, matrix.data.length, what, featureNames);
+  // Every column within the largest magnitude is safe; only then is the exact per-column bound worth a pass.
+  if (4 * matrix.cols * largest * largest > SQUARED_DISTANCE_LIMIT) checkFloat32Range(matrix, what, featureNames);
+}
+
+/** Values [from, to) of the data: throws on the first NaN/Inf (naming row and feature), else returns their largest magnitude. */
+function scanFinite(matrix: Matrix, from: number, to: number, what: string, featureNames?: readonly string[]): number {
   const { data, cols } = matrix;
   const name = (j: number): string => (featureNames?.[j] !== undefined ? `feature ${j + 1} ('${featureNames[j]}')` : `feature ${j + 1}`);
   // One flat pass: finiteness, and the largest magnitude for the overflow bound.
   let largest = 0;
-  for (let i = 0; i < data.length; i++) {
+  for (let i = from; i < to; i++) {
     const v = data[i]!;
     if (v - v !== 0) {
       const row = Math.floor(i / cols) + 1;
@@ -99,8 +107,59 @@ export function validateMatrix(matrix: Matrix, what = 'data', featureNames?: rea
     const a = v < 0 ? -v : v;
     if (a > largest) largest = a;
   }
-  // Every column within the largest magnitude is safe; only then is the exact per-column bound worth a pass.
-  if (4 * cols * largest * largest > SQUARED_DISTANCE_LIMIT) checkFloat32Range(matrix, what, featureNames);
+  return largest;
+}
+
+/** Rows a sliced scan handles between two looks at the clock. */
+const SCAN_ROWS = 1 << 15;
+
+/**
+ * {@link validateMatrix} and {@link meanFeatureVariance} in one call that
+ * keeps the event loop free: the scans run in slices of at most about 8 ms
+ * and stop with `AbortedError` when `signal` fires. Same checks, same result
+ * bit for bit (the same float64 sums in the same order).
+ */
+export async function validateAndMeasure(matrix: Matrix, signal?: AbortSignal, what = 'data'): Promise<number> {
+  validateMatrixShape(matrix, what);
+  const { data, rows, cols } = matrix;
+  const slicer = new TimeSlicer(signal);
+  const mean = new Float64Array(cols);
+  let largest = 0;
+  for (let r0 = 0; r0 < rows; r0 += SCAN_ROWS) {
+    await slicer.maybePause();
+    const r1 = Math.min(rows, r0 + SCAN_ROWS);
+    largest = Math.max(largest, scanFinite(matrix, r0 * cols, r1 * cols, what));
+    addColumns(data, cols, r0, r1, mean);
+  }
+  if (4 * cols * largest * largest > SQUARED_DISTANCE_LIMIT) checkFloat32Range(matrix, what);
+  for (let j = 0; j < cols; j++) mean[j]! /= rows;
+  const ss = new Float64Array(cols);
+  for (let r0 = 0; r0 < rows; r0 += SCAN_ROWS) {
+    await slicer.maybePause();
+    addSquares(data, cols, r0, Math.min(rows, r0 + SCAN_ROWS), mean, ss);
+  }
+  return meanOfVariances(ss, rows);
+}
+
+/** Adds rows [r0, r1) column by column into `sum` (float64, row order). */
+function addColumns(data: Float32Array, cols: number, r0: number, r1: number, sum: Float64Array): void {
+  for (let i = r0; i < r1; i++) for (let j = 0; j < cols; j++) sum[j]! += data[i * cols + j]!;
+}
+
+/** Adds the squared deviations of rows [r0, r1) from `mean` into `ss` (float64, row order). */
+function addSquares(data: Float32Array, cols: number, r0: number, r1: number, mean: Float64Array, ss: Float64Array): void {
+  for (let i = r0; i < r1; i++) {
+    for (let j = 0; j < cols; j++) {
+      const dd = data[i * cols + j]! - mean[j]!;
+      ss[j]! += dd * dd;
+    }
+  }
+}
+
+function meanOfVariances(ss: Float64Array, rows: number): number {
+  let s = 0;
+  for (let j = 0; j < ss.length; j++) s += ss[j]! / rows;
+  return s / ss.length;
 }
 
 /**
@@ -189,16 +248,9 @@ export function countDistinctRows(matrix: Matrix, atLeast: number): number {
 export function meanFeatureVariance(matrix: Matrix): number {
   const { data, rows, cols } = matrix;
   const mean = new Float64Array(cols);
-  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) mean[j]! += data[i * cols + j]!;
+  addColumns(data, cols, 0, rows, mean);
   for (let j = 0; j < cols; j++) mean[j]! /= rows;
-  const v = new Float64Array(cols);
-  for (let i = 0; i < rows; i++) {
-    for (let j = 0; j < cols; j++) {
-      const dd = data[i * cols + j]! - mean[j]!;
-      v[j]! += dd * dd;
-    }
-  }
-  let s = 0;
-  for (let j = 0; j < cols; j++) s += v[j]! / rows;
-  return s / cols;
+  const ss = new Float64Array(cols);
+  addSquares(data, cols, 0, rows, mean, ss);
+  return meanOfVariances(ss, rows);
 }

@@ -2,7 +2,13 @@
  * The plain-TypeScript reference backend: the oracle every other backend must
  * match. It follows the numeric contract of kernel-contract.ts literally and
  * favours clarity over speed.
+ *
+ * It runs on the caller's thread, cut into slices: every 256 rows a pass asks
+ * its {@link TimeSlicer} whether it has held the event loop for 8 ms, and if
+ * so awaits one turn of it (setImmediate) and checks the job's AbortSignal.
+ * Slicing changes no arithmetic: accumulators live across the pause.
  */
+import { TimeSlicer } from '../../common/time-slice.js';
 import {
   ROW_BLOCK_SIZE,
   squaredDistanceF32,
@@ -15,6 +21,9 @@ import {
 } from '../kernel-contract.js';
 import { ReferenceLinkage } from '../reference-linkage.js';
 
+/** A pass checks its time slice every this many + 1 rows. */
+const SLICE_ROWS_MASK = 255;
+
 class JsReferenceJob implements KernelJob {
   readonly backend = 'js';
   readonly exact = true;
@@ -24,12 +33,15 @@ class JsReferenceJob implements KernelJob {
   private blockSums = new Float64Array(0);
   private blockCounts = new Float64Array(0);
   private readonly linkage: ReferenceLinkage;
+  private readonly slicer: TimeSlicer;
 
   constructor(
     private readonly data: Float32Array,
     readonly rows: number,
     readonly dims: number,
+    signal?: AbortSignal,
   ) {
+    this.slicer = new TimeSlicer(signal);
     this.labels = new Int32Array(rows).fill(-1);
     this.distances = new Float32Array(rows);
     this.closest = new Float32Array(rows);
@@ -58,6 +70,7 @@ class JsReferenceJob implements KernelJob {
       bCounts.fill(0, 0, k);
       let bWcss = 0;
       for (let i = start; i < end; i++) {
+        if ((i & SLICE_ROWS_MASK) === 0) await this.slicer.maybePause();
         const off = i * dims;
         let best = 0;
         let bestDist = squaredDistanceF32(data, off, centroids, 0, dims);
@@ -91,6 +104,7 @@ class JsReferenceJob implements KernelJob {
         const end = Math.min(rows, start + ROW_BLOCK_SIZE);
         let bPot = 0;
         for (let i = start; i < end; i++) {
+          if ((i & SLICE_ROWS_MASK) === 0) await this.slicer.maybePause();
           const dist = squaredDistanceF32(data, i * dims, candidates, t * dims, dims);
           const cl = closest[i]!;
           bPot += dist < cl ? dist : cl;
@@ -108,6 +122,7 @@ class JsReferenceJob implements KernelJob {
       const end = Math.min(rows, start + ROW_BLOCK_SIZE);
       let bPot = 0;
       for (let i = start; i < end; i++) {
+        if ((i & SLICE_ROWS_MASK) === 0) await this.slicer.maybePause();
         const dist = squaredDistanceF32(data, i * dims, center, 0, dims);
         const cl = reset || dist < closest[i]! ? dist : closest[i]!;
         closest[i] = cl;
@@ -122,6 +137,7 @@ class JsReferenceJob implements KernelJob {
     const { data, dims, rows } = this;
     let o = 0;
     for (let i = rowStart; i < rowEnd; i++) {
+      await this.slicer.maybePause();
       for (let j = i + 1; j < rows; j++) {
         out[o++] = Math.sqrt(squaredDistanceF32(data, i * dims, data, j * dims, dims));
       }
@@ -157,11 +173,11 @@ class JsReferenceJob implements KernelJob {
 export const jsReferenceBackend: KernelBackend = {
   name: 'js',
   priority: 0,
-  description: 'plain TypeScript reference kernels (single thread): the oracle the others must match',
+  description: 'plain TypeScript reference kernels (caller\'s thread, 8 ms slices): the oracle the others must match',
   async checkAvailability(): Promise<BackendAvailability> {
     return { available: true, detail: 'always available' };
   },
-  async createJob(data: Float32Array, rows: number, dims: number, _options?: JobOptions): Promise<KernelJob> {
-    return new JsReferenceJob(data, rows, dims);
+  async createJob(data: Float32Array, rows: number, dims: number, options?: JobOptions): Promise<KernelJob> {
+    return new JsReferenceJob(data, rows, dims, options?.signal);
   },
 };

@@ -27,6 +27,7 @@
  * which k-means++ samples against, within about 1e-6 of the js oracle's.
  */
 import { SegmentaError, throwIfAborted } from '../../common/errors.js';
+import { yieldToEventLoop } from '../../common/time-slice.js';
 import { ROW_BLOCK_SIZE, type AssignStats, type KernelJob, type LinkageNearest } from '../kernel-contract.js';
 import { ReferenceLinkage } from '../reference-linkage.js';
 import { activateRuntime, type LoadedRuntime, type Tf } from './tfjs-runtime.js';
@@ -107,6 +108,7 @@ export class TfjsJob implements KernelJob {
     readonly dims: number,
     private readonly settings: TfjsJobSettings,
     source: Float32Array,
+    private readonly signal?: AbortSignal,
   ) {
     this.linkage = new ReferenceLinkage(source, rows, dims);
     this.backend = runtime.name;
@@ -188,7 +190,18 @@ export class TfjsJob implements KernelJob {
       }
       throw error;
     }
-    return new TfjsJob(runtime, chunks, mean, rows, dims, settings, data);
+    return new TfjsJob(runtime, chunks, mean, rows, dims, settings, data, signal);
+  }
+
+  /**
+   * Between two passes: one turn of the event loop, then the abort check.
+   * tfjs runs each pass's ops on the caller's thread (tfjs-wasm, tfjs-cpu) and
+   * a pass cannot be interrupted, so the loop is held for one pass at most
+   * (bounded by `memoryBudgetBytes`).
+   */
+  private async breathe(): Promise<void> {
+    await yieldToEventLoop();
+    throwIfAborted(this.signal);
   }
 
   private async ready(): Promise<void> {
@@ -293,6 +306,7 @@ export class TfjsJob implements KernelJob {
     let parts: { labels: Tensor1D[]; distances: Tensor1D[] } = { labels: [], distances: [] };
     try {
       for (const pass of this.passes(k)) {
+        await this.breathe();
         const chunk = pass.chunk;
         const out = tf.tidy(() => {
           // |x|² is the same for every centroid of a row: argMin over the cross terms
@@ -367,6 +381,7 @@ export class TfjsJob implements KernelJob {
     const cAug = this.uploadCentroids(candidates, count);
     try {
       for (const pass of this.passes(count)) {
+        await this.breathe();
         const chunk = pass.chunk;
         const blockPot = tf.tidy(() => {
           const dist = this.distances(pass, cAug);
@@ -395,6 +410,7 @@ export class TfjsJob implements KernelJob {
     let parts: Tensor1D[] = [];
     try {
       for (const pass of this.passes(1)) {
+        await this.breathe();
         const chunk = pass.chunk;
         const out = tf.tidy(() => {
           const dist = tf.reshape(this.distances(pass, cAug), [pass.rows]) as Tensor1D;
@@ -447,6 +463,7 @@ export class TfjsJob implements KernelJob {
     // Rows i per step so that [step, chunkRows, dims] temporaries fit the budget.
     const perI = Math.max(1, Math.floor(this.settings.memoryBudgetBytes / (Math.min(this.settings.chunkRows, Math.max(rows, 1)) * (dims * 8 + 16))));
     for (let i0 = rowStart; i0 < rowEnd; i0 += perI) {
+      await this.breathe();
       const i1 = Math.min(rowEnd, i0 + perI);
       const xi = tf.tidy(() => this.gatherRows(i0, i1));
       try {

@@ -55,6 +55,58 @@ export function initialJobBytes(rows: number, dims: number, threads = 1): number
   return planWork(planFixed(rows, dims), INITIAL_K_CAPACITY, INITIAL_COUNT_CAPACITY, threads, 0).end;
 }
 
+/** Most memories of disposed jobs kept for reuse (a sweep holds two jobs: the data and the init sample). */
+const MAX_SPARE_MEMORIES = 2;
+/**
+ * Memories of disposed jobs, reused by the next jobs: their pages are already
+ * touched (no page faults on a new job) and a process that fits many times
+ * keeps a flat RSS instead of waiting for GC to drop old SharedArrayBuffers.
+ */
+const spare: WasmMemory[] = [];
+
+/** A memory of at least `bytes`: the smallest spare that fits, else the largest spare grown, else a new one. */
+function acquireMemory(bytes: number): WasmMemory {
+  const need = pagesFor(bytes);
+  spare.sort((a, b) => a.buffer.byteLength - b.buffer.byteLength);
+  const fit = spare.findIndex((m) => m.buffer.byteLength / 65536 >= need);
+  const at = fit >= 0 ? fit : spare.length - 1;
+  if (at >= 0) {
+    const memory = spare.splice(at, 1)[0]!;
+    const have = memory.buffer.byteLength / 65536;
+    try {
+      if (need > have) memory.grow(need - have);
+      return memory;
+    } catch {
+      // could not grow this one: fall through to a fresh memory
+    }
+  }
+  return newMemory(bytes);
+}
+
+/** Gives a disposed job's memory back for reuse (dropping the smallest spare beyond the limit). */
+function releaseMemory(memory: WasmMemory): void {
+  if (spare.includes(memory)) return;
+  spare.push(memory);
+  spare.sort((a, b) => b.buffer.byteLength - a.buffer.byteLength);
+  spare.length = Math.min(spare.length, MAX_SPARE_MEMORIES);
+}
+
+/**
+ * Drops the memories the wasm backend keeps for reuse after jobs end (call it
+ * when a process is done fitting for a while); the next job allocates afresh.
+ * @returns the bytes released (reclaimed by V8 when nothing else refers to them)
+ */
+export function releaseSpareWasmMemory(): number {
+  const bytes = spare.reduce((a, m) => a + m.buffer.byteLength, 0);
+  spare.length = 0;
+  return bytes;
+}
+
+/** Bytes held in spare memories (tests, `segmenta backends`). */
+export function spareWasmMemoryBytes(): number {
+  return spare.reduce((a, m) => a + m.buffer.byteLength, 0);
+}
+
 function newMemory(bytes: number): WasmMemory {
   try {
     return new wasmApi!.Memory({ initial: pagesFor(bytes), maximum: WASM32_MAX_PAGES, shared: true });
@@ -109,7 +161,14 @@ export const wasmBackend: KernelBackend & {
       mem = { memory: a.memory, fixed: a.fixed, filled: true, onRelease: () => (a.busy = false) };
     } else {
       const fixed = planFixed(rows, dims);
-      mem = { memory: newMemory(fixed.end), fixed, filled: false };
+      const memory = acquireMemory(fixed.end);
+      let released = false;
+      // once only: both a failed create and the job's dispose may release it
+      const release = (): void => {
+        if (!released) releaseMemory(memory);
+        released = true;
+      };
+      mem = { memory, fixed, filled: false, onRelease: release };
     }
     try {
       return await WasmJob.create(loaded.kernels, data, mem, { ...options, threads });

@@ -1,10 +1,22 @@
 /**
  * A wasm job: one matrix in one shared `WebAssembly.Memory`, the kernels
- * instantiated on it by the host thread and by `threads - 1` pooled workers.
+ * instantiated on it by `threads` pooled worker threads.
+ *
+ * ## Off the caller's thread
+ * The calling thread never runs a kernel: it posts a command to the control
+ * block, wakes the workers and awaits `Atomics.waitAsync` on the pending
+ * count, so the event loop stays free (timers, I/O, HTTP requests, Ctrl-C)
+ * while a pass runs. The job's AbortSignal (from `createJob`) stops a pass in
+ * flight: the host moves the shared block counter past the end, each worker
+ * finishes the block it holds (a few milliseconds) and claims no more, and the
+ * call rejects with `AbortedError` once every worker is idle again, so the job
+ * can be disposed at once. The one exception: a matrix-free linkage scan of
+ * fewer than 8 blocks (tens of microseconds) runs inline on the host, where
+ * waking the workers would cost more than the scan.
  *
  * ## Threads and determinism
  * A command (assign, potentials, updateClosest, pairwise) is run by every
- * thread: each claims whole 4096-row blocks (the contract's ROW_BLOCK_SIZE)
+ * worker: each claims whole 4096-row blocks (the contract's ROW_BLOCK_SIZE)
  * from a shared counter and writes that block's partials (WCSS, per-cluster
  * sums and counts, potentials) to the block's own slot. The host then adds
  * the slots in block order. Which thread ran a block never shows in the
@@ -36,7 +48,8 @@
  * sums from the previous pass (they are bit-identical by construction).
  */
 import type { Worker } from 'node:worker_threads';
-import { SegmentaError, throwIfAborted } from '../../common/errors.js';
+import { AbortedError, SegmentaError, throwIfAborted } from '../../common/errors.js';
+import { yieldToEventLoop } from '../../common/time-slice.js';
 import { mergedCoordinate, squaredDistanceF32, wardCost, type AssignStats, type JobOptions, type KernelJob, type LinkageNearest } from '../kernel-contract.js';
 import { wasmApi, type WasmMemory } from './wasm-api.js';
 import type { KernelExports, LoadedKernels } from './wasm-module.js';
@@ -144,9 +157,17 @@ const BOUNDS_START_CHANGED = 0.02;
 const BOUNDS_MIN_PASS_RATE = 0.5;
 
 const PAIRWISE_STAGING_DOUBLES = 1 << 21;
-/** Linkage scans of fewer blocks than this run on one thread (see linkageScan). */
+/** Linkage scans of fewer blocks than this run inline on the host (see linkageScan). */
 const LINKAGE_THREADS_MIN_BLOCKS = 8;
-const DISTANCE_CHUNK_ROWS = 1 << 20;
+/** readDistances runs on the host in chunks of this many rows, yielding between them. */
+const DISTANCE_CHUNK_ROWS = 1 << 16;
+/** Written to the shared work counter to stop a command: no worker claims a block or row after it. */
+const STOP_CLAIMS = 0x40000000;
+/** How often (ms) the host re-checks worker health while it waits for a command. */
+const WAIT_POLL_MS = 250;
+
+type WaitAsync = (a: Int32Array, index: number, value: number, timeout?: number) => { async: false; value: string } | { async: true; value: Promise<string> };
+const waitAsync = (Atomics as unknown as { waitAsync?: WaitAsync }).waitAsync;
 
 /** The job (see the module comment). Create it through the wasm backend. */
 export class WasmJob implements KernelJob {
@@ -185,8 +206,20 @@ export class WasmJob implements KernelJob {
   /** Matrix-free linkage state (see linkageStart). */
   private lnk: LinkageTable | undefined;
   private readonly onRelease: (() => void) | undefined;
+  private readonly signal: AbortSignal | undefined;
+  /** The command in flight, if any (dispose waits for it). */
+  private inflight: Promise<void> | undefined;
+  /** Set when a worker thread died; every later command fails with it. */
+  private workerFailure: Error | undefined;
+  private readonly onWorkerExit = (code: number): void => {
+    this.workerFailure ??= new Error(`a wasm worker thread exited (code ${code}) while attached to a job`);
+  };
+  private readonly onWorkerError = (error: Error): void => {
+    this.workerFailure ??= error;
+  };
 
-  private constructor(kernels: LoadedKernels, mem: JobMemory, threads: number, bounds: BoundsMode) {
+  private constructor(kernels: LoadedKernels, mem: JobMemory, threads: number, bounds: BoundsMode, signal: AbortSignal | undefined) {
+    this.signal = signal;
     this.memory = mem.memory;
     this.fixed = mem.fixed;
     this.rows = mem.fixed.rows;
@@ -213,14 +246,16 @@ export class WasmJob implements KernelJob {
     const threads = options.threads!;
     const envMode = process.env[BOUNDS_ENV];
     const bounds: BoundsMode = options.bounds ?? (envMode === 'on' || envMode === 'off' || envMode === 'auto' ? envMode : 'auto');
-    const job = new WasmJob(kernels, mem, threads, bounds);
+    const job = new WasmJob(kernels, mem, threads, bounds, options.signal);
     try {
       throwIfAborted(options.signal);
-      if (!mem.filled) job.f32.set(data, mem.fixed.data >>> 2);
+      if (!mem.filled) await job.copyIn(data, mem.fixed.data >>> 2);
       throwIfAborted(options.signal);
-      job.initState();
-      if (threads > 1) {
-        job.workers = await attachWorkers(threads - 1, kernels.module, mem.memory, job.ctrlPtr, Atomics.load(job.ctrl, S_GEN));
+      await job.initState();
+      job.workers = await attachWorkers(threads, kernels.module, mem.memory, job.ctrlPtr, Atomics.load(job.ctrl, S_GEN));
+      for (const w of job.workers) {
+        w.on('exit', job.onWorkerExit);
+        w.on('error', job.onWorkerError);
       }
       throwIfAborted(options.signal);
     } catch (error) {
@@ -228,6 +263,18 @@ export class WasmJob implements KernelJob {
       throw error;
     }
     return job;
+  }
+
+  /** Copies the matrix into wasm memory in slices of 4 MB, yielding between them. */
+  private async copyIn(data: Float32Array, at: number): Promise<void> {
+    const step = 1 << 20;
+    for (let q = 0; q < data.length; q += step) {
+      if (q > 0) {
+        await yieldToEventLoop();
+        throwIfAborted(this.signal);
+      }
+      this.f32.set(data.subarray(q, Math.min(data.length, q + step)), at + q);
+    }
   }
 
   /** Changes the bounds mode of later assign passes (benchmarks compare both). */
@@ -241,13 +288,14 @@ export class WasmJob implements KernelJob {
     return this.boundsMode === 'on' || (this.boundsMode === 'auto' && boundsByDefault(this.dims, k));
   }
 
-  private initState(): void {
+  /** Resets the per-row state (labels -1, bounds and closest 0) in slices, yielding between them. */
+  private async initState(): Promise<void> {
     const { fixed, i32, f32 } = this;
     const n = this.rows;
-    i32.fill(-1, fixed.labels >>> 2, (fixed.labels >>> 2) + n);
+    await this.fillSliced(i32, -1, fixed.labels >>> 2, (fixed.labels >>> 2) + n);
     i32.fill(0, (fixed.labels >>> 2) + n, (fixed.labels >>> 2) + n + 8);
-    f32.fill(0, fixed.lower >>> 2, (fixed.lower >>> 2) + n + 8);
-    f32.fill(0, fixed.closest >>> 2, (fixed.closest >>> 2) + n + 8);
+    await this.fillSliced(f32, 0, fixed.lower >>> 2, (fixed.lower >>> 2) + n + 8);
+    await this.fillSliced(f32, 0, fixed.closest >>> 2, (fixed.closest >>> 2) + n + 8);
     i32.fill(0, fixed.bValid >>> 2, (fixed.bValid >>> 2) + fixed.nBlocks);
     // zero the padding after the data (an adopted matrix's memory may be reused)
     const dataEnd = (fixed.data >>> 2) + n * this.dims;
@@ -272,6 +320,17 @@ export class WasmJob implements KernelJob {
     cf[F_TINY] = k.tiny;
     cf[F_DRIFT] = 0;
     this.writeWorkSlots();
+  }
+
+  private async fillSliced(a: Int32Array | Float32Array, value: number, from: number, to: number): Promise<void> {
+    const step = 1 << 20;
+    for (let p = from; p < to; p += step) {
+      if (p > from) {
+        await yieldToEventLoop();
+        throwIfAborted(this.signal);
+      }
+      a.fill(value, p, Math.min(to, p + step));
+    }
   }
 
   private writeWorkSlots(): void {
@@ -343,30 +402,70 @@ export class WasmJob implements KernelJob {
     if (this.disposed) throw new SegmentaError('INVALID_OPTION', `this ${this.backend} job has been disposed`);
   }
 
-  /** Runs `cmd` on every thread of the job over `items` work items, then waits for all. */
-  private run(cmd: number, items: number): void {
+  /**
+   * Runs `cmd` on every worker of the job and awaits them without blocking
+   * the event loop. An abort stops the claims; the call still waits until
+   * every worker is idle, then rejects with `AbortedError`.
+   */
+  private run(cmd: number, items = Infinity): Promise<void> {
+    if (items <= 1 && cmd !== CMD_EXIT) {
+      // A single short work item (a linkage scan of a few blocks, ~10 µs each): waking the
+      // workers would cost more than the work, so the host runs it inline, in microseconds.
+      this.runInline(cmd);
+      return Promise.resolve();
+    }
+    const done = this.runNow(cmd);
+    this.inflight = done.catch(() => undefined);
+    return done;
+  }
+
+  private runInline(cmd: number): void {
     const c = this.ctrl;
+    if (this.workerFailure) throw this.workerFailure;
+    throwIfAborted(this.signal);
     c[S_CMD] = cmd;
     c[S_ERROR] = 0;
     Atomics.store(c, S_NEXT, 0);
-    const wake = this.workers.length > 0 && (items > 1 || cmd === CMD_EXIT);
-    if (wake) {
-      Atomics.store(c, S_PENDING, this.workers.length);
-      Atomics.add(c, S_GEN, 1);
-      Atomics.notify(c, S_GEN);
-    }
-    let failure: unknown;
-    if (cmd !== CMD_EXIT) {
-      try {
-        this.exports.runCommand(this.ctrlPtr, 0);
-      } catch (error) {
-        failure = error;
+    this.exports.runCommand(this.ctrlPtr, 0);
+  }
+
+  private async runNow(cmd: number): Promise<void> {
+    const c = this.ctrl;
+    if (this.workerFailure) throw this.workerFailure;
+    if (cmd !== CMD_EXIT) throwIfAborted(this.signal);
+    c[S_CMD] = cmd;
+    c[S_ERROR] = 0;
+    Atomics.store(c, S_NEXT, 0);
+    Atomics.store(c, S_PENDING, this.workers.length);
+    Atomics.add(c, S_GEN, 1);
+    Atomics.notify(c, S_GEN);
+    const stop = (): void => void Atomics.store(c, S_NEXT, STOP_CLAIMS);
+    const signal = cmd === CMD_EXIT ? undefined : this.signal;
+    signal?.addEventListener('abort', stop, { once: true });
+    // A pending Atomics.waitAsync does not keep Node alive, and pooled workers are unref'ed: hold the loop open.
+    const keepAlive = setInterval(() => undefined, 1 << 30);
+    try {
+      for (let p = Atomics.load(c, S_PENDING); p !== 0; p = Atomics.load(c, S_PENDING)) {
+        if (this.workerFailure) throw this.workerFailure;
+        if (waitAsync) {
+          const r = waitAsync(c, S_PENDING, p, WAIT_POLL_MS);
+          if (r.async) await r.value;
+        } else {
+          await yieldToEventLoop();
+        }
       }
+    } finally {
+      clearInterval(keepAlive);
+      signal?.removeEventListener('abort', stop);
     }
-    if (wake) {
-      for (let p = Atomics.load(c, S_PENDING); p !== 0; p = Atomics.load(c, S_PENDING)) Atomics.wait(c, S_PENDING, p, 1000);
+    if (signal?.aborted) {
+      // the pass is incomplete: forget cached block sums and bounds before throwing
+      this.cacheK = -1;
+      this.boundsK = -1;
+      this.lastK = -1;
+      throwIfAborted(signal);
+      throw new AbortedError();
     }
-    if (failure !== undefined) throw failure;
     if (c[S_ERROR] !== 0) throw new Error(`a wasm worker thread failed while running command ${cmd}`);
   }
 
@@ -395,7 +494,7 @@ export class WasmJob implements KernelJob {
     const c = this.ctrl;
     c[S_K] = k;
     c[S_FLAGS] = flags;
-    this.run(CMD_ASSIGN, this.fixed.nBlocks);
+    await this.run(CMD_ASSIGN);
     this.boundsK = (flags & FLAG_BOUNDS) !== 0 ? k : -1;
     this.lastPassRate = -1;
     if ((flags & FLAG_BOUNDS_VALID) !== 0) {
@@ -457,7 +556,7 @@ export class WasmJob implements KernelJob {
     for (let q = 0; q < n; q++) f32[raw + q] = candidates[q]!;
     this.exports.buildSplats(w.cand, w.candRaw, n);
     this.ctrl[S_COUNT] = count;
-    this.run(CMD_POTENTIALS, this.fixed.nBlocks);
+    await this.run(CMD_POTENTIALS);
     this.exports.reducePotentials(this.ctrlPtr);
     const p = w.potOut >>> 3;
     for (let t = 0; t < count; t++) out[t] = this.f64[p + t]!;
@@ -472,7 +571,7 @@ export class WasmJob implements KernelJob {
     for (let q = 0; q < this.dims; q++) f32[raw + q] = center[q]!;
     this.exports.buildSplats(w.cand, w.candRaw, this.dims);
     this.ctrl[S_FLAGS] = reset ? FLAG_RESET : 0;
-    this.run(CMD_UPDATE, this.fixed.nBlocks);
+    await this.run(CMD_UPDATE);
     return this.exports.reduceUpdate(this.ctrlPtr);
   }
 
@@ -500,6 +599,11 @@ export class WasmJob implements KernelJob {
     this.ensureWork(1, 1, chunk * 4);
     const staging = this.work.staging;
     for (let r0 = 0; r0 < this.rows; r0 += chunk) {
+      if (r0 > 0) {
+        await yieldToEventLoop();
+        throwIfAborted(this.signal);
+        this.live();
+      }
       const r1 = Math.min(this.rows, r0 + chunk);
       this.exports.distancesRange(this.ctrlPtr, r0, r1, staging);
       out.set(this.f32.subarray(staging >>> 2, (staging >>> 2) + (r1 - r0)), r0);
@@ -525,7 +629,7 @@ export class WasmJob implements KernelJob {
       }
       this.ctrl[S_ROW0] = r;
       this.ctrl[S_ROW1] = r2;
-      this.run(CMD_PAIRWISE, r2 - r);
+      await this.run(CMD_PAIRWISE);
       out.set(this.f64.subarray(staging, staging + total), o);
       o += total;
       r = r2;
@@ -701,14 +805,20 @@ export class WasmJob implements KernelJob {
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
+    await this.inflight;
     const workers = this.workers;
-    this.workers = [];
     if (workers.length > 0) {
-      const back = releaseWorkers(workers);
-      this.workers = workers;
-      this.run(CMD_EXIT, 0);
+      for (const w of workers) {
+        w.off('exit', this.onWorkerExit);
+        w.off('error', this.onWorkerError);
+      }
+      if (this.workerFailure) {
+        await Promise.all(workers.map((w) => w.terminate()));
+      } else {
+        await this.run(CMD_EXIT);
+        await releaseWorkers(workers);
+      }
       this.workers = [];
-      await back;
     }
     this.memory = null;
     this.buffer = undefined;

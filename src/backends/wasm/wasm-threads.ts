@@ -1,8 +1,9 @@
 /**
  * Worker threads of the wasm backend. Each worker instantiates the kernels on
  * a job's shared memory and then blocks in `Atomics.wait` on the control
- * block's generation word; the host bumps it to start a command and waits for
- * the pending count to reach zero. No message passing per command.
+ * block's generation word; the host bumps it to start a command and awaits
+ * (`Atomics.waitAsync`) the pending count reaching zero. No message passing
+ * per command, and the host thread never computes.
  *
  * Workers are pooled: a disposed job sends them back to the pool, and the
  * next job attaches them to its memory (starting a thread costs ~30 ms).
@@ -94,7 +95,7 @@ function once(w: Worker, expected: string): Promise<void> {
 }
 
 /**
- * Attaches `count` workers (slots 1..count) to a job's memory and control block.
+ * Attaches `count` workers (slots 0..count-1) to a job's memory and control block.
  * `gen` is the control block's current generation.
  */
 export async function attachWorkers(
@@ -110,7 +111,7 @@ export async function attachWorkers(
     await Promise.all(
       workers.map((w, s) => {
         const attached = once(w, 'attached');
-        w.postMessage({ type: 'attach', module, memory, ctrl, slot: s + 1, gen });
+        w.postMessage({ type: 'attach', module, memory, ctrl, slot: s, gen });
         return attached;
       }),
     );
@@ -122,22 +123,18 @@ export async function attachWorkers(
 }
 
 /**
- * Waits for workers that have been told to exit their loop (CMD_EXIT) to
- * confirm, then returns them to the pool (`pool`) or ends them. Resolves when
- * all are done.
+ * Returns workers whose command loop has ended (CMD_EXIT, pending count back
+ * to zero) to the pool (`pool`), or ends them. No need to wait for their
+ * 'detached' message: a worker handles its next 'attach' only after its loop
+ * has returned, so pooling at once is safe and keeps dispose (and an abort)
+ * fast on a busy machine.
  */
 export async function releaseWorkers(workers: Worker[], pool = true): Promise<void> {
-  await Promise.all(
-    workers.map(async (w) => {
-      try {
-        await once(w, 'detached');
-        if (pool) idle.push(w);
-        else await w.terminate();
-      } catch {
-        await w.terminate();
-      }
-    }),
-  );
+  if (pool) {
+    idle.push(...workers);
+    return;
+  }
+  await Promise.all(workers.map((w) => w.terminate()));
 }
 
 /** Workers waiting in the pool (for tests and `segmenta backends`). */

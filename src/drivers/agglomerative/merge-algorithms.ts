@@ -14,23 +14,24 @@
  * slots), which visits them in the same order but skips the dead ones.
  */
 import { throwIfAborted } from '../../common/errors.js';
+import { SLICE_MS } from '../../common/time-slice.js';
 import type { ProgressListener } from '../../common/progress.js';
 import { condensedRowBases } from './condensed-distances.js';
 import type { Linkage } from './linkage-tree.js';
 
 /** Options of the merge loops. */
 export interface MergeLoopOptions {
-  /** Checked every ~50 ms (the loop yields to the event loop then, so Ctrl-C can land). */
+  /** Checked every ~8 ms (the loop yields to the event loop then, so timers, I/O and Ctrl-C get through). */
   signal?: AbortSignal;
   onProgress?: ProgressListener;
 }
 
-/** Yields to the event loop at most every 50 ms of work, so that signals and progress get through. */
+/** Yields to the event loop after every {@link SLICE_MS} of work, so that timers, signals and progress get through. */
 export function createYielder(options: MergeLoopOptions): (done: number, total: number) => Promise<void> | undefined {
   let last = performance.now();
   return (done, total) => {
     const now = performance.now();
-    if (now - last < 50) return undefined;
+    if (now - last < SLICE_MS) return undefined;
     last = now;
     options.onProgress?.({ kind: 'phase', phase: 'merging', detail: `${done.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} merges` });
     return new Promise<void>((resolve) => setImmediate(resolve)).then(() => throwIfAborted(options.signal));
