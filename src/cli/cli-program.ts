@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
-import { errnoCode, fileSystemError, isUserError } from '../common/errors.js';
+import { AbortedError, errnoCode, fileSystemError, isUserError } from '../common/errors.js';
+import { INTERRUPTED_EXIT_CODE } from './command-options.js';
 import { registerCommands } from './commands/index.js';
 import { packageVersion } from '../common/package-version.js';
 
@@ -23,7 +24,7 @@ export function buildProgram(): Command {
   return program;
 }
 
-/** Runs the CLI; resolves to the exit code (0 ok, 2 user error, 1 bug). */
+/** Runs the CLI; resolves to the exit code (0 ok, 2 user error, 130 interrupted, 1 bug). */
 export async function runCli(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
@@ -34,6 +35,10 @@ export async function runCli(argv: string[]): Promise<number> {
       // help and version exit 0; parse errors were already printed in one line.
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return 0;
       return 2;
+    }
+    if (error instanceof AbortedError) {
+      process.stderr.write(`segmenta: ${error.message.replace(/^aborted: /, '')}\n`);
+      return INTERRUPTED_EXIT_CODE;
     }
     const mapped = userErrorOf(error);
     if (mapped) {

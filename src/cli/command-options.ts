@@ -232,9 +232,15 @@ export async function loadFeatures(
 }
 
 
+/** Exit status of a command stopped by Ctrl-C (128 + SIGINT), as shells report it. */
+export const INTERRUPTED_EXIT_CODE = 130;
+
 /**
- * An AbortSignal that fires on Ctrl-C, so a long fit stops within one
- * iteration and the CLI exits cleanly. Call `release` when done.
+ * An AbortSignal that fires on Ctrl-C, so a long job stops within
+ * milliseconds (kernels run off the main thread, so the handler runs at once),
+ * its writers remove their temporary files and the CLI exits 130. SIGTERM and
+ * a second Ctrl-C are handled by the process guards (cli/process-guards.ts).
+ * Call `release` when done.
  */
 export function interruptSignal(): { signal: AbortSignal; release: () => void } {
   const controller = new AbortController();

@@ -6,7 +6,11 @@
  * when they run, so `segmenta --version` and `--help` start fast.
  */
 import { runCli } from './cli-program.js';
-import { installProcessGuards } from './process-guards.js';
+import { INTERRUPTED_EXIT_CODE } from './command-options.js';
+import { exitAfterCleanup, installProcessGuards } from './process-guards.js';
 
 installProcessGuards();
-process.exitCode = await runCli(process.argv);
+const code = await runCli(process.argv);
+// Interrupted: the job has unwound and cleaned up; do not wait for idle handles (pooled workers, timers).
+if (code === INTERRUPTED_EXIT_CODE) exitAfterCleanup(code);
+process.exitCode = code;

@@ -1,6 +1,8 @@
 /**
  * Progress on a terminal: one line on stderr, redrawn in place, per k and per
- * iteration. Silent unless the stream is a TTY, so pipes and CI logs stay clean.
+ * iteration. Silent unless the stream is a TTY, so pipes and CI logs stay clean,
+ * or unless `SEGMENTA_PROGRESS=lines` asks for plain lines (one per phase,
+ * per k and per fit) for log files and supervisors.
  */
 import type { ProgressEvent, ProgressListener } from '../common/progress.js';
 
@@ -18,6 +20,7 @@ export interface ProgressReporter {
  * progress.done();
  */
 export function createProgressReporter(stream: NodeJS.WriteStream = process.stderr): ProgressReporter {
+  if (!stream.isTTY && process.env[PROGRESS_ENV] === 'lines') return lineReporter(stream);
   if (!stream.isTTY) return { listener: () => {}, done: () => {} };
   let sweep = '';
   let drawn = false;
@@ -56,4 +59,16 @@ export function createProgressReporter(stream: NodeJS.WriteStream = process.stde
       sweep = '';
     },
   };
+}
+
+/** Environment variable: `lines` prints progress as plain lines when stderr is not a terminal. */
+export const PROGRESS_ENV = 'SEGMENTA_PROGRESS';
+
+function lineReporter(stream: NodeJS.WriteStream): ProgressReporter {
+  const listener = (e: ProgressEvent): void => {
+    if (e.kind === 'sweep-k') stream.write(`segmenta: progress: sweep k ${e.index}/${e.total} WCSS ${e.wcss.toPrecision(6)}\n`);
+    else if (e.kind === 'fit') stream.write(`segmenta: progress: fit k=${e.k} WCSS ${e.wcss.toPrecision(6)}\n`);
+    else if (e.kind === 'phase') stream.write(`segmenta: progress: ${e.phase}${e.detail ? `: ${e.detail}` : ''}\n`);
+  };
+  return { listener, done: () => {} };
 }
