@@ -49,6 +49,8 @@ export type { ProgressEvent, ProgressListener } from './common/progress.js';
 // Data in and preparation
 export { readCustomerTable } from './data-in/read-customer-table.js';
 export type { ReadTableOptions } from './data-in/read-customer-table.js';
+export { readTable } from './data-in/read-from-memory.js';
+export type { TableSource, MemoryTableSource } from './data-in/read-from-memory.js';
 export type { CustomerTable } from './common/customer-table.js';
 export { generateCustomers, writeGeneratedCustomers } from './data-in/generate-customers.js';
 export type { GenerateCustomersOptions, GeneratedCustomers, GeneratedFileInfo } from './data-in/generate-customers.js';
