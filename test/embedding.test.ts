@@ -30,6 +30,7 @@ if (!BUILT) console.warn(`skipped: ${CLI} is missing (npm install builds it)`);
 
 interface ProbeResult {
   backend: string;
+  eventLoopUtilization: number;
   timerLateMaxMs: number;
   timerLateP50Ms: number;
   timerLateP99Ms: number;
@@ -48,28 +49,31 @@ function probe(backend: string, rows: number, abortAfterMs: number): ProbeResult
 }
 
 describe.skipIf(!BUILT)('a real process running a sweep', () => {
-  it('1M-row wasm sweep: a 10 ms timer keeps firing (typically within 50 ms), and an abort from a timer stops the sweep promptly', async () => {
-    const r = probe('wasm', 1_000_000, 3000);
+  it('1M-row wasm sweep: the main thread stays mostly idle, a 10 ms timer keeps firing (typically within 50 ms), and an abort from a timer stops the sweep', async () => {
+    const r = probe('wasm', 1_000_000, 6000);
     expect(r.error).toBe('');
-    // The timer ran throughout: a blocked loop (the kernels on the main thread) gives a handful of ticks in 3 s.
-    expect(r.timerTicks).toBeGreaterThan(r.ranMs / 10 / 4);
+    // The kernels run in workers: the main thread is idle much of the sweep (kernels on the main thread: ~1; the sweep's swap refinement is JavaScript on it).
+    // Utilization counts only the thread's own work, so a loaded machine does not move it much.
+    expect(r.eventLoopUtilization).toBeLessThan(0.8);
+    expect(r.timerTicks).toBeGreaterThan(20);
     expect(r.timerLateP50Ms).toBeLessThan(50);
-    // Target 100 ms; the margin absorbs a loaded 2-core machine.
-    expect(r.abortLatencyMs).toBeLessThan(1000);
+    // Target 100 ms (see docs/benchmarks.md); the margin absorbs a loaded 2-core machine.
+    expect(r.abortLatencyMs).toBeLessThan(2000);
   });
 
   it('js: the timer keeps firing between 8 ms slices and the abort stops the sweep', async () => {
-    const r = probe('js', 200_000, 2500);
+    const r = probe('js', 200_000, 4000);
     expect(r.error).toBe('');
-    expect(r.timerTicks).toBeGreaterThan(r.ranMs / 10 / 4);
-    expect(r.abortLatencyMs).toBeLessThan(1000);
+    // a loop blocked by the passes would tick a couple of times in 4 s
+    expect(r.timerTicks).toBeGreaterThan(10);
+    expect(r.abortLatencyMs).toBeLessThan(2000);
   });
 
   it('tfjs: the timer fires between passes (a pass itself holds the loop, see docs/embedding.md) and the abort stops the sweep', async () => {
-    const r = probe('tfjs', 200_000, 2500);
+    const r = probe('tfjs', 200_000, 4000);
     expect(r.error).toBe('');
     expect(r.timerTicks).toBeGreaterThan(5);
-    expect(r.abortLatencyMs).toBeLessThan(1000);
+    expect(r.abortLatencyMs).toBeLessThan(3000);
   });
 });
 

@@ -3,7 +3,7 @@
  * (dist/, as npm install builds it): starts a k = 1..10 sweep of N generated
  * customers × 4 standardized features on a backend, answers a 10 ms interval
  * timer while it runs, and aborts the sweep from a timer after `abortAfterMs`.
- * Prints one JSON line: { backend, timerLateMaxMs, timerLateP50Ms, timerLateP99Ms, timerTicks, abortLatencyMs, ranMs, error }.
+ * Prints one JSON line: { backend, eventLoopUtilization (busy share of the main thread once Lloyd runs), timerLateMaxMs, timerLateP50Ms, timerLateP99Ms, timerTicks, abortLatencyMs, ranMs, error }.
  *
  * argv: backend rows abortAfterMs
  */
@@ -42,19 +42,22 @@ const abortTimer = setTimeout(() => {
 
 let error = '';
 let abortLatencyMs = NaN;
+// Utilization of the main thread from the first Lloyd iteration (set-up done) to the end.
+let elu0;
 const started = performance.now();
 try {
-  await sweepK(matrix, { kMin: 1, kMax: 10, backend, signal: ac.signal });
+  await sweepK(matrix, { kMin: 1, kMax: 10, backend, signal: ac.signal, onProgress: (e) => void (e.kind === 'iteration' && (elu0 ??= performance.eventLoopUtilization())) });
   error = 'the sweep ended before the abort timer';
 } catch (e) {
   if (e instanceof AbortedError) abortLatencyMs = performance.now() - abortedAt;
   else error = String(e?.stack ?? e);
 }
+const { utilization } = elu0 ? performance.eventLoopUtilization(elu0) : { utilization: NaN };
 clearInterval(ticker);
 clearTimeout(abortTimer);
 lates.sort((a, b) => a - b);
 const pct = (p) => (lates.length ? lates[Math.min(lates.length - 1, Math.floor((p / 100) * lates.length))] : NaN);
 process.stdout.write(
-  `${JSON.stringify({ backend, timerLateMaxMs: lateMax, timerLateP50Ms: pct(50), timerLateP99Ms: pct(99), timerTicks: ticks, abortLatencyMs, ranMs: performance.now() - started, error })}\n`,
+  `${JSON.stringify({ backend, eventLoopUtilization: utilization, timerLateMaxMs: lateMax, timerLateP50Ms: pct(50), timerLateP99Ms: pct(99), timerTicks: ticks, abortLatencyMs, ranMs: performance.now() - started, error })}\n`,
 );
 process.exit(0);
