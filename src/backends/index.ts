@@ -18,7 +18,7 @@ export type { KernelBackend, KernelJob, AssignStats, JobOptions, BackendAvailabi
 export { registerBackend, resolveBackend, listBackends, backendNames } from './backend-registry.js';
 export type { BackendStatus } from './backend-registry.js';
 export { jsReferenceBackend } from './js-reference/js-reference-backend.js';
-export { wasmBackend, MAX_WASM_THREADS } from './wasm/wasm-backend.js';
+export { wasmBackend, MAX_WASM_THREADS, releaseSpareWasmMemory } from './wasm/wasm-backend.js';
 export { tfjsBackend, createTfjsBackend, TFJS_RUNTIME_ORDER } from './tfjs/tfjs-backend.js';
 export type { TfjsBackendOptions, TfjsKernelBackend, TfjsRuntimeName, TfjsRuntimeReport } from './tfjs/tfjs-backend.js';
 export type { TfjsJobSettings } from './tfjs/tfjs-job.js';

@@ -32,6 +32,8 @@ export interface AssignStats {
 /**
  * A job: one data matrix loaded into a backend once, then used by many
  * kernel calls (every k, every init, every iteration of a sweep).
+ * Kernel calls never hold the caller's thread for long: they run in worker
+ * threads (wasm) or yield to the event loop between slices (js, tfjs).
  * Kernels never allocate per call and never validate their arguments: the
  * driver passes well-formed buffers.
  */
@@ -159,7 +161,12 @@ export function mergedCoordinate(na: number, a: number, nb: number, b: number): 
 export interface JobOptions {
   /** Worker threads for backends that use them. Default: the available cores. */
   threads?: number;
-  /** Stops job creation (e.g. while copying a large matrix). */
+  /**
+   * Stops job creation (e.g. while copying a large matrix) and every later
+   * kernel call of the job: a call in flight rejects with `AbortedError`
+   * within a block (wasm), a slice (js) or a pass (tfjs). The job must then be
+   * disposed; its state is undefined.
+   */
   signal?: AbortSignal;
 }
 
