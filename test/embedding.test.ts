@@ -173,3 +173,21 @@ describe.skipIf(!BUILT)('the CLI on a real SIGINT', () => {
     expect(readdirSync(dir).sort()).toEqual(before);
   });
 });
+
+describe('writeLabelsCsv with a signal', () => {
+  it('an abort mid-write (from a timer) leaves neither the file nor a temporary file', async () => {
+    const { writeLabelsCsv } = await import('../src/results/write-labels-csv.js');
+    const out = mkdtempSync(join(tmpdir(), 'segmenta-labels-abort-'));
+    try {
+      const n = 3_000_000;
+      const ids = Float64Array.from({ length: n }, (_, i) => i + 1);
+      const labels = new Int32Array(n);
+      const ac = new AbortController();
+      setTimeout(() => ac.abort(new Error('timer')), 5);
+      await expect(writeLabelsCsv(join(out, 'labels.csv'), 'CustomerID', ids, labels, [], { signal: ac.signal })).rejects.toMatchObject({ code: 'ABORTED' });
+      expect(readdirSync(out)).toEqual([]);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+});

@@ -271,7 +271,7 @@ export async function segmentCustomers(spec: SegmentationSpec | ResolvedSpec, op
     const written: string[] = [];
     if (resolved.outputs.labels !== undefined) {
       const columns = resolved.outputs.keepColumns ? table.columns.slice(1).map((name) => ({ name, values: table.kept[name]! })) : [];
-      await writeLabelsCsv(resolved.outputs.labels, table.idColumn, table.ids, numbering.labels, columns, { inputs });
+      await writeLabelsCsv(resolved.outputs.labels, table.idColumn, table.ids, numbering.labels, columns, { inputs, ...(signal ? { signal } : {}) });
       written.push(resolved.outputs.labels);
     }
     let report: SegmentationReportSummary | undefined;

@@ -32,7 +32,7 @@ export function registerPredictCommand(program: Command): void {
         const table = await readCustomerTable(file, { features: model.sourceFeatures(), encode, signal, onProgress: progress.listener });
         const labels = model.predictTable(table);
         progress.done();
-        if (out !== undefined) await writeLabelsCsv(out, table.idColumn, table.ids, labels, [], { inputs: [modelPath, file] });
+        if (out !== undefined) await writeLabelsCsv(out, table.idColumn, table.ids, labels, [], { inputs: [modelPath, file], signal });
         if (flags.json) {
           process.stdout.write(`${JSON.stringify(predictDocument(labels, model.k, out))}\n`);
         } else if (out !== undefined) {
