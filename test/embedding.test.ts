@@ -191,3 +191,33 @@ describe('writeLabelsCsv with a signal', () => {
     }
   });
 });
+
+describe('readCustomerTable with a signal', () => {
+  it('an abort from a timer mid-read rejects with AbortedError promptly', async () => {
+    const { readCustomerTable } = await import('../src/data-in/read-customer-table.js');
+    const out = mkdtempSync(join(tmpdir(), 'segmenta-read-abort-'));
+    try {
+      const csv = join(out, 'customers.csv');
+      await writeGeneratedCustomers(csv, { rows: 600_000, seed: 8, features: 4 });
+      const ac = new AbortController();
+      let abortedAt = 0;
+      let rowsSeen = 0;
+      const read = readCustomerTable(csv, {
+        features: ['Age', 'Annual Income (k$)', 'Spending Score (1-100)'],
+        signal: ac.signal,
+        onProgress: (e) => void (e.kind === 'phase' && /rows$/.test(e.detail ?? '') && (rowsSeen = Number.parseInt(e.detail!, 10))),
+      });
+      setTimeout(() => {
+        abortedAt = performance.now();
+        ac.abort(new Error('timer'));
+      }, 150);
+      const error = await read.catch((e: unknown) => e);
+      const latency = performance.now() - abortedAt;
+      console.log(`read abort latency ${latency.toFixed(1)} ms (rows seen ${rowsSeen})`);
+      expect(error).toBeInstanceOf(AbortedError);
+      expect(latency).toBeLessThan(2000);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+});

@@ -42,3 +42,35 @@ export class TimeSlicer {
     else throwIfAborted(this.signal);
   }
 }
+
+/**
+ * Settles like `work`, except that an abort of `signal` rejects at once with
+ * `AbortedError`, without waiting for `work` (which must stop and clean up on
+ * its own when it sees the signal; its late outcome is ignored). For steps that
+ * cannot be cut quickly, such as DuckDB sniffing a CSV.
+ */
+export function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => {
+      work.catch(() => undefined);
+      try {
+        throwIfAborted(signal);
+      } catch (error) {
+        reject(error);
+      }
+    };
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}

@@ -7,6 +7,7 @@ import { extname, resolve } from 'node:path';
 // DuckDB loads on the first read, not when segmenta is imported.
 import type { DuckDBConnection, DuckDBResult } from '@duckdb/node-api';
 import { SegmentaError, throwIfAborted } from '../common/errors.js';
+import { untilAborted } from '../common/time-slice.js';
 import type { CustomerTable } from '../common/customer-table.js';
 import type { Matrix } from '../common/matrix.js';
 import type { ProgressListener } from '../common/progress.js';
@@ -89,7 +90,7 @@ function firstLine(message: string): string {
  * newline): with the header removed, an upper bound on its data rows that is
  * exact for ordinary files (no blank lines, no quoted newlines). Null when unknown.
  */
-async function csvLineCount(path: string): Promise<number | null> {
+async function csvLineCount(path: string, signal?: AbortSignal): Promise<number | null> {
   if (path.toLowerCase().endsWith('.gz')) return null;
   const handle = await open(path, 'r');
   try {
@@ -97,6 +98,7 @@ async function csvLineCount(path: string): Promise<number | null> {
     let count = 0;
     let last = 10;
     for (;;) {
+      throwIfAborted(signal);
       const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
       if (bytesRead === 0) break;
       const view = bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead);
@@ -146,7 +148,8 @@ class Float64Store {
  *   feature not listed in `encode`, with a hint to encode it), `MISSING_VALUE`
  *   (empty cell: row and column), `NON_FINITE_VALUE` (NaN, ±Inf, or beyond
  *   float32), `EMPTY_TABLE` (no data rows), `MALFORMED_FILE` (unparseable
- *   file), `INVALID_OPTION` (bad options), `ABORTED`.
+ *   file), `INVALID_OPTION` (bad options), `ABORTED` (at once when `signal` fires; the
+ *   DuckDB query is interrupted and closed in the background).
  *   Row numbers are 1-based data rows (the header is not counted).
  * @example
  * const table = await readCustomerTable('Mall_Customers.csv', {
@@ -157,7 +160,12 @@ class Float64Store {
  * table.featureNames; // ['Annual Income (k$)', 'Spending Score (1-100)', 'Gender=Female', 'Gender=Male']
  * table.matrix.rows;  // 200
  */
-export async function readCustomerTable(path: string, options: ReadTableOptions): Promise<CustomerTable> {
+export function readCustomerTable(path: string, options: ReadTableOptions): Promise<CustomerTable> {
+  // DuckDB notices an interrupt only between steps (sniffing a CSV can take a second): answer the abort at once.
+  return untilAborted(readTableFile(path, options), options?.signal);
+}
+
+async function readTableFile(path: string, options: ReadTableOptions): Promise<CustomerTable> {
   const { features, encode, keep } = validateOptions(options);
   const { signal, onProgress } = options;
   throwIfAborted(signal);
@@ -184,7 +192,7 @@ export async function readCustomerTable(path: string, options: ReadTableOptions)
   try {
     await connection.run('SET preserve_insertion_order = true');
     await lockDown(connection, [literal.path]);
-    const lines = format === 'csv' ? csvLineCount(absolute) : Promise.resolve(null);
+    const lines = format === 'csv' ? csvLineCount(absolute, signal) : Promise.resolve(null);
     lines.catch(() => undefined);
     const schema = await describe(connection, path, fileArg, format);
     if (format === 'csv') await checkCsvShape(path, absolute, schema);
