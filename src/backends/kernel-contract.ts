@@ -60,6 +60,21 @@ export interface KernelJob {
   assign(centroids: Float32Array, k: number, sums: Float64Array, counts: Float64Array): Promise<AssignStats>;
 
   /**
+   * Optional, for sharded jobs (src/backends/sharded/sharded-job.ts): copies
+   * the block partials of the last assign pass, one entry per
+   * {@link ROW_BLOCK_SIZE}-row block of this job in block order:
+   * `wcss[b]` and `sums[(b * k + c) * dims + j]` (float64, as accumulated row
+   * by row inside the block), where k is the last pass's k. A sharded job adds
+   * these to the other shards' block partials in global block order, which is
+   * exactly the unsharded job's reduction. (Counts are whole numbers, so any
+   * order gives the same total and `assign`'s own counts suffice.)
+   *
+   * @param wcss at least ceil(rows / ROW_BLOCK_SIZE) float64
+   * @param sums at least ceil(rows / ROW_BLOCK_SIZE) × k × dims float64
+   */
+  readAssignBlocks?(wcss: Float64Array, sums: Float64Array): Promise<void>;
+
+  /**
    * k-means++ step 1: for each of `count` candidate points, the potential it
    * would leave: `sum_i min(closest_i, ||x_i - candidate||²)` (float64, block order).
    * Does not change the job's closest distances.

@@ -15,6 +15,8 @@ import { TimeSlicer } from '../common/time-slice.js';
 import { resolveBackend } from '../backends/backend-registry.js';
 import { squaredDistanceF32, type KernelBackend, type KernelJob } from '../backends/kernel-contract.js';
 import { refineBySwaps } from './swap-refinement.js';
+import { farthestRows } from './sharding/local-shard.js';
+import { ShardedData, shardMatrix } from './sharding/sharded-data.js';
 import { createPlusPlusBuffers, kmeansPlusPlus, type PlusPlusBuffers } from './kmeans-plusplus.js';
 import { countDistinctRows, requireInteger, requireNumber, requireOptions, validateAndMeasure, validateMatrix, validateMatrixShape } from './validate-input.js';
 
@@ -32,6 +34,13 @@ export interface KMeansSettings {
   backend: string | KernelBackend;
   /** Worker threads for backends that use them. Default: the available cores. */
   threads?: number;
+  /**
+   * Splits the rows into this many contiguous shards of whole 4096-row blocks,
+   * each with its own backend job (its own wasm memory and threads), and adds
+   * their per-block partials in block order: results are bit-identical to one
+   * job. Fewer shards are used when there are fewer blocks. Default 1.
+   */
+  shards?: number;
   /** Stops the fit within one iteration; the promise rejects with an `ABORTED` SegmentaError. */
   signal?: AbortSignal;
   /** Receives an event per iteration and per fit. */
@@ -126,6 +135,8 @@ export interface FitContext {
   labels: Int32Array;
   distances: Float32Array;
   distinctRows: number;
+  /** The shards, when the data lives in shards (then `matrix.data` is empty and labels/distances are unused). */
+  sharded?: ShardedData;
 }
 
 /** Fills defaults and validates every setting; messages state the values. */
@@ -137,6 +148,7 @@ export function resolveSettings(options: Partial<KMeansSettings>): KMeansSetting
   requireInteger('seed', s.seed, -2147483648, 4294967295);
   requireInteger('initSampleSize', s.initSampleSize, 1);
   if (s.threads !== undefined) requireInteger('threads', s.threads, 1, 256);
+  if (s.shards !== undefined) requireInteger('shards', s.shards, 1, 65_536);
   return s;
 }
 
@@ -156,6 +168,10 @@ export async function createFitContext(matrix: Matrix, options: Partial<KMeansSe
   const distinctRows = countDistinctRows(matrix, maxK);
   const backend = typeof settings.backend === 'string' ? await resolveBackend(settings.backend) : settings.backend;
   const jobOptions = { ...(settings.threads !== undefined ? { threads: settings.threads } : {}), ...(settings.signal ? { signal: settings.signal } : {}) };
+  if ((settings.shards ?? 1) > 1) {
+    const sharded = shardMatrix(matrix, settings.shards!, backend, jobOptions);
+    return createShardedFitContext(sharded, { ...settings, backend }, maxK, distinctRows);
+  }
   const job = await backend.createJob(matrix.data, matrix.rows, matrix.cols, jobOptions);
   try {
     let init: FitContext['init'];
@@ -166,7 +182,7 @@ export async function createFitContext(matrix: Matrix, options: Partial<KMeansSe
         job: sampleJob,
         matrix: sample,
         buffers: createPlusPlusBuffers(sample.rows),
-        note: `k-means++ initialised on a seeded sample of ${sample.rows.toLocaleString('en-US')} of ${matrix.rows.toLocaleString('en-US')} rows`,
+        note: sampleNote(sample.rows, matrix.rows),
       };
     } else {
       init = { job, matrix, buffers: createPlusPlusBuffers(matrix.rows) };
@@ -189,6 +205,53 @@ export async function createFitContext(matrix: Matrix, options: Partial<KMeansSe
   }
 }
 
+/**
+ * Like {@link createFitContext} for data that lives in shards (in this process
+ * or in worker processes): the same fits, bit for bit, as one job over the
+ * concatenated rows. k-means++ runs on a job over the seeded sample gathered
+ * from the shards (every row when there are at most `initSampleSize`). The
+ * context owns `data` (disposeContext releases it).
+ */
+export async function createShardedFitContext(data: ShardedData, options: Partial<KMeansSettings>, maxK: number, knownDistinct?: number): Promise<FitContext> {
+  try {
+    const settings = resolveSettings(options);
+    throwIfAborted(settings.signal);
+    const backend = typeof settings.backend === 'string' ? await resolveBackend(settings.backend) : settings.backend;
+    const jobOptions = { ...(settings.threads !== undefined ? { threads: settings.threads } : {}), ...(settings.signal ? { signal: settings.signal } : {}) };
+    const distinctRows = knownDistinct ?? (await data.countDistinctRows(maxK));
+    const tolScaled = (await data.meanFeatureVariance()) * settings.tol;
+    const sampled = data.rows > settings.initSampleSize;
+    const ids = sampleIndices(data.rows, settings.initSampleSize, initSampleRandom(settings.seed));
+    const sample = await data.gatherRows(ids);
+    throwIfAborted(settings.signal);
+    const sampleJob = await backend.createJob(sample.data, sample.rows, sample.cols, jobOptions);
+    return {
+      matrix: { data: new Float32Array(0), rows: data.rows, cols: data.cols },
+      job: data.job,
+      settings,
+      tolScaled,
+      init: { job: sampleJob, matrix: sample, buffers: createPlusPlusBuffers(sample.rows), ...(sampled ? { note: sampleNote(sample.rows, data.rows) } : {}) },
+      sums: new Float64Array(maxK * data.cols),
+      counts: new Float64Array(maxK),
+      labels: new Int32Array(0),
+      distances: new Float32Array(0),
+      distinctRows,
+      sharded: data,
+    };
+  } catch (error) {
+    await data.job.dispose();
+    throw error;
+  }
+}
+
+function initSampleRandom(seed: number): SeededRandom {
+  return new SeededRandom((seed ^ 0x5bd1e995) >>> 0);
+}
+
+function sampleNote(size: number, rows: number): string {
+  return `k-means++ initialised on a seeded sample of ${size.toLocaleString('en-US')} of ${rows.toLocaleString('en-US')} rows`;
+}
+
 /** Releases the context's backend jobs. */
 export async function disposeContext(ctx: FitContext): Promise<void> {
   if (ctx.init.job !== ctx.job) await ctx.init.job.dispose();
@@ -197,7 +260,7 @@ export async function disposeContext(ctx: FitContext): Promise<void> {
 
 /** A seeded uniform sample of rows without replacement, in row order (copied in slices that yield). */
 async function sampleRows(matrix: Matrix, size: number, seed: number, signal?: AbortSignal): Promise<Matrix> {
-  const ids = sampleIndices(matrix.rows, size, new SeededRandom((seed ^ 0x5bd1e995) >>> 0));
+  const ids = sampleIndices(matrix.rows, size, initSampleRandom(seed));
   const { cols, data: src } = matrix;
   const data = new Float32Array(size * cols);
   const slicer = new TimeSlicer(signal);
@@ -229,7 +292,7 @@ export async function fitWithContext(ctx: FitContext, k: number): Promise<KMeans
     throw new SegmentaError('INVALID_K', `k = ${k} is larger than the number of rows (${matrix.rows})`, { k, rows: matrix.rows });
   }
   if (k > ctx.distinctRows) {
-    const distinct = countDistinctRows(matrix, k);
+    const distinct = ctx.sharded ? await ctx.sharded.countDistinctRows(k) : countDistinctRows(matrix, k);
     if (distinct < k) {
       throw new SegmentaError('TOO_FEW_DISTINCT_POINTS', `k = ${k} is larger than the number of distinct rows (${distinct})`, { k, distinct });
     }
@@ -366,16 +429,13 @@ async function relocateEmptyClusters(ctx: FitContext, k: number): Promise<number
   const empty: number[] = [];
   for (let c = 0; c < k; c++) if (counts[c] === 0) empty.push(c);
   if (empty.length === 0) return 0;
-  await ctx.job.readDistances(ctx.distances);
-  await ctx.job.readLabels(ctx.labels);
-  const far = farthestRows(ctx.distances, empty.length);
+  const far = await farthestForRelocation(ctx, empty.length);
   const d = matrix.cols;
   for (let q = 0; q < empty.length; q++) {
-    const row = far[q]!;
+    const { label: from, values } = far[q]!;
     const to = empty[q]!;
-    const from = ctx.labels[row]!;
     for (let j = 0; j < d; j++) {
-      const x = matrix.data[row * d + j]!;
+      const x = values[j]!;
       sums[from * d + j]! -= x;
       sums[to * d + j] = x;
     }
@@ -385,21 +445,13 @@ async function relocateEmptyClusters(ctx: FitContext, k: number): Promise<number
   return empty.length;
 }
 
-/** Indices of the `m` largest values, largest first, lowest index on ties. */
-function farthestRows(distances: Float32Array, m: number): number[] {
-  const top: number[] = [];
-  for (let i = 0; i < distances.length; i++) {
-    const v = distances[i]!;
-    if (top.length === m && v <= distances[top[m - 1]!]!) continue;
-    let p = top.length === m ? m - 1 : top.length;
-    if (top.length < m) top.push(i);
-    while (p > 0 && distances[top[p - 1]!]! < v) {
-      top[p] = top[p - 1]!;
-      p--;
-    }
-    top[p] = i;
-  }
-  return top;
+/** The `m` rows farthest from their centroid in the last assign pass, with their labels and values. */
+async function farthestForRelocation(ctx: FitContext, m: number): Promise<{ label: number; values: Float32Array }[]> {
+  if (ctx.sharded) return ctx.sharded.farthestRows(m);
+  await ctx.job.readDistances(ctx.distances);
+  await ctx.job.readLabels(ctx.labels);
+  const d = ctx.matrix.cols;
+  return farthestRows(ctx.distances, m).map((row) => ({ label: ctx.labels[row]!, values: ctx.matrix.data.subarray(row * d, (row + 1) * d) }));
 }
 
 /**

@@ -5,6 +5,8 @@
 import { SegmentaError } from '../common/errors.js';
 import type { Matrix } from '../common/matrix.js';
 import { TimeSlicer } from '../common/time-slice.js';
+import { foldColumnSums, foldSquaredDeviations } from '../common/column-folds.js';
+import { columnMeans } from '../preparation/scaling.js';
 
 /** Largest finite float32. */
 export const FLOAT32_MAX = 3.4028234663852886e38;
@@ -123,43 +125,22 @@ export async function validateAndMeasure(matrix: Matrix, signal?: AbortSignal, w
   validateMatrixShape(matrix, what);
   const { data, rows, cols } = matrix;
   const slicer = new TimeSlicer(signal);
-  const mean = new Float64Array(cols);
+  const sum = new Float64Array(cols);
   let largest = 0;
   for (let r0 = 0; r0 < rows; r0 += SCAN_ROWS) {
     await slicer.maybePause();
     const r1 = Math.min(rows, r0 + SCAN_ROWS);
     largest = Math.max(largest, scanFinite(matrix, r0 * cols, r1 * cols, what));
-    addColumns(data, cols, r0, r1, mean);
+    foldColumnSums(data.subarray(r0 * cols, r1 * cols), cols, sum);
   }
   if (4 * cols * largest * largest > SQUARED_DISTANCE_LIMIT) checkFloat32Range(matrix, what);
-  for (let j = 0; j < cols; j++) mean[j]! /= rows;
+  const mean = columnMeans(sum, rows);
   const ss = new Float64Array(cols);
   for (let r0 = 0; r0 < rows; r0 += SCAN_ROWS) {
     await slicer.maybePause();
-    addSquares(data, cols, r0, Math.min(rows, r0 + SCAN_ROWS), mean, ss);
+    foldSquaredDeviations(data.subarray(r0 * cols, Math.min(rows, r0 + SCAN_ROWS) * cols), cols, mean, ss);
   }
   return meanOfVariances(ss, rows);
-}
-
-/** Adds rows [r0, r1) column by column into `sum` (float64, row order). */
-function addColumns(data: Float32Array, cols: number, r0: number, r1: number, sum: Float64Array): void {
-  for (let i = r0; i < r1; i++) for (let j = 0; j < cols; j++) sum[j]! += data[i * cols + j]!;
-}
-
-/** Adds the squared deviations of rows [r0, r1) from `mean` into `ss` (float64, row order). */
-function addSquares(data: Float32Array, cols: number, r0: number, r1: number, mean: Float64Array, ss: Float64Array): void {
-  for (let i = r0; i < r1; i++) {
-    for (let j = 0; j < cols; j++) {
-      const dd = data[i * cols + j]! - mean[j]!;
-      ss[j]! += dd * dd;
-    }
-  }
-}
-
-function meanOfVariances(ss: Float64Array, rows: number): number {
-  let s = 0;
-  for (let j = 0; j < ss.length; j++) s += ss[j]! / rows;
-  return s / ss.length;
 }
 
 /**
@@ -234,23 +215,34 @@ export function requireNumber(name: string, value: unknown, min: number): number
  * a handful of rows). Used to reject k above the number of distinct points.
  */
 export function countDistinctRows(matrix: Matrix, atLeast: number): number {
-  const { data, rows, cols } = matrix;
-  const seen = new Set<string>();
+  return collectDistinctRows(matrix.data, matrix.cols, new Set<string>(), atLeast).size;
+}
+
+/**
+ * Adds the rows of `data` (row-major, `cols` columns), in order, to `seen` (rows
+ * as latin1 strings of their float32 bytes) until it holds `atLeast`. Sharded
+ * data continues one set shard after shard, so it counts exactly as one pass.
+ */
+export function collectDistinctRows(data: Float32Array, cols: number, seen: Set<string>, atLeast: number): Set<string> {
+  const rows = data.length / cols;
   const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   const decoder = new TextDecoder('latin1');
   for (let i = 0; i < rows && seen.size < atLeast; i++) {
     seen.add(decoder.decode(bytes.subarray(i * cols * 4, (i + 1) * cols * 4)));
   }
-  return seen.size;
+  return seen;
 }
 
 /** Mean over features of the per-feature population variance (scikit-learn's tol scale), in float64. */
 export function meanFeatureVariance(matrix: Matrix): number {
   const { data, rows, cols } = matrix;
-  const mean = new Float64Array(cols);
-  addColumns(data, cols, 0, rows, mean);
-  for (let j = 0; j < cols; j++) mean[j]! /= rows;
-  const ss = new Float64Array(cols);
-  addSquares(data, cols, 0, rows, mean, ss);
-  return meanOfVariances(ss, rows);
+  const mean = columnMeans(foldColumnSums(data, cols, new Float64Array(cols)), rows);
+  return meanOfVariances(foldSquaredDeviations(data, cols, mean, new Float64Array(cols)), rows);
+}
+
+/** `mean over j of squaredDeviations[j] / rows`: the last step of {@link meanFeatureVariance}, also used by sharded data. */
+export function meanOfVariances(squaredDeviations: Float64Array, rows: number): number {
+  let s = 0;
+  for (let j = 0; j < squaredDeviations.length; j++) s += squaredDeviations[j]! / rows;
+  return s / squaredDeviations.length;
 }

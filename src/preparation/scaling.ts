@@ -11,6 +11,7 @@
  */
 import { SegmentaError } from '../common/errors.js';
 import type { Matrix } from '../common/matrix.js';
+import { foldColumnRange, foldColumnSums, foldSquaredDeviations } from '../common/column-folds.js';
 
 /** How features are scaled before clustering. */
 export type ScalingMethod = 'none' | 'standard' | 'minmax';
@@ -153,50 +154,52 @@ export function fitScaler(matrix: Matrix, method: ScalingMethod): Scaler {
   if (data.length !== rows * cols) {
     throw new SegmentaError('SHAPE_MISMATCH', `matrix data has ${data.length} values, expected ${rows} × ${cols}`);
   }
-  const offset = new Float64Array(cols);
-  const scale = new Float64Array(cols).fill(1);
-  if (m === 'none') return new AffineScaler(m, offset, scale);
+  if (m === 'none') return new AffineScaler(m, new Float64Array(cols), new Float64Array(cols).fill(1));
 
   if (m === 'standard') {
-    const sum = new Float64Array(cols);
-    for (let i = 0, p = 0; i < rows; i++) for (let j = 0; j < cols; j++, p++) sum[j]! += data[p]!;
-    for (let j = 0; j < cols; j++) {
-      if (!Number.isFinite(sum[j]!)) findNonFinite(matrix, j);
-      offset[j] = sum[j]! / rows;
-    }
-    const ss = new Float64Array(cols);
-    for (let i = 0, p = 0; i < rows; i++) {
-      for (let j = 0; j < cols; j++, p++) {
-        const d = data[p]! - offset[j]!;
-        ss[j]! += d * d;
-      }
-    }
-    for (let j = 0; j < cols; j++) {
-      const sd = Math.sqrt(ss[j]! / rows);
-      scale[j] = sd > 0 && Number.isFinite(sd) ? sd : 1;
-    }
-    return new AffineScaler(m, offset, scale);
+    const sum = foldColumnSums(data, cols, new Float64Array(cols));
+    for (let j = 0; j < cols; j++) if (!Number.isFinite(sum[j]!)) findNonFinite(matrix, j);
+    const mean = columnMeans(sum, rows);
+    return standardScaler(mean, foldSquaredDeviations(data, cols, mean, new Float64Array(cols)), rows);
   }
 
   // minmax
   const min = new Float64Array(cols).fill(Infinity);
   const max = new Float64Array(cols).fill(-Infinity);
-  for (let i = 0, p = 0; i < rows; i++) {
-    for (let j = 0; j < cols; j++, p++) {
-      const v = data[p]!;
-      if (v < min[j]!) min[j] = v;
-      if (v > max[j]!) max[j] = v;
-    }
+  foldColumnRange(data, cols, min, max);
+  for (let j = 0; j < cols; j++) if (!Number.isFinite(min[j]!) || !Number.isFinite(max[j]!)) findNonFinite(matrix, j);
+  // NaN never wins a comparison, so check explicitly.
+  for (let p = 0; p < data.length; p++) if (data[p] !== data[p]) findNonFinite(matrix, p % cols);
+  return minMaxScaler(min, max);
+}
+
+/** Column means from column sums (float64): `sum[j] / rows`. */
+export function columnMeans(sum: Float64Array, rows: number): Float64Array {
+  return sum.map((s) => s / rows);
+}
+
+/**
+ * The `standard` scaler from column means and summed squared deviations
+ * (see common/column-folds.ts): scale = population std, 1 for a constant column.
+ */
+export function standardScaler(mean: Float64Array, squaredDeviations: Float64Array, rows: number): Scaler {
+  const scale = new Float64Array(mean.length).fill(1);
+  for (let j = 0; j < mean.length; j++) {
+    const sd = Math.sqrt(squaredDeviations[j]! / rows);
+    scale[j] = sd > 0 && Number.isFinite(sd) ? sd : 1;
   }
-  for (let j = 0; j < cols; j++) {
-    if (!Number.isFinite(min[j]!) || !Number.isFinite(max[j]!)) findNonFinite(matrix, j);
-    offset[j] = min[j]!;
+  return new AffineScaler('standard', Float64Array.from(mean), scale);
+}
+
+/** The `minmax` scaler from column minima and maxima: offset = min, scale = max - min (1 for a constant column). */
+export function minMaxScaler(min: Float64Array, max: Float64Array): Scaler {
+  const offset = Float64Array.from(min);
+  const scale = new Float64Array(min.length).fill(1);
+  for (let j = 0; j < min.length; j++) {
     const range = max[j]! - min[j]!;
     scale[j] = range > 0 ? range : 1;
   }
-  // NaN never wins a comparison, so check explicitly.
-  for (let p = 0; p < data.length; p++) if (data[p] !== data[p]) findNonFinite(matrix, p % cols);
-  return new AffineScaler(m, offset, scale);
+  return new AffineScaler('minmax', offset, scale);
 }
 
 /**

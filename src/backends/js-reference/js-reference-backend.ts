@@ -30,10 +30,13 @@ class JsReferenceJob implements KernelJob {
   private readonly labels: Int32Array;
   private readonly distances: Float32Array;
   private readonly closest: Float32Array;
+  /** Block partials of the last assign pass (see KernelJob.readAssignBlocks). */
   private blockSums = new Float64Array(0);
+  private blockWcss: Float64Array;
   private blockCounts = new Float64Array(0);
   private readonly linkage: ReferenceLinkage;
   private readonly slicer: TimeSlicer;
+  private lastK = 0;
 
   constructor(
     private readonly data: Float32Array,
@@ -46,11 +49,12 @@ class JsReferenceJob implements KernelJob {
     this.distances = new Float32Array(rows);
     this.closest = new Float32Array(rows);
     this.linkage = new ReferenceLinkage(data, rows, dims);
+    this.blockWcss = new Float64Array(Math.ceil(rows / ROW_BLOCK_SIZE));
   }
 
   private scratch(k: number): void {
     if (this.blockCounts.length < k) {
-      this.blockSums = new Float64Array(k * this.dims);
+      this.blockSums = new Float64Array(this.blockWcss.length * k * this.dims);
       this.blockCounts = new Float64Array(k);
     }
   }
@@ -58,15 +62,17 @@ class JsReferenceJob implements KernelJob {
   async assign(centroids: Float32Array, k: number, sums: Float64Array, counts: Float64Array): Promise<AssignStats> {
     const { data, dims, rows, labels, distances } = this;
     this.scratch(k);
-    const bSums = this.blockSums;
     const bCounts = this.blockCounts;
-    sums.fill(0, 0, k * dims);
+    const kd = k * dims;
+    this.lastK = k;
+    sums.fill(0, 0, kd);
     counts.fill(0, 0, k);
     let wcss = 0;
     let changed = 0;
-    for (let start = 0; start < rows; start += ROW_BLOCK_SIZE) {
+    for (let start = 0, b = 0; start < rows; start += ROW_BLOCK_SIZE, b++) {
       const end = Math.min(rows, start + ROW_BLOCK_SIZE);
-      bSums.fill(0, 0, k * dims);
+      const bSums = this.blockSums.subarray(b * kd, (b + 1) * kd);
+      bSums.fill(0);
       bCounts.fill(0, 0, k);
       let bWcss = 0;
       for (let i = start; i < end; i++) {
@@ -89,11 +95,17 @@ class JsReferenceJob implements KernelJob {
         const so = best * dims;
         for (let j = 0; j < dims; j++) bSums[so + j]! += data[off + j]!;
       }
+      this.blockWcss[b] = bWcss;
       wcss += bWcss;
       for (let c = 0; c < k; c++) counts[c]! += bCounts[c]!;
-      for (let q = 0; q < k * dims; q++) sums[q]! += bSums[q]!;
+      for (let q = 0; q < kd; q++) sums[q]! += bSums[q]!;
     }
     return { wcss, changed };
+  }
+
+  async readAssignBlocks(wcss: Float64Array, sums: Float64Array): Promise<void> {
+    wcss.set(this.blockWcss);
+    sums.set(this.blockSums.subarray(0, this.blockWcss.length * this.lastK * this.dims));
   }
 
   async candidatePotentials(candidates: Float32Array, count: number, out: Float64Array): Promise<void> {

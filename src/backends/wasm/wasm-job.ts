@@ -516,6 +516,17 @@ export class WasmJob implements KernelJob {
     return { wcss, changed };
   }
 
+  /** Block partials of the last assign pass, straight from the blocks' slots (see KernelJob.readAssignBlocks). */
+  async readAssignBlocks(wcss: Float64Array, sums: Float64Array): Promise<void> {
+    this.live();
+    const nb = this.fixed.nBlocks;
+    const kd = Math.max(this.lastK, 0) * this.dims;
+    const w = this.fixed.bWcss >>> 3;
+    wcss.set(this.f64.subarray(w, w + nb));
+    const s = this.work.bSums >>> 3;
+    sums.set(this.f64.subarray(s, s + nb * kd));
+  }
+
   /**
    * The pass's mode. With bounds wanted for this k: keep testing valid bounds;
    * (re)build them with a `second` pass once the previous pass changed few

@@ -1,0 +1,133 @@
+/**
+ * A shard in this process: its rows and its own backend job (its own wasm
+ * memory and worker threads). The job is created at the first assign pass,
+ * after any scaling, and adopts the rows without a copy when they were
+ * allocated by the backend (`allocateMatrix`).
+ */
+import { continueFold, type ColumnFold } from '../../common/column-folds.js';
+import { missingKernel } from '../../backends/backend-registry.js';
+import { ROW_BLOCK_SIZE, type JobOptions, type KernelBackend, type KernelJob } from '../../backends/kernel-contract.js';
+import type { AssignPartials, ShardRange } from '../../backends/sharded/sharded-job.js';
+import { scalerFromJSON, type ScalerJSON } from '../../preparation/scaling.js';
+import { collectDistinctRows } from '../validate-input.js';
+import type { FarRow, ShardOps } from './shard-ops.js';
+
+/** Indices of the `m` largest values, largest first, lowest index on ties. */
+export function farthestRows(distances: Float32Array, m: number): number[] {
+  const top: number[] = [];
+  for (let i = 0; i < distances.length; i++) {
+    const v = distances[i]!;
+    if (top.length === m && v <= distances[top[m - 1]!]!) continue;
+    let p = top.length === m ? m - 1 : top.length;
+    if (top.length < m) top.push(i);
+    while (p > 0 && distances[top[p - 1]!]! < v) {
+      top[p] = top[p - 1]!;
+      p--;
+    }
+    top[p] = i;
+  }
+  return top;
+}
+
+export class LocalShard implements ShardOps {
+  private job: KernelJob | null = null;
+  private jobPromise: Promise<KernelJob> | null = null;
+  private readonly rows: number;
+  private kd = 0;
+
+  /**
+   * @param data the shard's rows (range length × cols float32); scaled in place by {@link scale}
+   */
+  constructor(
+    readonly range: ShardRange,
+    private readonly data: Float32Array,
+    private readonly cols: number,
+    private readonly kernels: KernelBackend,
+    private readonly jobOptions: JobOptions = {},
+  ) {
+    this.rows = range.end - range.start;
+  }
+
+  get backend(): string {
+    return this.job?.backend ?? this.kernels.name;
+  }
+
+  /** The shard's backend job, created on first use. */
+  async getJob(): Promise<KernelJob> {
+    if (this.job) return this.job;
+    this.jobPromise ??= this.kernels.createJob(this.data, this.rows, this.cols, this.jobOptions);
+    const job = await this.jobPromise;
+    if (!job.readAssignBlocks) {
+      await job.dispose();
+      this.jobPromise = null;
+      throw missingKernel(job, 'readAssignBlocks');
+    }
+    this.job = job;
+    return job;
+  }
+
+  async fold(fold: ColumnFold, carry: Float64Array): Promise<Float64Array> {
+    return continueFold(fold, this.data, this.cols, Float64Array.from(carry));
+  }
+
+  async scale(scaler: ScalerJSON): Promise<void> {
+    scalerFromJSON(scaler).transform({ data: this.data, rows: this.rows, cols: this.cols }, { inPlace: true });
+  }
+
+  async distinctRows(seen: string[], atLeast: number): Promise<string[]> {
+    return [...collectDistinctRows(this.data, this.cols, new Set(seen), atLeast)];
+  }
+
+  async gatherRows(ids: Int32Array): Promise<Float32Array> {
+    const d = this.cols;
+    const out = new Float32Array(ids.length * d);
+    for (let q = 0; q < ids.length; q++) {
+      const i = ids[q]! - this.range.start;
+      out.set(this.data.subarray(i * d, (i + 1) * d), q * d);
+    }
+    return out;
+  }
+
+  async assign(centroids: Float32Array, k: number): Promise<AssignPartials> {
+    const job = await this.getJob();
+    const blocks = Math.ceil(this.rows / ROW_BLOCK_SIZE);
+    const kd = k * this.cols;
+    const sums = new Float64Array(kd);
+    const counts = new Float64Array(k);
+    const stats = await job.assign(centroids, k, sums, counts);
+    const blockWcss = new Float64Array(blocks);
+    const blockSums = new Float64Array(blocks * kd);
+    await job.readAssignBlocks!(blockWcss, blockSums);
+    this.kd = kd;
+    return { blockWcss, blockSums, counts, changed: stats.changed };
+  }
+
+  async readLabels(): Promise<Int32Array> {
+    const out = new Int32Array(this.rows);
+    if (this.kd > 0) await (await this.getJob()).readLabels(out);
+    else out.fill(-1);
+    return out;
+  }
+
+  async farthest(m: number): Promise<FarRow[]> {
+    const job = await this.getJob();
+    const distances = new Float32Array(this.rows);
+    const labels = new Int32Array(this.rows);
+    await job.readDistances(distances);
+    await job.readLabels(labels);
+    const d = this.cols;
+    return farthestRows(distances, m).map((i) => ({
+      row: this.range.start + i,
+      distance: distances[i]!,
+      label: labels[i]!,
+      values: this.data.slice(i * d, (i + 1) * d),
+    }));
+  }
+
+  async dispose(): Promise<void> {
+    const job = this.job ?? (this.jobPromise ? await this.jobPromise.catch(() => null) : null);
+    this.job = null;
+    this.jobPromise = null;
+    await job?.dispose();
+  }
+}
