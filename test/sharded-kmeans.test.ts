@@ -6,7 +6,7 @@ import { ROW_BLOCK_SIZE } from '../src/backends/kernel-contract.js';
 import { generateCustomers, generatedFeatureMatrix } from '../src/data-in/generate-customers.js';
 import { sweepK } from '../src/drivers/elbow-sweep.js';
 import { fitKMeans } from '../src/drivers/kmeans.js';
-import { LocalShard } from '../src/drivers/sharding/local-shard.js';
+import { LocalShard, localShardGroup } from '../src/drivers/sharding/local-shard.js';
 import { ShardedData } from '../src/drivers/sharding/sharded-data.js';
 import { fitScaler } from '../src/preparation/scaling.js';
 import { prepareFeatures } from '../src/preparation/prepare-features.js';
@@ -44,7 +44,7 @@ describe('sharded data reproduces the unsharded doubles', () => {
     for (const method of ['standard', 'minmax'] as const) {
       const copy = { ...matrix, data: matrix.data.slice() };
       const shards = planShards(copy.rows, 3).map((r) => new LocalShard(r, copy.data.subarray(r.start * 4, r.end * 4), 4, jsReferenceBackend));
-      const data = new ShardedData(shards, 4);
+      const data = new ShardedData(localShardGroup(shards), 4);
       const scaler = await data.fitAndScale(method);
       const expected = fitScaler(matrix, method);
       expect(Array.from(scaler.offset)).toEqual(Array.from(expected.offset));
@@ -144,7 +144,7 @@ describe('empty clusters in a sharded fit', () => {
 describe('ShardedJob', () => {
   it('offers only the Lloyd kernels and says so for the others', async () => {
     const data = new Float32Array(8).fill(1);
-    const job = new ShardedJob([new LocalShard({ start: 0, end: 4 }, data, 2, jsReferenceBackend)], 2, () => 'js');
+    const job = new ShardedJob(localShardGroup([new LocalShard({ start: 0, end: 4 }, data, 2, jsReferenceBackend)]), 2);
     await expect(job.candidatePotentials(new Float32Array(2), 1, new Float64Array(1))).rejects.toMatchObject({ code: 'KERNEL_NOT_IMPLEMENTED' });
     expect(job.backend).toBe('js × 1 shard');
     await job.dispose();

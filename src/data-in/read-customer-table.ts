@@ -46,6 +46,12 @@ export interface ReadTableOptions {
    * without a copy. Default: a plain `Float32Array`.
    */
   allocate?: (rows: number, cols: number) => Float32Array;
+  /**
+   * Reads only the data rows [start, end) (0-based, file order), e.g. one
+   * shard of a sharded job. Row numbers in errors stay those of the file.
+   * Default: every row.
+   */
+  range?: { start: number; end: number };
 }
 
 export type { CustomerTable } from '../common/customer-table.js';
@@ -167,18 +173,13 @@ export function readCustomerTable(path: string, options: ReadTableOptions): Prom
 
 async function readTableFile(path: string, options: ReadTableOptions): Promise<CustomerTable> {
   const { features, encode, keep } = validateOptions(options);
-  const { signal, onProgress } = options;
+  const { signal, onProgress, range } = options;
+  if (range && !(Number.isSafeInteger(range.start) && Number.isSafeInteger(range.end) && range.start >= 0 && range.end > range.start)) {
+    throw new SegmentaError('INVALID_OPTION', `range must be 0 <= start < end, got [${range.start}, ${range.end})`, { option: 'range' });
+  }
   throwIfAborted(signal);
   const format = formatOf(path);
-  const absolute = resolve(path);
-  try {
-    const s = await stat(absolute);
-    if (!s.isFile()) throw new SegmentaError('FILE_NOT_FOUND', `cannot read '${path}': it is not a file`, { path });
-    if (s.size === 0) throw new SegmentaError('EMPTY_TABLE', `'${path}' is empty: no header and no data rows`, { path });
-  } catch (error) {
-    if (error instanceof SegmentaError) throw error;
-    throw new SegmentaError('FILE_NOT_FOUND', `cannot read '${path}': file not found`, { path });
-  }
+  const absolute = await checkFile(path);
 
   onProgress?.({ kind: 'phase', phase: 'read', detail: `reading ${path}` });
   // DuckDB reads exactly this one file: never a pattern, a URL or any other file (see duckdb-lockdown.ts).
@@ -192,7 +193,7 @@ async function readTableFile(path: string, options: ReadTableOptions): Promise<C
   try {
     await connection.run('SET preserve_insertion_order = true');
     await lockDown(connection, [literal.path]);
-    const lines = format === 'csv' ? csvLineCount(absolute, signal) : Promise.resolve(null);
+    const lines = format === 'csv' && !range ? csvLineCount(absolute, signal) : Promise.resolve(null);
     lines.catch(() => undefined);
     const schema = await describe(connection, path, fileArg, format);
     if (format === 'csv') await checkCsvShape(path, absolute, schema);
@@ -217,8 +218,15 @@ async function readTableFile(path: string, options: ReadTableOptions): Promise<C
     const idColumn = columnNames[0]!;
     const lineCount = await lines;
     // Expected rows: exact for Parquet; for CSV exact unless it has blank lines or quoted newlines (then an upper bound).
-    const expectedRows =
-      format === 'parquet' ? await parquetRowCount(connection, fileArg) : lineCount === null ? null : lineCount - (schema.header ? 1 : 0);
+    const expectedRows = range
+      ? format === 'parquet'
+        ? Math.max(0, Math.min(range.end, await parquetRowCount(connection, fileArg)) - range.start)
+        : range.end - range.start
+      : format === 'parquet'
+        ? await parquetRowCount(connection, fileArg)
+        : lineCount === null
+          ? null
+          : lineCount - (schema.header ? 1 : 0);
     const capacity = expectedRows ?? 65_536;
     throwIfAborted(signal);
 
@@ -229,7 +237,8 @@ async function readTableFile(path: string, options: ReadTableOptions): Promise<C
       try {
         const result = await streamRows(connection, plan, {
           path,
-          source: sourceSql(fileArg, format, schema.header, plan, forceVarchar),
+          source: sourceSql(fileArg, format, schema.header, plan, forceVarchar, range),
+          firstRow: range?.start ?? 0,
           capacity: Math.max(1, capacity),
           expectedRows,
           signal,
@@ -328,6 +337,96 @@ async function checkCsvShape(path: string, absolute: string, schema: Schema): Pr
   if (header.length !== schema.columns.length) await throwIfRagged(path, absolute, schema);
 }
 
+/** Resolves `path` and checks that it is a non-empty file; returns the absolute path. */
+async function checkFile(path: string): Promise<string> {
+  const absolute = resolve(path);
+  try {
+    const s = await stat(absolute);
+    if (!s.isFile()) throw new SegmentaError('FILE_NOT_FOUND', `cannot read '${path}': it is not a file`, { path });
+    if (s.size === 0) throw new SegmentaError('EMPTY_TABLE', `'${path}' is empty: no header and no data rows`, { path });
+  } catch (error) {
+    if (error instanceof SegmentaError) throw error;
+    throw new SegmentaError('FILE_NOT_FOUND', `cannot read '${path}': file not found`, { path });
+  }
+  return absolute;
+}
+
+/** Checks the CSV layout and that every wanted column exists; returns the column names. */
+function checkColumns(path: string, format: Format, schema: Schema, wanted: string[]): string[] {
+  const columnNames = schema.columns.map((c) => c.name);
+  if (columnNames.length === 1 && /[,;\t|]/.test(columnNames[0]!) && format === 'csv') {
+    throw new SegmentaError(
+      'MALFORMED_FILE',
+      `cannot read '${path}': could not detect its CSV layout (found one column '${columnNames[0]}'); are some rows missing fields?`,
+      { path },
+    );
+  }
+  for (const name of wanted) {
+    if (!columnNames.includes(name)) {
+      throw new SegmentaError(
+        'UNKNOWN_COLUMN',
+        `'${path}' has no column '${name}'; available columns: ${columnNames.map((c) => `'${c}'`).join(', ')}`,
+        { path, column: name, available: columnNames },
+      );
+    }
+  }
+  return columnNames;
+}
+
+/** What {@link describeCustomerTable} finds without reading the data into memory. */
+export interface TableDescription {
+  path: string;
+  /** Data rows (DuckDB's count). */
+  rows: number;
+  columns: string[];
+  idColumn: string;
+}
+
+/**
+ * Counts a table's rows and checks that the named columns exist, without
+ * reading the data into memory (a sharded job's coordinator plans its shards
+ * from this). DuckDB is locked down to the file as for readCustomerTable, and
+ * the errors are the same for a missing file, an unsupported type, an
+ * unparseable layout or an unknown column.
+ *
+ * @example
+ * const t = await describeCustomerTable('customers.parquet', ['Age', 'Annual Income (k$)']);
+ * t.rows; // 200000
+ */
+export async function describeCustomerTable(path: string, columns: string[], signal?: AbortSignal): Promise<TableDescription> {
+  throwIfAborted(signal);
+  const format = formatOf(path);
+  const absolute = await checkFile(path);
+  const literal = await literalDuckDbPath(absolute, path);
+  const fileArg = `${sqlString(literal.path)}${format === 'csv' ? `, compression = '${absolute.toLowerCase().endsWith('.gz') ? 'gzip' : 'none'}'` : ''}`;
+  const instance = await DuckDBInstance.create(':memory:');
+  const connection = await instance.connect();
+  const onAbort = (): void => connection.interrupt();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    await lockDown(connection, [literal.path]);
+    const schema = await describe(connection, path, fileArg, format);
+    if (format === 'csv') await checkCsvShape(path, absolute, schema);
+    const columnNames = checkColumns(path, format, schema, columns);
+    const rows =
+      format === 'parquet'
+        ? await parquetRowCount(connection, fileArg)
+        : Number((await connection.runAndReadAll(`SELECT count(*) FROM read_csv(${fileArg}, header = ${schema.header})`)).getRowsJS()[0]![0]);
+    if (rows === 0) throw new SegmentaError('EMPTY_TABLE', `'${path}' has no data rows`, { path });
+    return { path, rows, columns: columnNames, idColumn: columnNames[0]! };
+  } catch (error) {
+    if (error instanceof SegmentaError) throw error;
+    throwIfAborted(signal);
+    const message = error instanceof Error ? error.message : String(error);
+    throw new SegmentaError('MALFORMED_FILE', `cannot read '${path}': ${firstLine(message)}`, { path, cause: message });
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    connection.closeSync();
+    instance.closeSync();
+    await literal.close();
+  }
+}
+
 function validateOptions(options: ReadTableOptions): { features: string[]; encode: string[]; keep: string[] } {
   if (!options || typeof options !== 'object') throw new SegmentaError('INVALID_OPTION', 'readCustomerTable needs options with a features list');
   const list = (name: string, value: unknown): string[] => {
@@ -404,11 +503,16 @@ function planSlots(features: string[], encode: string[], keep: string[], idColum
   return { slots, features, encode, keep, idColumn, numericCount: numeric };
 }
 
-function sourceSql(fileArg: string, format: Format, header: boolean, plan: Plan, forceVarchar: Set<string>): string {
+function sourceSql(fileArg: string, format: Format, header: boolean, plan: Plan, forceVarchar: Set<string>, range?: { start: number; end: number }): string {
   const selectList = plan.slots
     .map((s, k) => `CAST(${sqlIdentifier(s.column)} AS ${s.kind === 'feature' || s.kind === 'number' ? 'DOUBLE' : 'VARCHAR'}) AS c${k}`)
     .join(', ');
-  if (format === 'parquet') return `SELECT ${selectList} FROM read_parquet(${fileArg})`;
+  if (format === 'parquet') {
+    // file_row_number lets DuckDB skip the row groups outside the range.
+    return range
+      ? `SELECT ${selectList} FROM read_parquet(${fileArg}, file_row_number = true) WHERE file_row_number >= ${range.start} AND file_row_number < ${range.end}`
+      : `SELECT ${selectList} FROM read_parquet(${fileArg})`;
+  }
   // Fix the types DuckDB parses with: features as DOUBLE (a late decimal or bad cell cannot slip past the sniffed sample),
   // encoded columns as text, plus any column we must read as text.
   const types = new Map<string, string>();
@@ -417,7 +521,8 @@ function sourceSql(fileArg: string, format: Format, header: boolean, plan: Plan,
     else if (s.kind === 'category' || forceVarchar.has(s.column)) types.set(s.column, 'VARCHAR');
   }
   const typeStruct = [...types].map(([c, t]) => `${sqlString(c)}: '${t}'`).join(', ');
-  return `SELECT ${selectList} FROM read_csv(${fileArg}, header = ${header}, types = {${typeStruct}})`;
+  const csv = `SELECT ${selectList} FROM read_csv(${fileArg}, header = ${header}, types = {${typeStruct}})`;
+  return range ? `${csv} LIMIT ${range.end - range.start} OFFSET ${range.start}` : csv;
 }
 
 interface StreamOptions {
@@ -429,6 +534,8 @@ interface StreamOptions {
   signal?: AbortSignal;
   onProgress?: ProgressListener;
   allocate?: (rows: number, cols: number) => Float32Array;
+  /** Rows of the file before the first row read (a range read), for row numbers in errors. */
+  firstRow: number;
 }
 
 interface StreamResult {
@@ -518,8 +625,8 @@ async function streamRows(connection: DuckDBConnection, plan: Plan, o: StreamOpt
             numeric[p] = f;
             // NaN, ±Inf and float32 overflow all fail this test; so may the garbage under a NULL.
             if (!(f - f === 0) || (validity !== null && !isValid(validity, i))) {
-              if (!isValid(validity, i)) note(rows + i + 1, rowError('MISSING_VALUE', path, rows + i + 1, slot.column));
-              else note(rows + i + 1, rowError('NON_FINITE_VALUE', path, rows + i + 1, slot.column, v[i]!));
+              if (!isValid(validity, i)) note(rows + i + 1, rowError('MISSING_VALUE', path, o.firstRow + rows + i + 1, slot.column));
+              else note(rows + i + 1, rowError('NON_FINITE_VALUE', path, o.firstRow + rows + i + 1, slot.column, v[i]!));
               break;
             }
           }
@@ -533,7 +640,7 @@ async function streamRows(connection: DuckDBConnection, plan: Plan, o: StreamOpt
           const out = codes[slot.index]!;
           for (let i = 0; i < n; i++) {
             if (!isValid(col.validity, i)) {
-              note(rows + i + 1, rowError('MISSING_VALUE', path, rows + i + 1, slot.column));
+              note(rows + i + 1, rowError('MISSING_VALUE', path, o.firstRow + rows + i + 1, slot.column));
               break;
             }
             const value = decoder.decode(col, i);

@@ -34,12 +34,16 @@ export interface AssignPartials {
   changed: number;
 }
 
-/** One shard as the sharded job sees it: assign and labels, wherever it runs. */
-export interface AssignShard {
-  readonly range: ShardRange;
-  assign(centroids: Float32Array, k: number): Promise<AssignPartials>;
-  /** Labels of the last assign pass (range length). */
-  readLabels(): Promise<Int32Array>;
+/** The shards as the sharded job sees them: assign and labels, wherever they run. */
+export interface AssignShards {
+  /** Contiguous ranges in row order, each starting on a block boundary. */
+  readonly ranges: readonly ShardRange[];
+  /** The shards' concrete backend, e.g. `wasm-simd (2 threads)`. */
+  readonly backend: string;
+  /** One assign pass on every shard; partials in shard order. */
+  assignAll(centroids: Float32Array, k: number): Promise<AssignPartials[]>;
+  /** Labels of every shard's last assign pass (range lengths), in shard order. */
+  labelsAll(): Promise<Int32Array[]>;
 }
 
 /**
@@ -71,28 +75,27 @@ export class ShardedJob implements KernelJob {
   readonly rows: number;
 
   constructor(
-    private readonly shards: readonly AssignShard[],
+    private readonly shards: AssignShards,
     readonly dims: number,
-    /** The shards' concrete backend, e.g. `wasm-simd (2 threads)`; reported as `… × 4 shards`. */
-    private readonly shardBackend: () => string,
     private readonly onDispose: () => Promise<void> = async () => undefined,
   ) {
     let next = 0;
-    for (const s of shards) {
-      if (s.range.start !== next || s.range.start % ROW_BLOCK_SIZE !== 0 || s.range.end <= s.range.start) {
-        throw new SegmentaError('INVALID_OPTION', `shard rows [${s.range.start}, ${s.range.end}) do not continue at row ${next} on a ${ROW_BLOCK_SIZE}-row block boundary`);
+    for (const r of shards.ranges) {
+      if (r.start !== next || r.start % ROW_BLOCK_SIZE !== 0 || r.end <= r.start) {
+        throw new SegmentaError('INVALID_OPTION', `shard rows [${r.start}, ${r.end}) do not continue at row ${next} on a ${ROW_BLOCK_SIZE}-row block boundary`);
       }
-      next = s.range.end;
+      next = r.end;
     }
     this.rows = next;
   }
 
   get backend(): string {
-    return `${this.shardBackend()} × ${this.shards.length} shard${this.shards.length === 1 ? '' : 's'}`;
+    const n = this.shards.ranges.length;
+    return `${this.shards.backend} × ${n} shard${n === 1 ? '' : 's'}`;
   }
 
   async assign(centroids: Float32Array, k: number, sums: Float64Array, counts: Float64Array): Promise<AssignStats> {
-    const parts = await Promise.all(this.shards.map((s) => s.assign(centroids, k)));
+    const parts = await this.shards.assignAll(centroids, k);
     const kd = k * this.dims;
     sums.fill(0, 0, kd);
     counts.fill(0, 0, k);
@@ -112,8 +115,8 @@ export class ShardedJob implements KernelJob {
   }
 
   async readLabels(out: Int32Array): Promise<void> {
-    const labels = await Promise.all(this.shards.map((s) => s.readLabels()));
-    this.shards.forEach((s, i) => out.set(labels[i]!, s.range.start));
+    const labels = await this.shards.labelsAll();
+    this.shards.ranges.forEach((r, i) => out.set(labels[i]!, r.start));
   }
 
   /** Not sharded: the driver finds the farthest rows through its sharded data. */

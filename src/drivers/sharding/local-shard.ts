@@ -10,7 +10,7 @@ import { ROW_BLOCK_SIZE, type JobOptions, type KernelBackend, type KernelJob } f
 import type { AssignPartials, ShardRange } from '../../backends/sharded/sharded-job.js';
 import { scalerFromJSON, type ScalerJSON } from '../../preparation/scaling.js';
 import { collectDistinctRows } from '../validate-input.js';
-import type { FarRow, ShardOps } from './shard-ops.js';
+import { splitIds, type FarRow, type ShardGroup } from './shard-ops.js';
 
 /** Indices of the `m` largest values, largest first, lowest index on ties. */
 export function farthestRows(distances: Float32Array, m: number): number[] {
@@ -29,7 +29,8 @@ export function farthestRows(distances: Float32Array, m: number): number[] {
   return top;
 }
 
-export class LocalShard implements ShardOps {
+/** One shard in this process (see the module comment). */
+export class LocalShard {
   private job: KernelJob | null = null;
   private jobPromise: Promise<KernelJob> | null = null;
   private readonly rows: number;
@@ -130,4 +131,33 @@ export class LocalShard implements ShardOps {
     this.jobPromise = null;
     await job?.dispose();
   }
+}
+
+/** The shards of a job, all in this process. */
+export function localShardGroup(shards: readonly LocalShard[]): ShardGroup {
+  const all = <T>(f: (s: LocalShard) => Promise<T>): Promise<T[]> => Promise.all(shards.map(f));
+  const ranges = shards.map((s) => s.range);
+  return {
+    ranges,
+    get backend() {
+      return shards[0]!.backend;
+    },
+    assignAll: (centroids, k) => all((s) => s.assign(centroids, k)),
+    labelsAll: () => all((s) => s.readLabels()),
+    fold: (s, fold, carry) => shards[s]!.fold(fold, carry),
+    distinctRows: (s, seen, atLeast) => shards[s]!.distinctRows(seen, atLeast),
+    scaleAll: async (scaler) => void (await all((s) => s.scale(scaler))),
+    async gatherRows(ids) {
+      const parts = await Promise.all(splitIds(ids, ranges).map(([lo, hi], s) => shards[s]!.gatherRows(ids.subarray(lo, hi))));
+      const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+      let o = 0;
+      for (const p of parts) {
+        out.set(p, o);
+        o += p.length;
+      }
+      return out;
+    },
+    farthestAll: (m) => all((s) => s.farthest(m)),
+    dispose: async () => void (await all((s) => s.dispose())),
+  };
 }

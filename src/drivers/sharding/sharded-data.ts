@@ -16,8 +16,8 @@ import type { JobOptions, KernelBackend } from '../../backends/kernel-contract.j
 import { planShards, ShardedJob } from '../../backends/sharded/sharded-job.js';
 import { columnMeans, minMaxScaler, standardScaler, type Scaler, type ScalingMethod, scalerFromJSON } from '../../preparation/scaling.js';
 import { meanOfVariances } from '../validate-input.js';
-import { LocalShard } from './local-shard.js';
-import type { FarRow, ShardOps } from './shard-ops.js';
+import { LocalShard, localShardGroup } from './local-shard.js';
+import type { FarRow, ShardGroup } from './shard-ops.js';
 
 export class ShardedData {
   readonly rows: number;
@@ -28,17 +28,17 @@ export class ShardedData {
    * @param cols features per row
    */
   constructor(
-    readonly shards: readonly ShardOps[],
+    readonly shards: ShardGroup,
     readonly cols: number,
   ) {
-    this.job = new ShardedJob(shards, cols, () => shards[0]!.backend, () => this.disposeShards());
+    this.job = new ShardedJob(shards, cols, () => shards.dispose());
     this.rows = this.job.rows;
   }
 
   /** Runs `fold` over every row, shard after shard, as one left fold over the rows in order. */
   async foldAll(fold: ColumnFold): Promise<Float64Array> {
     let carry = foldStart(fold, this.cols);
-    for (const s of this.shards) carry = await s.fold(fold, carry);
+    for (let s = 0; s < this.shards.ranges.length; s++) carry = await this.shards.fold(s, fold, carry);
     return carry;
   }
 
@@ -51,10 +51,7 @@ export class ShardedData {
   /** Same value as `countDistinctRows` over the concatenated rows. */
   async countDistinctRows(atLeast: number): Promise<number> {
     let seen: string[] = [];
-    for (const s of this.shards) {
-      if (seen.length >= atLeast) break;
-      seen = await s.distinctRows(seen, atLeast);
-    }
+    for (let s = 0; s < this.shards.ranges.length && seen.length < atLeast; s++) seen = await this.shards.distinctRows(s, seen, atLeast);
     return seen.length;
   }
 
@@ -75,40 +72,22 @@ export class ShardedData {
       return scaler;
     }
     const json = scaler.toJSON();
-    await Promise.all(this.shards.map((s) => s.scale(json)));
+    await this.shards.scaleAll(json);
     return scaler;
   }
 
   /** The rows with these ascending global ids, row-major, in id order. */
   async gatherRows(ids: Int32Array): Promise<Matrix> {
-    const parts = await Promise.all(
-      this.shards.map((s) => {
-        let lo = 0;
-        while (lo < ids.length && ids[lo]! < s.range.start) lo++;
-        let hi = lo;
-        while (hi < ids.length && ids[hi]! < s.range.end) hi++;
-        return hi > lo ? s.gatherRows(ids.subarray(lo, hi)) : Promise.resolve(new Float32Array(0));
-      }),
-    );
-    const data = new Float32Array(ids.length * this.cols);
-    let o = 0;
-    for (const p of parts) {
-      data.set(p, o);
-      o += p.length;
-    }
-    if (o !== data.length) throw new SegmentaError('SHAPE_MISMATCH', `gathered ${o / this.cols} of ${ids.length} rows from the shards`);
+    const data = await this.shards.gatherRows(ids);
+    if (data.length !== ids.length * this.cols) throw new SegmentaError('SHAPE_MISMATCH', `gathered ${data.length / this.cols} of ${ids.length} rows from the shards`);
     return { data, rows: ids.length, cols: this.cols };
   }
 
   /** The `m` rows farthest from their centroid over all shards: largest distance first, lowest row on ties. */
   async farthestRows(m: number): Promise<FarRow[]> {
-    const all = (await Promise.all(this.shards.map((s) => s.farthest(m)))).flat();
+    const all = (await this.shards.farthestAll(m)).flat();
     all.sort((a, b) => b.distance - a.distance || a.row - b.row);
     return all.slice(0, m);
-  }
-
-  private async disposeShards(): Promise<void> {
-    await Promise.all(this.shards.map((s) => s.dispose()));
   }
 }
 
@@ -119,5 +98,5 @@ export class ShardedData {
 export function shardMatrix(matrix: Matrix, shards: number, backend: KernelBackend, jobOptions: JobOptions): ShardedData {
   const d = matrix.cols;
   const ops = planShards(matrix.rows, shards).map((r) => new LocalShard(r, matrix.data.subarray(r.start * d, r.end * d), d, backend, jobOptions));
-  return new ShardedData(ops, d);
+  return new ShardedData(localShardGroup(ops), d);
 }
