@@ -30,7 +30,9 @@ export type SegmentaErrorCode =
   | 'INVALID_DATA'
   | 'VALUE_TOO_LARGE'
   | 'OUTPUT_REFUSED'
-  | 'FILE_SYSTEM_ERROR';
+  | 'FILE_SYSTEM_ERROR'
+  | 'REDIS_UNAVAILABLE'
+  | 'DISTRIBUTED_JOB_FAILED';
 
 /** Base class of every error segmenta throws on purpose. */
 export class SegmentaError extends Error {

@@ -52,6 +52,8 @@ export interface ReadTableOptions {
    * Default: every row.
    */
   range?: { start: number; end: number };
+  /** Leave out the id column (then `ids` is empty): a shard needs only its features. Default false. */
+  skipIds?: boolean;
 }
 
 export type { CustomerTable } from '../common/customer-table.js';
@@ -231,7 +233,7 @@ async function readTableFile(path: string, options: ReadTableOptions): Promise<C
     throwIfAborted(signal);
 
     const carried = options.keepAll ? [...new Set([...keep, ...columnNames.slice(1)])] : keep;
-    const plan = planSlots(features, encode, carried, idColumn, typeOf);
+    const plan = planSlots(features, encode, carried, options.skipIds ? null : idColumn, typeOf);
     let forceVarchar = new Set<string>();
     for (let attempt = 0; ; attempt++) {
       try {
@@ -487,7 +489,7 @@ interface Plan {
   numericCount: number;
 }
 
-function planSlots(features: string[], encode: string[], keep: string[], idColumn: string, typeOf: Map<string, string>): Plan {
+function planSlots(features: string[], encode: string[], keep: string[], idColumn: string | null, typeOf: Map<string, string>): Plan {
   const slots: Slot[] = [];
   let numeric = 0;
   let categories = 0;
@@ -496,11 +498,13 @@ function planSlots(features: string[], encode: string[], keep: string[], idColum
     else slots.push({ kind: 'feature', column: f, matrixColumn: numeric++ });
   }
   const numericType = (c: string): boolean => NUMERIC_TYPE.test(typeOf.get(c) ?? '');
-  slots.push(numericType(idColumn) ? { kind: 'number', column: idColumn, target: 'id' } : { kind: 'string', column: idColumn, target: 'id' });
+  if (idColumn !== null) {
+    slots.push(numericType(idColumn) ? { kind: 'number', column: idColumn, target: 'id' } : { kind: 'string', column: idColumn, target: 'id' });
+  }
   for (const k of keep) {
     slots.push(numericType(k) ? { kind: 'number', column: k, target: 'keep' } : { kind: 'string', column: k, target: 'keep' });
   }
-  return { slots, features, encode, keep, idColumn, numericCount: numeric };
+  return { slots, features, encode, keep, idColumn: idColumn ?? '', numericCount: numeric };
 }
 
 function sourceSql(fileArg: string, format: Format, header: boolean, plan: Plan, forceVarchar: Set<string>, range?: { start: number; end: number }): string {

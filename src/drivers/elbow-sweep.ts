@@ -6,8 +6,9 @@ import { SegmentaError, throwIfAborted } from '../common/errors.js';
 import type { Matrix } from '../common/matrix.js';
 import { findElbow } from './knee-detection.js';
 import type { KernelJob } from '../backends/kernel-contract.js';
-import { createFitContext, disposeContext, fitWithContext, type KMeansResult, type KMeansSettings } from './kmeans.js';
+import { createFitContext, createShardedFitContext, disposeContext, fitWithContext, type KMeansResult, type KMeansSettings } from './kmeans.js';
 import { requireInteger, requireOptions, validateMatrixShape } from './validate-input.js';
+import { ShardedData } from './sharding/sharded-data.js';
 
 /** Options of {@link sweepK}; every K-Means setting applies to each k. */
 export interface SweepOptions extends Partial<KMeansSettings> {
@@ -59,7 +60,8 @@ export interface SweepResult {
 }
 
 /**
- * Runs K-Means for every k in [kMin, kMax] on `matrix` (rows × cols float32).
+ * Runs K-Means for every k in [kMin, kMax] on `matrix` (rows × cols float32),
+ * or on sharded data (same result bit for bit; see {@link ShardedData}).
  * The fit at each k is the same as `fitKMeans(matrix, { k, ...same options })`.
  *
  * @example
@@ -69,14 +71,14 @@ export interface SweepResult {
  * ```
  * @throws SegmentaError `INVALID_K` when kMin > kMax or kMax exceeds the distinct rows; `ABORTED` when `signal` fires.
  */
-export async function sweepK(matrix: Matrix, options: SweepOptions = {}): Promise<SweepResult> {
+export async function sweepK(matrix: Matrix | ShardedData, options: SweepOptions = {}): Promise<SweepResult> {
   const started = performance.now();
-  validateMatrixShape(matrix);
+  if (!(matrix instanceof ShardedData)) validateMatrixShape(matrix);
   requireOptions(options, 'sweepK');
   const kMin = requireInteger('kMin', options.kMin ?? 1, 1);
   const requestedKMax = requireInteger('kMax', options.kMax ?? 10, 1);
   if (kMin > requestedKMax) throw new SegmentaError('INVALID_K', `kMin (${kMin}) must not exceed kMax (${requestedKMax})`, { kMin, kMax: requestedKMax });
-  const ctx = await createFitContext(matrix, options, requestedKMax);
+  const ctx = matrix instanceof ShardedData ? await createShardedFitContext(matrix, options, requestedKMax) : await createFitContext(matrix, options, requestedKMax);
   let kMax = requestedKMax;
   const notes = new Set<string>();
   if (options.clampKMax === true && ctx.distinctRows < kMax && ctx.distinctRows >= kMin) {

@@ -455,7 +455,9 @@ async function farthestForRelocation(ctx: FitContext, m: number): Promise<{ labe
 }
 
 /**
- * Fits K-Means on `matrix` (rows × cols float32, row-major).
+ * Fits K-Means on `matrix` (rows × cols float32, row-major), or on sharded
+ * data (in this process or on Redis workers: see {@link ShardedData}), with
+ * the same result bit for bit.
  *
  * @example
  * ```ts
@@ -466,11 +468,11 @@ async function farthestForRelocation(ctx: FitContext, m: number): Promise<{ labe
  * ```
  * @throws SegmentaError `INVALID_K`, `TOO_FEW_DISTINCT_POINTS`, `NON_FINITE_VALUE`, `INVALID_OPTION`, `ABORTED`, backend errors.
  */
-export async function fitKMeans(matrix: Matrix, options: KMeansOptions): Promise<KMeansResult> {
-  validateMatrixShape(matrix);
+export async function fitKMeans(matrix: Matrix | ShardedData, options: KMeansOptions): Promise<KMeansResult> {
+  if (!(matrix instanceof ShardedData)) validateMatrixShape(matrix);
   requireOptions(options, 'fitKMeans', ['k']);
   requireInteger('k', options.k, 1);
-  const ctx = await createFitContext(matrix, options, options.k);
+  const ctx = matrix instanceof ShardedData ? await createShardedFitContext(matrix, options, options.k) : await createFitContext(matrix, options, options.k);
   try {
     return await fitWithContext(ctx, options.k);
   } finally {

@@ -11,6 +11,7 @@ import { registerBenchCommand } from './bench-command.js';
 import { registerPredictCommand } from './predict-command.js';
 import { registerServeCommand } from './serve-command.js';
 import { registerKPrototypesCommand } from './kprototypes-command.js';
+import { registerWorkerCommand } from './worker-command.js';
 
 /** Adds every subcommand to the program. One line per command module. */
 export function registerCommands(program: Command): void {
@@ -26,4 +27,5 @@ export function registerCommands(program: Command): void {
   registerReportCommand(program);
   registerBenchCommand(program);
   registerServeCommand(program);
+  registerWorkerCommand(program);
 }

@@ -1,0 +1,173 @@
+/**
+ * Sharded K-Means across real `segmenta worker` processes on a real
+ * redis-server (free loopback port, stopped after): the result equals one
+ * process's bit for bit, also when a worker is killed (-9), when a worker
+ * stalls past the shard timeout, and when Redis restarts; a killed
+ * coordinator leaves a clear failed status.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, startCli, type CliProcess } from './helpers/cli-process.js';
+import { redisMissing, startRedis, type RedisServer } from './helpers/redis-server.js';
+
+const missing = redisMissing();
+if (missing) console.warn(missing);
+
+const FEATURES = 'Age,Annual Income (k$),Spending Score (1-100),Visits per Month';
+const SWEEP = ['--features', FEATURES, '--scale', 'standard', '--k-max', '8', '--n-init', '2', '--seed', '1', '--threads', '1', '--json'];
+const FIT = ['--features', FEATURES, '--scale', 'standard', '--k', '5', '--n-init', '2', '--seed', '1', '--threads', '1', '--json'];
+
+function cli(...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function wcssOf(stdout: string): number[] {
+  return (JSON.parse(stdout) as { wcss: number[] }).wcss;
+}
+
+describe.skipIf(missing !== null)('sharded K-Means on Redis workers', () => {
+  let dir: string;
+  let data: string;
+  let redis: RedisServer;
+  let workers: CliProcess[] = [];
+  const reference = { wcss: [] as number[], labels: '' };
+
+  /** Starts a worker and resolves once it serves (so that shards are shared fairly among the workers started). */
+  const startWorker = async (lockSeconds = 2): Promise<CliProcess> => {
+    const w = startCli(['worker', '--redis', redis.url, '--threads', '1', '--lock-timeout', String(lockSeconds)]);
+    workers.push(w);
+    await w.waitForStderr(/serving shards/);
+    return w;
+  };
+  const stopWorkers = async (): Promise<void> => {
+    await Promise.all(workers.map((w) => w.stop()));
+    workers = [];
+  };
+  /** Starts a coordinator and resolves once the job has gathered `answers` commands. */
+  const coordinatorAt = async (args: string[], answers: number): Promise<{ run: CliProcess; job: string }> => {
+    const run = startCli(args);
+    await run.waitForStderr(/job ([\w-]+): \d+ shards/);
+    const job = /job ([\w-]+): \d+ shards/.exec(run.stderr)![1]!;
+    const deadline = Date.now() + 120_000;
+    while (Number((await redis.client.get(`segmenta:job:${job}:done`)) ?? -1) < answers) {
+      if (Date.now() > deadline) throw new Error(`job ${job} never gathered ${answers} answers; stderr:\n${run.stderr}`);
+      if (run.child.exitCode !== null) throw new Error(`the coordinator exited early; stderr:\n${run.stderr}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return { run, job };
+  };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'segmenta-distributed-'));
+    data = join(dir, 'customers.parquet');
+    expect(cli('generate', '--rows', '24000', '--seed', '1', '--features', '4', '--out', data).code).toBe(0);
+    const sweep = cli('sweep', data, ...SWEEP);
+    expect(sweep.code, sweep.stderr).toBe(0);
+    reference.wcss = wcssOf(sweep.stdout);
+    const fit = cli('kmeans', data, ...FIT, '--out', join(dir, 'one.csv'));
+    expect(fit.code, fit.stderr).toBe(0);
+    reference.labels = readFileSync(join(dir, 'one.csv'), 'utf8');
+    redis = await startRedis();
+  });
+
+  afterAll(async () => {
+    await stopWorkers();
+    await redis?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('1 process, 4 shards in one process and 2 workers × 4 shards give the same WCSS at every k and the same labels', async () => {
+    const inProcess = cli('sweep', data, ...SWEEP, '--shards', '4');
+    expect(inProcess.code, inProcess.stderr).toBe(0);
+    expect(wcssOf(inProcess.stdout)).toEqual(reference.wcss);
+    expect(JSON.parse(inProcess.stdout).backend).toMatch(/× 4 shards$/);
+    await startWorker();
+    await startWorker();
+    const sweep = startCli(['sweep', data, ...SWEEP, '--redis', redis.url, '--shards', '4']);
+    expect(await sweep.exit, sweep.stderr).toBe(0);
+    expect(wcssOf(sweep.stdout)).toEqual(reference.wcss);
+    expect(JSON.parse(sweep.stdout).backend).toMatch(/× 4 shards$/);
+    const fit = startCli(['kmeans', data, ...FIT, '--redis', redis.url, '--shards', '4', '--out', join(dir, 'redis.csv')]);
+    expect(await fit.exit, fit.stderr).toBe(0);
+    expect(readFileSync(join(dir, 'redis.csv'), 'utf8')).toBe(reference.labels);
+    // Both workers served shards, and the job's status says done.
+    expect(workers.every((w) => /shard \d .*loaded/.test(w.stderr))).toBe(true);
+    const job = /job ([\w-]+): \d+ shards/.exec(fit.stderr)![1]!;
+    expect(await redis.client.hget(`segmenta:job:${job}:status`, 'state')).toBe('done');
+    await stopWorkers();
+  }, 300_000);
+
+  it('kill -9 of a worker mid-run: its shards are reloaded by the other worker and the result is identical', async () => {
+    const victim = await startWorker();
+    const survivor = await startWorker();
+    const { run } = await coordinatorAt(['sweep', data, ...SWEEP, '--redis', redis.url, '--shards', '4'], 60);
+    const before = (survivor.stderr.match(/loaded/g) ?? []).length;
+    victim.child.kill('SIGKILL');
+    expect(await run.exit, run.stderr).toBe(0);
+    expect(wcssOf(run.stdout)).toEqual(reference.wcss);
+    // The survivor took over: it loaded more shards after the kill.
+    expect((survivor.stderr.match(/loaded/g) ?? []).length).toBeGreaterThan(before);
+    await stopWorkers();
+  }, 300_000);
+
+  it('a worker that stalls past --shard-timeout: its shard is handed over, the result is identical, and it drops the shard when it wakes', async () => {
+    const slow = await startWorker(120); // long lock: only the coordinator's timeout can move its shards
+    await startWorker(120);
+    const { run } = await coordinatorAt(['kmeans', data, ...FIT, '--redis', redis.url, '--shards', '4', '--shard-timeout', '3', '--out', join(dir, 'slow.csv')], 20);
+    slow.child.kill('SIGSTOP');
+    await run.waitForStderr(/handing shard \d to another worker/, 120_000);
+    expect(await run.exit, run.stderr).toBe(0);
+    slow.child.kill('SIGCONT');
+    expect(readFileSync(join(dir, 'slow.csv'), 'utf8')).toBe(reference.labels);
+    await slow.waitForStderr(/moved to another worker; dropped it here|job (done|failed)/, 60_000).catch(() => undefined);
+    expect(slow.stderr).toMatch(/moved to another worker; dropped it here/);
+    await stopWorkers();
+  }, 300_000);
+
+  it('a Redis restart mid-run: every process reconnects and the result is identical', async () => {
+    await startWorker();
+    await startWorker();
+    const { run } = await coordinatorAt(['sweep', data, ...SWEEP, '--redis', redis.url, '--shards', '4'], 60);
+    await redis.restart(1000);
+    expect(await run.exit, run.stderr).toBe(0);
+    expect(wcssOf(run.stdout)).toEqual(reference.wcss);
+    await stopWorkers();
+  }, 300_000);
+
+  it('kill -9 of the coordinator: the workers mark the job failed with a clear reason and stay available', async () => {
+    const a = await startWorker();
+    await startWorker();
+    const { run, job } = await coordinatorAt(['sweep', data, ...SWEEP, '--redis', redis.url, '--shards', '4'], 20);
+    run.child.kill('SIGKILL');
+    const deadline = Date.now() + 60_000;
+    let status: Record<string, string> = {};
+    while (status.state !== 'failed' && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 250));
+      status = await redis.client.hgetall(`segmenta:job:${job}:status`);
+    }
+    expect(status.state).toBe('failed');
+    expect(status.reason).toMatch(/the coordinator stopped \(no heartbeat for 15 s\)/);
+    await a.waitForStderr(/the coordinator stopped/, 30_000);
+    // The workers dropped the dead job's shards and serve the next job.
+    const next = startCli(['kmeans', data, ...FIT, '--redis', redis.url, '--shards', '2']);
+    expect(await next.exit, next.stderr).toBe(0);
+    await stopWorkers();
+  }, 300_000);
+
+  it('a bad value in one shard fails the job with one line naming the file row', async () => {
+    const csv = join(dir, 'bad.csv');
+    const lines = ['id,a,b'];
+    for (let i = 1; i <= 9000; i++) lines.push(`${i},${i % 17},${i === 8500 ? 'oops' : String(i % 13)}`);
+    writeFileSync(csv, lines.join('\n') + '\n');
+    await startWorker();
+    const run = startCli(['kmeans', csv, '--features', 'a,b', '--k', '2', '--redis', redis.url, '--shards', '3']);
+    expect(await run.exit).toBe(2);
+    expect(run.stderr).toMatch(/segmenta: error: .*row 8500, column 'b': 'oops' is not a number/);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+    await stopWorkers();
+  }, 300_000);
+});
