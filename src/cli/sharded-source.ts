@@ -14,8 +14,8 @@ import { loadShard } from '../drivers/sharding/load-shard.js';
 import { localShardGroup, type LocalShard } from '../drivers/sharding/local-shard.js';
 import { ShardedData } from '../drivers/sharding/sharded-data.js';
 import { parseScalingMethod, type Scaler, type ScalingMethod } from '../preparation/scaling.js';
-import { Coordinator } from '../workers/coordinator.js';
-import { parseRedisUrl } from '../workers/redis-connection.js';
+import { Coordinator } from '../distributed/coordinator.js';
+import { parseRedisUrl } from '../distributed/redis-connection.js';
 import { parseColumnList, parseIntegerOption, parseNumberOption, type DataFlags, type FitFlags } from './command-options.js';
 import { resolve } from 'node:path';
 

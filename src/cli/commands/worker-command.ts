@@ -5,8 +5,8 @@
  */
 import type { Command } from 'commander';
 import { parseIntegerOption, parseNumberOption } from '../command-options.js';
-import { parseRedisUrl } from '../../workers/redis-connection.js';
-import { startShardWorker } from '../../workers/shard-worker.js';
+import { parseRedisUrl } from '../../distributed/redis-connection.js';
+import { startShardWorker } from '../../distributed/shard-worker.js';
 
 interface WorkerFlags {
   redis?: string;

@@ -1,7 +1,7 @@
 /**
  * The operations the driver needs from its shards, wherever they live: in
  * this process ({@link LocalShard}, {@link localShardGroup}) or in worker
- * processes behind Redis (src/workers/). Every operation is a pure function
+ * processes behind Redis (src/distributed/). Every operation is a pure function
  * of a shard's rows and of the job's previous assign pass, so a lost shard can
  * be reloaded elsewhere and asked again with the same answer.
  */
