@@ -184,6 +184,11 @@ export class Coordinator implements ShardGroup {
       got = answers;
       if (want.every((s) => got[String(s)] !== undefined)) break;
       if (status[0] === 'failed') throw this.failure(status[1] ?? 'the job failed');
+      if (status[0] === null) {
+        const reason = 'its state is gone from Redis (restarted without persistence, or the keys were deleted)';
+        await this.finish(false, reason);
+        throw this.failure(reason);
+      }
       if (Date.now() > deadline) {
         const missing = want.filter((s) => got[String(s)] === undefined);
         const why = `no answer from shard${missing.length > 1 ? 's' : ''} ${missing.join(', ')} to command ${seq} (${cmd.op}) within ${timeout / 1000} s`;
