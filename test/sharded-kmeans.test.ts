@@ -1,4 +1,11 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { writeGeneratedCustomers } from '../src/data-in/generate-customers.js';
+import { segmentCustomers } from '../src/pipeline/segment-customers.js';
+import { segmentationSpecSchema } from '../src/pipeline/spec.js';
+import { validateSpec } from '../src/pipeline/validate-spec.js';
 import '../src/backends/built-in-backends.js';
 import { jsReferenceBackend } from '../src/backends/js-reference/js-reference-backend.js';
 import { planShards, ShardedJob } from '../src/backends/sharded/sharded-job.js';
@@ -148,5 +155,48 @@ describe('ShardedJob', () => {
     await expect(job.candidatePotentials(new Float32Array(2), 1, new Float64Array(1))).rejects.toMatchObject({ code: 'KERNEL_NOT_IMPLEMENTED' });
     expect(job.backend).toBe('js × 1 shard');
     await job.dispose();
+  });
+});
+
+describe('the pipeline spec’s distributed section', () => {
+  it('segmentCustomers with distributed.shards gives the unsharded sweep, k, labels and centroids', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'segmenta-sharded-spec-'));
+    try {
+      const path = join(dir, 'customers.parquet');
+      await writeGeneratedCustomers(path, { rows: 20_000, seed: 4, features: 4 });
+      const spec = {
+        data: { path },
+        features: ['Age', 'Annual Income (k$)', 'Spending Score (1-100)', 'Visits per Month'],
+        scale: 'standard' as const,
+        kRange: { max: 6 },
+        seed: 2,
+        backend: 'js',
+        profiles: false,
+        keep: 'none' as const,
+        outputs: { labels: join(dir, 'one.csv') },
+      };
+      const one = await segmentCustomers(spec);
+      const sharded = await segmentCustomers({ ...spec, distributed: { shards: 3 }, outputs: { labels: join(dir, 'sharded.csv') } });
+      expect(sharded.sweep!.wcss).toEqual(one.sweep!.wcss);
+      expect(sharded.k).toBe(one.k);
+      expect(sharded.wcss).toBe(one.wcss);
+      expect(sharded.centroids).toEqual(one.centroids);
+      expect(sharded.backend).toBe('js × 3 shards');
+      expect(readFileSync(join(dir, 'sharded.csv'), 'utf8')).toBe(readFileSync(join(dir, 'one.csv'), 'utf8'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('is in the JSON Schema, and validation names what a sharded run cannot do', () => {
+    expect(Object.keys(segmentationSpecSchema.properties)).toContain('distributed');
+    const base = { data: { path: 'x.csv' }, features: ['a'] };
+    expect(validateSpec({ ...base, distributed: { redis: 'redis://h:1' } }).distributed).toEqual({ shards: 4, redis: 'redis://h:1', shardTimeout: 300 });
+    expect(validateSpec({ ...base, distributed: {} }).profiles).toBe(false);
+    expect(() => validateSpec({ ...base, encode: ['g'], method: 'agglomerative', outputs: { report: 'r' }, distributed: { shards: 2 } })).toThrow(
+      /spec\.encode cannot run with spec\.distributed.*spec\.outputs\.report cannot run with spec\.distributed.*spec\.method 'agglomerative'/,
+    );
+    expect(() => validateSpec({ ...base, distributed: { redis: 'localhost:6379' } })).toThrow(/spec\.distributed\.redis must be a URL like redis:\/\/127\.0\.0\.1:6379, got 'localhost:6379'/);
+    expect(() => validateSpec({ ...base, distributed: { shards: 0 } })).toThrow(/spec\.distributed\.shards/);
   });
 });

@@ -14,6 +14,7 @@ import type { CustomerTable } from '../common/customer-table.js';
 import type { PreparedFeatures } from '../preparation/prepare-features.js';
 import { parseScalingMethod, type ScalingMethod } from '../preparation/scaling.js';
 import type { SegmentationSpec } from '../pipeline/spec.js';
+import { parseRedisUrl } from '../distributed/redis-connection.js';
 import { createProgressReporter, type ProgressReporter } from './progress-bar.js';
 export { roundTo, roundCentroids } from '../pipeline/result-documents.js';
 
@@ -89,6 +90,42 @@ export function addFitOptions(cmd: Command): Command {
     .option('--max-iter <n>', 'maximum Lloyd iterations per run', '300')
     .option('--tol <x>', 'convergence tolerance relative to the mean feature variance', '1e-4')
     .option('--json', 'print one JSON document on stdout');
+}
+
+/** The sharding flags of sweep and kmeans. */
+export interface ShardFlags {
+  shards?: string;
+  redis?: string;
+  shardTimeout?: string;
+}
+
+/** Adds --shards, --redis and --shard-timeout (docs/scale-out.md). */
+export function addShardOptions(cmd: Command): Command {
+  return cmd
+    .option('--shards <n>', 'split the rows into N shards of whole 4096-row blocks, each with its own backend job (bit-identical results)')
+    .option('--redis <url>', 'run the shards on `segmenta worker` processes through this Redis, e.g. redis://127.0.0.1:6379 (default 4 shards)')
+    .option('--shard-timeout <s>', 'with --redis: seconds a shard may take to answer before it goes to another worker', '300');
+}
+
+/** The spec's `distributed` section from the sharding flags (none without --shards or --redis). */
+export function distributedSpec(flags: ShardFlags): Pick<SegmentationSpec, 'distributed'> {
+  if (flags.shards === undefined && flags.redis === undefined) return {};
+  const redis = flags.redis !== undefined ? parseRedisUrl(flags.redis) : undefined;
+  return {
+    distributed: {
+      ...(flags.shards !== undefined ? { shards: parseIntegerOption('shards', flags.shards, 1, 65_536) } : {}),
+      ...(redis !== undefined ? { redis } : {}),
+      shardTimeout: parseNumberOption('shard-timeout', flags.shardTimeout ?? '300', 0.1),
+    },
+  };
+}
+
+/** A progress listener that also prints the distributed job's events (job queued, shard handed over) on stderr. */
+export function withDistributedLog(listener: ProgressListener): ProgressListener {
+  return (event) => {
+    if (event.kind === 'phase' && event.phase === 'distributed') process.stderr.write(`segmenta: ${event.detail ?? ''}\n`);
+    listener(event);
+  };
 }
 
 /** Splits a comma-separated column list; header names keep their spaces. */

@@ -401,6 +401,7 @@ export async function describeCustomerTable(path: string, columns: string[], sig
   const absolute = await checkFile(path);
   const literal = await literalDuckDbPath(absolute, path);
   const fileArg = `${sqlString(literal.path)}${format === 'csv' ? `, compression = '${absolute.toLowerCase().endsWith('.gz') ? 'gzip' : 'none'}'` : ''}`;
+  const { DuckDBInstance } = loadDuckDB();
   const instance = await DuckDBInstance.create(':memory:');
   const connection = await instance.connect();
   const onAbort = (): void => connection.interrupt();

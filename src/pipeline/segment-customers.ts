@@ -31,11 +31,12 @@ import type { DendrogramChartInput } from '../report/chart-specs.js';
 import { writeSegmentationReport, type SegmentationReportSummary } from '../report/write-report.js';
 import { KMeansModel } from '../results/kmeans-model.js';
 import { packageVersion } from '../common/package-version.js';
-import { numberSegments, reorderRows, type SegmentNumbering } from '../results/segment-numbering.js';
+import { numberByCentres, numberSegments, reorderRows, type SegmentNumbering } from '../results/segment-numbering.js';
 import { writeLabelsCsv } from '../results/write-labels-csv.js';
 import { chooseK, type KChoice } from './choose-k.js';
 import { segmentCentroidTree, type SegmentCentroidTree } from './centroid-tree.js';
 import { sampleDendrogram } from './sample-dendrogram.js';
+import { openShardedSource } from './sharded-source.js';
 import type { SegmentationSpec } from './spec.js';
 import { validateSpec, type ResolvedSpec } from './validate-spec.js';
 
@@ -147,6 +148,8 @@ export async function segmentCustomers(spec: SegmentationSpec | ResolvedSpec, op
     } else {
       path = resolved.data.path;
     }
+
+    if (resolved.distributed) return await segmentSharded(path, { ...resolved, distributed: resolved.distributed }, listen, started);
 
     // Profiles and the report need the original units: keep them, and scale a copy.
     const keepOriginal = resolved.profiles || resolved.outputs.report !== undefined;
@@ -332,6 +335,107 @@ export async function segmentCustomers(spec: SegmentationSpec | ResolvedSpec, op
   } finally {
     if (generatedDir) await rm(generatedDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The sharded job (spec.distributed): the same sweep, choice of k, fit and
+ * numbering as {@link segmentCustomers}, on shards that hold the rows (here or
+ * on Redis workers). validateSpec has ruled out what needs every row in one
+ * process (profiles, report, one-hot encoding, agglomerative). The result's
+ * `table` holds the ids (when labels are written) and `table.matrix` /
+ * `prepared.matrix` have the shape but no data: the rows stay in the shards.
+ */
+async function segmentSharded(
+  path: string,
+  resolved: ResolvedSpec & { distributed: NonNullable<ResolvedSpec['distributed']> },
+  listen: { signal?: AbortSignal; onProgress?: ProgressListener },
+  started: number,
+): Promise<SegmentationResult> {
+  const log = (line: string): void => listen.onProgress?.({ kind: 'phase', phase: 'distributed', detail: line });
+  const source = await openShardedSource(path, resolved, { ...listen, log });
+  const { data, scaler } = source;
+  let result: SegmentationResult;
+  try {
+    const fitSettings = {
+      nInit: resolved.kmeans.nInit,
+      maxIter: resolved.kmeans.maxIter,
+      tol: resolved.kmeans.tol,
+      seed: resolved.seed,
+      backend: resolved.backend,
+      ...(resolved.threads !== undefined ? { threads: resolved.threads } : {}),
+      ...listen,
+    };
+    const givenK = typeof resolved.k === 'number' ? resolved.k : null;
+    let sweep: SweepResult | undefined;
+    if (resolved.sweep) {
+      const sweepMax = Math.max(givenK ?? 1, Math.min(resolved.kRange.max, data.rows));
+      sweep = await sweepK(data, { kMin: Math.min(resolved.kRange.min, sweepMax), kMax: sweepMax, ...fitSettings });
+    }
+    const kChoice = chooseK({ k: resolved.k, method: resolved.kMethod, ...(sweep ? { sweep } : {}), required: resolved.fit });
+    const notes = [...(sweep?.notes ?? [])];
+    const shape = { data: new Float32Array(0), rows: data.rows, cols: data.cols };
+    const needIds = resolved.fit && resolved.outputs.labels !== undefined;
+    const ids = needIds ? await readCustomerTable(path, { features: [resolved.features[0]!], ...listen }) : undefined;
+    const table: CustomerTable = {
+      path,
+      rows: data.rows,
+      columns: ids?.columns ?? [],
+      idColumn: ids?.idColumn ?? '',
+      ids: ids?.ids ?? [],
+      featureNames: [...resolved.features],
+      matrix: shape,
+      kept: {},
+      levels: {},
+    };
+    const prepared = { matrix: shape, scaler, featureNames: [...resolved.features] };
+    const base = { spec: resolved, table, prepared, profiled: [], kChoice, written: [] as string[], notes, ...(sweep ? { sweep } : {}) };
+    if (!resolved.fit) {
+      result = { ...base, k: kChoice.k, backend: sweep?.backend ?? '', seconds: (performance.now() - started) / 1000 };
+    } else {
+      const kmeans = await fitKMeans(data, { k: kChoice.k!, ...fitSettings });
+      const { k, labels: fitLabels, centroids: fitCentroids, backend, wcss } = kmeans;
+      notes.push(...kmeans.notes);
+      const cols = data.cols;
+      const numbering = numberByCentres(fitLabels, kmeans.sizes, Array.from({ length: k }, (_, c) => Array.from(fitCentroids.subarray(c * cols, (c + 1) * cols))));
+      const centres = reorderRows(fitCentroids, cols, numbering.order);
+      const original = scaler.inverseTransform(centres, cols);
+      const centroids = Array.from({ length: k }, (_, s) => Array.from(original.subarray(s * cols, (s + 1) * cols)));
+      const written: string[] = [];
+      if (resolved.outputs.labels !== undefined) {
+        await writeLabelsCsv(resolved.outputs.labels, table.idColumn, table.ids, numbering.labels, []);
+        written.push(resolved.outputs.labels);
+      }
+      result = {
+        ...base,
+        k,
+        kmeans,
+        numbering,
+        labels: numbering.labels,
+        sizes: numbering.sizes,
+        centroids,
+        wcss,
+        model: new KMeansModel(
+          { k, cols, centroids: centres, sizes: numbering.sizes, rows: kmeans.rows, wcss, iterations: kmeans.iterations, converged: kmeans.converged, backend },
+          scaler,
+          {
+            columns: [...resolved.features],
+            levels: {},
+            training: { seed: resolved.seed, nInit: resolved.kmeans.nInit, idColumn: table.idColumn, source: resolved.outputs.source ?? path },
+            segmentaVersion: packageVersion(),
+          },
+        ),
+        written,
+        backend,
+        notes: [...new Set(notes)],
+        seconds: (performance.now() - started) / 1000,
+      };
+    }
+  } catch (error) {
+    await source.finish(error);
+    throw error;
+  }
+  await source.finish();
+  return result;
 }
 
 /**

@@ -98,6 +98,22 @@ export interface SegmentationSpec {
    * object: a dendrogram of Ward on a seeded sample of customers instead.
    */
   dendrogram?: boolean | { sampleSize?: number; topMerges?: number };
+  /**
+   * Run sharded (docs/scale-out.md): the rows are split into shards of whole
+   * 4096-row blocks that load their own rows from the file, each with its own
+   * backend job, in this process or on `segmenta worker` processes through
+   * Redis. The sweep and the fit are bit-identical to an unsharded run. Needs
+   * a K-Means job without profiles, report or one-hot encoding (those need
+   * every row in one process); `profiles` defaults to false here.
+   */
+  distributed?: {
+    /** Number of shards (fewer when the table has fewer 4096-row blocks). Default 4 with `redis`, else 1. */
+    shards?: number;
+    /** Redis URL (`redis://HOST:PORT`): run the shards on workers. Default: in this process. */
+    redis?: string;
+    /** With `redis`: seconds a shard may take to answer before it is handed to another worker. Default 300. */
+    shardTimeout?: number;
+  };
   /** Files to write. Nothing is written by default. */
   outputs?: {
     /** Labels CSV: the id column, then `segment` (0-based, the one numbering). */
@@ -216,6 +232,16 @@ export const segmentationSpecSchema = {
           properties: { sampleSize: { type: 'integer', minimum: 2, maximum: 100_000 }, topMerges: { type: 'integer', minimum: 1, maximum: 100_000 } },
         },
       ],
+    },
+    distributed: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'Sharded run, in this process or on Redis workers (bit-identical to unsharded).',
+      properties: {
+        shards: { type: 'integer', minimum: 1, maximum: 65_536 },
+        redis: { type: 'string', minLength: 1, description: 'redis://HOST:PORT of the queue the workers serve' },
+        shardTimeout: { type: 'number', minimum: 0.1, default: 300 },
+      },
     },
     outputs: {
       type: 'object',

@@ -166,6 +166,7 @@ export interface ResolvedSpec {
   threads?: number;
   profiles: boolean;
   dendrogram: false | { sampleSize?: number; topMerges?: number };
+  distributed?: { shards: number; redis?: string; shardTimeout: number };
   outputs: { labels?: string; keepColumns: boolean; report?: string; force: boolean; scatter?: [string, string]; scatterSample: number; source?: string };
 }
 
@@ -188,6 +189,18 @@ function crossFieldProblems(spec: SegmentationSpec): SpecProblem[] {
     for (const out of ['labels', 'report'] as const) if (spec.outputs?.[out] !== undefined) add(`spec.outputs.${out}`, 'needs a fit, but spec.fit is false');
   }
   if (spec.outputs?.report !== undefined && spec.profiles === false) add('spec.profiles', 'is false, but the report (spec.outputs.report) shows the profiles');
+  if (spec.distributed) {
+    const why = 'cannot run with spec.distributed (sharded runs keep the rows in their shards)';
+    if ((spec.encode ?? []).length > 0) add('spec.encode', `${why}: one-hot encode the columns in the file`);
+    if (spec.profiles === true) add('spec.profiles', `${why}`);
+    if (spec.outputs?.report !== undefined) add('spec.outputs.report', `${why}`);
+    if (spec.outputs?.keepColumns) add('spec.outputs.keepColumns', `${why}`);
+    if ((spec.method ?? 'kmeans') !== 'kmeans') add('spec.method', `'${spec.method}' ${why}; use 'kmeans'`);
+    if (spec.dendrogram !== undefined && spec.dendrogram !== false) add('spec.dendrogram', `${why}`);
+    if (spec.distributed.redis !== undefined && !/^rediss?:\/\/[^/\s]+/.test(spec.distributed.redis)) {
+      add('spec.distributed.redis', `must be a URL like redis://127.0.0.1:6379, got '${spec.distributed.redis}'`);
+    }
+  }
   const features = spec.features ?? [];
   for (const name of new Set(features)) if (features.indexOf(name) !== features.lastIndexOf(name)) add('spec.features', `lists '${name}' twice`);
   return problems.filter((p, i) => problems.findIndex((q) => q.message === p.message) === i);
@@ -243,7 +256,16 @@ export function validateSpec(input: unknown): ResolvedSpec {
     seed: spec.seed ?? 0,
     backend: spec.backend ?? 'auto',
     ...(spec.threads !== undefined ? { threads: spec.threads } : {}),
-    profiles: spec.profiles ?? true,
+    profiles: spec.profiles ?? !spec.distributed,
+    ...(spec.distributed
+      ? {
+          distributed: {
+            shards: spec.distributed.shards ?? (spec.distributed.redis !== undefined ? 4 : 1),
+            ...(spec.distributed.redis !== undefined ? { redis: spec.distributed.redis } : {}),
+            shardTimeout: spec.distributed.shardTimeout ?? 300,
+          },
+        }
+      : {}),
     dendrogram: dendrogram === false ? false : dendrogram === true ? {} : { ...dendrogram },
     outputs: {
       ...(spec.outputs?.labels !== undefined ? { labels: spec.outputs.labels } : {}),

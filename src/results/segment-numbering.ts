@@ -65,6 +65,20 @@ export function numberSegments(labels: ArrayLike<number>, k: number, matrix: Mat
     for (let j = 0; j < cols; j++) sums[base + j]! += matrix.data[row + j]!;
   }
   const centresByFit = Array.from({ length: k }, (_, c) => Array.from({ length: cols }, (_, j) => (fitSizes[c]! > 0 ? sums[c * cols + j]! / fitSizes[c]! : NaN)));
+  return numberByCentres(labels, fitSizes, centresByFit);
+}
+
+/**
+ * {@link numberSegments} from each label's size and centre, when the rows are
+ * not in this process (a sharded run passes the fit's sizes and centroids).
+ *
+ * @param labels the clustering's label of each row, 0..k-1 (checked by the caller)
+ * @param fitSizes rows per label
+ * @param centresByFit per label, the centre the ties are broken on
+ */
+export function numberByCentres(labels: ArrayLike<number>, fitSizes: readonly number[], centresByFit: readonly (readonly number[])[]): SegmentNumbering {
+  const k = fitSizes.length;
+  const cols = centresByFit[0]?.length ?? 0;
   const order = Array.from({ length: k }, (_, c) => c).sort((a, b) => {
     if (fitSizes[a] !== fitSizes[b]) return fitSizes[b]! - fitSizes[a]!;
     for (let j = 0; j < cols; j++) {
@@ -75,9 +89,9 @@ export function numberSegments(labels: ArrayLike<number>, k: number, matrix: Mat
   });
   const fitLabelToSegment = new Array<number>(k);
   order.forEach((fitLabel, segment) => (fitLabelToSegment[fitLabel] = segment));
-  const numbered = new Int32Array(n);
-  for (let i = 0; i < n; i++) numbered[i] = fitLabelToSegment[labels[i]!]!;
-  return { order, fitLabelToSegment, labels: numbered, sizes: order.map((c) => fitSizes[c]!), centres: order.map((c) => centresByFit[c]!) };
+  const numbered = new Int32Array(labels.length);
+  for (let i = 0; i < labels.length; i++) numbered[i] = fitLabelToSegment[labels[i]!]!;
+  return { order, fitLabelToSegment, labels: numbered, sizes: order.map((c) => fitSizes[c]!), centres: order.map((c) => [...centresByFit[c]!]) };
 }
 
 /**

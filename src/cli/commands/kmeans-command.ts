@@ -5,10 +5,10 @@
  */
 import type { Command } from 'commander';
 import { kmeansDocument } from '../../pipeline/result-documents.js';
-import { addDataOptions, addFitOptions, checkOutFile, dataSpec, labelsOnlySpec, fitSpec, parseFitFlags, parseK, roundCentroids, withCliJob, type DataFlags } from '../command-options.js';
+import { addDataOptions, addFitOptions, checkOutFile, dataSpec, labelsOnlySpec, fitSpec, parseFitFlags, parseK, roundCentroids, withCliJob, type DataFlags, addShardOptions, distributedSpec, withDistributedLog, type ShardFlags } from '../command-options.js';
 import { formatSegmentTable } from '../text-table.js';
 
-interface KMeansFlags extends DataFlags {
+interface KMeansFlags extends DataFlags, ShardFlags {
   k?: string;
   out?: string;
   keepColumns?: boolean;
@@ -24,6 +24,7 @@ export function registerKMeansCommand(program: Command): void {
     .option('--k <k>', 'number of segments (required)');
   addDataOptions(cmd);
   addFitOptions(cmd);
+  addShardOptions(cmd);
   cmd
     .option('--out <file>', 'write labels: the first input column, then `segment` (0-based, by descending size)')
     .option('--keep-columns', 'with --out: also write every original column, in file order, before `segment`')
@@ -31,7 +32,7 @@ export function registerKMeansCommand(program: Command): void {
     .action(async (file: string, flags: KMeansFlags) => {
       const k = parseK(flags.k);
       const fit = parseFitFlags(flags);
-      const data = dataSpec(file, flags);
+      const data = { ...dataSpec(file, flags), ...distributedSpec(flags) };
       const modelOut = await checkOutFile('save-model', flags.saveModel, [file]);
       const started = performance.now();
       await withCliJob(async ({ signal, progress }) => {
@@ -43,7 +44,7 @@ export function registerKMeansCommand(program: Command): void {
             k,
             ...labelsOnlySpec(flags),
           },
-          { signal, onProgress: progress.listener },
+          { signal, onProgress: withDistributedLog(progress.listener) },
         );
         progress.done();
         if (modelOut !== undefined) {

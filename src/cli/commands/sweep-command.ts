@@ -8,10 +8,10 @@ import { sweepDocument } from '../../pipeline/result-documents.js';
 import { SegmentaError } from '../../common/errors.js';
 import { K_METHOD_TITLES, type KMethod } from '../../drivers/suggest-k.js';
 import type { KSelection } from '../../drivers/k-selection.js';
-import { addDataOptions, addFitOptions, checkOutFile, dataSpec, fitSpec, parseFitFlags, kSelectionSpec, addKSelectionOptions, parseKRange, withCliJob, type DataFlags, type KSelectionFlags } from '../command-options.js';
+import { addDataOptions, addFitOptions, checkOutFile, dataSpec, fitSpec, parseFitFlags, kSelectionSpec, addKSelectionOptions, parseKRange, withCliJob, type DataFlags, type KSelectionFlags, addShardOptions, distributedSpec, withDistributedLog, type ShardFlags } from '../command-options.js';
 import { formatTable } from '../text-table.js';
 
-interface SweepFlags extends DataFlags, KSelectionFlags {
+interface SweepFlags extends DataFlags, KSelectionFlags, ShardFlags {
   kMin?: string;
   kMax?: string;
   plot?: string;
@@ -31,6 +31,7 @@ export function registerSweepCommand(program: Command): void {
   addKSelectionOptions(cmd);
   addDataOptions(cmd);
   addFitOptions(cmd);
+  addShardOptions(cmd);
   cmd.action(async (file: string, flags: SweepFlags) => {
     const { min: kMin, max: kMax } = parseKRange(flags);
     const kSelection = kSelectionSpec(flags);
@@ -43,7 +44,7 @@ export function registerSweepCommand(program: Command): void {
     await checkOutFile('plot', flags.plot, [file]);
     await checkOutFile('out', flags.out, [file]);
     const fit = parseFitFlags(flags);
-    const data = dataSpec(file, flags);
+    const data = { ...dataSpec(file, flags), ...distributedSpec(flags) };
     const started = performance.now();
     await withCliJob(async ({ signal, progress }) => {
       // Heavy modules load lazily (the CLI's cold start stays small).
@@ -61,7 +62,7 @@ export function registerSweepCommand(program: Command): void {
           keep: 'none',
           profiles: false,
         },
-        { signal, onProgress: progress.listener },
+        { signal, onProgress: withDistributedLog(progress.listener) },
       );
       progress.done();
       const sel = r.selection!;
