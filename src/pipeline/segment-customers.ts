@@ -402,7 +402,7 @@ async function segmentSharded(
       const centroids = Array.from({ length: k }, (_, s) => Array.from(original.subarray(s * cols, (s + 1) * cols)));
       const written: string[] = [];
       if (resolved.outputs.labels !== undefined) {
-        await writeLabelsCsv(resolved.outputs.labels, table.idColumn, table.ids, numbering.labels, []);
+        await writeLabelsCsv(resolved.outputs.labels, table.idColumn, table.ids, numbering.labels, [], { inputs: [path] });
         written.push(resolved.outputs.labels);
       }
       result = {
