@@ -14,7 +14,7 @@ import type { CustomerTable } from '../common/customer-table.js';
 import type { PreparedFeatures } from '../preparation/prepare-features.js';
 import { parseScalingMethod, type ScalingMethod } from '../preparation/scaling.js';
 import type { SegmentationSpec } from '../pipeline/spec.js';
-import { parseRedisUrl } from '../distributed/redis-connection.js';
+import { parseRedisUrl } from '../distributed/redis-url.js';
 import { createProgressReporter, type ProgressReporter } from './progress-bar.js';
 export { roundTo, roundCentroids } from '../pipeline/result-documents.js';
 

@@ -5,8 +5,7 @@
  */
 import type { Command } from 'commander';
 import { parseIntegerOption, parseNumberOption } from '../command-options.js';
-import { parseRedisUrl } from '../../distributed/redis-connection.js';
-import { startShardWorker } from '../../distributed/shard-worker.js';
+import { parseRedisUrl } from '../../distributed/redis-url.js';
 
 interface WorkerFlags {
   redis?: string;
@@ -27,6 +26,7 @@ export function registerWorkerCommand(program: Command): void {
       const threads = flags.threads !== undefined ? parseIntegerOption('threads', flags.threads, 1, 256) : undefined;
       const lockSeconds = parseNumberOption('lock-timeout', flags.lockTimeout ?? '10', 0.5);
       const log = (line: string): void => void process.stderr.write(`segmenta worker: ${line}\n`);
+      const { startShardWorker } = await import('../../distributed/shard-worker.js');
       const worker = await startShardWorker({ redis, ...(threads !== undefined ? { threads } : {}), lockMs: Math.round(lockSeconds * 1000), log });
       await new Promise<void>((resolve) => {
         const stop = (signal: string): void => {
