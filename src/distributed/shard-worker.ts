@@ -18,6 +18,7 @@ import { randomUUID } from 'node:crypto';
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { SegmentaError, isUserError } from '../common/errors.js';
+import '../backends/built-in-backends.js';
 import { resolveBackend } from '../backends/backend-registry.js';
 import { loadShard } from '../drivers/sharding/load-shard.js';
 import type { LocalShard } from '../drivers/sharding/local-shard.js';
