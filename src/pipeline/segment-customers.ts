@@ -19,9 +19,9 @@ import type { ProgressListener } from '../common/progress.js';
 import { writeGeneratedCustomers } from '../data-in/generate-customers.js';
 import { readCustomerTable } from '../data-in/read-customer-table.js';
 import { fitAgglomerative, type AgglomerativeResult } from '../drivers/agglomerative/fit-agglomerative.js';
-import type { SweepResult } from '../drivers/elbow-sweep.js';
+import { sweepK, type SweepResult } from '../drivers/elbow-sweep.js';
 import { selectK, type KSelection } from '../drivers/k-selection.js';
-import { K_METHODS } from '../drivers/suggest-k.js';
+import { K_METHODS, suggestK } from '../drivers/suggest-k.js';
 import { fitKMeans, type KMeansResult } from '../drivers/kmeans.js';
 import { checkFloat32Range } from '../drivers/validate-input.js';
 import type { SegmentProfiles } from '../insights/insight-types.js';
@@ -367,12 +367,21 @@ async function segmentSharded(
     };
     const givenK = typeof resolved.k === 'number' ? resolved.k : null;
     let sweep: SweepResult | undefined;
+    let selection: KSelection | undefined;
+    const notes: string[] = [];
     if (resolved.sweep) {
       const sweepMax = Math.max(givenK ?? 1, Math.min(resolved.kRange.max, data.rows));
+      const t0 = performance.now();
       sweep = await sweepK(data, { kMin: Math.min(resolved.kRange.min, sweepMax), kMax: sweepMax, ...fitSettings });
+      // The other methods for k (silhouette, Calinski-Harabasz, Davies-Bouldin, gap)
+      // need every row in one process: a sharded job chooses k by the elbow.
+      const curves = { ks: sweep.ks, wcss: sweep.wcss };
+      const seconds = (performance.now() - t0) / 1000;
+      selection = { methods: ['elbow'], sweep, curves, choice: suggestK(curves), seconds: { sweep: seconds, silhouette: 0, gap: 0, total: seconds } };
+      if (resolved.kMethod !== 'elbow') notes.push(`k is chosen by the elbow alone: a sharded job cannot run the ${resolved.kMethod === 'all' ? 'other methods' : `${resolved.kMethod} method`}, which need every row in one process`);
+      notes.push(...sweep.notes);
     }
-    const kChoice = chooseK({ k: resolved.k, method: resolved.kMethod, ...(sweep ? { sweep } : {}), required: resolved.fit });
-    const notes = [...(sweep?.notes ?? [])];
+    const kChoice = chooseK({ k: resolved.k, method: resolved.kMethod === 'all' ? 'elbow' : resolved.kMethod, ...(selection ? { selection } : {}), required: resolved.fit });
     const shape = { data: new Float32Array(0), rows: data.rows, cols: data.cols };
     const needIds = resolved.fit && resolved.outputs.labels !== undefined;
     const ids = needIds ? await readCustomerTable(path, { features: [resolved.features[0]!], ...listen }) : undefined;
@@ -388,7 +397,7 @@ async function segmentSharded(
       levels: {},
     };
     const prepared = { matrix: shape, scaler, featureNames: [...resolved.features] };
-    const base = { spec: resolved, table, prepared, profiled: [], kChoice, written: [] as string[], notes, ...(sweep ? { sweep } : {}) };
+    const base = { spec: resolved, table, prepared, profiled: [], kChoice, written: [] as string[], notes, ...(sweep ? { sweep } : {}), ...(selection ? { selection } : {}) };
     if (!resolved.fit) {
       result = { ...base, k: kChoice.k, backend: sweep?.backend ?? '', seconds: (performance.now() - started) / 1000 };
     } else {
