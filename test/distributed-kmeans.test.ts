@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, startCli, type CliProcess } from './helpers/cli-process.js';
+import { startLossyProxy } from './helpers/lossy-proxy.js';
 import { redisMissing, startRedis, type RedisServer } from './helpers/redis-server.js';
 
 const missing = redisMissing();
@@ -128,14 +129,43 @@ describe.skipIf(missing !== null)('sharded K-Means on Redis workers', () => {
     await stopWorkers();
   }, 300_000);
 
-  it('a Redis restart mid-run: every process reconnects and the result is identical', async () => {
+  it('Redis restarts at several points of a run: every process reconnects and the result is identical', async () => {
     await startWorker();
     await startWorker();
-    const { run } = await coordinatorAt(['sweep', data, ...SWEEP, '--redis', redis.url, '--shards', '4'], 60);
-    await redis.restart(1000);
+    const { run, job } = await coordinatorAt(['sweep', data, ...SWEEP, '--redis', redis.url, '--shards', '4'], 30);
+    await redis.restart(500);
+    for (const at of [90, 150]) {
+      while (run.child.exitCode === null && Number((await redis.client.get(`segmenta:job:${job}:done`)) ?? -1) < at) await new Promise((r) => setTimeout(r, 50));
+      if (run.child.exitCode !== null) break;
+      await redis.restart(300);
+    }
     expect(await run.exit, run.stderr).toBe(0);
     expect(wcssOf(run.stdout)).toEqual(reference.wcss);
     await stopWorkers();
+  }, 300_000);
+
+  it('replies lost after Redis ran the command (the connection dies before the answer): no command runs twice and the result is identical', async () => {
+    // Redis executes a command, then the connection dies before the reply
+    // arrives (a restart or a network fault in that window): ioredis sends
+    // the command again. Publishing an assign pass twice made the second
+    // copy answer 0 changed rows and the run stop early.
+    const proxy = await startLossyProxy(redis.port);
+    try {
+      await startWorker();
+      await startWorker();
+      // One init per k, so that every run's result shows (best-of-n would hide a worse run).
+      const sweep1 = SWEEP.map((a, i) => (SWEEP[i - 1] === '--n-init' ? '1' : a));
+      const one = cli('sweep', data, ...sweep1);
+      expect(one.code, one.stderr).toBe(0);
+      proxy.loseReplies('"op":"assign"', { nth: 2, every: 4, times: 10 });
+      const run = startCli(['sweep', data, ...sweep1, '--redis', proxy.url, '--shards', '4']);
+      expect(await run.exit, run.stderr).toBe(0);
+      expect(proxy.lost).toBe(10);
+      expect(wcssOf(run.stdout)).toEqual(wcssOf(one.stdout));
+    } finally {
+      await proxy.close();
+      await stopWorkers();
+    }
   }, 300_000);
 
   it('kill -9 of the coordinator: the workers mark the job failed with a clear reason and stay available', async () => {

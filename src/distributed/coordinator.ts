@@ -70,6 +70,21 @@ export interface CoordinatorOptions {
 /** Polls between wake-ups. */
 const POLL_MS = 200;
 
+/**
+ * Appends command ARGV[1] (text ARGV[2]) to the list KEYS[1] unless it is
+ * already there (a resent call), publishes ARGV[4] on channel ARGV[3], and
+ * returns the list's length, or -1 when another command sits at that index.
+ */
+const PUBLISH_COMMAND = `local n = redis.call('llen', KEYS[1])
+local seq = tonumber(ARGV[1])
+if n == seq then
+  n = redis.call('rpush', KEYS[1], ARGV[2])
+elseif n > seq and redis.call('lindex', KEYS[1], seq) ~= ARGV[2] then
+  return -1
+end
+redis.call('publish', ARGV[3], ARGV[4])
+return n`;
+
 /** A running sharded job (see the module comment). */
 export class Coordinator implements ShardGroup {
   readonly ranges: ShardRange[];
@@ -78,6 +93,8 @@ export class Coordinator implements ShardGroup {
   private readonly heartbeat: NodeJS.Timeout;
   private handovers = 0;
   private finished = false;
+  /** Sequence number of the next command (the coordinator is the only writer of the list). */
+  private nextSeq = 0;
   /** Seconds spent waiting on Redis round trips of assign commands (total) and their count. */
   readonly assignStats = { seconds: 0, count: 0, computeSeconds: 0 };
 
@@ -164,8 +181,7 @@ export class Coordinator implements ShardGroup {
     const { redis, id } = this;
     const want = cmd.targets ?? this.ranges.map((_, s) => s);
     let mark = this.wakeups.mark(id);
-    const [[, length]] = (await redis.multi().rpush(jobKey(id, 'cmds'), JSON.stringify(cmd)).publish(EVENTS_CHANNEL, `cmd ${id}`).exec()) as [[null, number]];
-    const seq = length - 1;
+    const seq = await this.publish(cmd);
     const resKey = jobKey(id, `res:${seq}`);
     const timeout = this.options.commandTimeoutMs ?? 300_000;
     const retries = this.options.retries ?? 3;
@@ -211,6 +227,27 @@ export class Coordinator implements ShardGroup {
       }
       return b;
     });
+  }
+
+  /**
+   * Appends `cmd` as command number {@link nextSeq} and wakes the workers.
+   * The sequence number is the coordinator's, not the list's length: when
+   * Redis runs the append but the reply is lost (a restart or a dropped
+   * connection in between), ioredis sends it again, and the script then
+   * finds the command already in place instead of appending a second copy
+   * (a second copy of an assign pass would answer "0 rows changed").
+   *
+   * @throws SegmentaError `DISTRIBUTED_JOB_FAILED` when the list does not hold the job's commands up to this one
+   */
+  private async publish(cmd: Command): Promise<number> {
+    const seq = this.nextSeq++;
+    const length = Number(await this.redis.eval(PUBLISH_COMMAND, 1, jobKey(this.id, 'cmds'), seq, JSON.stringify(cmd), EVENTS_CHANNEL, `cmd ${this.id}`));
+    if (length !== seq + 1) {
+      const reason = `its command list holds ${length < 0 ? 'another command' : `${length} commands`} where command ${seq} (${cmd.op}) was published (Redis lost or changed its state)`;
+      await this.finish(false, reason);
+      throw this.failure(reason);
+    }
+    return seq;
   }
 
   private failure(reason: string): SegmentaError {
@@ -295,8 +332,7 @@ export class Coordinator implements ShardGroup {
     const a = this.assignStats;
     if (a.count > 0) this.options.log?.(`job ${id}: ${ok ? 'done' : `failed (${reason})`}; ${a.count} assign passes, ${((1000 * a.seconds) / a.count).toFixed(2)} ms each on average (round trip included)`);
     try {
-      await redis.rpush(jobKey(id, 'cmds'), JSON.stringify({ op: 'end', targets: null } satisfies Command));
-      await redis.publish(EVENTS_CHANNEL, `cmd ${id}`);
+      await redis.eval(PUBLISH_COMMAND, 1, jobKey(id, 'cmds'), this.nextSeq++, JSON.stringify({ op: 'end', targets: null } satisfies Command), EVENTS_CHANNEL, `cmd ${id}`);
       const fields = ok ? ['state', 'done'] : ['state', 'failed', 'reason', reason ?? 'failed'];
       await redis.eval(
         `if redis.call('hget', KEYS[1], 'state') == 'running' then redis.call('hset', KEYS[1], unpack(ARGV)) end return 0`,

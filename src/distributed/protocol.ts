@@ -8,9 +8,13 @@
  *   BullMQ's lock and stalled-job check hand the shard to another worker when
  *   its owner dies.
  * - `segmenta:job:J:spec` (JSON): the file, the features, the shard ranges.
- * - `segmenta:job:J:cmds` (list): the coordinator's commands; index = sequence number.
+ * - `segmenta:job:J:cmds` (list): the coordinator's commands; index = sequence
+ *   number. The coordinator numbers them itself and appends command N only
+ *   while the list holds N entries, so a command that Redis ran but whose
+ *   reply was lost (and that ioredis therefore sends again) is not appended twice.
  * - `segmenta:job:J:res:SEQ` (hash, field = shard): each shard's result,
- *   written with HSETNX, so a retried or duplicated answer changes nothing.
+ *   written with HSETNX and only while SEQ is past `done`, so a retried,
+ *   duplicated or late answer changes nothing.
  * - `segmenta:job:J:done`: the last sequence number the coordinator gathered
  *   (a new owner resumes after it).
  * - `segmenta:job:J:owner:S`: the current owner's token (a worker that finds

@@ -188,6 +188,18 @@ type AssignCommand = Extract<Command, { op: 'assign' }>;
 const FAIL_IF_RUNNING = `if redis.call('hget', KEYS[1], 'state') == 'running' then
   redis.call('hset', KEYS[1], 'state', 'failed', 'reason', ARGV[1], 'updated', ARGV[2]) return 1 end return 0`;
 
+/**
+ * Writes shard ARGV[2]'s answer ARGV[3] to command ARGV[1] (hash KEYS[1]) once,
+ * unless the coordinator has gathered that command already (KEYS[2], its last
+ * gathered sequence number, is at or past it: a resent write after a lost
+ * reply, or a slow shard's late answer), then publishes ARGV[5] on ARGV[4].
+ */
+const WRITE_ANSWER = `if tonumber(redis.call('get', KEYS[2]) or '-1') < tonumber(ARGV[1]) then
+  redis.call('hsetnx', KEYS[1], ARGV[2], ARGV[3])
+end
+redis.call('publish', ARGV[4], ARGV[5])
+return 0`;
+
 async function failJob(redis: Redis, jobId: string, reason: string): Promise<void> {
   await redis.eval(FAIL_IF_RUNNING, 1, jobKey(jobId, 'status'), reason, new Date().toISOString());
 }
@@ -296,7 +308,7 @@ async function commandLoop(ctx: ServeContext, spec: JobSpec, s: number, shard: L
         if (!isUserError(error)) throw error;
         result = Buffer.concat([Buffer.from([ERROR_MARK]), Buffer.from(JSON.stringify({ code: error.code, message: error.message }))]);
       }
-      await redis.multi().hsetnx(resKey, String(s), result).publish(EVENTS_CHANNEL, `res ${id}`).exec();
+      await redis.eval(WRITE_ANSWER, 2, resKey, jobKey(id, 'done'), seq, String(s), result, EVENTS_CHANNEL, `res ${id}`);
     }
   }
 }
