@@ -170,7 +170,7 @@ export async function createFitContext(matrix: Matrix, options: Partial<KMeansSe
   const jobOptions = { ...(settings.threads !== undefined ? { threads: settings.threads } : {}), ...(settings.signal ? { signal: settings.signal } : {}) };
   if ((settings.shards ?? 1) > 1) {
     const sharded = shardMatrix(matrix, settings.shards!, backend, jobOptions);
-    return createShardedFitContext(sharded, { ...settings, backend }, maxK, distinctRows);
+    return createShardedFitContext(sharded, { ...settings, backend }, maxK, { distinctRows, meanVariance });
   }
   const job = await backend.createJob(matrix.data, matrix.rows, matrix.cols, jobOptions);
   try {
@@ -210,16 +210,22 @@ export async function createFitContext(matrix: Matrix, options: Partial<KMeansSe
  * or in worker processes): the same fits, bit for bit, as one job over the
  * concatenated rows. k-means++ runs on a job over the seeded sample gathered
  * from the shards (every row when there are at most `initSampleSize`). The
- * context owns `data` (disposeContext releases it).
+ * context owns `data` (disposeContext releases it). `known` skips the passes
+ * for what the caller measured already on the same rows.
  */
-export async function createShardedFitContext(data: ShardedData, options: Partial<KMeansSettings>, maxK: number, knownDistinct?: number): Promise<FitContext> {
+export async function createShardedFitContext(
+  data: ShardedData,
+  options: Partial<KMeansSettings>,
+  maxK: number,
+  known?: { distinctRows: number; meanVariance: number },
+): Promise<FitContext> {
   try {
     const settings = resolveSettings(options);
     throwIfAborted(settings.signal);
     const backend = typeof settings.backend === 'string' ? await resolveBackend(settings.backend) : settings.backend;
     const jobOptions = { ...(settings.threads !== undefined ? { threads: settings.threads } : {}), ...(settings.signal ? { signal: settings.signal } : {}) };
-    const distinctRows = knownDistinct ?? (await data.countDistinctRows(maxK));
-    const tolScaled = (await data.meanFeatureVariance()) * settings.tol;
+    const distinctRows = known?.distinctRows ?? (await data.countDistinctRows(maxK));
+    const tolScaled = (known?.meanVariance ?? (await data.meanFeatureVariance())) * settings.tol;
     const sampled = data.rows > settings.initSampleSize;
     const ids = sampleIndices(data.rows, settings.initSampleSize, initSampleRandom(settings.seed));
     const sample = await data.gatherRows(ids);

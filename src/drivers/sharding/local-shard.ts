@@ -2,15 +2,21 @@
  * A shard in this process: its rows and its own backend job (its own wasm
  * memory and worker threads). The job is created at the first assign pass,
  * after any scaling, and adopts the rows without a copy when they were
- * allocated by the backend (`allocateMatrix`).
+ * allocated by the backend (`allocateMatrix`). Its own JS work (column folds,
+ * scaling in place) runs in slices that yield to the event loop, as the
+ * drivers' does.
  */
 import { continueFold, type ColumnFold } from '../../common/column-folds.js';
+import { TimeSlicer } from '../../common/time-slice.js';
 import { missingKernel } from '../../backends/backend-registry.js';
 import { ROW_BLOCK_SIZE, type JobOptions, type KernelBackend, type KernelJob } from '../../backends/kernel-contract.js';
 import type { AssignPartials, ShardRange } from '../../backends/sharded/sharded-job.js';
 import { scalerFromJSON, type ScalerJSON } from '../../preparation/scaling.js';
 import { collectDistinctRows } from '../validate-input.js';
 import { splitIds, type FarRow, type ShardGroup } from './shard-ops.js';
+
+/** Rows of a shard's own JS work (folds, scaling) between two looks at the clock. */
+const SLICE_ROWS = 1 << 15;
 
 /** Indices of the `m` largest values, largest first, lowest index on ties. */
 export function farthestRows(distances: Float32Array, m: number): number[] {
@@ -67,12 +73,27 @@ export class LocalShard {
     return job;
   }
 
+  /** Runs `f` over runs of rows in order, yielding to the event loop between them (and stopping on the job's signal). */
+  private async inSlices(f: (rows: Float32Array, count: number) => void): Promise<void> {
+    const slicer = new TimeSlicer(this.jobOptions.signal);
+    const d = this.cols;
+    for (let r0 = 0; r0 < this.rows; r0 += SLICE_ROWS) {
+      await slicer.maybePause();
+      const r1 = Math.min(this.rows, r0 + SLICE_ROWS);
+      f(this.data.subarray(r0 * d, r1 * d), r1 - r0);
+    }
+  }
+
+  /** Continues `fold` over the shard's rows from `carry` (a copy; same doubles as one pass: slices only pause the left fold). */
   async fold(fold: ColumnFold, carry: Float64Array): Promise<Float64Array> {
-    return continueFold(fold, this.data, this.cols, Float64Array.from(carry));
+    const out = Float64Array.from(carry);
+    await this.inSlices((rows) => void continueFold(fold, rows, this.cols, out));
+    return out;
   }
 
   async scale(scaler: ScalerJSON): Promise<void> {
-    scalerFromJSON(scaler).transform({ data: this.data, rows: this.rows, cols: this.cols }, { inPlace: true });
+    const s = scalerFromJSON(scaler);
+    await this.inSlices((data, rows) => void s.transform({ data, rows, cols: this.cols }, { inPlace: true }));
   }
 
   async distinctRows(seen: string[], atLeast: number): Promise<string[]> {
