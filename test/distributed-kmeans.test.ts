@@ -134,12 +134,15 @@ describe.skipIf(missing !== null)('sharded K-Means on Redis workers', () => {
     await startWorker();
     const { run, job } = await coordinatorAt(['sweep', data, ...SWEEP, '--redis', redis.url, '--shards', '4'], 30);
     await redis.restart(500);
+    let restarts = 1;
     for (const at of [90, 150]) {
       while (run.child.exitCode === null && Number((await redis.client.get(`segmenta:job:${job}:done`)) ?? -1) < at) await new Promise((r) => setTimeout(r, 50));
       if (run.child.exitCode !== null) break;
       await redis.restart(300);
+      restarts++;
     }
     expect(await run.exit, run.stderr).toBe(0);
+    expect(restarts).toBe(3);
     expect(wcssOf(run.stdout)).toEqual(reference.wcss);
     await stopWorkers();
   }, 300_000);
