@@ -184,38 +184,16 @@ async function readTableFile(path: string, options: ReadTableOptions): Promise<C
   const absolute = await checkFile(path);
 
   onProgress?.({ kind: 'phase', phase: 'read', detail: `reading ${path}` });
-  // DuckDB reads exactly this one file: never a pattern, a URL or any other file (see duckdb-lockdown.ts).
-  const literal = await literalDuckDbPath(absolute, path);
-  const fileArg = `${sqlString(literal.path)}${format === 'csv' ? `, compression = '${absolute.toLowerCase().endsWith('.gz') ? 'gzip' : 'none'}'` : ''}`;
-  const { DuckDBInstance } = loadDuckDB();
-  const instance = await DuckDBInstance.create(':memory:');
-  const connection = await instance.connect();
-  const onAbort = (): void => connection.interrupt();
-  signal?.addEventListener('abort', onAbort, { once: true });
+  const duck = await openDuckDb(path, absolute, format, signal);
+  const { connection, fileArg } = duck;
   try {
     await connection.run('SET preserve_insertion_order = true');
-    await lockDown(connection, [literal.path]);
+    await lockDown(connection, [duck.literalPath]);
     const lines = format === 'csv' && !range ? csvLineCount(absolute, signal) : Promise.resolve(null);
     lines.catch(() => undefined);
     const schema = await describe(connection, path, fileArg, format);
     if (format === 'csv') await checkCsvShape(path, absolute, schema);
-    const columnNames = schema.columns.map((c) => c.name);
-    if (columnNames.length === 1 && /[,;\t|]/.test(columnNames[0]!) && format === 'csv') {
-      throw new SegmentaError(
-        'MALFORMED_FILE',
-        `cannot read '${path}': could not detect its CSV layout (found one column '${columnNames[0]}'); are some rows missing fields?`,
-        { path },
-      );
-    }
-    for (const name of [...features, ...encode, ...keep]) {
-      if (!columnNames.includes(name)) {
-        throw new SegmentaError(
-          'UNKNOWN_COLUMN',
-          `'${path}' has no column '${name}'; available columns: ${columnNames.map((c) => `'${c}'`).join(', ')}`,
-          { path, column: name, available: columnNames },
-        );
-      }
-    }
+    const columnNames = checkColumns(path, format, schema, [...features, ...encode, ...keep]);
     const typeOf = new Map(schema.columns.map((c) => [c.name, c.type] as const));
     const idColumn = columnNames[0]!;
     const lineCount = await lines;
@@ -285,11 +263,43 @@ async function readTableFile(path: string, options: ReadTableOptions): Promise<C
     if (format === 'csv') await throwIfRagged(path, absolute, null);
     throw new SegmentaError('MALFORMED_FILE', `cannot read '${path}': ${firstLine(message)}`, { path, cause: message });
   } finally {
-    signal?.removeEventListener('abort', onAbort);
-    connection.closeSync();
-    instance.closeSync();
-    await literal.close();
+    await duck.close();
   }
+}
+
+/** A DuckDB connection for reading one file, and the file's argument to read_csv/read_parquet. */
+interface DuckDbFile {
+  connection: DuckDBConnection;
+  fileArg: string;
+  /** The path DuckDB reads (lock the connection down to it before the first read). */
+  literalPath: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens an in-memory DuckDB for `absolute` (the file `path` names), interrupted
+ * when `signal` fires. DuckDB reads exactly this one file: never a pattern, a
+ * URL or any other file (see duckdb-lockdown.ts).
+ */
+async function openDuckDb(path: string, absolute: string, format: Format, signal: AbortSignal | undefined): Promise<DuckDbFile> {
+  const literal = await literalDuckDbPath(absolute, path);
+  const fileArg = `${sqlString(literal.path)}${format === 'csv' ? `, compression = '${absolute.toLowerCase().endsWith('.gz') ? 'gzip' : 'none'}'` : ''}`;
+  const { DuckDBInstance } = loadDuckDB();
+  const instance = await DuckDBInstance.create(':memory:');
+  const connection = await instance.connect();
+  const onAbort = (): void => connection.interrupt();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  return {
+    connection,
+    fileArg,
+    literalPath: literal.path,
+    async close() {
+      signal?.removeEventListener('abort', onAbort);
+      connection.closeSync();
+      instance.closeSync();
+      await literal.close();
+    },
+  };
 }
 
 /** The dialect to scan `absolute` with: the sniffed one, or one guessed from its first line when the sniffer gave up. Null for a one-column file. */
@@ -399,15 +409,10 @@ export async function describeCustomerTable(path: string, columns: string[], sig
   throwIfAborted(signal);
   const format = formatOf(path);
   const absolute = await checkFile(path);
-  const literal = await literalDuckDbPath(absolute, path);
-  const fileArg = `${sqlString(literal.path)}${format === 'csv' ? `, compression = '${absolute.toLowerCase().endsWith('.gz') ? 'gzip' : 'none'}'` : ''}`;
-  const { DuckDBInstance } = loadDuckDB();
-  const instance = await DuckDBInstance.create(':memory:');
-  const connection = await instance.connect();
-  const onAbort = (): void => connection.interrupt();
-  signal?.addEventListener('abort', onAbort, { once: true });
+  const duck = await openDuckDb(path, absolute, format, signal);
+  const { connection, fileArg } = duck;
   try {
-    await lockDown(connection, [literal.path]);
+    await lockDown(connection, [duck.literalPath]);
     const schema = await describe(connection, path, fileArg, format);
     if (format === 'csv') await checkCsvShape(path, absolute, schema);
     const columnNames = checkColumns(path, format, schema, columns);
@@ -423,10 +428,7 @@ export async function describeCustomerTable(path: string, columns: string[], sig
     const message = error instanceof Error ? error.message : String(error);
     throw new SegmentaError('MALFORMED_FILE', `cannot read '${path}': ${firstLine(message)}`, { path, cause: message });
   } finally {
-    signal?.removeEventListener('abort', onAbort);
-    connection.closeSync();
-    instance.closeSync();
-    await literal.close();
+    await duck.close();
   }
 }
 

@@ -25,7 +25,7 @@ import { ROW_BLOCK_SIZE } from '../backends/kernel-contract.js';
 import { planShards, type AssignPartials, type ShardRange } from '../backends/sharded/sharded-job.js';
 import type { FarRow, ShardGroup } from '../drivers/sharding/shard-ops.js';
 import type { ScalerJSON } from '../preparation/scaling.js';
-import { checkRedis, connectRedis, parseRedisUrl, Wakeups } from './redis-connection.js';
+import { connectCheckedRedis, connectRedis, parseRedisUrl, Wakeups } from './redis-connection.js';
 import {
   copyBytes,
   ERROR_MARK,
@@ -124,13 +124,7 @@ export class Coordinator implements ShardGroup {
   static async start(options: CoordinatorOptions): Promise<Coordinator> {
     const url = parseRedisUrl(options.redis);
     const id = randomUUID().slice(0, 13);
-    const redis = connectRedis(url, `segmenta-coordinator-${id}`);
-    try {
-      await checkRedis(redis, url);
-    } catch (error) {
-      redis.disconnect();
-      throw error;
-    }
+    const redis = await connectCheckedRedis(url, `segmenta-coordinator-${id}`);
     const sub = connectRedis(url, `segmenta-coordinator-sub-${id}`);
     await sub.subscribe(EVENTS_CHANNEL);
     const ranges = planShards(options.rows, options.shards);

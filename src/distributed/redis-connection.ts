@@ -37,6 +37,22 @@ export async function checkRedis(client: Redis, url: string, timeoutMs = 5000): 
 }
 
 /**
+ * {@link connectRedis}, then {@link checkRedis}; the connection is closed when Redis does not answer.
+ *
+ * @throws SegmentaError `REDIS_UNAVAILABLE` naming the URL
+ */
+export async function connectCheckedRedis(url: string, name: string): Promise<Redis> {
+  const client = connectRedis(url, name);
+  try {
+    await checkRedis(client, url);
+  } catch (error) {
+    client.disconnect();
+    throw error;
+  }
+  return client;
+}
+
+/**
  * Wake-ups by key. Take {@link mark} before checking for work, then
  * {@link wait}: a wake-up that came in between is not lost.
  */

@@ -23,7 +23,7 @@ import { resolveBackend } from '../backends/backend-registry.js';
 import { loadShard } from '../drivers/sharding/load-shard.js';
 import type { LocalShard } from '../drivers/sharding/local-shard.js';
 import type { ColumnFold } from '../common/column-folds.js';
-import { connectRedis, checkRedis, parseRedisUrl, Wakeups } from './redis-connection.js';
+import { connectCheckedRedis, connectRedis, parseRedisUrl, Wakeups } from './redis-connection.js';
 import {
   bytesOf,
   ERROR_MARK,
@@ -88,13 +88,7 @@ export async function startShardWorker(options: ShardWorkerOptions): Promise<Sha
   const lockMs = options.lockMs ?? 10_000;
   const log = options.log ?? (() => undefined);
   const id = `${hostname()}:${process.pid}:${randomUUID().slice(0, 6)}`;
-  const redis = connectRedis(url, `segmenta-worker-${id}`);
-  try {
-    await checkRedis(redis, url);
-  } catch (error) {
-    redis.disconnect();
-    throw error;
-  }
+  const redis = await connectCheckedRedis(url, `segmenta-worker-${id}`);
   const sub = connectRedis(url, `segmenta-worker-sub-${id}`);
   const bull = connectRedis(url, `segmenta-worker-bull-${id}`);
   const wakeups = new Wakeups();

@@ -165,15 +165,7 @@ export async function segmentCustomers(spec: SegmentationSpec | ResolvedSpec, op
       }
     }
 
-    const fitSettings = {
-      nInit: resolved.kmeans.nInit,
-      maxIter: resolved.kmeans.maxIter,
-      tol: resolved.kmeans.tol,
-      seed: resolved.seed,
-      backend: resolved.backend,
-      ...(resolved.threads !== undefined ? { threads: resolved.threads } : {}),
-      ...listen,
-    };
+    const fitSettings = kmeansSettingsOf(resolved, listen);
     const givenK = typeof resolved.k === 'number' ? resolved.k : null;
     let sweep: SweepResult | undefined;
     let selection: KSelection | undefined;
@@ -356,15 +348,7 @@ async function segmentSharded(
   const { data, scaler } = source;
   let result: SegmentationResult;
   try {
-    const fitSettings = {
-      nInit: resolved.kmeans.nInit,
-      maxIter: resolved.kmeans.maxIter,
-      tol: resolved.kmeans.tol,
-      seed: resolved.seed,
-      backend: resolved.backend,
-      ...(resolved.threads !== undefined ? { threads: resolved.threads } : {}),
-      ...listen,
-    };
+    const fitSettings = kmeansSettingsOf(resolved, listen);
     const givenK = typeof resolved.k === 'number' ? resolved.k : null;
     let sweep: SweepResult | undefined;
     let selection: KSelection | undefined;
@@ -452,6 +436,19 @@ async function segmentSharded(
  * Gender and Age first and, when the file lacks them, takes the columns that
  * match {@link AUTO_KEEP_PATTERNS} from the reader's list of columns.
  */
+/** The K-Means settings a spec asks for (sweep and fit), with the caller's signal and progress listener. */
+function kmeansSettingsOf(resolved: ResolvedSpec, listen: { signal?: AbortSignal; onProgress?: ProgressListener }) {
+  return {
+    nInit: resolved.kmeans.nInit,
+    maxIter: resolved.kmeans.maxIter,
+    tol: resolved.kmeans.tol,
+    seed: resolved.seed,
+    backend: resolved.backend,
+    ...(resolved.threads !== undefined ? { threads: resolved.threads } : {}),
+    ...listen,
+  };
+}
+
 async function readTable(
   path: string,
   spec: ResolvedSpec,
