@@ -73,6 +73,8 @@ export { fitKPrototypes, kPrototypesGamma, huangCost } from './drivers/k-prototy
 export type { KPrototypesOptions, KPrototypesResult, CategoricalColumns } from './drivers/k-prototypes.js';
 export { fitAgglomerative, compareClusterings } from './drivers/agglomerative/index.js';
 export type { AgglomerativeOptions, AgglomerativeResult, Linkage, ClusteringComparison } from './drivers/agglomerative/index.js';
+export { fitDbscan, fitHdbscan, kDistanceCurve } from './drivers/density/index.js';
+export type { DbscanOptions, DbscanResult, HdbscanOptions, HdbscanResult, KDistanceOptions, KDistanceCurve } from './drivers/density/index.js';
 
 // Results: the one numbering, the model, the labels file
 export { numberSegments, SEGMENT_ORDER_RULE } from './results/segment-numbering.js';

@@ -82,3 +82,33 @@ export function runPythonReference<T>(what: string, script: string, input = ''):
 export function skipSuffix(result: PythonResult<unknown>): string {
   return result.reason ? ` — ${result.reason}` : '';
 }
+
+let hdbscanVersion: string | null | undefined;
+
+/**
+ * The Python `hdbscan` package for the HDBSCAN reference checks. Debian does
+ * not package it and pip cannot reach PyPI on these machines, so it is usually
+ * absent (CI included) and those checks skip with the reason; a built copy can
+ * be pointed at with SEGMENTA_HDBSCAN_PYTHONPATH (docs/density.md says how).
+ * SEGMENTA_REQUIRE_REFERENCES does not cover it.
+ */
+export function runHdbscanReference<T>(what: string, script: string, input = ''): PythonResult<T> {
+  const env = { ...process.env, ...(process.env.SEGMENTA_HDBSCAN_PYTHONPATH ? { PYTHONPATH: process.env.SEGMENTA_HDBSCAN_PYTHONPATH } : {}) };
+  if (hdbscanVersion === undefined) {
+    const probe = spawnSync(PYTHON, ['-W', 'ignore', '-c', 'import hdbscan, sklearn; from importlib.metadata import version\ntry:\n  v = version("hdbscan")\nexcept Exception:\n  v = "(built from source)"\nprint(f"hdbscan {v}, scikit-learn {sklearn.__version__}")'], { encoding: 'utf8', env });
+    hdbscanVersion = probe.status === 0 ? probe.stdout.trim() : null;
+  }
+  if (!hdbscanVersion) {
+    const reason = `skipped: ${PYTHON} has no 'hdbscan' package (Debian does not package it and pip cannot reach PyPI here; set SEGMENTA_HDBSCAN_PYTHONPATH to a built copy), so ${what} is not checked against it`;
+    console.warn(reason);
+    return { reason };
+  }
+  const r = spawnSync(PYTHON, ['-W', 'ignore', '-c', script], { encoding: 'utf8', input, env, maxBuffer: 1 << 26 });
+  if (r.error || r.status !== 0) {
+    const reason = `skipped: the ${what} reference script failed: ${(r.stderr || String(r.error)).trim().split('\n').slice(-2).join(' ')}`;
+    console.warn(reason);
+    return { reason };
+  }
+  console.info(`hdbscan reference: ${what} runs against ${hdbscanVersion} (${PYTHON})`);
+  return { value: JSON.parse(r.stdout) as T };
+}

@@ -1,0 +1,232 @@
+/**
+ * HDBSCAN: the same clusters, noise, probabilities and GLOSH outlier scores
+ * as the Python `hdbscan` package (when /usr/bin/python3 has it; see
+ * test/helpers/python-reference.ts), on Mall and on generated data; hand
+ * checks of the algorithm's steps that run everywhere; input checks;
+ * cancellation from a timer.
+ */
+import { describe, expect, it } from 'vitest';
+import { AbortedError, SegmentaError } from '../src/common/errors.js';
+import { matrixFromRows, type Matrix } from '../src/common/matrix.js';
+import { SeededRandom } from '../src/common/seeded-random.js';
+import { generateCustomers, generatedFeatureMatrix } from '../src/data-in/generate-customers.js';
+import { readCustomerTable } from '../src/data-in/read-customer-table.js';
+import { fitHdbscan, numpyArgsort, type HdbscanResult } from '../src/drivers/density/hdbscan.js';
+import { fitScaler } from '../src/preparation/scaling.js';
+import { HAVE_MALL, INCOME, MALL_CSV, MALL_SKIP_REASON, SCORE } from './helpers/mall-data.js';
+import { samePartition } from './helpers/partitions.js';
+import { runHdbscanReference, runPythonReference, skipSuffix } from './helpers/python-reference.js';
+
+interface Reference {
+  /** algorithm='prims_kdtree' */
+  labels: number[];
+  /** The default algorithm ('best': Borůvka below 61 features). */
+  best: number[];
+  probabilities: number[];
+  outlier_scores: number[];
+}
+
+interface Case {
+  mcs: number;
+  ms?: number;
+}
+
+function hdbscanReference(what: string, m: Matrix, cases: Case[]) {
+  const X: number[][] = [];
+  for (let i = 0; i < m.rows; i++) X.push(Array.from(m.data.subarray(i * m.cols, (i + 1) * m.cols)));
+  const script = `
+import json, sys
+import numpy as np
+import hdbscan
+d = json.load(sys.stdin)
+X = np.array(d['X'], dtype=np.float64)
+out = []
+for c in d['cases']:
+    h = hdbscan.HDBSCAN(min_cluster_size=c['mcs'], min_samples=c.get('ms'), algorithm='prims_kdtree').fit(X)
+    b = hdbscan.HDBSCAN(min_cluster_size=c['mcs'], min_samples=c.get('ms')).fit(X)
+    out.append({'labels': h.labels_.tolist(), 'probabilities': h.probabilities_.tolist(), 'outlier_scores': h.outlier_scores_.tolist(), 'best': b.labels_.tolist()})
+print(json.dumps(out))
+`;
+  return runHdbscanReference<Reference[]>(`HDBSCAN on ${what}`, script, JSON.stringify({ X, cases }));
+}
+
+/** Identical to prims_kdtree; the same partition as the default algorithm wherever the package's own two algorithms agree. */
+function expectMatches(fit: HdbscanResult, ref: Reference, label: string): void {
+  expect(fit.noise, `${label}: noise`).toBe(ref.labels.filter((l) => l === -1).length);
+  expect(Array.from(fit.labels), `${label}: labels`).toEqual(ref.labels);
+  const packageAgrees = samePartition(ref.best, ref.labels);
+  if (packageAgrees) expect(samePartition(fit.labels, ref.best), `${label}: the default algorithm's partition`).toBe(true);
+  else console.info(`hdbscan reference: ${label}: the package's Borůvka ('best') and Prim partitions differ here (ties), so only Prim's is compared`);
+  for (let i = 0; i < ref.labels.length; i++) {
+    expect(fit.probabilities[i], `${label}: probability of row ${i}`).toBeCloseTo(ref.probabilities[i]!, 12);
+    expect(fit.outlierScores[i], `${label}: outlier score of row ${i}`).toBeCloseTo(ref.outlier_scores[i]!, 12);
+  }
+}
+
+function blobs(rows: number, cols: number, seed: number): Matrix {
+  const rng = new SeededRandom(seed);
+  const data = new Float32Array(rows * cols);
+  for (let i = 0; i < rows; i++) {
+    const blob = i % 4;
+    const noise = i % 13 === 0;
+    for (let j = 0; j < cols; j++) {
+      data[i * cols + j] = noise ? rng.nextFloat() * 60 : ((blob * 17 + j * 7) % 40) + rng.nextGaussian() * (1 + blob);
+    }
+  }
+  return { data, rows, cols };
+}
+
+describe.skipIf(!HAVE_MALL)(`the hdbscan package on Mall ${HAVE_MALL ? '' : MALL_SKIP_REASON}`, async () => {
+  const mall = HAVE_MALL ? (await readCustomerTable(MALL_CSV, { features: ['Age', INCOME, SCORE] })).matrix : matrixFromRows([[0]]);
+  const scaled = fitScaler(mall, 'standard').transform(mall);
+  const cases: Case[] = [{ mcs: 5 }, { mcs: 10 }, { mcs: 15, ms: 5 }];
+  const raw = HAVE_MALL ? hdbscanReference('Mall (Age, income, score)', mall, cases) : { reason: MALL_SKIP_REASON };
+  const std = HAVE_MALL ? hdbscanReference('Mall standard-scaled', scaled, cases) : { reason: MALL_SKIP_REASON };
+  it.skipIf(!raw.value)(`(Age, income, score) as integers: same partition, noise, probabilities and outlier scores${skipSuffix(raw)}`, async () => {
+    for (const [i, c] of cases.entries()) expectMatches(await fitHdbscan(mall, { minClusterSize: c.mcs, minSamples: c.ms }), raw.value![i]!, `mcs ${c.mcs}`);
+  });
+  it.skipIf(!std.value)(`standard-scaled: the same${skipSuffix(std)}`, async () => {
+    for (const [i, c] of cases.entries()) expectMatches(await fitHdbscan(scaled, { minClusterSize: c.mcs, minSamples: c.ms }), std.value![i]!, `mcs ${c.mcs}`);
+  });
+});
+
+describe('the hdbscan package on generated data', () => {
+  const customers = generatedFeatureMatrix(generateCustomers({ rows: 1500, seed: 3 }));
+  const scaled = fitScaler(customers, 'standard').transform(customers);
+  const continuous = blobs(1200, 3, 17);
+  const cases: Case[] = [{ mcs: 10 }, { mcs: 25, ms: 8 }];
+  const refCustomers = hdbscanReference('1,500 generated customers (standard-scaled)', scaled, cases);
+  const refContinuous = hdbscanReference('1,200 continuous rows × 3', continuous, cases);
+  it.skipIf(!refCustomers.value)(`1,500 generated customers${skipSuffix(refCustomers)}`, async () => {
+    for (const [i, c] of cases.entries()) expectMatches(await fitHdbscan(scaled, { minClusterSize: c.mcs, minSamples: c.ms }), refCustomers.value![i]!, `mcs ${c.mcs}`);
+  });
+  it.skipIf(!refContinuous.value)(`1,200 continuous rows × 3${skipSuffix(refContinuous)}`, async () => {
+    for (const [i, c] of cases.entries()) expectMatches(await fitHdbscan(continuous, { minClusterSize: c.mcs, minSamples: c.ms }), refContinuous.value![i]!, `mcs ${c.mcs}`);
+  });
+});
+
+describe('HDBSCAN by hand (runs everywhere)', () => {
+  it('two groups on a line and one far row: the condensed tree, labels, probabilities and GLOSH worked out by hand', async () => {
+    // Core distances (minSamples 1): 1 for the six grouped rows, 18 for row 6 (12 is its nearest).
+    // Prim from row 0 adds edges of weight 1, 1, 8, 1, 1, 18; the root splits into {0,1,2} and {3,4,5}
+    // at lambda 1/8 after row 6 falls out at lambda 1/18.
+    const fit = await fitHdbscan(matrixFromRows([[0], [1], [2], [10], [11], [12], [30]]), { minClusterSize: 2, minSamples: 1 });
+    expect(Array.from(fit.coreDistances)).toEqual([1, 1, 1, 1, 1, 1, 18]);
+    expect(Array.from(fit.labels)).toEqual([0, 0, 0, 1, 1, 1, -1]);
+    expect(fit.sizes).toEqual([3, 3]);
+    expect(fit.noise).toBe(1);
+    expect(Array.from(fit.probabilities)).toEqual([1, 1, 1, 1, 1, 1, 0]);
+    // Row 6 leaves the root at 1/18 while the root's subtree lives on to lambda 1: (1 - 1/18) / 1.
+    expect(fit.outlierScores[6]).toBeCloseTo(17 / 18, 15);
+    expect(Array.from(fit.outlierScores.subarray(0, 6))).toEqual([0, 0, 0, 0, 0, 0]);
+    const t = fit.condensedTree;
+    // Root 7 → row 6 at 1/18, then clusters 8 and 9 at 1/8, then their rows at lambda 1.
+    expect(Array.from(t.parent.subarray(0, 3))).toEqual([7, 7, 7]);
+    expect(Array.from(t.child.subarray(0, 3))).toEqual([6, 8, 9]);
+    expect(Array.from(t.lambda.subarray(0, 3))).toEqual([1 / 18, 1 / 8, 1 / 8]);
+    expect(Array.from(t.childSize.subarray(0, 3))).toEqual([1, 3, 3]);
+    // Every data row leaves the tree exactly once.
+    const rowsOut = Array.from(t.child).filter((c) => c < 7).sort((a, b) => a - b);
+    expect(rowsOut).toEqual([0, 1, 2, 3, 4, 5, 6]);
+  });
+
+  it('core distances are the minSamples-th nearest other row (brute force in the test), minSamples defaults to minClusterSize and is capped at rows - 1', async () => {
+    const m = blobs(300, 2, 5);
+    const fit = await fitHdbscan(m, { minClusterSize: 7 });
+    expect(fit.minSamples).toBe(7);
+    for (const i of [0, 17, 123, 299]) {
+      const d: number[] = [];
+      for (let j = 0; j < m.rows; j++) {
+        if (j === i) continue;
+        const dx = m.data[2 * i]! - m.data[2 * j]!;
+        const dy = m.data[2 * i + 1]! - m.data[2 * j + 1]!;
+        d.push(Math.sqrt(dx * dx + dy * dy));
+      }
+      d.sort((a, b) => a - b);
+      expect(fit.coreDistances[i]).toBe(d[6]);
+    }
+    const small = await fitHdbscan(matrixFromRows([[0], [1], [2], [3]]), { minClusterSize: 3, minSamples: 50 });
+    expect(small.minSamples).toBe(3);
+  });
+
+  it('separated groups with scattered outliers: the groups are clusters, the outliers noise with the highest GLOSH scores', async () => {
+    const m = blobs(800, 2, 9);
+    const fit = await fitHdbscan(m, { minClusterSize: 20 });
+    expect(fit.clusters).toBeGreaterThanOrEqual(3);
+    let noiseScore = 0;
+    let clusteredScore = 0;
+    for (let i = 0; i < m.rows; i++) {
+      expect(fit.probabilities[i]).toBeGreaterThanOrEqual(0);
+      expect(fit.probabilities[i]).toBeLessThanOrEqual(1);
+      expect(fit.outlierScores[i]).toBeGreaterThanOrEqual(0);
+      expect(fit.outlierScores[i]).toBeLessThanOrEqual(1);
+      if (fit.labels[i] === -1) expect(fit.probabilities[i]).toBe(0);
+      if (i % 13 === 0) noiseScore += fit.outlierScores[i]!;
+      else clusteredScore += fit.outlierScores[i]!;
+    }
+    const uniform = Math.ceil(m.rows / 13);
+    expect(noiseScore / uniform).toBeGreaterThan(2 * (clusteredScore / (m.rows - uniform)));
+    expect(fit.sizes.reduce((a, b) => a + b, 0) + fit.noise).toBe(m.rows);
+  });
+
+  it('one row: noise; rows fewer than minClusterSize: all noise', async () => {
+    expect(Array.from((await fitHdbscan(matrixFromRows([[1, 2]]))).labels)).toEqual([-1]);
+    const few = await fitHdbscan(matrixFromRows([[0], [1], [2]]), { minClusterSize: 5 });
+    expect(few.clusters).toBe(0);
+    expect(few.noise).toBe(3);
+  });
+});
+
+describe("numpyArgsort is numpy 1.24's argsort (ties included)", () => {
+  const rng = new SeededRandom(4);
+  const arrays: number[][] = [];
+  for (const n of [1, 2, 16, 17, 18, 40, 333, 2000]) arrays.push(Array.from({ length: n }, () => Math.floor(rng.nextFloat() * (n < 40 ? 3 : 25))));
+  const ref = runPythonReference<number[][]>('np.argsort of arrays with many ties', `
+import json, sys
+import numpy as np
+print(json.dumps([np.argsort(np.array(a, dtype=np.float64)).tolist() for a in json.load(sys.stdin)]))
+`, JSON.stringify(arrays));
+  it(`the same permutation as np.argsort${skipSuffix(ref)}`, () => {
+    for (const a of arrays) {
+      const t = numpyArgsort(Float64Array.from(a));
+      for (let i = 1; i < a.length; i++) expect(a[t[i]!]!).toBeGreaterThanOrEqual(a[t[i - 1]!]!);
+    }
+    if (!ref.value) return;
+    for (const [i, a] of arrays.entries()) expect(Array.from(numpyArgsort(Float64Array.from(a))), `n = ${a.length}`).toEqual(ref.value[i]);
+  });
+});
+
+describe('HDBSCAN input checks and cancellation', () => {
+  it.each([
+    [{ minClusterSize: 1 }, /minClusterSize must be an integer >= 2, got 1/],
+    [{ minClusterSize: 2.5 }, /minClusterSize .* got 2.5/],
+    [{ minClusterSize: 5, minSamples: 0 }, /minSamples must be an integer >= 1, got 0/],
+  ])('%o → INVALID_OPTION', async (options, message) => {
+    const e = await fitHdbscan(matrixFromRows([[1], [2], [3]]), options).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(SegmentaError);
+    expect((e as SegmentaError).code).toBe('INVALID_OPTION');
+    expect((e as SegmentaError).message).toMatch(message);
+  });
+
+  it('NaN in the data names the row and feature', async () => {
+    const e = await fitHdbscan(matrixFromRows([[1, 2], [3, Number.NaN]])).catch((x: unknown) => x);
+    expect((e as SegmentaError).code).toBe('NON_FINITE_VALUE');
+    expect((e as SegmentaError).message).toMatch(/row 2, feature 2 is NaN/);
+  });
+
+  it('a timer aborts a long fit with AbortedError while timers keep running', async () => {
+    const m = blobs(40_000, 3, 1);
+    const controller = new AbortController();
+    let ticks = 0;
+    const interval = setInterval(() => ticks++, 5);
+    setTimeout(() => controller.abort(new Error('stop')), 300);
+    const started = performance.now();
+    try {
+      await expect(fitHdbscan(m, { minClusterSize: 10, signal: controller.signal })).rejects.toBeInstanceOf(AbortedError);
+    } finally {
+      clearInterval(interval);
+    }
+    expect(performance.now() - started).toBeLessThan(10_000);
+    expect(ticks).toBeGreaterThanOrEqual(2);
+  });
+});
