@@ -129,6 +129,20 @@ describe('src/ layers', () => {
     expect(findCycles(graph).map((c) => c.map((f) => relative(SRC, f)).join(' → '))).toEqual([]);
   });
 
+  it('drivers/density/ (DBSCAN, HDBSCAN) stands on common/, backends/ and the drivers\' input checks only, not on another algorithm', () => {
+    const density = files.filter((f) => relative(SRC, f).startsWith('drivers/density/'));
+    expect(density.length).toBeGreaterThanOrEqual(4);
+    const { graph } = checkLayers(files, read, layers);
+    const outside = density.flatMap((f) =>
+      (graph.get(f) ?? [])
+        .map((to) => relative(SRC, to))
+        .filter((to) => !to.startsWith('drivers/density/') && !to.startsWith('common/') && !to.startsWith('backends/') && to !== 'drivers/validate-input.ts')
+        .map((to) => `${relative(SRC, f)} → ${to}`),
+    );
+    expect(outside).toEqual([]);
+    expect(readme).toMatch(/`density\/`: DBSCAN/);
+  });
+
   it('the checks can fail: an upward import, a sibling import, a reach into bench/ and a cycle are caught', () => {
     const fake = new Map<string, string>([
       [join(SRC, 'drivers/a.ts'), "import { x } from '../report/b.js';\nimport type { Y } from '../../bench/bench-suite.js';"],

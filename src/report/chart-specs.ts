@@ -480,3 +480,89 @@ export function kSelectionChartSpec(input: KSelectionChartInput): TopLevelSpec {
     spacing: 18,
   });
 }
+
+/** Input of {@link kDistanceChartSpec}. */
+export interface KDistanceChartInput {
+  /** Neighbour rank (minSamples − 1). */
+  k: number;
+  /** k-distances, largest first (a sample of the rows when `sampled`). */
+  distances: ArrayLike<number>;
+  /** The eps in use, drawn as a rule; omit when choosing. */
+  eps?: number;
+  /** The curve's knee (a suggested eps), marked with a point. */
+  knee?: number | null;
+  /** Rows in the table, and whether the curve is of a sample. */
+  rows: number;
+  sampled: boolean;
+}
+
+/** Points drawn at most (the curve is thinned evenly beyond it; the first and last are kept). */
+const K_DISTANCE_POINTS = 600;
+
+/**
+ * The k-distance plot for choosing DBSCAN's eps: each row's distance to its
+ * k-th nearest neighbour, sorted from largest to smallest, on the share of
+ * rows. Rows under a horizontal line at eps are core rows (with minSamples =
+ * k + 1); the knee, where outliers give way to dense rows, is the usual pick.
+ */
+export function kDistanceChartSpec(input: KDistanceChartInput): TopLevelSpec {
+  const n = input.distances.length;
+  const step = Math.max(1, Math.ceil(n / K_DISTANCE_POINTS));
+  const values: { share: number; distance: number }[] = [];
+  for (let i = 0; i < n; i += step) values.push({ share: n > 1 ? i / (n - 1) : 0, distance: input.distances[i]! });
+  if (n > 1 && (n - 1) % step !== 0) values.push({ share: 1, distance: input.distances[n - 1]! });
+  const layers: Record<string, unknown>[] = [
+    {
+      data: { values },
+      mark: { type: 'line', color: '#4e79a7', strokeWidth: 2 },
+      encoding: {
+        x: { field: 'share', type: 'quantitative', title: 'share of customers, by k-distance (largest first)', axis: { format: '%' }, scale: { domain: [0, 1], nice: false } },
+        y: { field: 'distance', type: 'quantitative', title: `distance to the ${ordinal(input.k)} nearest neighbour` },
+      },
+    },
+  ];
+  const core = (eps: number): number => {
+    let c = 0;
+    for (let i = 0; i < n; i++) if (input.distances[i]! <= eps) c++;
+    return n > 0 ? c / n : 0;
+  };
+  if (input.eps !== undefined) {
+    layers.push(
+      { data: { values: [{ eps: input.eps }] }, mark: { type: 'rule', color: '#e15759', strokeDash: [6, 4], strokeWidth: 1.5 }, encoding: { y: { field: 'eps', type: 'quantitative' } } },
+      {
+        data: { values: [{ eps: input.eps, label: `eps = ${formatNumber(input.eps)}: ${Math.round(100 * core(input.eps))}% core rows` }] },
+        mark: { type: 'text', align: 'right', baseline: 'bottom', dy: -4, x: 'width', color: '#e15759', fontSize: 12 },
+        encoding: { y: { field: 'eps', type: 'quantitative' }, text: { field: 'label' } },
+      },
+    );
+  }
+  if (input.knee !== undefined && input.knee !== null) {
+    const at = Array.prototype.findIndex.call(input.distances, (d: number) => d <= input.knee!);
+    const share = n > 1 && at >= 0 ? at / (n - 1) : 0;
+    layers.push(
+      { data: { values: [{ share, distance: input.knee }] }, mark: { type: 'point', filled: true, size: 90, color: '#f28e2b' }, encoding: { x: { field: 'share', type: 'quantitative' }, y: { field: 'distance', type: 'quantitative' } } },
+      {
+        data: { values: [{ share, distance: input.knee, label: `knee ≈ ${formatNumber(input.knee)}` }] },
+        mark: { type: 'text', align: 'left', dx: 8, dy: -8, color: '#f28e2b', fontSize: 12 },
+        encoding: { x: { field: 'share', type: 'quantitative' }, y: { field: 'distance', type: 'quantitative' }, text: { field: 'label' } },
+      },
+    );
+  }
+  const sample = input.sampled ? `a seeded sample of ${n.toLocaleString('en-US')} of ${input.rows.toLocaleString('en-US')} customers` : `all ${n.toLocaleString('en-US')} customers`;
+  return spec({
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: { text: 'Choosing eps: the k-distance plot', subtitle: `k = ${input.k} (minSamples = ${input.k + 1}), ${sample}; pick eps near the knee` },
+    width: 560,
+    height: 300,
+    layer: layers,
+  });
+}
+
+function ordinal(k: number): string {
+  const s = k % 100 >= 11 && k % 100 <= 13 ? 'th' : (['th', 'st', 'nd', 'rd'][k % 10] ?? 'th');
+  return `${k}${s}`;
+}
+
+function formatNumber(x: number): string {
+  return Number(x.toPrecision(3)).toString();
+}

@@ -21,6 +21,7 @@ export {
   histogramChartSpec,
   featureBoxesChartSpec,
   dendrogramChartSpec,
+  kDistanceChartSpec,
   segmentDisplayName,
   SEGMENT_PALETTE,
 } from './chart-specs.js';
@@ -34,6 +35,7 @@ export type {
   FeatureBoxesInput,
   DendrogramChartInput,
   DendrogramMerge,
+  KDistanceChartInput,
 } from './chart-specs.js';
 export { renderChart, svgToPng } from './render-chart.js';
 export type { RenderedChart, RenderChartOptions } from './render-chart.js';

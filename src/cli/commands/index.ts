@@ -12,6 +12,7 @@ import { registerPredictCommand } from './predict-command.js';
 import { registerServeCommand } from './serve-command.js';
 import { registerKPrototypesCommand } from './kprototypes-command.js';
 import { registerWorkerCommand } from './worker-command.js';
+import { registerDensityCommands } from './density-commands.js';
 
 /** Adds every subcommand to the program. One line per command module. */
 export function registerCommands(program: Command): void {
@@ -21,6 +22,7 @@ export function registerCommands(program: Command): void {
   registerPredictCommand(program);
   registerKPrototypesCommand(program);
   registerHclustCommand(program);
+  registerDensityCommands(program);
   registerCompareCommand(program);
   registerBackendsCommand(program);
   registerGenerateCommand(program);
