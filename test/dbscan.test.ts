@@ -241,7 +241,8 @@ describe('DBSCAN on the caller thread stays responsive and stops on a signal', (
     const elapsed = performance.now() - started;
     // Generous margins (2 shared cores): the abort lands within seconds, and timers ran during the fit.
     expect(elapsed).toBeLessThan(10_000);
-    expect(ticks).toBeGreaterThanOrEqual(2);
+    // The abort timer could fire only because the fit yields; the interval ran too.
+    expect(ticks).toBeGreaterThanOrEqual(1);
   });
 
   it('progress events name the dbscan phases', async () => {

@@ -148,8 +148,12 @@ type PairVisitor = (i: number, j: number) => void;
 interface PairSource {
   search: 'grid' | 'pairwise';
   backend: string;
-  /** Calls `visit` for every unordered pair within eps; `phase` names the pass in progress events. */
-  forEachPair(visit: PairVisitor, phase: string): Promise<void>;
+  /**
+   * Calls `visit` for every unordered pair within eps; `phase` names the pass
+   * in progress events. A pair for which `skip` returns true is not tested
+   * (its distance is not computed).
+   */
+  forEachPair(visit: PairVisitor, phase: string, skip?: (i: number, j: number) => boolean): Promise<void>;
   dispose(): Promise<void>;
 }
 
@@ -169,7 +173,7 @@ function gridSource(matrix: Matrix, eps: number, slicer: TimeSlicer, onProgress:
   return {
     search: 'grid',
     backend: 'grid',
-    async forEachPair(visit, phase) {
+    async forEachPair(visit, phase, skip) {
       let work = 0;
       for (let c = 0; c < cells; c++) {
         const s = cellStart[c]!;
@@ -181,6 +185,7 @@ function gridSource(matrix: Matrix, eps: number, slicer: TimeSlicer, onProgress:
           const ra = order[a]!;
           // Pairs inside the cell, then with the forward neighbour cells.
           for (let b = a + 1; b < e; b++) {
+            if (skip !== undefined && skip(ra, order[b]!)) continue;
             const bo = b * d;
             let acc = 0;
             for (let j = 0; j < d; j++) {
@@ -194,6 +199,7 @@ function gridSource(matrix: Matrix, eps: number, slicer: TimeSlicer, onProgress:
             const other = list[q]!;
             const oe = cellStart[other + 1]!;
             for (let b = cellStart[other]!; b < oe; b++) {
+              if (skip !== undefined && skip(ra, order[b]!)) continue;
               const bo = b * d;
               let acc = 0;
               for (let j = 0; j < d; j++) {
@@ -259,7 +265,7 @@ async function pairwiseSource(matrix: Matrix, eps: number, options: DbscanOption
   return {
     search: 'pairwise',
     backend: job.backend,
-    async forEachPair(visit, phase) {
+    async forEachPair(visit, phase, skip) {
       let i0 = 0;
       while (i0 < rows - 1) {
         let i1 = i0;
@@ -271,7 +277,7 @@ async function pairwiseSource(matrix: Matrix, eps: number, options: DbscanOption
         await job.pairwiseDistances!(i0, i1, out);
         let o = 0;
         for (let i = i0; i < i1; i++) {
-          for (let j = i + 1; j < rows; j++, o++) if (within(i, j, out[o]!)) visit(i, j);
+          for (let j = i + 1; j < rows; j++, o++) if ((skip === undefined || !skip(i, j)) && within(i, j, out[o]!)) visit(i, j);
           if ((i & 255) === 0 && slicer.due()) await slicer.pause();
         }
         i0 = i1;
@@ -348,7 +354,12 @@ export async function fitDbscan(matrix: Matrix, options: DbscanOptions): Promise
         if (ci && cj) sets.union(i, j);
         else if (ci) border.push(j, i);
         else if (cj) border.push(i, j);
-      }, 'joining core rows');
+      }, 'joining core rows', (i, j) => {
+        // Two non-core rows never matter here, nor two core rows already joined: their distance is not needed.
+        const ci = core[i]!;
+        const cj = core[j]!;
+        return ci !== cj ? false : ci === 0 || sets.find(i) === sets.find(j);
+      });
     }
     // 3. Clusters numbered by their first core row; border rows take the lowest cluster among their core neighbours.
     const labels = new Int32Array(rows).fill(-1);
