@@ -13,6 +13,9 @@ import { fitHdbscan } from '../src/drivers/density/hdbscan.js';
 import { fitScaler } from '../src/preparation/scaling.js';
 import { decodePng } from './helpers/png-pixels.js';
 import { runSegmenta } from './helpers/run-cli-in-process.js';
+import { kDistanceCurve } from '../src/drivers/density/k-distance.js';
+import { writeSegmentationReport } from '../src/report/write-report.js';
+import { pngPixelStats } from './helpers/png-pixels.js';
 import { rmSync } from 'node:fs';
 
 const dir = mkdtempSync(join(tmpdir(), 'segmenta-density-cli-'));
@@ -109,5 +112,27 @@ describe('segmenta dbscan and hdbscan', async () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/row 2/);
     expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe('the k-distance plot in the report', () => {
+  it('writeSegmentationReport given a k-distance curve draws it (k-distance.png and its section in the page)', async () => {
+    if (!existsSync(customers)) await runSegmenta('generate', '--rows', '1500', '--seed', '5', '--out', customers);
+    const table = await readCustomerTable(customers, { features: FEATURES.split(',') });
+    const scaled = fitScaler(table.matrix, 'standard').transform(table.matrix);
+    const curve = await kDistanceCurve(scaled, { k: 7 });
+    const labels = Int32Array.from({ length: table.matrix.rows }, (_, i) => i % 3);
+    const out = join(dir, 'report');
+    const r = await writeSegmentationReport(out, {
+      table,
+      labels,
+      k: 3,
+      kDistance: { k: curve.k, distances: curve.distances, eps: 0.15, knee: curve.knee, rows: curve.rows, sampled: curve.sampled },
+    });
+    expect(r.charts.map((c) => c.file)).toContain('k-distance.png');
+    expect(pngPixelStats(readFileSync(join(out, 'k-distance.png'))).inkShare).toBeGreaterThan(0.01);
+    const html = readFileSync(join(out, 'index.html'), 'utf8');
+    expect(html).toContain('Choosing eps (DBSCAN)');
+    expect(html).toMatch(/eps = 0\.15: \d+% core rows/);
   });
 });

@@ -19,6 +19,7 @@ import { DEFAULT_SCATTER_SAMPLE, histogramBySegment, sampleIndices } from './cha
 import {
   categoryChartSpec,
   dendrogramChartSpec,
+  kDistanceChartSpec,
   elbowChartSpec,
   featureBoxesChartSpec,
   histogramChartSpec,
@@ -29,6 +30,7 @@ import {
   SEGMENT_PALETTE,
   type DendrogramChartInput,
   type DendrogramMerge,
+  type KDistanceChartInput,
   type FeatureBox,
 } from './chart-specs.js';
 import { K_METHOD_TITLES } from '../drivers/suggest-k.js';
@@ -73,6 +75,11 @@ export interface SegmentationReportInput {
    * its segment's colour.
    */
   centroidTree?: { leaves: number; merges: readonly DendrogramMerge[] };
+  /**
+   * The k-distance curve (`kDistanceCurve` of segmenta's density drivers):
+   * draws the plot for choosing DBSCAN's eps, with eps and the knee marked.
+   */
+  kDistance?: KDistanceChartInput;
   /** What the header says: source (default the table's path), backend, scaling, seed… */
   about?: {
     title?: string;
@@ -434,6 +441,14 @@ function chartJobs(input: SegmentationReportInput, profiles: SegmentProfiles, op
         title: 'Segment tree: which segments lie closest',
         subtitle: 'Ward linkage of the segment centres, weighted by size; each leaf is a K-Means segment in its colour.',
       }),
+    });
+  }
+  if (input.kDistance && input.kDistance.distances.length > 0) {
+    add({
+      id: 'k-distance',
+      title: 'Choosing eps (DBSCAN)',
+      caption: 'Each customer’s distance to its k-th nearest neighbour, largest first. Customers under the eps line are core customers of DBSCAN with minSamples = k + 1; pick eps near the knee, where the outliers give way to the dense segments.',
+      spec: kDistanceChartSpec(input.kDistance),
     });
   }
   if (input.dendrogram && input.dendrogram.merges.length > 0) {
