@@ -11,7 +11,7 @@ import { matrixFromRows, type Matrix } from '../src/common/matrix.js';
 import { SeededRandom } from '../src/common/seeded-random.js';
 import { generateCustomers, generatedFeatureMatrix } from '../src/data-in/generate-customers.js';
 import { readCustomerTable } from '../src/data-in/read-customer-table.js';
-import { fitHdbscan, numpyArgsort, type HdbscanResult } from '../src/drivers/density/hdbscan.js';
+import { fitHdbscan, heapArgsort, numpyArgsort, type HdbscanResult } from '../src/drivers/density/hdbscan.js';
 import { fitScaler } from '../src/preparation/scaling.js';
 import { HAVE_MALL, INCOME, MALL_CSV, MALL_SKIP_REASON, SCORE } from './helpers/mall-data.js';
 import { samePartition } from './helpers/partitions.js';
@@ -181,10 +181,11 @@ describe("numpyArgsort is numpy 1.24's argsort (ties included)", () => {
   const rng = new SeededRandom(4);
   const arrays: number[][] = [];
   for (const n of [1, 2, 16, 17, 18, 40, 333, 2000]) arrays.push(Array.from({ length: n }, () => Math.floor(rng.nextFloat() * (n < 40 ? 3 : 25))));
-  const ref = runPythonReference<number[][]>('np.argsort of arrays with many ties', `
+  const ref = runPythonReference<{ quick: number[][]; heap: number[][] }>('np.argsort of arrays with many ties', `
 import json, sys
 import numpy as np
-print(json.dumps([np.argsort(np.array(a, dtype=np.float64)).tolist() for a in json.load(sys.stdin)]))
+a = json.load(sys.stdin)
+print(json.dumps({'quick': [np.argsort(np.array(x, dtype=np.float64)).tolist() for x in a], 'heap': [np.argsort(np.array(x, dtype=np.float64), kind='heapsort').tolist() for x in a]}))
 `, JSON.stringify(arrays));
   it(`the same permutation as np.argsort${skipSuffix(ref)}`, () => {
     for (const a of arrays) {
@@ -192,7 +193,13 @@ print(json.dumps([np.argsort(np.array(a, dtype=np.float64)).tolist() for a in js
       for (let i = 1; i < a.length; i++) expect(a[t[i]!]!).toBeGreaterThanOrEqual(a[t[i - 1]!]!);
     }
     if (!ref.value) return;
-    for (const [i, a] of arrays.entries()) expect(Array.from(numpyArgsort(Float64Array.from(a))), `n = ${a.length}`).toEqual(ref.value[i]);
+    for (const [i, a] of arrays.entries()) expect(Array.from(numpyArgsort(Float64Array.from(a))), `n = ${a.length}`).toEqual(ref.value.quick[i]);
+    // The introsort's heapsort fallback is numpy's heapsort, tie order included.
+    for (const [i, a] of arrays.entries()) {
+      const t = Int32Array.from({ length: a.length }, (_, j) => j);
+      heapArgsort(Float64Array.from(a), t, 0, a.length - 1);
+      expect(Array.from(t), `heapsort, n = ${a.length}`).toEqual(ref.value.heap[i]);
+    }
   });
 });
 

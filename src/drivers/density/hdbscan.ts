@@ -245,43 +245,29 @@ export function numpyArgsort(values: Float64Array): Int32Array {
   return t;
 }
 
-/** numpy's `aheapsort` on t[pl..pr]. */
-function heapArgsort(v: Float64Array, t: Int32Array, pl: number, pr: number): void {
+/** numpy's `aheapsort` on t[pl..pr] (`np.argsort(kind='heapsort')`): the introsort's fallback. */
+export function heapArgsort(v: Float64Array, t: Int32Array, pl: number, pr: number): void {
   const n = pr - pl + 1;
-  // a is 1-based over t[pl ..]
+  // 1-based positions over t[pl ..], as numpy writes it.
   const at = (k: number): number => t[pl + k - 1]!;
-  const set = (k: number, x: number): void => {
-    t[pl + k - 1] = x;
-  };
-  for (let l = n >> 1; l > 0; --l) {
-    const tmp = at(l);
-    let i = l;
-    let j = l << 1;
-    while (j <= n) {
-      if (j < n && v[at(j)]! < v[at(j + 1)]!) j += 1;
-      if (v[tmp]! < v[at(j)]!) {
-        set(i, at(j));
-        i = j;
-        j += j;
-      } else break;
+  const siftDown = (start: number, size: number, tmp: number): void => {
+    let i = start;
+    let j = start << 1;
+    while (j <= size) {
+      if (j < size && v[at(j)]! < v[at(j + 1)]!) j += 1;
+      if (!(v[tmp]! < v[at(j)]!)) break;
+      t[pl + i - 1] = at(j);
+      i = j;
+      j += j;
     }
-    set(i, tmp);
-  }
+    t[pl + i - 1] = tmp;
+  };
+  for (let l = n >> 1; l > 0; --l) siftDown(l, n, at(l));
   for (let m = n; m > 1; ) {
     const tmp = at(m);
-    set(m, at(1));
+    t[pl + m - 1] = at(1);
     m -= 1;
-    let i = 1;
-    let j = 2;
-    while (j <= m) {
-      if (j < m && v[at(j)]! < v[at(j + 1)]!) j++;
-      if (v[tmp]! < v[at(j)]!) {
-        set(i, at(j));
-        i = j;
-        j += j;
-      } else break;
-    }
-    set(i, tmp);
+    siftDown(1, m, tmp);
   }
 }
 
