@@ -77,12 +77,12 @@ async function childFit(mode: AgglomerativeMode, rows: number, linkage: Linkage)
   const t0 = performance.now();
   const r = await fitAgglomerative(matrix, { k: 5, linkage, mode, exactMaxRows: Math.max(20_000, mode === 'exact' ? rows : 0) });
   const seconds = (performance.now() - t0) / 1e3;
-  const row: FitRow = { mode: r.mode, linkage, backend: r.backend, rows, m: r.m, seconds, peakRssMb: process.resourceUsage().maxRSS / 1024, ariVsTruth: adjustedRandIndex(r.labels, truth) };
+  const row: FitRow = { mode: r.mode, linkage, backend: r.backend, rows, m: r.m, seconds, peakRssMb: process.resourceUsage().maxRSS / 1024, ariVsTruth: await adjustedRandIndex(r.labels, truth) };
   if (mode === 'two-stage') {
     const t1 = performance.now();
     const km = await fitKMeans(matrix, { k: 5 });
     row.kmeansSeconds = (performance.now() - t1) / 1e3;
-    row.ariVsKMeans = adjustedRandIndex(r.labels, km.labels);
+    row.ariVsKMeans = await adjustedRandIndex(r.labels, km.labels);
   }
   return row;
 }

@@ -21,10 +21,11 @@ import {
   withinClusterSumOfSquares,
 } from '../src/metrics/cluster-metrics.js';
 
-function expectCode(fn: () => unknown, code: string, message?: RegExp): void {
+/** Expects `fn` to throw, or to return a promise that rejects, with a SegmentaError of `code`. */
+async function expectCode(fn: () => unknown, code: string, message?: RegExp): Promise<void> {
   let caught: unknown;
   try {
-    fn();
+    await fn();
   } catch (e) {
     caught = e;
   }
@@ -38,22 +39,22 @@ const pairs = matrixFromRows([[0], [1], [10], [11]]);
 const pairLabels = [0, 0, 1, 1];
 
 describe('adjusted Rand index (sklearn.metrics.adjusted_rand_score)', () => {
-  it('hand-computed pair counts', () => {
+  it('hand-computed pair counts', async () => {
     // [0,0,1,1] vs [0,0,1,2]: 6 pairs; together in both: 1 (0-1); only in a: 1 (2-3); only in b: 0; apart in both: 4.
     // ARI = 2(tp·tn − fn·fp)/((tp+fn)(fn+tn) + (tp+fp)(fp+tn)) on ordered pairs = 2(2·8 − 2·0)/((4)(10) + (2)(8)) = 32/56 = 4/7.
-    expect(adjustedRandIndex([0, 0, 1, 1], [0, 0, 1, 2])).toBeCloseTo(4 / 7, 15);
-    expect(adjustedRandIndex([0, 0, 1, 2], [0, 0, 1, 1])).toBeCloseTo(4 / 7, 15);
-    expect(adjustedRandIndex([0, 0, 1, 1], [0, 1, 0, 1])).toBeCloseTo(-0.5, 15);
-    expect(adjustedRandIndex([0, 0, 0, 0], [0, 1, 2, 3])).toBe(0);
+    expect(await adjustedRandIndex([0, 0, 1, 1], [0, 0, 1, 2])).toBeCloseTo(4 / 7, 15);
+    expect(await adjustedRandIndex([0, 0, 1, 2], [0, 0, 1, 1])).toBeCloseTo(4 / 7, 15);
+    expect(await adjustedRandIndex([0, 0, 1, 1], [0, 1, 0, 1])).toBeCloseTo(-0.5, 15);
+    expect(await adjustedRandIndex([0, 0, 0, 0], [0, 1, 2, 3])).toBe(0);
   });
 
-  it('is 1 for the same partition under any renaming, and for empty input', () => {
-    expect(adjustedRandIndex([0, 0, 1, 1, 2], [7, 7, -3, -3, 9])).toBe(1);
-    expect(adjustedRandIndex(Int32Array.from([1, 2, 3]), [3, 2, 1])).toBe(1);
-    expect(adjustedRandIndex([], [])).toBe(1);
+  it('is 1 for the same partition under any renaming, and for empty input', async () => {
+    expect(await adjustedRandIndex([0, 0, 1, 1, 2], [7, 7, -3, -3, 9])).toBe(1);
+    expect(await adjustedRandIndex(Int32Array.from([1, 2, 3]), [3, 2, 1])).toBe(1);
+    expect(await adjustedRandIndex([], [])).toBe(1);
   });
 
-  it('is exact for large counts (BigInt pair counts)', () => {
+  it('is exact for large counts (BigInt pair counts)', async () => {
     const n = 3_000_000;
     const a = new Int32Array(n);
     const b = new Int32Array(n);
@@ -61,77 +62,77 @@ describe('adjusted Rand index (sklearn.metrics.adjusted_rand_score)', () => {
       a[i] = i % 2;
       b[i] = i < n - 1 ? i % 2 : 1 - (i % 2); // one row moved
     }
-    const ari = adjustedRandIndex(a, b);
+    const ari = await adjustedRandIndex(a, b);
     expect(ari).toBeLessThan(1);
     expect(ari).toBeGreaterThan(0.999998);
   });
 
-  it('rejects labelings of different lengths', () => {
-    expectCode(() => adjustedRandIndex([0, 1], [0]), 'SHAPE_MISMATCH', /2 labels against 1/);
+  it('rejects labelings of different lengths', async () => {
+    await expectCode(() => adjustedRandIndex([0, 1], [0]), 'SHAPE_MISMATCH', /2 labels against 1/);
   });
 });
 
 describe('silhouette, Calinski-Harabasz, Davies-Bouldin: hand-computed', () => {
-  it('silhouette of two pairs: rows 0 and 11 get 9.5/10.5, rows 1 and 10 get 8.5/9.5', () => {
-    const s = silhouetteSamples(pairs, pairLabels);
+  it('silhouette of two pairs: rows 0 and 11 get 9.5/10.5, rows 1 and 10 get 8.5/9.5', async () => {
+    const s = await silhouetteSamples(pairs, pairLabels);
     expect(s[0]).toBeCloseTo(9.5 / 10.5, 14);
     expect(s[1]).toBeCloseTo(8.5 / 9.5, 14);
     expect(s[2]).toBeCloseTo(8.5 / 9.5, 14);
     expect(s[3]).toBeCloseTo(9.5 / 10.5, 14);
-    const score = silhouetteScore(pairs, pairLabels);
+    const score = await silhouetteScore(pairs, pairLabels);
     expect(score).toEqual({ score: expect.any(Number), sampled: false, sampleSize: 4, rows: 4 });
     expect(score.score).toBeCloseTo((9.5 / 10.5 + 8.5 / 9.5) / 2, 14);
   });
 
-  it('silhouette with unequal clusters {0, 1, 2} and {10, 11}: the mean over rows, not over clusters', () => {
+  it('silhouette with unequal clusters {0, 1, 2} and {10, 11}: the mean over rows, not over clusters', async () => {
     // a = mean distance to the other rows of the own cluster (n_c − 1 of them), b = mean distance to the other cluster:
     // row 0: a = (1 + 2)/2 = 1.5, b = (10 + 11)/2 = 10.5 → 9/10.5;   row 1: a = 1, b = 9.5 → 8.5/9.5
     // row 2: a = 1.5, b = 8.5 → 7/8.5;   row 10: a = 1, b = (10 + 9 + 8)/3 = 9 → 8/9;   row 11: a = 1, b = 10 → 9/10
     const m = matrixFromRows([[0], [1], [2], [10], [11]]);
     const labels = [4, 4, 4, 7, 7];
     const want = [9 / 10.5, 8.5 / 9.5, 7 / 8.5, 8 / 9, 9 / 10];
-    const s = silhouetteSamples(m, labels);
+    const s = await silhouetteSamples(m, labels);
     want.forEach((w, i) => expect(s[i], `row ${i}`).toBeCloseTo(w, 14));
     const perRow = want.reduce((t, v) => t + v, 0) / 5;
     const perCluster = ((want[0]! + want[1]! + want[2]!) / 3 + (want[3]! + want[4]!) / 2) / 2;
     expect(Math.abs(perRow - perCluster)).toBeGreaterThan(1e-3); // the two means really differ here
-    expect(silhouetteScore(m, labels).score).toBeCloseTo(perRow, 14);
-    expect(evaluatePartition(m, labels).silhouette.score).toBeCloseTo(perRow, 14);
+    expect((await silhouetteScore(m, labels)).score).toBeCloseTo(perRow, 14);
+    expect((await evaluatePartition(m, labels)).silhouette.score).toBeCloseTo(perRow, 14);
   });
 
-  it('silhouette is 0 for a row alone in its cluster (scikit-learn convention)', () => {
-    const s = silhouetteSamples(matrixFromRows([[0], [1], [10]]), [0, 0, 1]);
+  it('silhouette is 0 for a row alone in its cluster (scikit-learn convention)', async () => {
+    const s = await silhouetteSamples(matrixFromRows([[0], [1], [10]]), [0, 0, 1]);
     expect(Array.from(s)).toEqual([expect.closeTo(0.9, 14), expect.closeTo(8 / 9, 14), 0]);
   });
 
-  it('Calinski-Harabasz: between 100, within 1, (n − k)/(k − 1) = 2 → 200; 1 when WCSS is 0', () => {
-    expect(calinskiHarabasz(pairs, pairLabels)).toBeCloseTo(200, 12);
-    expect(calinskiHarabasz(matrixFromRows([[0], [0], [5], [5]]), [0, 0, 1, 1])).toBe(1);
+  it('Calinski-Harabasz: between 100, within 1, (n − k)/(k − 1) = 2 → 200; 1 when WCSS is 0', async () => {
+    expect(await calinskiHarabasz(pairs, pairLabels)).toBeCloseTo(200, 12);
+    expect(await calinskiHarabasz(matrixFromRows([[0], [0], [5], [5]]), [0, 0, 1, 1])).toBe(1);
   });
 
-  it('Davies-Bouldin: (0.5 + 0.5)/10 = 0.1; 0 when every cluster is a point', () => {
-    expect(daviesBouldin(pairs, pairLabels)).toBeCloseTo(0.1, 14);
-    expect(daviesBouldin(matrixFromRows([[0], [0], [5], [5]]), [0, 0, 1, 1])).toBe(0);
+  it('Davies-Bouldin: (0.5 + 0.5)/10 = 0.1; 0 when every cluster is a point', async () => {
+    expect(await daviesBouldin(pairs, pairLabels)).toBeCloseTo(0.1, 14);
+    expect(await daviesBouldin(matrixFromRows([[0], [0], [5], [5]]), [0, 0, 1, 1])).toBe(0);
     // Three clusters: the worst ratio per cluster is taken.
     const three = matrixFromRows([[0], [2], [10], [12], [30], [34]]);
     // s = 1, 1, 2; centres 1, 11, 32: cluster0 max((1+1)/10, (1+2)/31) = 0.2; cluster1 max(0.2, 3/21); cluster2 max(3/31, 3/21)
-    expect(daviesBouldin(three, [0, 0, 1, 1, 2, 2])).toBeCloseTo((0.2 + 0.2 + 3 / 21) / 3, 14);
+    expect(await daviesBouldin(three, [0, 0, 1, 1, 2, 2])).toBeCloseTo((0.2 + 0.2 + 3 / 21) / 3, 14);
   });
 
-  it('WCSS and cluster means in float64, labels compacted by first occurrence', () => {
-    expect(withinClusterSumOfSquares(pairs, [5, 5, 2, 2])).toBeCloseTo(1, 14);
-    const cm = clusterMeans(pairs, [5, 5, 2, 2]);
+  it('WCSS and cluster means in float64, labels compacted by first occurrence', async () => {
+    expect(await withinClusterSumOfSquares(pairs, [5, 5, 2, 2])).toBeCloseTo(1, 14);
+    const cm = await clusterMeans(pairs, [5, 5, 2, 2]);
     expect(Array.from(cm.means)).toEqual([0.5, 10.5]);
     expect(cm.original).toEqual([5, 2]);
     expect(Array.from(compactLabels([7, 7, 3, 9, 3]).labels)).toEqual([0, 0, 1, 2, 1]);
   });
 
-  it('needs 2 to n − 1 clusters and one label per row', () => {
-    expectCode(() => silhouetteScore(pairs, [0, 0, 0, 0]), 'INVALID_K', /silhouette needs between 2 and rows - 1 = 3 distinct labels, got 1/);
-    expectCode(() => calinskiHarabasz(pairs, [0, 1, 2, 3]), 'INVALID_K', /got 4/);
-    expectCode(() => daviesBouldin(pairs, [0, 0, 0, 0]), 'INVALID_K');
-    expectCode(() => evaluatePartition(pairs, [0, 1, 0]), 'SHAPE_MISMATCH', /3 labels for 4 rows/);
-    expectCode(() => compactLabels([0, 1.5]), 'INVALID_OPTION', /labels must be integers, got 1.5 at row 2/);
+  it('needs 2 to n − 1 clusters and one label per row', async () => {
+    await expectCode(() => silhouetteScore(pairs, [0, 0, 0, 0]), 'INVALID_K', /silhouette needs between 2 and rows - 1 = 3 distinct labels, got 1/);
+    await expectCode(() => calinskiHarabasz(pairs, [0, 1, 2, 3]), 'INVALID_K', /got 4/);
+    await expectCode(() => daviesBouldin(pairs, [0, 0, 0, 0]), 'INVALID_K');
+    await expectCode(() => evaluatePartition(pairs, [0, 1, 0]), 'SHAPE_MISMATCH', /3 labels for 4 rows/);
+    await expectCode(() => compactLabels([0, 1.5]), 'INVALID_OPTION', /labels must be integers, got 1.5 at row 2/);
   });
 });
 
@@ -148,13 +149,13 @@ function blobs(rows: number, seed: number): { m: Matrix; labels: Int32Array } {
 }
 
 describe('sampled silhouette', () => {
-  it('samples above maxExactRows, states the sample size, is seeded, and stays close to the exact score', () => {
+  it('samples above maxExactRows, states the sample size, is seeded, and stays close to the exact score', async () => {
     const { m, labels } = blobs(3000, 4);
-    const exact = silhouetteScore(m, labels);
+    const exact = await silhouetteScore(m, labels);
     expect(exact.sampled).toBe(false);
-    const a = silhouetteScore(m, labels, { maxExactRows: 1000, sampleSize: 800, seed: 5 });
-    const b = silhouetteScore(m, labels, { maxExactRows: 1000, sampleSize: 800, seed: 5 });
-    const c = silhouetteScore(m, labels, { maxExactRows: 1000, sampleSize: 800, seed: 6 });
+    const a = await silhouetteScore(m, labels, { maxExactRows: 1000, sampleSize: 800, seed: 5 });
+    const b = await silhouetteScore(m, labels, { maxExactRows: 1000, sampleSize: 800, seed: 5 });
+    const c = await silhouetteScore(m, labels, { maxExactRows: 1000, sampleSize: 800, seed: 6 });
     expect(a).toEqual({ score: b.score, sampled: true, sampleSize: 800, rows: 3000 });
     expect(c.score).not.toBe(a.score);
     expect(Math.abs(a.score - exact.score)).toBeLessThan(0.03);
@@ -182,13 +183,13 @@ describe('against scikit-learn itself on random blobs', () => {
   const { m, labels } = blobs(700, 12);
   const noisy = Int32Array.from(labels, (l, i) => (i % 7 === 0 ? (l + 1) % 4 : l));
   const ref = sklearnMetrics(m, labels, noisy);
-  it.skipIf(!ref.value)(`ARI, silhouette, CH and DB match sklearn.metrics${skipSuffix(ref)}`, () => {
+  it.skipIf(!ref.value)(`ARI, silhouette, CH and DB match sklearn.metrics${skipSuffix(ref)}`, async () => {
     const values = ref.value!;
-    expect(adjustedRandIndex(labels, noisy)).toBeCloseTo(values.ari!, 12);
+    expect(await adjustedRandIndex(labels, noisy)).toBeCloseTo(values.ari!, 12);
     // sklearn's euclidean_distances uses the |x|² − 2x·y + |y|² expansion: agree to ~1e-9.
-    expect(silhouetteScore(m, noisy).score).toBeCloseTo(values.silhouette!, 8);
-    expect(calinskiHarabasz(m, noisy) / values.ch!).toBeCloseTo(1, 10);
-    expect(daviesBouldin(m, noisy)).toBeCloseTo(values.db!, 10);
+    expect((await silhouetteScore(m, noisy)).score).toBeCloseTo(values.silhouette!, 8);
+    expect((await calinskiHarabasz(m, noisy)) / values.ch!).toBeCloseTo(1, 10);
+    expect(await daviesBouldin(m, noisy)).toBeCloseTo(values.db!, 10);
   });
 });
 
@@ -208,63 +209,63 @@ print(json.dumps(metrics.adjusted_rand_score(d['a'], d['b'])))
 `,
     JSON.stringify({ a: Array.from(a), b: Array.from(b) }),
   );
-  it.skipIf(ref.value === undefined)(`equals adjusted_rand_score${skipSuffix(ref)}`, () => {
+  it.skipIf(ref.value === undefined)(`equals adjusted_rand_score${skipSuffix(ref)}`, async () => {
     expect(new Set(a).size * new Set(b).size).toBeGreaterThan(4_000_000);
-    expect(adjustedRandIndex(a, b)).toBeCloseTo(ref.value!, 12);
-    expect(adjustedRandIndex(b, a)).toBeCloseTo(ref.value!, 12);
-    expect(adjustedRandIndex(a, a)).toBe(1);
+    expect(await adjustedRandIndex(a, b)).toBeCloseTo(ref.value!, 12);
+    expect(await adjustedRandIndex(b, a)).toBeCloseTo(ref.value!, 12);
+    expect(await adjustedRandIndex(a, a)).toBe(1);
   });
 });
 
 describe('metric edges: exact/sampled bounds, option checks, details, evaluatePartition', () => {
   const { m, labels } = blobs(300, 21);
 
-  it('the silhouette is exact up to and including maxExactRows, and when sampleSize covers every row', () => {
-    expect(silhouetteScore(m, labels, { maxExactRows: 300, sampleSize: 100 })).toMatchObject({ sampled: false, sampleSize: 300, rows: 300 });
-    expect(silhouetteScore(m, labels, { maxExactRows: 299, sampleSize: 300 })).toMatchObject({ sampled: false, sampleSize: 300 });
-    const sampled = silhouetteScore(m, labels, { maxExactRows: 299, sampleSize: 299 });
+  it('the silhouette is exact up to and including maxExactRows, and when sampleSize covers every row', async () => {
+    expect(await silhouetteScore(m, labels, { maxExactRows: 300, sampleSize: 100 })).toMatchObject({ sampled: false, sampleSize: 300, rows: 300 });
+    expect(await silhouetteScore(m, labels, { maxExactRows: 299, sampleSize: 300 })).toMatchObject({ sampled: false, sampleSize: 300 });
+    const sampled = await silhouetteScore(m, labels, { maxExactRows: 299, sampleSize: 299 });
     expect(sampled).toMatchObject({ sampled: true, sampleSize: 299, rows: 300 });
-    expect(sampled.score).not.toBe(silhouetteScore(m, labels).score);
+    expect(sampled.score).not.toBe((await silhouetteScore(m, labels)).score);
     // the sample's score is the exact score of the sampled rows
     const ids = sampleIndices(300, 299, 0);
     const sub = { data: new Float32Array(299 * 3), rows: 299, cols: 3 };
     ids.forEach((i, q) => sub.data.set(m.data.subarray(i * 3, i * 3 + 3), q * 3));
-    expect(sampled.score).toBe(silhouetteScore(sub, Array.from(ids, (i) => labels[i]!)).score);
+    expect(sampled.score).toBe((await silhouetteScore(sub, Array.from(ids, (i) => labels[i]!))).score);
     // the default seed is 0
-    expect(silhouetteScore(m, labels, { maxExactRows: 100, sampleSize: 150, seed: 0 }).score).toBe(silhouetteScore(m, labels, { maxExactRows: 100, sampleSize: 150 }).score);
+    expect((await silhouetteScore(m, labels, { maxExactRows: 100, sampleSize: 150, seed: 0 })).score).toBe((await silhouetteScore(m, labels, { maxExactRows: 100, sampleSize: 150 })).score);
   });
 
-  it('rejects sampling options below 2, naming the option and value', () => {
+  it('rejects sampling options below 2, naming the option and value', async () => {
     for (const [name, options] of [
       ['maxExactRows', { maxExactRows: 1 }],
       ['sampleSize', { sampleSize: 1.5 }],
     ] as const) {
-      expectCode(() => silhouetteScore(m, labels, options), 'INVALID_OPTION', new RegExp(`^${name} must be an integer >= 2, got ${Object.values(options)[0]}$`));
+      await expectCode(() => silhouetteScore(m, labels, options), 'INVALID_OPTION', new RegExp(`^${name} must be an integer >= 2, got ${Object.values(options)[0]}$`));
     }
   });
 
-  it('errors carry their details', () => {
-    const caught = (fn: () => unknown): SegmentaError => {
+  it('errors carry their details', async () => {
+    const caught = async (fn: () => unknown): Promise<SegmentaError> => {
       try {
-        fn();
+        await fn();
       } catch (e) {
         return e as SegmentaError;
       }
       throw new Error('did not throw');
     };
-    expect(caught(() => silhouetteScore(pairs, [0, 0, 0, 0])).details).toEqual({ metric: 'silhouette', k: 1, rows: 4 });
-    expect(caught(() => clusterMeans(pairs, [0, 1])).details).toEqual({ labels: 2, rows: 4 });
-    expect(caught(() => clusterMeans(pairs, [0, 1])).message).toBe('2 labels for 4 rows');
-    expect(caught(() => adjustedRandIndex([0, 1], [0])).details).toEqual({ a: 2, b: 1 });
-    expect(caught(() => compactLabels([3, Number.NaN])).details).toEqual({ row: 2, value: Number.NaN });
-    expect(caught(() => calinskiHarabasz(pairs, [0, 1, 2, 3])).message).toBe('Calinski-Harabasz needs between 2 and rows - 1 = 3 distinct labels, got 4');
-    expect(caught(() => daviesBouldin(pairs, [0, 0, 0, 0])).message).toBe('Davies-Bouldin needs between 2 and rows - 1 = 3 distinct labels, got 1');
+    expect((await caught(() => silhouetteScore(pairs, [0, 0, 0, 0]))).details).toEqual({ metric: 'silhouette', k: 1, rows: 4 });
+    expect((await caught(() => clusterMeans(pairs, [0, 1]))).details).toEqual({ labels: 2, rows: 4 });
+    expect((await caught(() => clusterMeans(pairs, [0, 1]))).message).toBe('2 labels for 4 rows');
+    expect((await caught(() => adjustedRandIndex([0, 1], [0]))).details).toEqual({ a: 2, b: 1 });
+    expect((await caught(() => compactLabels([3, Number.NaN]))).details).toEqual({ row: 2, value: Number.NaN });
+    expect((await caught(() => calinskiHarabasz(pairs, [0, 1, 2, 3]))).message).toBe('Calinski-Harabasz needs between 2 and rows - 1 = 3 distinct labels, got 4');
+    expect((await caught(() => daviesBouldin(pairs, [0, 0, 0, 0]))).message).toBe('Davies-Bouldin needs between 2 and rows - 1 = 3 distinct labels, got 1');
     // k = n - 1 is allowed
-    expect(calinskiHarabasz(pairs, [0, 0, 1, 2])).toBeGreaterThan(0);
+    expect(await calinskiHarabasz(pairs, [0, 0, 1, 2])).toBeGreaterThan(0);
   });
 
-  it('evaluatePartition: k, sizes in first-occurrence order, WCSS and the three scores', () => {
-    const q = evaluatePartition(matrixFromRows([[0], [1], [2], [10], [11]]), [7, 7, 7, 3, 3]);
+  it('evaluatePartition: k, sizes in first-occurrence order, WCSS and the three scores', async () => {
+    const q = await evaluatePartition(matrixFromRows([[0], [1], [2], [10], [11]]), [7, 7, 7, 3, 3]);
     expect(q.k).toBe(2);
     expect(q.sizes).toEqual([3, 2]);
     expect(q.wcss).toBeCloseTo(2 + 0.5, 14);
@@ -273,15 +274,15 @@ describe('metric edges: exact/sampled bounds, option checks, details, evaluatePa
     expect(q.calinskiHarabasz).toBeCloseTo((108.3 * 3) / 2.5, 10);
     // DB: s = (1 + 0 + 1)/3, (0.5 + 0.5)/2; centres 1 and 10.5
     expect(q.daviesBouldin).toBeCloseTo((2 / 3 + 0.5) / 9.5, 14);
-    expectCode(() => evaluatePartition(pairs, [0, 0, 0, 0]), 'INVALID_K', /the quality metrics needs between 2 and rows - 1 = 3 distinct labels, got 1/);
+    await expectCode(() => evaluatePartition(pairs, [0, 0, 0, 0]), 'INVALID_K', /the quality metrics needs between 2 and rows - 1 = 3 distinct labels, got 1/);
   });
 
-  it('Davies-Bouldin skips coinciding centres (scikit-learn: ratio 0) and is 0 when all spreads vanish', () => {
+  it('Davies-Bouldin skips coinciding centres (scikit-learn: ratio 0) and is 0 when all spreads vanish', async () => {
     // clusters 0 and 1 share the centre 0.5; cluster 2 is at 10.5
     const m3 = matrixFromRows([[0], [1], [0.5], [0.5], [10], [11]]);
-    const db = daviesBouldin(m3, [0, 0, 1, 1, 2, 2]);
+    const db = await daviesBouldin(m3, [0, 0, 1, 1, 2, 2]);
     // s = 0.5, 0, 0.5; d(0,2) = d(1,2) = 10: worst ratios 1/10, 0.5/10, 1/10
     expect(db).toBeCloseTo((0.1 + 0.05 + 0.1) / 3, 14);
-    expect(daviesBouldin(matrixFromRows([[1], [1], [4], [4], [9], [9]]), [0, 0, 1, 1, 2, 2])).toBe(0);
+    expect(await daviesBouldin(matrixFromRows([[1], [1], [4], [4], [9], [9]]), [0, 0, 1, 1, 2, 2])).toBe(0);
   });
 });

@@ -61,7 +61,7 @@ describe('segmenta compare', () => {
     const hc = join(dir, 'hc.csv');
     expect((await runSegmenta('kmeans', customers, ...opts, '--k', '4', '--out', km)).code).toBe(0);
     expect((await runSegmenta('hclust', customers, ...opts, '--k', '4', '--linkage', 'complete', '--out', hc)).code).toBe(0);
-    expect(doc.ari).toBeCloseTo(adjustedRandIndex(labelsOf(km), labelsOf(hc)), 12);
+    expect(doc.ari).toBeCloseTo((await adjustedRandIndex(labelsOf(km), labelsOf(hc))), 12);
   });
 
   it('samples the silhouette above 10,000 rows and states the sample size', async () => {

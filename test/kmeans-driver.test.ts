@@ -154,7 +154,7 @@ describe('fitKMeans determinism and results', () => {
     const raw = generatedFeatureMatrix(g);
     const scaled = fitScaler(raw, 'standard').transform(raw);
     const r = await fitKMeans(scaled, { k: 5, seed: 1, backend: 'js' });
-    expect(adjustedRandIndex(r.labels, g.trueSegment)).toBeGreaterThan(0.9);
+    expect(await adjustedRandIndex(r.labels, g.trueSegment)).toBeGreaterThan(0.9);
   });
 
   it('initialises on a seeded sample above initSampleSize, says so, and stays deterministic', async () => {

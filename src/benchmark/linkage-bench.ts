@@ -109,7 +109,7 @@ async function child(linkage: 'ward' | 'single', rows: number, compare: boolean)
       let maxRel = 0;
       for (let q = 0; q < rows - 1; q++) maxRel = Math.max(maxRel, Math.abs(ha[q]! - hb[q]!) / Math.max(hb[q]!, 1e-12));
       const scipyTree: LinkageTree = { leaves: rows, merges: s.z };
-      row.scipy = { seconds: s.seconds, version: s.version, sameMerges: same / (rows - 1), maxRelHeight: maxRel, ariAt5: adjustedRandIndex(r.labels, cutTree(scipyTree, 5)) };
+      row.scipy = { seconds: s.seconds, version: s.version, sameMerges: same / (rows - 1), maxRelHeight: maxRel, ariAt5: await adjustedRandIndex(r.labels, cutTree(scipyTree, 5)) };
     }
   }
   return row;

@@ -80,7 +80,7 @@ export function registerCompareCommand(program: Command): void {
         k,
         { ...common, nInit: fit.nInit, maxIter: fit.maxIter, tol: fit.tol },
         { ...common, ...agg },
-        { silhouetteSample, seed: fit.seed, onProgress: progress.listener },
+        { silhouetteSample, seed: fit.seed, signal, onProgress: progress.listener },
       );
       progress.done();
       const seconds = (performance.now() - started) / 1000;

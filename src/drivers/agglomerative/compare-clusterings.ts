@@ -46,24 +46,28 @@ export async function compareClusterings(
   k: number,
   kmeansOptions: Omit<KMeansOptions, 'k'>,
   agglomerativeOptions: Omit<AgglomerativeOptions, 'k' | 'distanceThreshold'>,
-  metrics: { silhouetteSample?: number; seed?: number; onProgress?: ProgressListener } = {},
+  metrics: { silhouetteSample?: number; seed?: number; signal?: AbortSignal; onProgress?: ProgressListener } = {},
 ): Promise<ClusteringComparison> {
   if (!Number.isInteger(k) || k < 2) {
     throw new SegmentaError('INVALID_K', `compare needs k >= 2 (silhouette, CH and DB compare clusters), got ${String(k)}`, { k });
   }
-  const silhouette = { sampleSize: metrics.silhouetteSample ?? 10_000, seed: metrics.seed ?? 0 };
+  // The metrics take the fits' signal unless one of their own is given.
+  const signal = metrics.signal ?? kmeansOptions.signal ?? agglomerativeOptions.signal;
+  const run = { ...(signal ? { signal } : {}), ...(metrics.onProgress ? { onProgress: metrics.onProgress } : {}) };
+  const silhouette = { sampleSize: metrics.silhouetteSample ?? 10_000, seed: metrics.seed ?? 0, ...run };
   const km = await fitKMeans(matrix, { ...kmeansOptions, k });
   metrics.onProgress?.({ kind: 'phase', phase: 'metrics', detail: 'K-Means' });
-  const kmQuality = evaluatePartition(matrix, km.labels, silhouette);
+  const kmQuality = await evaluatePartition(matrix, km.labels, silhouette);
   const ag = await fitAgglomerative(matrix, { ...agglomerativeOptions, k });
   metrics.onProgress?.({ kind: 'phase', phase: 'metrics', detail: 'agglomerative' });
-  const agQuality = evaluatePartition(matrix, ag.labels, silhouette);
+  const agQuality = await evaluatePartition(matrix, ag.labels, silhouette);
+  const ari = await adjustedRandIndex(km.labels, ag.labels, run);
   const agLabel = `Agglomerative (${ag.linkage}, ${ag.mode === 'exact' ? 'exact' : `two-stage m=${ag.m}`})`;
   return {
     k,
     rows: matrix.rows,
     kmeans: { method: 'kmeans', label: 'K-Means', backend: km.backend, seconds: km.seconds, quality: kmQuality, result: km },
     agglomerative: { method: 'agglomerative', label: agLabel, backend: ag.backend, seconds: ag.seconds, quality: agQuality, result: ag },
-    ari: adjustedRandIndex(km.labels, ag.labels),
+    ari,
   };
 }

@@ -233,7 +233,9 @@ export async function fitAgglomerative(matrix: Matrix, options: AgglomerativeOpt
       labels[i] = rename[l]!;
     }
   }
-  const cm = clusterMeans(matrix, labels);
+  const run = s.signal ? { signal: s.signal } : {};
+  const cm = await clusterMeans(matrix, labels, run);
+  const wcss = await withinClusterSumOfSquares(matrix, labels, run);
   return {
     backend: backendName,
     mode,
@@ -246,7 +248,7 @@ export async function fitAgglomerative(matrix: Matrix, options: AgglomerativeOpt
     labels,
     sizes: cm.sizes,
     centroids: cm.means,
-    wcss: withinClusterSumOfSquares(matrix, labels),
+    wcss,
     tree,
     ...(micro ? { micro } : {}),
     notes,
