@@ -1,0 +1,69 @@
+/**
+ * Long calls beside the sweep — the quality metrics, agglomerative clustering
+ * and k-prototypes — keep the event loop free and stop on an AbortSignal
+ * fired from a timer while they run.
+ *
+ * The machine running the suite may be loaded (2 cores shared by several
+ * jobs), so wall-clock bounds carry generous margins; the longest stretch is
+ * checked in CPU time between two ticks of a 5 ms timer, which a loaded
+ * machine does not inflate. Targets (abort ≤ 100 ms, loop delay p99 ≤ 20 ms)
+ * live in bench/abortable-calls-bench.ts and docs/benchmarks.md.
+ */
+import { describe, expect, it } from 'vitest';
+import { watchLoop, type LoopWatch } from './helpers/loop-watch.js';
+import '../src/backends/built-in-backends.js';
+import { AbortedError } from '../src/common/errors.js';
+import type { Matrix } from '../src/common/matrix.js';
+import { generateCustomers, generatedFeatureMatrix } from '../src/data-in/generate-customers.js';
+import { evaluatePartition, silhouetteScore } from '../src/metrics/cluster-metrics.js';
+import { fitScaler } from '../src/preparation/scaling.js';
+
+function customers(rows: number): { matrix: Matrix; truth: Int32Array } {
+  const g = generateCustomers({ rows, seed: 3, features: 4 });
+  const raw = generatedFeatureMatrix(g);
+  return { matrix: fitScaler(raw, 'standard').transform(raw, { inPlace: true }), truth: Int32Array.from(g.trueSegment) };
+}
+
+/** The call kept the loop free: the timer ticked, typically on time, and no stretch held the CPU long. */
+function expectFreeLoop(w: LoopWatch<unknown>, minTicks: number): void {
+  expect(w.ticks).toBeGreaterThanOrEqual(minTicks);
+  expect(w.gapP50Ms).toBeLessThan(50);
+  // slices are ~8 ms; a stretch holding the loop for seconds (the bug) would show here whatever the load
+  expect(w.cpuGapMaxMs).toBeLessThan(250);
+}
+
+/** The abort from the timer landed mid-call and the call rejected with AbortedError soon after. */
+function expectAborted(w: LoopWatch<unknown>): void {
+  expect(w.endedBeforeAbort).toBe(false);
+  expect(w.error).toBeInstanceOf(AbortedError);
+  expect((w.error as AbortedError).message).toBe('aborted: timer');
+  // target 100 ms (bench); margin for a loaded 2-core machine
+  expect(w.abortLatencyMs).toBeLessThan(1000);
+}
+
+const show = (name: string, w: LoopWatch<unknown>): void =>
+  console.log(`${name}: ran ${w.ranMs.toFixed(0)} ms, ${w.ticks} ticks, gap p50 ${w.gapP50Ms.toFixed(1)} ms, max ${w.gapMaxMs.toFixed(1)} ms, longest CPU stretch ${w.cpuGapMaxMs.toFixed(1)} ms, abort latency ${w.abortLatencyMs.toFixed(1)} ms`);
+
+describe('quality metrics on the caller thread: sliced and abortable', () => {
+  const { matrix, truth } = customers(1_000_000);
+
+  it('evaluatePartition on 1M rows keeps a 5 ms timer firing, then a timer abort half-way through stops it', async () => {
+    const free = await watchLoop(() => evaluatePartition(matrix, truth));
+    show('evaluatePartition 1M', free);
+    expect(free.error).toBeUndefined();
+    expect(free.value!.k).toBe(new Set(truth).size);
+    expectFreeLoop(free, 20);
+    const aborted = await watchLoop((signal) => evaluatePartition(matrix, truth, { signal }), free.ranMs / 2);
+    show('evaluatePartition 1M, aborted', aborted);
+    expectAborted(aborted);
+  });
+
+  it('an exact silhouette on 20,000 rows (O(n²)) stops on a timer abort 300 ms in', async () => {
+    const rows = 20_000;
+    const sample = { data: matrix.data.subarray(0, rows * matrix.cols), rows, cols: matrix.cols };
+    const aborted = await watchLoop((signal) => silhouetteScore(sample, truth.subarray(0, rows), { maxExactRows: rows, signal }), 300);
+    show('silhouette exact 20k, aborted', aborted);
+    expectAborted(aborted);
+    expectFreeLoop(aborted, 5);
+  });
+});
