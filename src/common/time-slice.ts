@@ -44,6 +44,40 @@ export class TimeSlicer {
 }
 
 /**
+ * Work written once as a generator: each `yield` marks a point where a pause
+ * may happen (`undefined`) or carries a progress event. {@link runSteps} runs
+ * it in slices that free the event loop; {@link drainSteps} runs it in one go.
+ * Either way the same statements run in the same order, so a sliced
+ * computation gives the same bits as an uninterrupted one.
+ */
+export type Steps<T, E = never> = Generator<E | undefined, T, void>;
+
+/** Runs `steps` to the end on the spot, without pausing (for small inputs and synchronous helpers). */
+export function drainSteps<T, E>(steps: Steps<T, E>): T {
+  for (let r = steps.next(); ; r = steps.next()) if (r.done) return r.value;
+}
+
+/**
+ * Runs `steps` in slices of about {@link SLICE_MS}, yielding to the event loop
+ * between them; hands yielded events to `onProgress`; rejects with
+ * `AbortedError` at the first pause after `signal` fires (or at once when it
+ * already has).
+ */
+export async function runSteps<T, E>(steps: Steps<T, E>, options: { signal?: AbortSignal | undefined; onProgress?: ((event: E) => void) | undefined } = {}): Promise<T> {
+  throwIfAborted(options.signal);
+  const slicer = new TimeSlicer(options.signal);
+  try {
+    for (let r = steps.next(); ; r = steps.next()) {
+      if (r.done) return r.value;
+      if (r.value !== undefined) options.onProgress?.(r.value);
+      if (slicer.due()) await slicer.pause();
+    }
+  } finally {
+    steps.return(undefined as never);
+  }
+}
+
+/**
  * Settles like `work`, except that an abort of `signal` rejects at once with
  * `AbortedError`, without waiting for `work` (which must stop and clean up on
  * its own when it sees the signal; its late outcome is ignored). For steps that

@@ -18,14 +18,21 @@
  * alternates assignment and update (batch, like Lloyd) until no label
  * changes; the cost never rises. The best of `nInit` runs wins. An empty
  * segment keeps its prototype. The loop runs on the calling thread in the
- * driver (there is no mixed-data kernel in the backend contract yet) and
- * yields to the event loop between iterations, so `signal` stops it.
+ * driver (there is no mixed-data kernel in the backend contract yet), cut
+ * into slices of about 8 ms that yield to the event loop (every pass over the
+ * rows, validation and γ included), so `signal` stops it within a slice. The
+ * slicing changes no arithmetic (see `Steps` in common/time-slice.ts).
  */
-import { SegmentaError, throwIfAborted } from '../common/errors.js';
+import { SegmentaError } from '../common/errors.js';
 import type { Matrix } from '../common/matrix.js';
+import type { ProgressEvent, ProgressListener } from '../common/progress.js';
 import { SeededRandom } from '../common/seeded-random.js';
+import { drainSteps, runSteps, type Steps } from '../common/time-slice.js';
 import { runSeed } from './kmeans.js';
-import { requireInteger, requireNumber, validateMatrix } from './validate-input.js';
+import { requireInteger, requireNumber, validateAndMeasure } from './validate-input.js';
+
+/** Rows a pass handles between two pause points. */
+const ROW_MASK = 0xfff;
 
 /** Categorical columns coded 0..levels-1, row-major (rows × columns). */
 export interface CategoricalColumns {
@@ -48,7 +55,10 @@ export interface KPrototypesOptions {
   maxIter?: number;
   /** Default 0. */
   seed?: number;
+  /** Stops the fit within one ~8 ms slice; rejects with `AbortedError` (`ABORTED`). */
   signal?: AbortSignal;
+  /** Receives a `phase` event (`k-prototypes`) after each iteration: run, iteration, cost, rows that moved. */
+  onProgress?: ProgressListener;
 }
 
 /** A fitted k-prototypes model. */
@@ -81,15 +91,25 @@ export interface KPrototypesResult {
  * @example kPrototypesGamma(matrixFromRows([[0], [2]])) // 0.5 × 1 = 0.5
  */
 export function kPrototypesGamma(numeric: Matrix): number {
+  return drainSteps(gammaSteps(numeric));
+}
+
+function* gammaSteps(numeric: Matrix): Steps<number> {
   const { data, rows, cols } = numeric;
   if (cols === 0 || rows === 0) return 0.5;
   let total = 0;
   for (let j = 0; j < cols; j++) {
     let mean = 0;
-    for (let i = 0; i < rows; i++) mean += data[i * cols + j]!;
+    for (let i = 0; i < rows; i++) {
+      if ((i & ROW_MASK) === 0) yield;
+      mean += data[i * cols + j]!;
+    }
     mean /= rows;
     let ss = 0;
-    for (let i = 0; i < rows; i++) ss += (data[i * cols + j]! - mean) ** 2;
+    for (let i = 0; i < rows; i++) {
+      if ((i & ROW_MASK) === 0) yield;
+      ss += (data[i * cols + j]! - mean) ** 2;
+    }
     total += Math.sqrt(ss / rows);
   }
   return (0.5 * total) / cols;
@@ -98,11 +118,12 @@ export function kPrototypesGamma(numeric: Matrix): number {
 /**
  * Huang's cost of a partition with the prototypes that minimise it for that
  * partition (the members' means and modes): the reference the tests use.
+ * Synchronous (two passes over the rows).
  */
 export function huangCost(numeric: Matrix, categorical: CategoricalColumns, labels: ArrayLike<number>, k: number, gamma: number): number {
   const p = numeric.cols;
   const m = categorical.names.length;
-  const { centroids, modes } = prototypesOf(numeric, categorical, labels, k, new Float64Array(k * p), new Int32Array(k * m));
+  const { centroids, modes } = drainSteps(prototypesSteps(numeric, categorical, labels, k, new Float64Array(k * p), new Int32Array(k * m)));
   let cost = 0;
   for (let i = 0; i < numeric.rows; i++) cost += dissimilarity(numeric, categorical, i, centroids, modes, labels[i]!, gamma);
   return cost;
@@ -122,13 +143,21 @@ function dissimilarity(numeric: Matrix, categorical: CategoricalColumns, i: numb
 }
 
 /** Means and modes of each non-empty segment; empty segments keep the given prototype. */
-function prototypesOf(numeric: Matrix, categorical: CategoricalColumns, labels: ArrayLike<number>, k: number, centroids: Float64Array, modes: Int32Array) {
+function* prototypesSteps(
+  numeric: Matrix,
+  categorical: CategoricalColumns,
+  labels: ArrayLike<number>,
+  k: number,
+  centroids: Float64Array,
+  modes: Int32Array,
+): Steps<{ centroids: Float64Array; modes: Int32Array; sizes: number[] }> {
   const p = numeric.cols;
   const m = categorical.names.length;
   const sums = new Float64Array(k * p);
   const sizes = new Float64Array(k);
   const counts = categorical.levels.map((l) => new Float64Array(k * l));
   for (let i = 0; i < numeric.rows; i++) {
+    if ((i & ROW_MASK) === 0) yield;
     const c = labels[i]!;
     sizes[c]!++;
     for (let j = 0; j < p; j++) sums[c * p + j]! += numeric.data[i * p + j]!;
@@ -147,7 +176,7 @@ function prototypesOf(numeric: Matrix, categorical: CategoricalColumns, labels: 
   return { centroids, modes, sizes: Array.from(sizes) };
 }
 
-function validateCategorical(numeric: Matrix, categorical: CategoricalColumns): void {
+function* validateCategoricalSteps(numeric: Matrix, categorical: CategoricalColumns): Steps<void> {
   const m = categorical.names.length;
   if (categorical.levels.length !== m) {
     throw new SegmentaError('SHAPE_MISMATCH', `${m} categorical column names but ${categorical.levels.length} level counts`, { names: m, levels: categorical.levels.length });
@@ -160,6 +189,7 @@ function validateCategorical(numeric: Matrix, categorical: CategoricalColumns): 
     });
   }
   for (let i = 0; i < numeric.rows; i++) {
+    if ((i & ROW_MASK) === 0) yield;
     for (let q = 0; q < m; q++) {
       const v = categorical.codes[i * m + q]!;
       if (v < 0 || v >= categorical.levels[q]!) {
@@ -181,21 +211,38 @@ function validateCategorical(numeric: Matrix, categorical: CategoricalColumns): 
  * @throws SegmentaError `INVALID_K` (k above the rows), `SHAPE_MISMATCH`, `NON_FINITE_VALUE`, `INVALID_OPTION`, `ABORTED`
  */
 export async function fitKPrototypes(numeric: Matrix, categorical: CategoricalColumns, options: KPrototypesOptions): Promise<KPrototypesResult> {
-  if (numeric.cols > 0) validateMatrix(numeric);
-  validateCategorical(numeric, categorical);
+  if (numeric.cols > 0) await validateAndMeasure(numeric, options.signal);
+  const run = { signal: options.signal, onProgress: options.onProgress };
+  await runSteps(validateCategoricalSteps(numeric, categorical), run);
   const n = numeric.rows;
   const k = requireInteger('k', options.k, 1);
   if (k > n) throw new SegmentaError('INVALID_K', `k = ${k} is larger than the number of rows (${n})`, { k, rows: n });
   const nInit = requireInteger('nInit', options.nInit ?? 5, 1, 10_000);
   const maxIter = requireInteger('maxIter', options.maxIter ?? 100, 1);
   const seed = requireInteger('seed', options.seed ?? 0, 0, 4294967295);
-  const gamma = options.gamma === undefined ? kPrototypesGamma(numeric) : requireNumber('gamma', options.gamma, 0);
+  const gamma = options.gamma === undefined ? await runSteps(gammaSteps(numeric), run) : requireNumber('gamma', options.gamma, 0);
+  const { runCost, ...best } = await runSteps(fitSteps(numeric, categorical, k, nInit, maxIter, seed, gamma), run);
+  return {
+    k,
+    rows: n,
+    ...best,
+    gamma,
+    gammaSource: options.gamma === undefined ? 'kmodes default: 0.5 × mean standard deviation of the numeric columns' : 'given',
+    runCost,
+  };
+}
+
+type FitCore = Omit<KPrototypesResult, 'gamma' | 'gammaSource' | 'k' | 'rows'>;
+
+/** The `nInit` runs of the batch k-prototypes loop; the best one, with every run's cost. */
+function* fitSteps(numeric: Matrix, categorical: CategoricalColumns, k: number, nInit: number, maxIter: number, seed: number, gamma: number): Steps<FitCore, ProgressEvent> {
+  const n = numeric.rows;
   const p = numeric.cols;
   const m = categorical.names.length;
-  let best: Omit<KPrototypesResult, 'runCost' | 'gamma' | 'gammaSource' | 'k' | 'rows'> | undefined;
+  let best: Omit<FitCore, 'runCost'> | undefined;
   const runCost: number[] = [];
   for (let run = 0; run < nInit; run++) {
-    throwIfAborted(options.signal);
+    yield;
     const rng = new SeededRandom(runSeed(seed, k, run));
     // Start from k customers drawn at random (distinct rows).
     const centroids = new Float64Array(k * p);
@@ -214,6 +261,7 @@ export async function fitKPrototypes(numeric: Matrix, categorical: CategoricalCo
       let changed = 0;
       cost = 0;
       for (let i = 0; i < n; i++) {
+        if ((i & ROW_MASK) === 0) yield;
         let bc = 0;
         let bd = Infinity;
         for (let c = 0; c < k; c++) {
@@ -228,13 +276,12 @@ export async function fitKPrototypes(numeric: Matrix, categorical: CategoricalCo
         cost += bd;
       }
       iterations = it;
+      yield { kind: 'phase', phase: 'k-prototypes', detail: `run ${run + 1} of ${nInit}, iteration ${it}: cost ${cost}, ${changed.toLocaleString('en-US')} rows moved` };
       if (changed === 0) {
         converged = true;
         break;
       }
-      prototypesOf(numeric, categorical, labels, k, centroids, modes);
-      await new Promise((resolve) => setImmediate(resolve));
-      throwIfAborted(options.signal);
+      yield* prototypesSteps(numeric, categorical, labels, k, centroids, modes);
     }
     runCost.push(cost);
     if (!best || cost < best.cost) {
@@ -243,12 +290,5 @@ export async function fitKPrototypes(numeric: Matrix, categorical: CategoricalCo
       best = { centroids, modes, labels, sizes, cost, iterations, converged };
     }
   }
-  return {
-    k,
-    rows: n,
-    ...best!,
-    gamma,
-    gammaSource: options.gamma === undefined ? 'kmodes default: 0.5 × mean standard deviation of the numeric columns' : 'given',
-    runCost,
-  };
+  return { ...best!, runCost };
 }

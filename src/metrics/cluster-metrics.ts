@@ -20,11 +20,11 @@
  * generator whose `yield`s only mark where a pause may happen, so the sums
  * run in the same order as one uninterrupted loop would.
  */
-import { SegmentaError, throwIfAborted } from '../common/errors.js';
+import { SegmentaError } from '../common/errors.js';
 import type { Matrix } from '../common/matrix.js';
 import type { ProgressEvent, ProgressListener } from '../common/progress.js';
 import { SeededRandom, sampleIndices as sampleIndicesWith } from '../common/seeded-random.js';
-import { TimeSlicer } from '../common/time-slice.js';
+import { drainSteps, runSteps, type Steps } from '../common/time-slice.js';
 
 /** How a metric runs: its cancellation and its progress. */
 export interface MetricRunOptions {
@@ -38,30 +38,11 @@ export interface MetricRunOptions {
   onProgress?: ProgressListener;
 }
 
-/**
- * A metric's computation: each `yield` marks a point where the runner may
- * hand the event loop back (undefined) or report progress (an event).
- */
-type Steps<T> = Generator<ProgressEvent | undefined, T, void>;
+/** A metric's computation; see `Steps` in common/time-slice.ts. */
+type MetricSteps<T> = Steps<T, ProgressEvent>;
 
 /** Rows an O(n) loop handles between two pause points (`(i & ROW_MASK) === 0`). */
 const ROW_MASK = 0xfff;
-
-/** Runs `steps` in slices of ~8 ms, yielding to the event loop between them; see the module comment. */
-async function runSliced<T>(steps: Steps<T>, options: MetricRunOptions): Promise<T> {
-  const { signal, onProgress } = options;
-  throwIfAborted(signal);
-  const slicer = new TimeSlicer(signal);
-  try {
-    for (let r = steps.next(); ; r = steps.next()) {
-      if (r.done) return r.value;
-      if (r.value) onProgress?.(r.value);
-      if (slicer.due()) await slicer.pause();
-    }
-  } finally {
-    steps.return(undefined as never);
-  }
-}
 
 /** Labels renumbered 0..k-1 in order of first occurrence, with sizes. */
 export interface CompactLabels {
@@ -83,15 +64,10 @@ export interface CompactLabels {
  * @example compactLabels([7, 7, 3, 9, 3]).labels // Int32Array [0, 0, 1, 2, 1]
  */
 export function compactLabels(labels: ArrayLike<number>): CompactLabels {
-  return drain(compactSteps(labels));
+  return drainSteps(compactSteps(labels));
 }
 
-/** Runs `steps` to the end without pausing. */
-function drain<T>(steps: Steps<T>): T {
-  for (let r = steps.next(); ; r = steps.next()) if (r.done) return r.value;
-}
-
-function* compactSteps(labels: ArrayLike<number>): Steps<CompactLabels> {
+function* compactSteps(labels: ArrayLike<number>): MetricSteps<CompactLabels> {
   const n = labels.length;
   const out = new Int32Array(n);
   const index = new Map<number, number>();
@@ -142,10 +118,10 @@ function requireClusterCount(metric: string, k: number, n: number): void {
  * @example await adjustedRandIndex([0, 0, 1, 1], [1, 1, 0, 0]) // 1
  */
 export async function adjustedRandIndex(a: ArrayLike<number>, b: ArrayLike<number>, options: MetricRunOptions = {}): Promise<number> {
-  return runSliced(adjustedRandSteps(a, b), options);
+  return runSteps(adjustedRandSteps(a, b), options);
 }
 
-function* adjustedRandSteps(a: ArrayLike<number>, b: ArrayLike<number>): Steps<number> {
+function* adjustedRandSteps(a: ArrayLike<number>, b: ArrayLike<number>): MetricSteps<number> {
   if (a.length !== b.length) {
     throw new SegmentaError('SHAPE_MISMATCH', `adjustedRandIndex: ${a.length} labels against ${b.length}`, { a: a.length, b: b.length });
   }
@@ -216,10 +192,10 @@ export interface ClusterMeans extends CompactLabels {
  * @example (await clusterMeans(matrixFromRows([[0], [2], [10]]), [0, 0, 1])).means // Float64Array [1, 10]
  */
 export async function clusterMeans(matrix: Matrix, labels: ArrayLike<number>, options: MetricRunOptions = {}): Promise<ClusterMeans> {
-  return runSliced(clusterMeansSteps(matrix, labels), options);
+  return runSteps(clusterMeansSteps(matrix, labels), options);
 }
 
-function* clusterMeansSteps(matrix: Matrix, labels: ArrayLike<number>): Steps<ClusterMeans> {
+function* clusterMeansSteps(matrix: Matrix, labels: ArrayLike<number>): MetricSteps<ClusterMeans> {
   requireSameLength(matrix, labels);
   const compact = yield* compactSteps(labels);
   const { data, rows, cols } = matrix;
@@ -241,7 +217,7 @@ function* clusterMeansSteps(matrix: Matrix, labels: ArrayLike<number>): Steps<Cl
  * @example await withinClusterSumOfSquares(matrixFromRows([[0], [2], [10]]), [0, 0, 1]) // 2
  */
 export async function withinClusterSumOfSquares(matrix: Matrix, labels: ArrayLike<number>, options: MetricRunOptions = {}): Promise<number> {
-  return runSliced(
+  return runSteps(
     (function* () {
       return yield* wcssSteps(matrix, yield* clusterMeansSteps(matrix, labels));
     })(),
@@ -249,7 +225,7 @@ export async function withinClusterSumOfSquares(matrix: Matrix, labels: ArrayLik
   );
 }
 
-function* wcssSteps(matrix: Matrix, cm: ClusterMeans): Steps<number> {
+function* wcssSteps(matrix: Matrix, cm: ClusterMeans): MetricSteps<number> {
   const { data, rows, cols } = matrix;
   let total = 0;
   for (let i = 0; i < rows; i++) {
@@ -272,7 +248,7 @@ function* wcssSteps(matrix: Matrix, cm: ClusterMeans): Steps<number> {
  * @example await calinskiHarabasz(matrix, labels) // 1834.2
  */
 export async function calinskiHarabasz(matrix: Matrix, labels: ArrayLike<number>, options: MetricRunOptions = {}): Promise<number> {
-  return runSliced(
+  return runSteps(
     (function* () {
       return yield* calinskiSteps(matrix, yield* clusterMeansSteps(matrix, labels));
     })(),
@@ -280,7 +256,7 @@ export async function calinskiHarabasz(matrix: Matrix, labels: ArrayLike<number>
   );
 }
 
-function* calinskiSteps(matrix: Matrix, cm: ClusterMeans): Steps<number> {
+function* calinskiSteps(matrix: Matrix, cm: ClusterMeans): MetricSteps<number> {
   requireClusterCount('Calinski-Harabasz', cm.k, matrix.rows);
   const { data, rows, cols } = matrix;
   const mean = new Float64Array(cols);
@@ -313,7 +289,7 @@ function* calinskiSteps(matrix: Matrix, cm: ClusterMeans): Steps<number> {
  * @example await daviesBouldin(matrix, labels) // 0.57
  */
 export async function daviesBouldin(matrix: Matrix, labels: ArrayLike<number>, options: MetricRunOptions = {}): Promise<number> {
-  return runSliced(
+  return runSteps(
     (function* () {
       return yield* daviesSteps(matrix, yield* clusterMeansSteps(matrix, labels));
     })(),
@@ -321,7 +297,7 @@ export async function daviesBouldin(matrix: Matrix, labels: ArrayLike<number>, o
   );
 }
 
-function* daviesSteps(matrix: Matrix, cm: ClusterMeans): Steps<number> {
+function* daviesSteps(matrix: Matrix, cm: ClusterMeans): MetricSteps<number> {
   requireClusterCount('Davies-Bouldin', cm.k, matrix.rows);
   const { data, rows, cols } = matrix;
   const k = cm.k;
@@ -400,10 +376,10 @@ export interface SilhouetteResult {
  * @example const s = await silhouetteSamples(matrix, labels, { signal }); // Float64Array, one per row
  */
 export async function silhouetteSamples(matrix: Matrix, labels: ArrayLike<number>, options: MetricRunOptions = {}): Promise<Float64Array> {
-  return runSliced(silhouetteSamplesSteps(matrix, labels), options);
+  return runSteps(silhouetteSamplesSteps(matrix, labels), options);
 }
 
-function* silhouetteSamplesSteps(matrix: Matrix, labels: ArrayLike<number>): Steps<Float64Array> {
+function* silhouetteSamplesSteps(matrix: Matrix, labels: ArrayLike<number>): MetricSteps<Float64Array> {
   requireSameLength(matrix, labels);
   const { labels: lab, k, sizes } = yield* compactSteps(labels);
   const { data, rows: n, cols } = matrix;
@@ -467,10 +443,10 @@ function* silhouetteSamplesSteps(matrix: Matrix, labels: ArrayLike<number>): Ste
  * // { score: 0.55, sampled: false, sampleSize: 200, rows: 200 }
  */
 export async function silhouetteScore(matrix: Matrix, labels: ArrayLike<number>, options: SilhouetteOptions = {}): Promise<SilhouetteResult> {
-  return runSliced(silhouetteScoreSteps(matrix, labels, options), options);
+  return runSteps(silhouetteScoreSteps(matrix, labels, options), options);
 }
 
-function* silhouetteScoreSteps(matrix: Matrix, labels: ArrayLike<number>, options: SilhouetteOptions): Steps<SilhouetteResult> {
+function* silhouetteScoreSteps(matrix: Matrix, labels: ArrayLike<number>, options: SilhouetteOptions): MetricSteps<SilhouetteResult> {
   requireSameLength(matrix, labels);
   const maxExact = options.maxExactRows ?? 10_000;
   const sampleSize = options.sampleSize ?? 10_000;
@@ -495,7 +471,7 @@ function* silhouetteScoreSteps(matrix: Matrix, labels: ArrayLike<number>, option
   return { score, sampled: true, sampleSize, rows: n };
 }
 
-function* meanSteps(v: Float64Array): Steps<number> {
+function* meanSteps(v: Float64Array): MetricSteps<number> {
   let s = 0;
   for (let i = 0; i < v.length; i++) {
     if ((i & ROW_MASK) === 0) yield;
@@ -533,10 +509,10 @@ export interface PartitionQuality {
  * console.log(q.silhouette.score, q.calinskiHarabasz, q.daviesBouldin);
  */
 export async function evaluatePartition(matrix: Matrix, labels: ArrayLike<number>, options: SilhouetteOptions = {}): Promise<PartitionQuality> {
-  return runSliced(evaluateSteps(matrix, labels, options), options);
+  return runSteps(evaluateSteps(matrix, labels, options), options);
 }
 
-function* evaluateSteps(matrix: Matrix, labels: ArrayLike<number>, options: SilhouetteOptions): Steps<PartitionQuality> {
+function* evaluateSteps(matrix: Matrix, labels: ArrayLike<number>, options: SilhouetteOptions): MetricSteps<PartitionQuality> {
   const cm = yield* clusterMeansSteps(matrix, labels);
   requireClusterCount('the quality metrics', cm.k, matrix.rows);
   const detail = (metric: string): ProgressEvent => ({ kind: 'phase', phase: 'metrics', detail: `${metric} on ${matrix.rows.toLocaleString('en-US')} rows` });

@@ -45,10 +45,10 @@ export function registerKPrototypesCommand(program: Command): void {
       const r = await fitKPrototypes(
         loaded.prepared.matrix,
         { names: categorical, codes, levels: coded.map((c) => c.levels.length) },
-        { k, nInit: fit.nInit, seed: fit.seed, maxIter: Math.min(fit.maxIter, 1000), signal, ...(gamma !== undefined ? { gamma } : {}) },
+        { k, nInit: fit.nInit, seed: fit.seed, maxIter: Math.min(fit.maxIter, 1000), signal, onProgress: progress.listener, ...(gamma !== undefined ? { gamma } : {}) },
       );
       progress.done();
-      if (flags.out) await writeLabelsCsv(flags.out, loaded.table.idColumn, loaded.table.ids, r.labels);
+      if (flags.out) await writeLabelsCsv(flags.out, loaded.table.idColumn, loaded.table.ids, r.labels, [], { inputs: [file], signal });
       const p = loaded.prepared.matrix.cols;
       const centres = loaded.prepared.scaler.inverseTransform(r.centroids, p);
       const segments = Array.from({ length: k }, (_, c) => ({

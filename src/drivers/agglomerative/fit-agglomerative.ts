@@ -28,15 +28,16 @@
  * two-stage above; the result says which (`mode`, `m`).
  */
 import { SegmentaError, throwIfAborted } from '../../common/errors.js';
+import { drainSteps, runSteps, TimeSlicer, type Steps } from '../../common/time-slice.js';
 import type { Matrix } from '../../common/matrix.js';
 import type { ProgressListener } from '../../common/progress.js';
 import { resolveBackend } from '../../backends/backend-registry.js';
 import type { KernelBackend } from '../../backends/kernel-contract.js';
 import { clusterMeans, withinClusterSumOfSquares } from '../../metrics/cluster-metrics.js';
 import { fitKMeans } from '../kmeans.js';
-import { countDistinctRows, requireInteger, requireOptions, validateMatrix } from '../validate-input.js';
+import { countDistinctRows, requireInteger, requireOptions, validateAndMeasure } from '../validate-input.js';
 import { allocateCondensed, computeCondensedDistances, condensedBytes, formatBytes } from './condensed-distances.js';
-import { clustersAtThreshold, cutTree, parseLinkage, sortAndRelabel, type Linkage, type LinkageTree } from './linkage-tree.js';
+import { clustersAtThreshold, cutTreeSteps, parseLinkage, sortAndRelabelSteps, type Linkage, type LinkageTree } from './linkage-tree.js';
 import { matrixFreeMerges, type MatrixFreeLinkage } from './matrix-free-linkage.js';
 import { mstSingleMerges, nnChainMerges } from './merge-algorithms.js';
 
@@ -175,7 +176,8 @@ const DEFAULTS = {
  */
 export async function fitAgglomerative(matrix: Matrix, options: AgglomerativeOptions): Promise<AgglomerativeResult> {
   const started = performance.now();
-  validateMatrix(matrix);
+  // the same checks as validateMatrix, in slices that keep the event loop free
+  await validateAndMeasure(matrix, (options as AgglomerativeOptions | undefined)?.signal);
   requireOptions(options, 'fitAgglomerative', ['k or distanceThreshold']);
   const s = resolveSettings(options);
   const { k: requestedK, distanceThreshold } = checkCut(options, matrix.rows);
@@ -220,14 +222,17 @@ export async function fitAgglomerative(matrix: Matrix, options: AgglomerativeOpt
       m: tree.leaves,
     });
   }
-  const leafLabels = cutTree(tree, k);
+  const loop = { signal: s.signal, onProgress: s.onProgress };
+  const leafLabels = await runSteps(cutTreeSteps(tree, k), loop);
   let labels = leafLabels;
   if (micro) {
     // Propagate to the rows and renumber by first occurrence in row order.
     labels = new Int32Array(matrix.rows);
     const rename = new Int32Array(k).fill(-1);
     let next = 0;
+    const slicer = new TimeSlicer(s.signal);
     for (let i = 0; i < matrix.rows; i++) {
+      if ((i & 0xffff) === 0) await slicer.maybePause();
       const l = leafLabels[micro.labels[i]!]!;
       if (rename[l] === -1) rename[l] = next++;
       labels[i] = rename[l]!;
@@ -324,7 +329,7 @@ async function exactTree(matrix: Matrix, s: Resolved, backend: KernelBackend, wa
     if (free) {
       s.onProgress?.({ kind: 'phase', phase: 'merging', detail: `${s.linkage} linkage of ${n.toLocaleString('en-US')} rows without the distance matrix` });
       const raw = await matrixFreeMerges(job, s.linkage as MatrixFreeLinkage, loop);
-      return { tree: { leaves: n, merges: sortAndRelabel(raw, n) }, backend: name, method: 'matrix-free' };
+      return { tree: { leaves: n, merges: await runSteps(sortAndRelabelSteps(raw, n), loop) }, backend: name, method: 'matrix-free' };
     }
     s.onProgress?.({ kind: 'phase', phase: 'distances', detail: `${formatBytes(condensedBytes(n))} for ${n.toLocaleString('en-US')} rows` });
     D = await computeCondensedDistances(job, {
@@ -336,7 +341,7 @@ async function exactTree(matrix: Matrix, s: Resolved, backend: KernelBackend, wa
     await job.dispose();
   }
   const raw = s.linkage === 'single' ? await mstSingleMerges(D, n, loop) : await nnChainMerges(D, n, s.linkage, undefined, loop);
-  return { tree: { leaves: n, merges: sortAndRelabel(raw, n) }, backend: name, method: 'matrix' };
+  return { tree: { leaves: n, merges: await runSteps(sortAndRelabelSteps(raw, n), loop) }, backend: name, method: 'matrix' };
 }
 
 /** Two-stage mode: K-Means micro-clusters, then the linkage on their weighted centroids. */
@@ -383,16 +388,19 @@ async function twoStageTree(
     sizes[q] = fit.sizes[c]!;
   });
   const microLabels = new Int32Array(matrix.rows);
-  for (let i = 0; i < matrix.rows; i++) microLabels[i] = remap[fit.labels[i]!]!;
+  const slicer = new TimeSlicer(s.signal);
+  for (let i = 0; i < matrix.rows; i++) {
+    if ((i & 0xffff) === 0) await slicer.maybePause();
+    microLabels[i] = remap[fit.labels[i]!]!;
+  }
   if (m < m0) notes.push(`${m0 - m} empty micro-cluster(s) dropped`);
   notes.push(
     `K-Means made m = ${m.toLocaleString('en-US')} micro-clusters (${fit.iterations} iterations, ${fit.seconds.toFixed(2)} s), then ${s.linkage} linkage ran on their size-weighted centroids`,
   );
-  throwIfAborted(s.signal);
-  const D = weightedCentroidDistances(centroids, sizes, m, cols, s.linkage === 'ward');
   const loop = { ...(s.signal ? { signal: s.signal } : {}), ...(s.onProgress ? { onProgress: s.onProgress } : {}) };
+  const D = await runSteps(weightedCentroidDistancesSteps(centroids, sizes, m, cols, s.linkage === 'ward'), loop);
   const raw = s.linkage === 'single' ? await mstSingleMerges(D, m, loop) : await nnChainMerges(D, m, s.linkage, sizes, loop);
-  const tree: LinkageTree = { leaves: m, merges: sortAndRelabel(raw, m, sizes), leafSizes: sizes };
+  const tree: LinkageTree = { leaves: m, merges: await runSteps(sortAndRelabelSteps(raw, m, sizes), loop), leafSizes: sizes };
   return {
     tree,
     micro: { m, centroids, sizes, labels: microLabels, wcss: fit.wcss, seconds: fit.seconds },
@@ -408,9 +416,15 @@ async function twoStageTree(
  * d²/2 to the WCSS); otherwise the Euclidean distance of the centroids.
  */
 export function weightedCentroidDistances(centroids: Float64Array, weights: Float64Array, m: number, cols: number, ward: boolean): Float64Array {
+  return drainSteps(weightedCentroidDistancesSteps(centroids, weights, m, cols, ward));
+}
+
+/** {@link weightedCentroidDistances} with a pause point per row (2,000 micro-clusters: 2M pairs, tens of ms). */
+function* weightedCentroidDistancesSteps(centroids: Float64Array, weights: Float64Array, m: number, cols: number, ward: boolean): Steps<Float64Array> {
   const D = allocateCondensed(m);
   let o = 0;
   for (let i = 0; i < m; i++) {
+    yield;
     for (let j = i + 1; j < m; j++) {
       let s = 0;
       for (let q = 0; q < cols; q++) {
