@@ -80,7 +80,13 @@ export interface KSelection {
   seconds: { sweep: number; silhouette: number; gap: number; total: number };
 }
 
-const SILHOUETTE_PAIRS_PER_CALL = 1_000_000;
+/**
+ * Pair distances × labelings the caller's thread adds up after one
+ * `pairwiseDistances` call (about 8 ms of work): the chunk shrinks as the
+ * labelings grow, so the event loop is never held long. Chunking changes no
+ * sum (rows and pairs are added in the same order).
+ */
+const SILHOUETTE_PAIR_LABELS_PER_CALL = 1_000_000;
 
 /**
  * Sweeps k and scores every k with every requested method, then suggests k.
@@ -291,13 +297,14 @@ export async function silhouetteCurves(
     const code = new Int32Array(n * L);
     for (let j = 0; j < n; j++) for (let l = 0; l < L; l++) code[j * L + l] = base[l]! + labelings[l]![j]!;
     const all = new Float64Array(n * width);
-    const buffer = new Float64Array(Math.min(SILHOUETTE_PAIRS_PER_CALL + n, (n * (n - 1)) / 2 + 1));
+    const pairsPerCall = Math.max(16_384, Math.floor(SILHOUETTE_PAIR_LABELS_PER_CALL / L));
+    const buffer = new Float64Array(Math.min(pairsPerCall + n, (n * (n - 1)) / 2 + 1));
     let start = 0;
     while (start < n - 1) {
       throwIfAborted(options.signal);
       let end = start;
       let count = 0;
-      while (end < n - 1 && (count === 0 || count + (n - 1 - end) <= SILHOUETTE_PAIRS_PER_CALL)) {
+      while (end < n - 1 && (count === 0 || count + (n - 1 - end) <= pairsPerCall)) {
         count += n - 1 - end;
         end++;
       }
