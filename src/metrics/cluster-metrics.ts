@@ -195,6 +195,11 @@ export async function clusterMeans(matrix: Matrix, labels: ArrayLike<number>, op
   return runSteps(clusterMeansSteps(matrix, labels), options);
 }
 
+/** `then` run on the cluster means of the partition. */
+function* withClusterMeans<T>(matrix: Matrix, labels: ArrayLike<number>, then: (cm: ClusterMeans) => MetricSteps<T>): MetricSteps<T> {
+  return yield* then(yield* clusterMeansSteps(matrix, labels));
+}
+
 function* clusterMeansSteps(matrix: Matrix, labels: ArrayLike<number>): MetricSteps<ClusterMeans> {
   requireSameLength(matrix, labels);
   const compact = yield* compactSteps(labels);
@@ -217,12 +222,7 @@ function* clusterMeansSteps(matrix: Matrix, labels: ArrayLike<number>): MetricSt
  * @example await withinClusterSumOfSquares(matrixFromRows([[0], [2], [10]]), [0, 0, 1]) // 2
  */
 export async function withinClusterSumOfSquares(matrix: Matrix, labels: ArrayLike<number>, options: MetricRunOptions = {}): Promise<number> {
-  return runSteps(
-    (function* () {
-      return yield* wcssSteps(matrix, yield* clusterMeansSteps(matrix, labels));
-    })(),
-    options,
-  );
+  return runSteps(withClusterMeans(matrix, labels, (cm) => wcssSteps(matrix, cm)), options);
 }
 
 function* wcssSteps(matrix: Matrix, cm: ClusterMeans): MetricSteps<number> {
@@ -248,12 +248,7 @@ function* wcssSteps(matrix: Matrix, cm: ClusterMeans): MetricSteps<number> {
  * @example await calinskiHarabasz(matrix, labels) // 1834.2
  */
 export async function calinskiHarabasz(matrix: Matrix, labels: ArrayLike<number>, options: MetricRunOptions = {}): Promise<number> {
-  return runSteps(
-    (function* () {
-      return yield* calinskiSteps(matrix, yield* clusterMeansSteps(matrix, labels));
-    })(),
-    options,
-  );
+  return runSteps(withClusterMeans(matrix, labels, (cm) => calinskiSteps(matrix, cm)), options);
 }
 
 function* calinskiSteps(matrix: Matrix, cm: ClusterMeans): MetricSteps<number> {
@@ -289,12 +284,7 @@ function* calinskiSteps(matrix: Matrix, cm: ClusterMeans): MetricSteps<number> {
  * @example await daviesBouldin(matrix, labels) // 0.57
  */
 export async function daviesBouldin(matrix: Matrix, labels: ArrayLike<number>, options: MetricRunOptions = {}): Promise<number> {
-  return runSteps(
-    (function* () {
-      return yield* daviesSteps(matrix, yield* clusterMeansSteps(matrix, labels));
-    })(),
-    options,
-  );
+  return runSteps(withClusterMeans(matrix, labels, (cm) => daviesSteps(matrix, cm)), options);
 }
 
 function* daviesSteps(matrix: Matrix, cm: ClusterMeans): MetricSteps<number> {
