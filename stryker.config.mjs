@@ -1,6 +1,15 @@
-// StrykerJS mutation testing: `npm run mutation` (docs/testing.md).
+// StrykerJS mutation testing: `npm run mutation` (docs/testing.md) runs the
+// units of test/helpers/mutation-units.mjs one after another, each with
+// SEGMENTA_MUTATION_UNIT=<name> and its own committed incremental file.
 // Too slow for every CI run on 2 cores; run it before resolving an issue that
 // touches these folders, and put its score in the closing note.
+import { MUTATED_FOLDERS, incrementalFile, mutationUnit } from './test/helpers/mutation-units.mjs';
+
+const unitName = process.env.SEGMENTA_MUTATION_UNIT;
+const unit = unitName ? mutationUnit(unitName) : undefined;
+// Without a unit: every folder at once, with a scratch incremental file.
+const name = unit?.name ?? 'all';
+
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
   packageManager: 'npm',
@@ -9,24 +18,18 @@ export default {
   checkers: ['typescript'],
   tsconfigFile: 'tsconfig.json',
   typescriptChecker: { prioritizePerformanceOverAccuracy: true },
-  mutate: [
-    'src/drivers/**/*.ts',
-    'src/common/**/*.ts',
-    'src/preparation/**/*.ts',
-    'src/metrics/**/*.ts',
-    'src/backends/js-reference/**/*.ts',
-  ],
+  mutate: unit ? unit.mutate : MUTATED_FOLDERS.map((f) => `${f}/**/*.ts`),
   coverageAnalysis: 'perTest',
   // 2 cores shared with the rest of the team.
   concurrency: 2,
   // Reruns only test mutants whose code or covering tests changed since the
-  // last run, reading and updating this committed file.
+  // last run, reading and updating the unit's committed file.
   incremental: true,
-  incrementalFile: 'test/mutation/stryker-incremental.json',
+  incrementalFile: unit ? incrementalFile(name) : 'reports/mutation/all.incremental.json',
   ignorePatterns: ['dist', 'reports', 'out', '.bench-data', 'segmenta-report'],
   reporters: ['clear-text', 'progress', 'html', 'json'],
-  htmlReporter: { fileName: 'reports/mutation/mutation.html' },
-  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
+  htmlReporter: { fileName: `reports/mutation/${name}.html` },
+  jsonReporter: { fileName: `reports/mutation/${name}.json` },
   thresholds: { high: 90, low: 85, break: 85 },
   // A mutant that loops forever is stopped at 1.25 × its tests' dry-run time + 5 s.
   timeoutMS: 5_000,
