@@ -1,8 +1,11 @@
 /**
  * The tests StrykerJS runs against each mutant (npm run mutation): the unit
  * tests of the mutated folders (drivers, common, preparation, metrics,
- * backends/js-reference), on the js backend. The wasm, tfjs, CLI, browser and
- * report suites exercise the same code far more slowly; `npm test` runs them.
+ * backends/js-reference), on the js backend with small data. Not here: the
+ * CLI, browser, service, queue, wasm, tfjs and report suites, and the large-data
+ * files (select-k-structure, agglomerative-matrix-free-large), which exercise
+ * the same code far more slowly; `npm test` runs them. A test here must not
+ * start the built CLI: the sandbox has no dist/.
  */
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 import { defineConfig } from 'vitest/config';
@@ -17,8 +20,9 @@ const ORDER = [
   'kmeans-choices',
   'kmeans-driver',
   'elbow-sweep',
+  'suggest-k',
+  'k-prototypes',
   'data-in-output',
-  'mutation-',
   'agglomerative',
 ];
 class CheapFirst extends BaseSequencer {
@@ -35,6 +39,7 @@ export default defineConfig({
   test: {
     include: [
       'test/agglomerative.test.ts',
+      'test/agglomerative-matrix-free.test.ts',
       'test/atomic-file.test.ts',
       'test/cluster-metrics.test.ts',
       'test/common.test.ts',
@@ -44,7 +49,8 @@ export default defineConfig({
       'test/kmeans-choices.test.ts',
       'test/kmeans-driver.test.ts',
       'test/preparation.test.ts',
-      'test/mutation-*.test.ts',
+      'test/suggest-k.test.ts',
+      'test/k-prototypes.test.ts',
     ],
     testTimeout: 120_000,
     hookTimeout: 120_000,

@@ -9,28 +9,8 @@ import '../src/backends/built-in-backends.js';
 import { jsReferenceBackend } from '../src/backends/js-reference/js-reference-backend.js';
 import type { KernelBackend, KernelJob } from '../src/backends/kernel-contract.js';
 import { SegmentaError } from '../src/common/errors.js';
-import type { Matrix } from '../src/common/matrix.js';
-import { SeededRandom } from '../src/common/seeded-random.js';
-import { generateCustomers, generatedFeatureMatrix } from '../src/data-in/generate-customers.js';
-import { resolveBackend } from '../src/backends/backend-registry.js';
-import { computeCondensedDistances, cutTree, fitAgglomerative, matrixFreeMerges, nnChainMerges, sortAndRelabel, WARD_MATRIX_MAX_ROWS, type LinkageTree } from '../src/drivers/agglomerative/index.js';
-import { fitScaler } from '../src/preparation/scaling.js';
-import { samePartition } from './helpers/partitions.js';
-
-/**
- * Generated Mall-like customers (Age, Income, Score, Visits), standard-scaled.
- * With `continuous`, each value moves by a seeded amount below the generator's
- * rounding step (1, or 0.1 for Visits): rounded values put exact ties between
- * distances, which two correct algorithms may break either way.
- */
-function mallLike(rows: number, continuous: boolean): Matrix {
-  const raw = generatedFeatureMatrix(generateCustomers({ rows, features: 4, seed: 42 }));
-  if (continuous) {
-    const rng = new SeededRandom(7);
-    for (let i = 0; i < raw.data.length; i++) raw.data[i] = raw.data[i]! + (rng.nextFloat() - 0.5) * (i % 4 === 3 ? 0.1 : 1);
-  }
-  return fitScaler(raw, 'standard').transform(raw);
-}
+import { fitAgglomerative, WARD_MATRIX_MAX_ROWS } from '../src/drivers/agglomerative/index.js';
+import { mallLike } from './helpers/mall-like.js';
 
 async function caught(p: Promise<unknown>): Promise<SegmentaError> {
   try {
@@ -42,44 +22,7 @@ async function caught(p: Promise<unknown>): Promise<SegmentaError> {
   throw new Error('expected a SegmentaError');
 }
 
-describe('exact ward without the matrix vs today\'s exact mode', () => {
-  it('20,000 Mall-like rows: the chain takes the same merges in the same order (left, right, size), heights equal to 2e-7, the same clusters at every k up to 40', async () => {
-    const m = mallLike(20_000, true);
-    const backend = await resolveBackend('auto');
-    const job = await backend.createJob(m.data, m.rows, m.cols);
-    let today: Float64Array;
-    let free: Float64Array;
-    try {
-      // today's exact mode: the condensed matrix, then scipy's nearest-neighbour chain on it
-      today = await nnChainMerges(await computeCondensedDistances(job), m.rows, 'ward');
-      free = await matrixFreeMerges(job, 'ward');
-    } finally {
-      await job.dispose();
-    }
-    let differing = 0;
-    let maxRel = 0;
-    for (let q = 0; q < m.rows - 1; q++) {
-      if (today[4 * q] !== free[4 * q] || today[4 * q + 1] !== free[4 * q + 1] || today[4 * q + 3] !== free[4 * q + 3]) differing++;
-      maxRel = Math.max(maxRel, Math.abs(today[4 * q + 2]! - free[4 * q + 2]!) / Math.max(today[4 * q + 2]!, 1e-300));
-    }
-    expect(differing).toBe(0);
-    expect(maxRel).toBeLessThan(2e-7);
-    // Sorted by height, merges whose heights differ by less than the rounding may swap places; the clusters do not change.
-    const a: LinkageTree = { leaves: m.rows, merges: sortAndRelabel(today, m.rows) };
-    const b: LinkageTree = { leaves: m.rows, merges: sortAndRelabel(free, m.rows) };
-    for (let k = 1; k <= 40; k++) expect(samePartition(cutTree(a, k), cutTree(b, k)), `k = ${k}`).toBe(true);
-    // Not a timed test: the matrix run alone takes about 20 s on a quiet machine and many minutes on a loaded one.
-  }, 2_400_000);
-
-  it('single linkage: the same tree bit for bit (rounded data with ties, 6,000 rows)', async () => {
-    const m = mallLike(6000, false);
-    const onMatrix = await fitAgglomerative(m, { k: 4, linkage: 'single', mode: 'exact', exactMethod: 'matrix' });
-    const free = await fitAgglomerative(m, { k: 4, linkage: 'single', mode: 'exact' });
-    expect(free.notes.join(' ')).toMatch(/Prim's minimum spanning tree/);
-    expect(Array.from(free.tree.merges)).toEqual(Array.from(onMatrix.tree.merges));
-    expect(Array.from(free.labels)).toEqual(Array.from(onMatrix.labels));
-  }, 600_000);
-
+describe('exact ward without the matrix vs today\'s exact mode (large tables: agglomerative-matrix-free-large.test.ts)', () => {
   it('ward on small tables stays on the matrix (scipy\'s bits) unless asked; the js and auto backends give the same tree', async () => {
     const m = mallLike(400, false);
     const auto = await fitAgglomerative(m, { k: 5, linkage: 'ward', mode: 'exact' });

@@ -1,7 +1,7 @@
 /**
  * Choosing k: the combination rule on hand-made curves, each method's
  * backend implementation against the exact reference metrics, and the
- * suggested k on generated data with obvious structure.
+ * suggested k on Mall (large generated data: select-k-structure.test.ts).
  */
 import { describe, expect, it } from 'vitest';
 import '../src/backends/built-in-backends.js';
@@ -9,8 +9,6 @@ import { resolveBackend } from '../src/backends/backend-registry.js';
 import { SegmentaError } from '../src/common/errors.js';
 import type { Matrix } from '../src/common/matrix.js';
 import { SeededRandom } from '../src/common/seeded-random.js';
-import { generateCustomers, generatedFeatureMatrix } from '../src/data-in/generate-customers.js';
-import { prepareFeatures } from '../src/preparation/prepare-features.js';
 import { HAVE_MALL, INCOME, MALL_CSV, MALL_SKIP_REASON, SCORE } from './helpers/mall-data.js';
 import { sweepK } from '../src/drivers/elbow-sweep.js';
 import { suggestK, gapOneStandardError, K_METHODS, parseKMethods } from '../src/drivers/suggest-k.js';
@@ -135,31 +133,6 @@ describe('metrics on the backends equal the exact reference metrics', () => {
 });
 
 describe('selectK finds obvious structure', () => {
-  it('7 on 50,000 rows of 7 well-separated Gaussians in 8 dimensions (Kneedle alone says 4)', async () => {
-    const rng = new SeededRandom(7);
-    const centres = Array.from({ length: 7 }, () => Array.from({ length: 8 }, () => (rng.nextFloat() * 2 - 1) * 10));
-    const m = gaussians(50_000, centres, 11);
-    const sel = await selectK(m, { kMin: 1, kMax: 10, seed: 0 });
-    expect(sel.choice.byMethod.elbow?.k).toBe(4);
-    expect(sel.choice.suggestedK).toBe(7);
-    expect(sel.silhouette).toMatchObject({ sampled: true, sampleSize: 10_000, rows: 50_000 });
-    expect(sel.gap).toMatchObject({ references: 10, sampleSize: 2_000 });
-    expect(sel.choice.reason).toMatch(/k = 7/);
-  });
-
-  // The generator's five latent segments, 20,000 customers, standard scaling:
-  // D = 2 is (income, score); D = 3..8 are Age, income, score and the extras in order.
-  it.each([2, 3, 4, 5, 6, 7, 8])('5 on the generator\'s five segments with %i standardized columns', async (D) => {
-    const g = generateCustomers({ rows: 20_000, seed: 42, features: Math.max(3, D) });
-    const all = generatedFeatureMatrix(g);
-    const keep = D === 2 ? [1, 2] : Array.from({ length: D }, (_, j) => j);
-    const data = new Float32Array(all.rows * keep.length);
-    for (let i = 0; i < all.rows; i++) keep.forEach((j, q) => (data[i * keep.length + q] = all.data[i * all.cols + j]!));
-    const { matrix } = prepareFeatures({ matrix: { data, rows: all.rows, cols: keep.length }, featureNames: keep.map((j) => g.featureNames[j]!) }, { scale: 'standard' });
-    const sel = await selectK(matrix, { kMin: 1, kMax: 10, seed: 0 });
-    expect(sel.choice.suggestedK, sel.choice.reason).toBe(5);
-  });
-
   (HAVE_MALL ? it : it.skip)(`5 on Mall (income, score)${HAVE_MALL ? '' : ` — ${MALL_SKIP_REASON}`}`, async () => {
     const table = await readCustomerTable(MALL_CSV, { features: [INCOME, SCORE] });
     const sel = await selectK(table.matrix, { kMin: 1, kMax: 10, nInit: 10, seed: 42 });
