@@ -6,23 +6,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import '../src/backends/built-in-backends.js';
-import type { Matrix } from '../src/common/matrix.js';
 import { SeededRandom } from '../src/common/seeded-random.js';
+import { gaussians } from './helpers/gaussians.js';
 import { generateCustomers, generatedFeatureMatrix } from '../src/data-in/generate-customers.js';
 import { prepareFeatures } from '../src/preparation/prepare-features.js';
 import { selectK } from '../src/drivers/k-selection.js';
-
-/** n rows of `centres.length` spherical Gaussians (sd 1), round-robin. */
-function gaussians(n: number, centres: number[][], seed: number): Matrix {
-  const rng = new SeededRandom(seed);
-  const d = centres[0]!.length;
-  const data = new Float32Array(n * d);
-  for (let i = 0; i < n; i++) {
-    const c = centres[i % centres.length]!;
-    for (let j = 0; j < d; j++) data[i * d + j] = c[j]! + rng.nextGaussian();
-  }
-  return { data, rows: n, cols: d };
-}
 
 describe('selectK finds obvious structure', () => {
   it('7 on 50,000 rows of 7 well-separated Gaussians in 8 dimensions (Kneedle alone says 4)', async () => {

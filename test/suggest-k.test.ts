@@ -7,26 +7,13 @@ import { describe, expect, it } from 'vitest';
 import '../src/backends/built-in-backends.js';
 import { resolveBackend } from '../src/backends/backend-registry.js';
 import { SegmentaError } from '../src/common/errors.js';
-import type { Matrix } from '../src/common/matrix.js';
-import { SeededRandom } from '../src/common/seeded-random.js';
+import { gaussians } from './helpers/gaussians.js';
 import { HAVE_MALL, INCOME, MALL_CSV, MALL_SKIP_REASON, SCORE } from './helpers/mall-data.js';
 import { sweepK } from '../src/drivers/elbow-sweep.js';
 import { suggestK, gapOneStandardError, K_METHODS, parseKMethods } from '../src/drivers/suggest-k.js';
 import { partitionIndices, selectK, silhouetteCurves } from '../src/drivers/k-selection.js';
 import { readCustomerTable } from '../src/data-in/read-customer-table.js';
 import { calinskiHarabasz, daviesBouldin, silhouetteSamples } from '../src/metrics/cluster-metrics.js';
-
-/** n rows of `centres.length` spherical Gaussians (sd 1), round-robin. */
-function gaussians(n: number, centres: number[][], seed: number): Matrix {
-  const rng = new SeededRandom(seed);
-  const d = centres[0]!.length;
-  const data = new Float32Array(n * d);
-  for (let i = 0; i < n; i++) {
-    const c = centres[i % centres.length]!;
-    for (let j = 0; j < d; j++) data[i * d + j] = c[j]! + rng.nextGaussian();
-  }
-  return { data, rows: n, cols: d };
-}
 
 const KS = [1, 2, 3, 4, 5, 6, 7];
 // A convex WCSS curve whose Kneedle elbow is k = 3.

@@ -21,7 +21,7 @@ const showSurvivors = process.argv.includes('--survivors');
 
 const STATUSES = ['Killed', 'Timeout', 'Survived', 'NoCoverage', 'CompileError', 'RuntimeError', 'Ignored'];
 /** Status counts of one report; mutants of files no longer in the unit are left out. */
-export function countStatuses(report) {
+function countStatuses(report) {
   const counts = Object.fromEntries(STATUSES.map((s) => [s, 0]));
   const survivors = [];
   for (const [file, { mutants }] of Object.entries(report.files)) {
@@ -36,7 +36,14 @@ export function countStatuses(report) {
   return { counts, survivors };
 }
 
-const pct = (detected, valid) => (valid === 0 ? 'n/a' : `${((100 * detected) / valid).toFixed(1)} %`);
+/** One line of the table: name, last run, mutants, killed, timeout, survived, invalid, score. */
+function row(name, lastRun, counts) {
+  const detected = counts.Killed + counts.Timeout;
+  const valid = detected + counts.Survived + counts.NoCoverage;
+  const invalid = counts.CompileError + counts.RuntimeError;
+  const score = valid === 0 ? 'n/a' : `${((100 * detected) / valid).toFixed(1)} %`;
+  return [name, lastRun, valid + invalid, counts.Killed, counts.Timeout, counts.Survived + counts.NoCoverage, invalid, score].map(String);
+}
 const rows = [];
 const total = Object.fromEntries(STATUSES.map((s) => [s, 0]));
 const notRun = [];
@@ -51,32 +58,12 @@ for (const unit of MUTATION_UNITS) {
   const { counts, survivors } = countStatuses(JSON.parse(readFileSync(file, 'utf8')));
   const record = existsSync(runRecordFile(unit.name)) ? JSON.parse(readFileSync(runRecordFile(unit.name), 'utf8')) : undefined;
   for (const s of STATUSES) total[s] += counts[s];
-  const detected = counts.Killed + counts.Timeout;
-  const valid = detected + counts.Survived + counts.NoCoverage;
-  rows.push([
-    unit.name,
-    record ? `${record.finished.slice(0, 16).replace('T', ' ')} ${record.commit.slice(0, 7)}` : '?',
-    String(valid + counts.CompileError + counts.RuntimeError),
-    String(counts.Killed),
-    String(counts.Timeout),
-    String(counts.Survived + counts.NoCoverage),
-    String(counts.CompileError + counts.RuntimeError),
-    pct(detected, valid),
-  ]);
+  rows.push(row(unit.name, record ? `${record.finished.slice(0, 16).replace('T', ' ')} ${record.commit.slice(0, 7)}` : '?', counts));
   if (showSurvivors && survivors.length > 0) rows.push(...survivors.map((s) => [`  ${s}`]));
 }
+rows.push(row('all units', notRun.length > 0 ? `${notRun.length} not run` : '', total));
 const detected = total.Killed + total.Timeout;
 const valid = detected + total.Survived + total.NoCoverage;
-rows.push([
-  'all units',
-  notRun.length > 0 ? `${notRun.length} not run` : '',
-  String(valid + total.CompileError + total.RuntimeError),
-  String(total.Killed),
-  String(total.Timeout),
-  String(total.Survived + total.NoCoverage),
-  String(total.CompileError + total.RuntimeError),
-  pct(detected, valid),
-]);
 
 const header = ['unit', 'last run (UTC, commit)', 'mutants', 'killed', 'timeout', 'survived', 'invalid', 'score'];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.filter((r) => r.length > 1).map((r) => r[i].length)));
