@@ -13,6 +13,7 @@ import { defineConfig } from 'vitest/config';
 /** Cheapest files first: a mutant is usually killed by its first failing test (Stryker bails there). */
 const ORDER = [
   'atomic-file',
+  'output-directory',
   'js-reference',
   'common',
   'cluster-metrics',
@@ -48,6 +49,7 @@ export default defineConfig({
       'test/js-reference.test.ts',
       'test/kmeans-choices.test.ts',
       'test/kmeans-driver.test.ts',
+      'test/output-directory.test.ts',
       'test/preparation.test.ts',
       'test/suggest-k.test.ts',
       'test/k-prototypes.test.ts',
