@@ -14,6 +14,7 @@ import { defineConfig } from 'vitest/config';
 const ORDER = [
   'atomic-file',
   'output-directory',
+  'time-slice',
   'js-reference',
   'common',
   'cluster-metrics',
@@ -51,6 +52,7 @@ export default defineConfig({
       'test/kmeans-driver.test.ts',
       'test/output-directory.test.ts',
       'test/preparation.test.ts',
+      'test/time-slice.test.ts',
       'test/suggest-k.test.ts',
       'test/k-prototypes.test.ts',
     ],
