@@ -1,7 +1,7 @@
 /**
- * The tests StrykerJS runs against each mutant (npm run mutation): the unit
- * tests of the mutated folders (drivers, common, preparation, metrics,
- * backends/js-reference), on the js backend with small data. Not here: the
+ * The tests StrykerJS runs against each mutant (npm run mutation): the unit's
+ * own tests as listed in test/helpers/mutation-units.mjs (SEGMENTA_MUTATION_UNIT),
+ * all of them fast unit tests on the js backend with small data. Not here: the
  * CLI, browser, service, queue, wasm, tfjs and report suites, and the large-data
  * files (select-k-structure, agglomerative-matrix-free-large), which exercise
  * the same code far more slowly; `npm test` runs them. A test here must not
@@ -9,6 +9,11 @@
  */
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 import { defineConfig } from 'vitest/config';
+// a plain .mjs module (the runner scripts use it too)
+import { STRYKER_TESTS, mutationUnit } from './test/helpers/mutation-units.mjs';
+
+const unitName = process.env['SEGMENTA_MUTATION_UNIT'];
+const unit = unitName ? (mutationUnit(unitName) as { tests: string[] }) : undefined;
 
 /** Cheapest files first: a mutant is usually killed by its first failing test (Stryker bails there). */
 const ORDER = [
@@ -39,23 +44,8 @@ class CheapFirst extends BaseSequencer {
 
 export default defineConfig({
   test: {
-    include: [
-      'test/agglomerative.test.ts',
-      'test/agglomerative-matrix-free.test.ts',
-      'test/atomic-file.test.ts',
-      'test/cluster-metrics.test.ts',
-      'test/common.test.ts',
-      'test/data-in-output.test.ts',
-      'test/elbow-sweep.test.ts',
-      'test/js-reference.test.ts',
-      'test/kmeans-choices.test.ts',
-      'test/kmeans-driver.test.ts',
-      'test/output-directory.test.ts',
-      'test/preparation.test.ts',
-      'test/time-slice.test.ts',
-      'test/suggest-k.test.ts',
-      'test/k-prototypes.test.ts',
-    ],
+    // the unit's own tests (test/helpers/mutation-units.mjs), or every one of them
+    include: unit ? unit.tests : STRYKER_TESTS,
     testTimeout: 120_000,
     hookTimeout: 120_000,
     maxWorkers: 1,

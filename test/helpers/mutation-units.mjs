@@ -17,18 +17,67 @@ const KMEANS = ['src/drivers/kmeans.ts', 'src/drivers/kmeans-plusplus.ts', 'src/
 const K_SELECTION = ['src/drivers/elbow-sweep.ts', 'src/drivers/knee-detection.ts', 'src/drivers/k-selection.ts', 'src/drivers/suggest-k.ts'];
 const K_PROTOTYPES = ['src/drivers/k-prototypes.ts'];
 
-/** @type {{ name: string, mutate: string[] }[]} */
+/**
+ * Every test file StrykerJS may run per mutant (vitest.stryker.config.ts):
+ * fast unit tests on the js backend with small data. Not the CLI, browser,
+ * service, queue, wasm, tfjs or report suites, nor the large-data files: they
+ * exercise the same code far more slowly, and the sandbox has no dist/.
+ */
+export const STRYKER_TESTS = [
+  'test/agglomerative.test.ts',
+  'test/agglomerative-matrix-free.test.ts',
+  'test/atomic-file.test.ts',
+  'test/cluster-metrics.test.ts',
+  'test/common.test.ts',
+  'test/data-in-output.test.ts',
+  'test/elbow-sweep.test.ts',
+  'test/js-reference.test.ts',
+  'test/kmeans-choices.test.ts',
+  'test/kmeans-driver.test.ts',
+  'test/output-directory.test.ts',
+  'test/preparation.test.ts',
+  'test/time-slice.test.ts',
+  'test/suggest-k.test.ts',
+  'test/k-prototypes.test.ts',
+];
+
+/**
+ * Each unit runs its own tests: the files written for its code, plus the
+ * driver tests that exercise it most directly. Mutated code runs many times
+ * slower (every operator checks which mutant is active), so a surviving
+ * mutant costs every covering test it has; keeping a unit's tests to its own
+ * makes that affordable. A mutant that only another unit's tests kill is
+ * reported as surviving: kill it with a test of its own unit.
+ *
+ * @type {{ name: string, mutate: string[], tests: string[] }[]}
+ */
 export const MUTATION_UNITS = [
-  { name: 'js-reference', mutate: ['src/backends/js-reference/**/*.ts'] },
-  { name: 'preparation', mutate: ['src/preparation/**/*.ts'] },
-  { name: 'drivers-k-prototypes', mutate: K_PROTOTYPES },
-  { name: 'metrics', mutate: ['src/metrics/**/*.ts'] },
-  { name: 'common', mutate: ['src/common/**/*.ts'] },
-  { name: 'drivers-k-selection', mutate: K_SELECTION },
-  { name: 'drivers-kmeans', mutate: KMEANS },
-  { name: 'drivers-agglomerative', mutate: ['src/drivers/agglomerative/**/*.ts'] },
+  { name: 'js-reference', mutate: ['src/backends/js-reference/**/*.ts'], tests: ['test/js-reference.test.ts', 'test/kmeans-driver.test.ts', 'test/agglomerative-matrix-free.test.ts'] },
+  { name: 'preparation', mutate: ['src/preparation/**/*.ts'], tests: ['test/preparation.test.ts', 'test/k-prototypes.test.ts'] },
+  { name: 'drivers-k-prototypes', mutate: K_PROTOTYPES, tests: ['test/k-prototypes.test.ts'] },
+  {
+    name: 'metrics',
+    mutate: ['src/metrics/**/*.ts'],
+    tests: ['test/cluster-metrics.test.ts', 'test/suggest-k.test.ts', 'test/kmeans-driver.test.ts', 'test/agglomerative.test.ts'],
+  },
+  {
+    name: 'common',
+    mutate: ['src/common/**/*.ts'],
+    tests: [
+      'test/common.test.ts',
+      'test/atomic-file.test.ts',
+      'test/output-directory.test.ts',
+      'test/time-slice.test.ts',
+      'test/data-in-output.test.ts',
+      'test/preparation.test.ts',
+      'test/kmeans-driver.test.ts',
+    ],
+  },
+  { name: 'drivers-k-selection', mutate: K_SELECTION, tests: ['test/elbow-sweep.test.ts', 'test/suggest-k.test.ts', 'test/kmeans-driver.test.ts'] },
+  { name: 'drivers-kmeans', mutate: KMEANS, tests: ['test/kmeans-driver.test.ts', 'test/kmeans-choices.test.ts', 'test/elbow-sweep.test.ts'] },
+  { name: 'drivers-agglomerative', mutate: ['src/drivers/agglomerative/**/*.ts'], tests: ['test/agglomerative.test.ts', 'test/agglomerative-matrix-free.test.ts'] },
   // Every other driver file (none today; sharding or streaming drivers land here).
-  { name: 'drivers', mutate: otherDrivers() },
+  { name: 'drivers', mutate: otherDrivers(), tests: STRYKER_TESTS },
 ];
 
 function otherDrivers() {
