@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { jsReferenceBackend } from '../src/backends/js-reference/js-reference-backend.js';
-import { ROW_BLOCK_SIZE, squaredDistanceF32 } from '../src/backends/kernel-contract.js';
+import { ROW_BLOCK_SIZE, squaredDistanceF32, type KernelJob } from '../src/backends/kernel-contract.js';
 import { SeededRandom } from '../src/common/seeded-random.js';
 
 const f32 = (v: number[]): Float32Array => Float32Array.from(v);
@@ -165,5 +165,54 @@ describe('js reference kernels follow the block order of the numeric contract', 
     const out = new Float64Array(2);
     await job.candidatePotentials(cand, 2, out);
     for (let t = 0; t < 2; t++) expect(out[t]).toBe(blockSum((i) => Math.min(d1(i), squaredDistanceF32(data, i * dims, cand, t * dims, dims))));
+  });
+});
+
+describe('js reference passes give the event loop back and stop on the job\'s signal', () => {
+  const rng = new SeededRandom(5);
+  const kernels = {
+    assign: (job: KernelJob) => job.assign(f32([0, 0, 1, 1]), 2, new Float64Array(4), new Float64Array(2)),
+    candidatePotentials: (job: KernelJob) => job.candidatePotentials(f32([0, 0]), 1, new Float64Array(1)),
+    updateClosest: (job: KernelJob) => job.updateClosest(f32([0, 0]), true),
+    pairwiseDistances: (job: KernelJob) => job.pairwiseDistances(0, job.rows - 1, new Float64Array((job.rows * (job.rows - 1)) / 2)),
+  };
+
+  // The signal is checked at row 0 of every 256, so a one-row job and a
+  // 300-row job both see an abort that came before the pass.
+  it.each(Object.keys(kernels))('%s: an aborted signal stops the pass with AbortedError naming the reason', async (name) => {
+    for (const rows of [1, 2, 300]) {
+      const controller = new AbortController();
+      const job = await jsReferenceBackend.createJob(Float32Array.from({ length: rows * 2 }, () => rng.nextFloat()), rows, 2, { signal: controller.signal });
+      controller.abort(new Error('stopped by the user'));
+      const run = kernels[name as keyof typeof kernels](job);
+      if (name === 'pairwiseDistances' && rows === 1) {
+        await expect(run).resolves.toBeUndefined(); // no pair, no pass
+        continue;
+      }
+      await expect(run).rejects.toMatchObject({ code: 'ABORTED', message: 'aborted: stopped by the user' });
+    }
+  });
+
+  it('a long assign pass lets a timer run and its abort stop the pass', async () => {
+    const rows = 200_000;
+    const data = Float32Array.from({ length: rows * 4 }, () => rng.nextFloat());
+    const controller = new AbortController();
+    const job = await jsReferenceBackend.createJob(data, rows, 4, { signal: controller.signal });
+    const k = 64;
+    const centroids = data.slice(0, k * 4);
+    setTimeout(() => controller.abort(new Error('timer')), 1);
+    await expect(job.assign(centroids, k, new Float64Array(k * 4), new Float64Array(k))).rejects.toMatchObject({ code: 'ABORTED', message: 'aborted: timer' });
+  });
+
+  it('a signal that never fires changes nothing: the same bits as a job without one', async () => {
+    const rows = 700;
+    const data = Float32Array.from({ length: rows * 3 }, () => rng.nextFloat());
+    const plain = await jsReferenceBackend.createJob(data, rows, 3);
+    const watched = await jsReferenceBackend.createJob(data, rows, 3, { signal: new AbortController().signal });
+    const centroids = data.slice(0, 9);
+    const a = { sums: new Float64Array(9), counts: new Float64Array(3) };
+    const b = { sums: new Float64Array(9), counts: new Float64Array(3) };
+    expect(await watched.assign(centroids, 3, b.sums, b.counts)).toEqual(await plain.assign(centroids, 3, a.sums, a.counts));
+    expect(b).toEqual(a);
   });
 });
