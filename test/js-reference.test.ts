@@ -92,6 +92,27 @@ describe('js reference kernels on data computed by hand', () => {
     expect(Array.from(closest)).toEqual([221, 200, 185, 1, 0]);
   });
 
+  it('assign reads only the first k centroids and writes only the first k sums and counts of longer buffers', async () => {
+    const job = await jsReferenceBackend.createJob(data, 5, 2);
+    // a third centroid right on rows 3 and 4, beyond k = 2
+    const sums = new Float64Array(6).fill(99);
+    const counts = new Float64Array(3).fill(99);
+    const s = await job.assign(f32([0, 0, 1, 1, 10.5, 10]), 2, sums, counts);
+    const labels = new Int32Array(5);
+    await job.readLabels(labels);
+    expect(Array.from(labels)).toEqual([0, 0, 1, 1, 1]); // row 1 is as far from both: the first wins
+    expect(Array.from(counts)).toEqual([2, 3, 99]);
+    expect(Array.from(sums)).toEqual([1, 0, 21, 22, 99, 99]);
+    expect(s.wcss).toBe(0 + 1 + 2 + 162 + 181);
+  });
+
+  it('pairwiseDistances writes only the pairs of the rows asked for', async () => {
+    const job = await jsReferenceBackend.createJob(data, 5, 2);
+    const out = new Float64Array(10).fill(-1);
+    await job.pairwiseDistances!(0, 2, out); // rows 0 and 1: pairs (0,1..4) (1,2..4)
+    expect(Array.from(out)).toEqual([1, 2, Math.sqrt(200), Math.sqrt(221), Math.sqrt(5), Math.sqrt(181), Math.sqrt(200), -1, -1, -1]);
+  });
+
   it('pairwiseDistances: condensed order (i < j), any row range', async () => {
     const job = await jsReferenceBackend.createJob(data, 5, 2);
     const all = new Float64Array(10);
@@ -154,6 +175,34 @@ describe('js reference kernels follow the block order of the numeric contract', 
     const plainSums = new Float64Array(k * dims);
     for (let i = 0; i < rows; i++) for (let j = 0; j < dims; j++) plainSums[near[i]!.c * dims + j]! += data[i * dims + j]!;
     expect(plain !== s.wcss || plainSums.some((v, q) => v !== sums[q])).toBe(true);
+  });
+
+  it('readAssignBlocks: the last assign pass\'s per-block WCSS and sums, which add up, in block order, to its totals', async () => {
+    const job = await jsReferenceBackend.createJob(data, rows, dims);
+    const blocks = Math.ceil(rows / ROW_BLOCK_SIZE);
+    // a larger k first, so the job's scratch is bigger than the last pass needs
+    await job.assign(data.slice(0, (k + 2) * dims), k + 2, new Float64Array((k + 2) * dims), new Float64Array(k + 2));
+    const sums = new Float64Array(k * dims);
+    const s = await job.assign(centroids, k, sums, new Float64Array(k));
+    const bWcss = new Float64Array(blocks + 1).fill(-7);
+    const bSums = new Float64Array((blocks + 1) * k * dims).fill(-7);
+    await job.readAssignBlocks!(bWcss, bSums);
+    const near = Array.from({ length: rows }, (_, i) => nearest(i));
+    let total = 0;
+    for (let b = 0; b < blocks; b++) {
+      let w = 0;
+      for (let i = b * ROW_BLOCK_SIZE; i < Math.min(rows, (b + 1) * ROW_BLOCK_SIZE); i++) w += near[i]!.d;
+      expect(bWcss[b], `block ${b}`).toBe(w);
+      total += bWcss[b]!;
+    }
+    expect(total).toBe(s.wcss);
+    expect(bWcss[blocks]).toBe(-7);
+    expect(Array.from(bSums.subarray(blocks * k * dims))).toEqual(new Array(k * dims).fill(-7));
+    for (let q = 0; q < k * dims; q++) {
+      let sum = 0;
+      for (let b = 0; b < blocks; b++) sum += bSums[b * k * dims + q]!;
+      expect(sum, `sum ${q}`).toBe(sums[q]);
+    }
   });
 
   it('updateClosest and candidatePotentials: block-order potentials', async () => {
