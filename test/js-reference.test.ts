@@ -205,6 +205,30 @@ describe('js reference kernels follow the block order of the numeric contract', 
     }
   });
 
+  it('assign on a whole number of blocks (2 × ROW_BLOCK_SIZE rows): the same totals as the block-order sums', async () => {
+    const n = 2 * ROW_BLOCK_SIZE;
+    const job = await jsReferenceBackend.createJob(data.subarray(0, n * dims), n, dims);
+    const sums = new Float64Array(k * dims);
+    const counts = new Float64Array(k);
+    const s = await job.assign(centroids, k, sums, counts);
+    let wcss = 0;
+    const expected = new Float64Array(k * dims);
+    for (let b = 0; b < 2; b++) {
+      let w = 0;
+      const part = new Float64Array(k * dims);
+      for (let i = b * ROW_BLOCK_SIZE; i < (b + 1) * ROW_BLOCK_SIZE; i++) {
+        const { c, d } = nearest(i);
+        w += d;
+        for (let j = 0; j < dims; j++) part[c * dims + j]! += data[i * dims + j]!;
+      }
+      wcss += w;
+      for (let q = 0; q < k * dims; q++) expected[q]! += part[q]!;
+    }
+    expect(s.wcss).toBe(wcss);
+    expect(Array.from(sums)).toEqual(Array.from(expected));
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(n);
+  });
+
   it('updateClosest and candidatePotentials: block-order potentials', async () => {
     const job = await jsReferenceBackend.createJob(data, rows, dims);
     const first = data.slice(5 * dims, 6 * dims);
