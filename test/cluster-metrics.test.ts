@@ -285,4 +285,11 @@ describe('metric edges: exact/sampled bounds, option checks, details, evaluatePa
     expect(db).toBeCloseTo((0.1 + 0.05 + 0.1) / 3, 14);
     expect(await daviesBouldin(matrixFromRows([[1], [1], [4], [4], [9], [9]]), [0, 0, 1, 1, 2, 2])).toBe(0);
   });
+
+  it('Davies-Bouldin is 0 when every spread is within 1e-8 of 0 (scikit-learn\'s allclose), not only exactly 0', async () => {
+    // cluster 0 spreads 1e-10 around 1e-10, cluster 1 sits at 5: the ratio would be 2e-11
+    expect(await daviesBouldin(matrixFromRows([[0], [2e-10], [5], [5]]), [0, 0, 1, 1])).toBe(0);
+    // a spread of 1e-6 is above the threshold: the plain ratio (1e-6 + 0) / 5
+    expect(await daviesBouldin(matrixFromRows([[0], [2e-6], [5], [5]]), [0, 0, 1, 1])).toBeCloseTo(2e-7, 12);
+  });
 });
