@@ -450,6 +450,11 @@ ${ind(header(D), 2)}
   const cstride: usize = <usize>${dimsExpr(D)} << 4;
   const pot = slotP(ctrl, S_BPOT) + ((<usize>b * <usize>count) << 3);
   memory.fill(pot, 0, <usize>count << 3);
+  // FLAG_KEEP: candidate t's min(closest, d²) of row i goes to keep + t × keepStride + 4i,
+  // so that choosing a candidate needs no second pass (the 4-lane store may write
+  // up to 3 lanes past the last row, into the candidate's padding).
+  const keepOn = (slotI(ctrl, S_FLAGS) & FLAG_KEEP) != 0;
+  const keepStride = slotP(ctrl, S_KEEP_STRIDE);
   const start = b << BLOCK_SHIFT;
   const end = min(n, start + BLOCK);
   ${touchBlock(['closest'])}
@@ -459,9 +464,12 @@ ${ind(loadTile(D, 'base'), 4)}
     const cl = v128.load(closest + (<usize>i << 2));
     const nv = end - i;
     let sp = cand;
+    let kp = slotP(ctrl, S_KEEP) + (<usize>i << 2);
     for (let t = 0; t < count; t++) {
 ${ind(distance(D, 'sp', 'acc'), 6)}
       const m = v128.bitselect(acc, cl, f32x4.lt(acc, cl));
+      if (keepOn) v128.store(kp, m);
+      kp += keepStride;
       const pp = pot + (<usize>t << 3);
       let p = load<f64>(pp);
 ${ind(addLanes('p', 'm', 'nv'), 6)}
@@ -582,8 +590,8 @@ export function generateKernels({ layoutPath, reductionsPath, linkagePath }) {
     `  BLOCK, BLOCK_SHIFT, S_PENDING, S_NEXT, S_CMD, S_ROWS, S_DIMS, S_K, S_COUNT, S_FLAGS, S_NBLOCKS,`,
     `  S_DATA, S_LABELS, S_LOWER, S_CLOSEST, S_CENT, S_SPLAT, S_CAND,`,
     `  S_BSUMS, S_BCOUNTS, S_BWCSS, S_BCHANGED, S_BVALID, S_BPOT, S_OUT, S_ROW0, S_ROW1,`,
-    `  S_SCRATCH, S_SCRATCH_STRIDE, S_BPASSED, F_KSTORE, F_KTEST, F_KDOWN, F_TINY, F_DRIFT,`,
-    `  CMD_ASSIGN, CMD_POTENTIALS, CMD_UPDATE, CMD_PAIRWISE, CMD_WARD_SCAN, CMD_PRIM_SCAN, FLAG_BOUNDS, FLAG_BOUNDS_VALID, FLAG_RESET,`,
+    `  S_SCRATCH, S_SCRATCH_STRIDE, S_BPASSED, S_KEEP, S_KEEP_STRIDE, F_KSTORE, F_KTEST, F_KDOWN, F_TINY, F_DRIFT,`,
+    `  CMD_ASSIGN, CMD_POTENTIALS, CMD_UPDATE, CMD_PAIRWISE, CMD_WARD_SCAN, CMD_PRIM_SCAN, FLAG_BOUNDS, FLAG_BOUNDS_VALID, FLAG_RESET, FLAG_KEEP,`,
     `  slotI, slotP, slotF, touchLines,`,
     `} from "${layoutPath}";`,
     `import { linkageBlocks, wardBlock, primBlock } from "${linkagePath}";`,

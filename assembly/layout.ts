@@ -47,6 +47,9 @@ export const S_LNK_COLS: i32 = 36; // dims columns: f64 centroids (ward) or f32 
 export const S_LNK_W: i32 = 37; // cap f64 sizes (ward) or f32 best distances (single); NaN = dead
 export const S_LNK_Q: i32 = 38; // the query: dims f64 + its size (ward), dims f32 (single)
 export const S_LNK_RES: i32 = 39; // per block: f64 smallest value, i32 its position (16 bytes)
+// fused k-means++ (FLAG_KEEP): candidatePotentials also stores each candidate's min(closest, d²) per row
+export const S_KEEP: i32 = 56; // count × keepStride bytes: candidate t's rows at S_KEEP + t × keepStride
+export const S_KEEP_STRIDE: i32 = 57; // bytes per candidate (>= (rows + 8) × 4, a multiple of 16)
 
 // f32 slots: conservative factors of the bound test (see wasm-layout.ts) and the drift
 export const F_KSTORE: i32 = 40;
@@ -67,6 +70,7 @@ export const CMD_PRIM_SCAN: i32 = 6;
 export const FLAG_BOUNDS: i32 = 1; // maintain Hamerly lower bounds
 export const FLAG_BOUNDS_VALID: i32 = 2; // lower bounds hold for the previous centroids: test them
 export const FLAG_RESET: i32 = 4; // updateClosest: overwrite instead of min
+export const FLAG_KEEP: i32 = 8; // candidatePotentials: keep every candidate's min per row at S_KEEP
 
 // @ts-ignore: decorator
 @inline

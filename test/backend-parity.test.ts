@@ -180,6 +180,15 @@ async function compareKernels(job: KernelJob, ref: KernelJob, data: Float32Array
   await ref.candidatePotentials(candidates, trials, pots[0]!);
   await job.candidatePotentials(candidates, trials, pots[1]!);
   for (let t = 0; t < trials; t++) expectMatch(exact, pots[1]![t]!, pots[0]![t]!, INEXACT_WCSS_REL, `${tag} potential ${t}`);
+  // the fused step: choosing a candidate gives what updateClosest with it gives (the reference runs the pass)
+  const pick = trials - 1;
+  const viaUpdate = await ref.updateClosest(candidates.subarray(pick * dims, (pick + 1) * dims), false);
+  const viaChoice = await job.chooseCandidate!(pick);
+  expectMatch(exact, viaChoice, viaUpdate, INEXACT_WCSS_REL, `${tag} chooseCandidate`);
+  if (exact) expect(viaChoice, `${tag} chooseCandidate = that candidate's potential`).toBe(pots[1]![pick]!);
+  await ref.readClosest(closest[0]!);
+  await job.readClosest(closest[1]!);
+  if (exact) expect(Array.from(closest[1]!), `${tag} closest after chooseCandidate`).toEqual(Array.from(closest[0]!));
 }
 
 const KERNEL_CASES: Array<[rows: number, dims: number, k: number]> = [

@@ -238,6 +238,19 @@ describe('js reference kernels follow the block order of the numeric contract', 
     const out = new Float64Array(2);
     await job.candidatePotentials(cand, 2, out);
     for (let t = 0; t < 2; t++) expect(out[t]).toBe(blockSum((i) => Math.min(d1(i), squaredDistanceF32(data, i * dims, cand, t * dims, dims))));
+    // chooseCandidate adopts candidate 1's distances: the potential is its block-order sum, closest its min
+    const d2 = (i: number): number => Math.min(d1(i), squaredDistanceF32(data, i * dims, cand, dims, dims));
+    expect(await job.chooseCandidate!(1)).toBe(blockSum(d2));
+    const closest = new Float32Array(rows);
+    await job.readClosest(closest);
+    for (let i = 0; i < rows; i += 97) expect(closest[i], `row ${i}`).toBe(d2(i));
+    await expect(job.chooseCandidate!(0)).rejects.toMatchObject({ code: 'INVALID_OPTION' });
+    // after an updateClosest the kept distances are stale: choosing runs a pass from the new closest
+    await job.candidatePotentials(cand, 2, out);
+    const third = data.slice(20 * dims, 21 * dims);
+    await job.updateClosest(third, false);
+    const d3 = (i: number): number => Math.min(d2(i), squaredDistanceF32(data, i * dims, third, 0, dims));
+    expect(await job.chooseCandidate!(0)).toBe(blockSum((i) => Math.min(d3(i), squaredDistanceF32(data, i * dims, cand, 0, dims))));
   });
 });
 

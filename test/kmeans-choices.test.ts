@@ -35,6 +35,11 @@ function recordingJob(job: KernelJob): { job: KernelJob; potentialCalls: PlusPlu
       chosen.push(center.slice());
       return job.updateClosest(center, reset);
     },
+    async chooseCandidate(index: number): Promise<number> {
+      const { candidates } = potentialCalls[potentialCalls.length - 1]!;
+      chosen.push(candidates.slice(index * job.dims, (index + 1) * job.dims));
+      return job.chooseCandidate!(index);
+    },
   });
   return { job: spy, potentialCalls, chosen };
 }

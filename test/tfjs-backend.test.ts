@@ -242,7 +242,7 @@ describe.each(['tfjs-wasm', 'tfjs-cpu'] as const)('tfjs kernels on %s match the 
     expectAssignParity(t2, j2, dims);
   });
 
-  it('k-means++ kernels: updateClosest, candidatePotentials and readClosest', async () => {
+  it('k-means++ kernels: updateClosest, candidatePotentials, chooseCandidate and readClosest', async () => {
     const picks = pickCentroids(data, rows, dims, 4, 8);
     for (let s = 0; s < 3; s++) {
       const center = picks.subarray(s * dims, (s + 1) * dims);
@@ -251,7 +251,8 @@ describe.each(['tfjs-wasm', 'tfjs-cpu'] as const)('tfjs kernels on %s match the 
       // Much tighter than the contract's tolerance: k-means++ draws rows against this potential.
       expect(relDiff(pt, pj)).toBeLessThan(1e-6);
     }
-    const candidates = pickCentroids(data, rows, dims, 3, 21);
+    const candidates = new Float32Array(3 * dims);
+    [17, rows >> 1, rows - 5].forEach((r, t) => candidates.set(data.subarray(r * dims, (r + 1) * dims), t * dims));
     const outT = new Float64Array(3);
     const outJ = new Float64Array(3);
     await tjob.candidatePotentials(candidates, 3, outT);
@@ -266,6 +267,18 @@ describe.each(['tfjs-wasm', 'tfjs-cpu'] as const)('tfjs kernels on %s match the 
     const ct2 = new Float32Array(rows);
     await tjob.readClosest(ct2);
     expect(ct2).toEqual(ct);
+    // chooseCandidate: that candidate's potential, and the closest distances updateClosest would leave
+    const pick = 1;
+    const chosenT = await tjob.chooseCandidate!(pick);
+    expect(chosenT).toBe(outT[pick]);
+    expect(relDiff(chosenT, await jjob.updateClosest(candidates.subarray(pick * dims, (pick + 1) * dims), false))).toBeLessThan(1e-6);
+    await tjob.readClosest(ct);
+    await jjob.readClosest(cj);
+    let off = 0;
+    for (let i = 0; i < rows; i++) if (!(Math.abs(ct[i]! - cj[i]!) < 1e-3 * Math.max(1, cj[i]!))) off++;
+    expect(off, 'rows whose closest distance differs from js after chooseCandidate').toBe(0);
+    expect(ct2[rows >> 1]).toBeGreaterThan(0);
+    expect(ct[rows >> 1], 'the chosen row is (about) at distance 0 from itself').toBeLessThan(1e-4 * ct2[rows >> 1]!);
   });
 
   it('pairwiseDistances matches the js kernel (condensed order)', async () => {

@@ -61,6 +61,8 @@ async function run(job: KernelJob, data: Float32Array, k: number): Promise<Outpu
   const pots = new Float64Array(4);
   await job.candidatePotentials(data.subarray(100 * d, 104 * d), 4, pots);
   out.potentials.push(...pots);
+  out.potentials.push(await job.chooseCandidate!(2));
+  out.potentials.push(await job.updateClosest(data.subarray(9 * d, 10 * d), false));
   return out;
 }
 
@@ -95,7 +97,7 @@ describe.skipIf(!availability.available)(`wasm on wide-range data (1e-6 to 1e6):
     expect(evenOdd !== inOrder || reversed !== inOrder).toBe(true);
   });
 
-  it('assign, updateClosest and candidatePotentials: the same float64 bits at 1, 2 and 3 threads as js', async () => {
+  it('assign, updateClosest, candidatePotentials and chooseCandidate: the same float64 bits at 1, 2 and 3 threads as js', async () => {
     const ref = await jsReferenceBackend.createJob(data, rows, dims);
     const want = await run(ref, data, k);
     await ref.dispose();

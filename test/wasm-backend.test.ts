@@ -192,6 +192,35 @@ describe('wasm backend: memory and lifecycle', () => {
     await job.dispose();
   });
 
+  it('chooseCandidate: the kept distances and the fallback pass (staging reused in between) give updateClosest’s bits', async () => {
+    const rows = 2 * 4096 + 77;
+    const dims = 3;
+    const data = blobs(rows, dims, 5);
+    const ref = await jsReferenceBackend.createJob(data, rows, dims);
+    const job = await wasmBackend.createJob(data, rows, dims, { threads: 2 });
+    const want = new Float32Array(rows);
+    const got = new Float32Array(rows);
+    const pots = new Float64Array(3);
+    await ref.updateClosest(data.subarray(0, dims), true);
+    await job.updateClosest(data.subarray(0, dims), true);
+    for (const [step, cands] of [[0, [11, 500, 9000]], [1, [4100, 12, 8000]], [2, [300, 301, 7000]]] as const) {
+      const cand = new Float32Array(3 * dims);
+      cands.forEach((r, t) => cand.set(data.subarray(r * dims, (r + 1) * dims), t * dims));
+      await job.candidatePotentials(cand, 3, pots);
+      // step 1: readDistances reuses the staging area, so the job must fall back to a pass
+      if (step === 1) await job.readDistances(got);
+      const pick = step;
+      const p = await job.chooseCandidate!(pick);
+      expect(p, `step ${step}`).toBe(await ref.updateClosest(cand.subarray(pick * dims, (pick + 1) * dims), false));
+      expect(p).toBe(pots[pick]);
+      await ref.readClosest(want);
+      await job.readClosest(got);
+      expect(Array.from(got), `closest after step ${step}`).toEqual(Array.from(want));
+    }
+    await expect(job.chooseCandidate!(0)).rejects.toMatchObject({ code: 'INVALID_OPTION' });
+    await job.dispose();
+  });
+
   it('explains why it is unavailable when the kernels file is missing', async () => {
     const saved = process.env[WASM_FILE_ENV];
     process.env[WASM_FILE_ENV] = '/nonexistent/segmenta-kernels.wasm';

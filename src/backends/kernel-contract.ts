@@ -93,6 +93,21 @@ export interface KernelJob {
    */
   updateClosest(center: Float32Array, reset: boolean): Promise<number>;
 
+  /**
+   * k-means++ step 2 fused into step 1: takes candidate `index` of the last
+   * {@link candidatePotentials} call as the chosen centre. Same result, bit
+   * for bit, as `updateClosest(candidate index, false)`: every closest
+   * distance becomes `min(closest_i, ||x_i − candidate||²)`, and the return
+   * value is the new potential, equal to that call's `out[index]`.
+   *
+   * A backend may keep each candidate's `min` per row from the potentials
+   * pass, so that choosing needs no second pass over the data (one pass per
+   * centre instead of two). Valid only right after `candidatePotentials`
+   * (no other kernel in between; the built-in backends fall back to a pass
+   * when it is not). Optional: drivers call `updateClosest` without it.
+   */
+  chooseCandidate?(index: number): Promise<number>;
+
   /** Copies the k-means++ closest squared distances (rows float32) into `out`. */
   readClosest(out: Float32Array): Promise<void>;
   /** Copies the labels of the last assign pass (rows int32) into `out`. */

@@ -4,7 +4,7 @@
  * the backend timed through a wrapping job. Per k it splits the fit's wall
  * time into
  * - assign: the Lloyd passes (and the final E-steps),
- * - k-means++: candidatePotentials + updateClosest (on the init sample above 100k rows),
+ * - k-means++: candidatePotentials + chooseCandidate / updateClosest (on the init sample above 100k rows),
  * - reads: readClosest / readLabels / readDistances (copies out of the job),
  * - everything else: the driver in between (k-means++ draws, the refined run's
  *   subsample search, centre updates, bookkeeping).
@@ -83,6 +83,7 @@ export function timedBackend(inner: KernelBackend, times: KernelTimes): KernelBa
       }),
       candidatePotentials: timed(job.candidatePotentials, pp),
       updateClosest: timed(job.updateClosest, pp),
+      ...(job.chooseCandidate ? { chooseCandidate: timed(job.chooseCandidate, pp) } : {}),
       readClosest: timed(job.readClosest, read),
       readLabels: timed(job.readLabels, read),
       readDistances: timed(job.readDistances, read),

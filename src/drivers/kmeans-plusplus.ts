@@ -3,6 +3,11 @@
  * the first centre is a uniformly drawn row; each next centre is the best (lowest
  * potential) of `2 + floor(ln k)` candidates drawn with probability proportional
  * to the squared distance to the nearest centre chosen so far.
+ *
+ * Per centre the backend makes one pass over the data: `candidatePotentials`
+ * scores every candidate at once, and `chooseCandidate` adopts the winner's
+ * distances from that pass (backends without it run `updateClosest`, a second
+ * pass with the same result).
  */
 import type { SeededRandom } from '../common/seeded-random.js';
 import type { Matrix } from '../common/matrix.js';
@@ -74,7 +79,8 @@ export async function kmeansPlusPlus(
     let best = 0;
     for (let t = 1; t < trials; t++) if (potentials[t]! < potentials[best]!) best = t;
     centers.set(candidates.subarray(best * cols, (best + 1) * cols), c * cols);
-    potential = await job.updateClosest(centers.subarray(c * cols, (c + 1) * cols), false);
+    // One pass per centre where the backend keeps the candidates' distances (same bits either way).
+    potential = job.chooseCandidate ? await job.chooseCandidate(best) : await job.updateClosest(centers.subarray(c * cols, (c + 1) * cols), false);
   }
   return centers;
 }

@@ -8,6 +8,7 @@
  * so awaits one turn of it (setImmediate) and checks the job's AbortSignal.
  * Slicing changes no arithmetic: accumulators live across the pause.
  */
+import { SegmentaError } from '../../common/errors.js';
 import { TimeSlicer } from '../../common/time-slice.js';
 import {
   ROW_BLOCK_SIZE,
@@ -23,6 +24,8 @@ import { ReferenceLinkage } from '../reference-linkage.js';
 
 /** A pass checks its time slice every this many + 1 rows. */
 const SLICE_ROWS_MASK = 255;
+/** candidatePotentials keeps every candidate's closest distances up to this many values (64 MB). */
+const KEEP_MAX_VALUES = 16 << 20;
 
 class JsReferenceJob implements KernelJob {
   readonly backend = 'js';
@@ -37,6 +40,9 @@ class JsReferenceJob implements KernelJob {
   private readonly linkage: ReferenceLinkage;
   private readonly slicer: TimeSlicer;
   private lastK = 0;
+  /** count × rows: each candidate's min(closest, d²) of the last candidatePotentials call. */
+  private keep = new Float32Array(0);
+  private lastCandidates: { candidates: Float32Array; potentials: Float64Array; kept: boolean } | undefined;
 
   constructor(
     private readonly data: Float32Array,
@@ -108,27 +114,57 @@ class JsReferenceJob implements KernelJob {
     sums.set(this.blockSums.subarray(0, this.blockWcss.length * this.lastK * this.dims));
   }
 
+  /**
+   * One pass over the rows for all candidates (row outer, candidate inner):
+   * each candidate's potential is still summed row by row inside each block
+   * and block by block, and each candidate's `min(closest, d²)` per row is
+   * kept for {@link chooseCandidate}.
+   */
   async candidatePotentials(candidates: Float32Array, count: number, out: Float64Array): Promise<void> {
     const { data, dims, rows, closest } = this;
-    for (let t = 0; t < count; t++) {
-      let pot = 0;
-      for (let start = 0; start < rows; start += ROW_BLOCK_SIZE) {
-        const end = Math.min(rows, start + ROW_BLOCK_SIZE);
-        let bPot = 0;
-        for (let i = start; i < end; i++) {
-          if ((i & SLICE_ROWS_MASK) === 0) await this.slicer.maybePause();
+    const keep = count * rows <= KEEP_MAX_VALUES ? this.keepBuffer(count * rows) : undefined;
+    this.lastCandidates = undefined;
+    const bPot = new Float64Array(count);
+    out.fill(0, 0, count);
+    for (let start = 0; start < rows; start += ROW_BLOCK_SIZE) {
+      const end = Math.min(rows, start + ROW_BLOCK_SIZE);
+      bPot.fill(0);
+      for (let i = start; i < end; i++) {
+        if ((i & SLICE_ROWS_MASK) === 0) await this.slicer.maybePause();
+        const cl = closest[i]!;
+        for (let t = 0; t < count; t++) {
           const dist = squaredDistanceF32(data, i * dims, candidates, t * dims, dims);
-          const cl = closest[i]!;
-          bPot += dist < cl ? dist : cl;
+          const m = dist < cl ? dist : cl;
+          if (keep) keep[t * rows + i] = m;
+          bPot[t]! += m;
         }
-        pot += bPot;
       }
-      out[t] = pot;
+      for (let t = 0; t < count; t++) out[t]! += bPot[t]!;
     }
+    this.lastCandidates = { candidates: candidates.slice(0, count * dims), potentials: Float64Array.from(out.subarray(0, count)), kept: keep !== undefined };
+  }
+
+  /** Takes a candidate of the last candidatePotentials: its kept distances, or an update pass when they were not kept. */
+  async chooseCandidate(index: number): Promise<number> {
+    const last = this.lastCandidates;
+    this.lastCandidates = undefined;
+    if (!last || index < 0 || index >= last.potentials.length) {
+      throw new SegmentaError('INVALID_OPTION', `chooseCandidate(${index}): no such candidate in the last candidatePotentials call`);
+    }
+    const { rows, dims } = this;
+    if (!last.kept) return this.updateClosest(last.candidates.subarray(index * dims, (index + 1) * dims), false);
+    this.closest.set(this.keep.subarray(index * rows, (index + 1) * rows));
+    return last.potentials[index]!;
+  }
+
+  private keepBuffer(length: number): Float32Array {
+    if (this.keep.length < length) this.keep = new Float32Array(length);
+    return this.keep;
   }
 
   async updateClosest(center: Float32Array, reset: boolean): Promise<number> {
     const { data, dims, rows, closest } = this;
+    if (this.lastCandidates) this.lastCandidates.kept = false; // the kept distances no longer start from closest
     let pot = 0;
     for (let start = 0; start < rows; start += ROW_BLOCK_SIZE) {
       const end = Math.min(rows, start + ROW_BLOCK_SIZE);

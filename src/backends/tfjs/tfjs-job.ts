@@ -36,6 +36,9 @@ import type { Rank, Tensor, Tensor1D, Tensor2D } from '@tensorflow/tfjs-core';
 /** Rows per float32 partial sum of the WCSS and potentials (divides ROW_BLOCK_SIZE). */
 export const SUB_BLOCK_SIZE = 64;
 
+/** candidatePotentials keeps every candidate's closest distances for chooseCandidate up to this many bytes. */
+const KEEP_MAX_BYTES = 64 << 20;
+
 /** Tunables of a tfjs job. */
 export interface TfjsJobSettings {
   /** Upper bound, in bytes, on the temporaries one pass allocates. */
@@ -99,6 +102,8 @@ export class TfjsJob implements KernelJob {
   private readonly mean: Float32Array;
   /** The matrix-free linkage kernels run on the CPU, on the caller's matrix (kept by reference, not copied). */
   private readonly linkage: ReferenceLinkage;
+  /** The last candidatePotentials call, for chooseCandidate (kept: each chunk's [rows, count] distances, or null). */
+  private lastCandidates: { candidates: Float32Array; potentials: Float64Array; kept: Map<Chunk, Tensor2D> | null } | undefined;
 
   private constructor(
     private readonly runtime: LoadedRuntime,
@@ -377,33 +382,85 @@ export class TfjsJob implements KernelJob {
   async candidatePotentials(candidates: Float32Array, count: number, out: Float64Array): Promise<void> {
     await this.ready();
     const tf = this.tf;
+    this.dropKept();
     out.fill(0, 0, count);
+    // Each candidate's min(closest, d²) per row, kept for chooseCandidate (within a memory cap).
+    const keep = this.rows * count * 4 <= KEEP_MAX_BYTES;
+    const kept = new Map<Chunk, Tensor2D>();
+    let parts: Tensor2D[] = [];
     const cAug = this.uploadCentroids(candidates, count);
     try {
       for (const pass of this.passes(count)) {
         await this.breathe();
         const chunk = pass.chunk;
-        const blockPot = tf.tidy(() => {
+        const r = tf.tidy(() => {
           const dist = this.distances(pass, cAug);
           const closest = chunk.closest ? tf.expandDims(this.rowsOf(pass, chunk.closest), 1) : tf.zeros([pass.rows, 1]);
-          return this.segmentSum(tf.minimum(dist, closest), this.passSubIds(pass), pass.subBlocks);
+          const m = tf.minimum(dist, closest) as Tensor2D;
+          return { m, blockPot: this.segmentSum(m, this.passSubIds(pass), pass.subBlocks) };
         });
+        if (keep) parts.push(r.m);
+        else r.m.dispose();
         try {
-          const p = await this.read<Float32Array>(blockPot);
+          const p = await this.read<Float32Array>(r.blockPot);
           for (let b = 0; b < pass.subBlocks; b++) {
             for (let t = 0; t < count; t++) out[t]! += p[b * count + t]!;
           }
         } finally {
-          blockPot.dispose();
+          r.blockPot.dispose();
+        }
+        if (keep && pass.offset + pass.rows === chunk.rows) {
+          kept.set(chunk, parts.length === 1 ? parts[0]! : tf.concat(parts, 0));
+          if (parts.length > 1) tf.dispose(parts);
+          parts = [];
         }
       }
+    } catch (error) {
+      tf.dispose([...parts, ...kept.values()]);
+      throw error;
     } finally {
       cAug.dispose();
     }
+    this.lastCandidates = { candidates: candidates.slice(0, count * this.dims), potentials: Float64Array.from(out.subarray(0, count)), kept: keep ? kept : null };
+  }
+
+  /**
+   * Takes candidate `index` of the last candidatePotentials: its kept column
+   * becomes the closest distances (no pass over the data), or an update pass
+   * runs when they were not kept.
+   */
+  async chooseCandidate(index: number): Promise<number> {
+    await this.ready();
+    const last = this.lastCandidates;
+    if (!last || index < 0 || index >= last.potentials.length) {
+      this.dropKept();
+      throw new SegmentaError('INVALID_OPTION', `chooseCandidate(${index}): no such candidate in the last candidatePotentials call`);
+    }
+    const kept = last.kept;
+    if (!kept) {
+      this.lastCandidates = undefined;
+      return this.updateClosest(last.candidates.subarray(index * this.dims, (index + 1) * this.dims), false);
+    }
+    const tf = this.tf;
+    for (const chunk of this.chunks) {
+      const m = kept.get(chunk)!;
+      const column = tf.tidy(() => tf.reshape(tf.slice(m, [0, index], [chunk.rows, 1]), [chunk.rows]) as Tensor1D);
+      this.replaceState(chunk, 'closest', [column]);
+    }
+    this.dropKept();
+    return last.potentials[index]!;
+  }
+
+  /** Frees the kept candidate distances of the last candidatePotentials call. */
+  private dropKept(): void {
+    const kept = this.lastCandidates?.kept;
+    if (kept) this.tf.dispose([...kept.values()]);
+    this.lastCandidates = undefined;
   }
 
   async updateClosest(center: Float32Array, reset: boolean): Promise<number> {
     await this.ready();
+    this.dropKept(); // the kept distances no longer start from closest
     const tf = this.tf;
     let potential = 0;
     const cAug = this.uploadCentroids(center, 1);
@@ -526,6 +583,7 @@ export class TfjsJob implements KernelJob {
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
+    this.dropKept();
     for (const c of this.chunks) {
       this.tf.dispose([c.xa, c.x2, c.blockIds, c.subIds]);
       for (const t of [c.labels, c.distances, c.closest]) t?.dispose();

@@ -69,6 +69,7 @@ import {
   F_TINY,
   FLAG_BOUNDS,
   FLAG_BOUNDS_VALID,
+  FLAG_KEEP,
   FLAG_RESET,
   INITIAL_COUNT_CAPACITY,
   INITIAL_K_CAPACITY,
@@ -90,6 +91,8 @@ import {
   S_ERROR,
   S_FLAGS,
   S_GEN,
+  S_KEEP,
+  S_KEEP_STRIDE,
   S_K,
   S_LABELS,
   S_LNK_CAP,
@@ -159,6 +162,12 @@ const BOUNDS_MIN_PASS_RATE = 0.5;
 const PAIRWISE_STAGING_DOUBLES = 1 << 21;
 /** Linkage scans of fewer blocks than this run inline on the host (see linkageScan). */
 const LINKAGE_THREADS_MIN_BLOCKS = 8;
+/**
+ * candidatePotentials keeps every candidate's closest distances (in the staging
+ * area) when they take at most this many bytes; above, chooseCandidate runs an
+ * update pass instead (same result, one more pass over the data).
+ */
+const KEEP_MAX_BYTES = 64 << 20;
 /** readDistances runs on the host in chunks of this many rows, yielding between them. */
 const DISTANCE_CHUNK_ROWS = 1 << 16;
 /** Written to the shared work counter to stop a command: no worker claims a block or row after it. */
@@ -205,6 +214,12 @@ export class WasmJob implements KernelJob {
   private disposed = false;
   /** Matrix-free linkage state (see linkageStart). */
   private lnk: LinkageTable | undefined;
+  /**
+   * The last candidatePotentials call, for chooseCandidate: its candidates,
+   * potentials and, when `kept`, each candidate's closest distances in the
+   * staging area at `keep + t × keepStride` (dropped when anything else uses staging).
+   */
+  private lastCandidates: { candidates: Float32Array; potentials: Float64Array; kept: boolean } | undefined;
   private readonly onRelease: (() => void) | undefined;
   private readonly signal: AbortSignal | undefined;
   /** The command in flight, if any (dispose waits for it). */
@@ -385,7 +400,7 @@ export class WasmJob implements KernelJob {
     const countCap = count <= w.countCap ? w.countCap : Math.max(count, 2 * w.countCap);
     const stagingBytes = Math.max(staging, w.stagingBytes);
     const next = planWork(this.fixed, kCap, countCap, this.threads, stagingBytes);
-    this.lnk = undefined; // the linkage table lived in the old staging area
+    this.dropStaging(); // the linkage table and kept candidates lived in the old staging area
     // keep the last assign's centroids (readDistances needs them); block caches and bounds restart
     const kd = Math.max(this.lastK, 0) * this.dims;
     const saved = this.f32.slice(w.cent >>> 2, (w.cent >>> 2) + kd);
@@ -559,22 +574,58 @@ export class WasmJob implements KernelJob {
 
   async candidatePotentials(candidates: Float32Array, count: number, out: Float64Array): Promise<void> {
     this.live();
-    this.ensureWork(1, count, 0);
+    const keepStride = Math.ceil(((this.rows + 8) * 4) / 64) * 64;
+    const keep = count * keepStride <= KEEP_MAX_BYTES;
+    this.dropStaging();
+    this.ensureWork(1, count, keep ? count * keepStride : 0);
     const w = this.work;
     const f32 = this.f32;
     const raw = w.candRaw >>> 2;
     const n = count * this.dims;
     for (let q = 0; q < n; q++) f32[raw + q] = candidates[q]!;
     this.exports.buildSplats(w.cand, w.candRaw, n);
-    this.ctrl[S_COUNT] = count;
+    const c = this.ctrl;
+    c[S_COUNT] = count;
+    c[S_FLAGS] = keep ? FLAG_KEEP : 0;
+    c[S_KEEP] = w.staging;
+    c[S_KEEP_STRIDE] = keepStride;
     await this.run(CMD_POTENTIALS);
     this.exports.reducePotentials(this.ctrlPtr);
     const p = w.potOut >>> 3;
     for (let t = 0; t < count; t++) out[t] = this.f64[p + t]!;
+    this.lastCandidates = { candidates: candidates.slice(0, n), potentials: Float64Array.from(out.subarray(0, count)), kept: keep };
+  }
+
+  /**
+   * Takes candidate `index` of the last candidatePotentials: copies its kept
+   * closest distances (no pass over the data), or runs the update pass when
+   * they were not kept or the staging area was used since.
+   */
+  async chooseCandidate(index: number): Promise<number> {
+    this.live();
+    const last = this.lastCandidates;
+    this.lastCandidates = undefined;
+    if (!last || index < 0 || index >= last.potentials.length) {
+      throw new SegmentaError('INVALID_OPTION', `chooseCandidate(${index}): no such candidate in the last candidatePotentials call`);
+    }
+    const d = this.dims;
+    if (!last.kept) return this.updateClosest(last.candidates.subarray(index * d, (index + 1) * d), false);
+    const stride = this.ctrl[S_KEEP_STRIDE]!;
+    const from = (this.work.staging + index * stride) >>> 2;
+    const to = this.fixed.closest >>> 2;
+    this.f32.copyWithin(to, from, from + this.rows);
+    return last.potentials[index]!;
+  }
+
+  /** Forgets whatever lives in the staging area (the linkage table, kept candidates). */
+  private dropStaging(): void {
+    this.lnk = undefined;
+    if (this.lastCandidates) this.lastCandidates.kept = false;
   }
 
   async updateClosest(center: Float32Array, reset: boolean): Promise<number> {
     this.live();
+    if (this.lastCandidates) this.lastCandidates.kept = false; // the kept distances no longer start from closest
     this.ensureWork(1, 1, 0);
     const w = this.work;
     const f32 = this.f32;
@@ -601,7 +652,7 @@ export class WasmJob implements KernelJob {
   /** Recomputes the last assign pass's distances (rows to their centroid), in chunks through the staging area. */
   async readDistances(out: Float32Array): Promise<void> {
     this.live();
-    this.lnk = undefined; // the staging area is about to be overwritten
+    this.dropStaging(); // the staging area is about to be overwritten
     if (this.lastK < 0) {
       out.fill(0, 0, this.rows);
       return;
@@ -623,7 +674,7 @@ export class WasmJob implements KernelJob {
 
   async pairwiseDistances(rowStart: number, rowEnd: number, out: Float64Array): Promise<void> {
     this.live();
-    this.lnk = undefined; // the staging area is about to be overwritten
+    this.dropStaging(); // the staging area is about to be overwritten
     const n = this.rows;
     const cap = Math.max(n - 1, Math.min(PAIRWISE_STAGING_DOUBLES, pairCount(n, rowStart, rowEnd)));
     if (cap <= 0) return;
@@ -663,7 +714,7 @@ export class WasmJob implements KernelJob {
     const wBytes = align(cap * wide);
     const qBytes = align((d + 1) * 8 + 16);
     const resBytes = align(Math.ceil(cap / 4096) * 16 + 16);
-    this.lnk = undefined;
+    this.dropStaging();
     this.ensureWork(1, 1, colsBytes + wBytes + qBytes + resBytes);
     const base = this.work.staging;
     const t: LinkageTable = { kind, m: n, cap, dead: 0, cols: base, w: base + colsBytes, q: base + colsBytes + wBytes, res: base + colsBytes + wBytes + qBytes, ids: new Int32Array(n), pos: new Int32Array(n) };

@@ -60,6 +60,8 @@ export const S_LNK_COLS = 36;
 export const S_LNK_W = 37;
 export const S_LNK_Q = 38;
 export const S_LNK_RES = 39;
+export const S_KEEP = 56;
+export const S_KEEP_STRIDE = 57;
 export const F_KSTORE = 40;
 export const F_KTEST = 41;
 export const F_KDOWN = 43;
@@ -78,6 +80,7 @@ export const CMD_EXIT = 99;
 export const FLAG_BOUNDS = 1;
 export const FLAG_BOUNDS_VALID = 2;
 export const FLAG_RESET = 4;
+export const FLAG_KEEP = 8;
 
 export const PAGE_BYTES = 65536;
 /** wasm32 can address at most 65536 pages of 64 KiB: 4 GiB. */
