@@ -52,25 +52,62 @@ function subsample(matrix: Matrix, seed: number): Sample {
   return { data: out, rows: SWAP_SAMPLE, cols };
 }
 
-/** Lloyd on the sample; centres updated in place; returns the WCSS. */
+/**
+ * Relative margin of the pruning test in {@link sampleLloyd}: far above the
+ * float64 rounding of the distances (about 1e-15), far below any real gap.
+ */
+const PRUNE_MARGIN = 1 + 1e-9;
+
+/**
+ * Lloyd on the sample; centres updated in place; returns the WCSS.
+ *
+ * Rows with a label from the previous iteration skip the centres that cannot
+ * be nearest (Elkan's lemma): when `||a − c||² > 4 · d(x, a)² · (1 + 1e-9)`
+ * for the best centre `a` so far, `d(x, c) > d(x, a)` strictly, with a margin
+ * that covers the rounding of every computed distance. The computed minimum,
+ * its first index and every sum are therefore exactly those of the full
+ * search (test/swap-refinement.test.ts checks the bits against it).
+ */
 function sampleLloyd(s: Sample, centres: Float32Array, k: number, labels: Int32Array, near: Float64Array, maxIter = 100): number {
   const { data, rows, cols } = s;
   const sums = new Float64Array(k * cols);
   const counts = new Float64Array(k);
+  // squared centre-to-centre distances of this iteration, times 1/4 (x/4 is exact)
+  const half = new Float64Array(k * k);
   let cost = Infinity;
   for (let it = 0; it < maxIter; it++) {
     let changed = 0;
     let total = 0;
     sums.fill(0);
     counts.fill(0);
+    for (let a = 0; a < k; a++) {
+      for (let c = a + 1; c < k; c++) half[a * k + c] = half[c * k + a] = sqDist(centres, a * cols, centres, c * cols, cols) / 4;
+    }
     for (let i = 0; i < rows; i++) {
-      let best = 0;
-      let bestD = sqDist(data, i * cols, centres, 0, cols);
-      for (let c = 1; c < k; c++) {
-        const d = sqDist(data, i * cols, centres, c * cols, cols);
-        if (d < bestD) {
-          bestD = d;
-          best = c;
+      let best: number;
+      let bestD: number;
+      const own = labels[i]!;
+      if (own < 0) {
+        best = 0;
+        bestD = sqDist(data, i * cols, centres, 0, cols);
+        for (let c = 1; c < k; c++) {
+          const d = sqDist(data, i * cols, centres, c * cols, cols);
+          if (d < bestD) {
+            bestD = d;
+            best = c;
+          }
+        }
+      } else {
+        // start from the previous label; keep the first index among equal minima
+        best = own;
+        bestD = sqDist(data, i * cols, centres, own * cols, cols);
+        for (let c = 0; c < k; c++) {
+          if (c === own || half[best * k + c]! > bestD * PRUNE_MARGIN) continue;
+          const d = sqDist(data, i * cols, centres, c * cols, cols);
+          if (d < bestD || (d === bestD && c < best)) {
+            bestD = d;
+            best = c;
+          }
         }
       }
       if (labels[i] !== best) changed++;
@@ -190,18 +227,14 @@ async function swapSearch(s: Sample, start: Float32Array, startCost: number, k: 
       first[i] = b1;
       second[i] = b2;
     }
+    const gains = dropGains(nearest, first, second, toCandidate, rows, candidates, k);
     let bestTrial: { centres: Float32Array; cost: number } | undefined;
     for (let drop = 0; drop < k; drop++) {
       await slicer.maybePause();
       let bestGain = -1;
       let bestRow = 0;
       for (let q = 0; q < candidates; q++) {
-        let gain = 0;
-        const o = q * rows;
-        for (let i = 0; i < rows; i++) {
-          const d = (nearest[i] === drop ? second[i]! : first[i]!) - toCandidate[o + i]!;
-          if (d > 0) gain += d;
-        }
+        const gain = gains[drop * candidates + q]!;
         if (gain > bestGain) {
           bestGain = gain;
           bestRow = q * candidateStride;
@@ -218,4 +251,33 @@ async function swapSearch(s: Sample, start: Float32Array, startCost: number, k: 
     cost = bestTrial.cost;
   }
   return { centres: current, cost };
+}
+
+/**
+ * The guaranteed gain of every (dropped centre, candidate) pair, k × candidates:
+ * `sum_i max(b_i − ||x_i − x_q||², 0)` with `b_i` the row's second-nearest
+ * distance when its nearest centre is the dropped one, else its nearest.
+ * One pass over the rows per candidate serves every dropped centre: a row adds
+ * the same terms, in the same row order, as a separate pass per centre would,
+ * and skips only the zero terms a separate pass skips too (bit-identical).
+ * Exported for its test.
+ */
+export function dropGains(nearest: Int32Array, first: Float64Array, second: Float64Array, toCandidate: Float64Array, rows: number, candidates: number, k: number): Float64Array {
+  const gains = new Float64Array(k * candidates);
+  const acc = new Float64Array(k);
+  for (let q = 0; q < candidates; q++) {
+    acc.fill(0);
+    const o = q * rows;
+    for (let i = 0; i < rows; i++) {
+      const t = toCandidate[o + i]!;
+      const v2 = second[i]! - t;
+      if (!(v2 > 0)) continue; // first <= second, so the row adds nothing for any dropped centre
+      const a = nearest[i]!;
+      acc[a]! += v2;
+      const v1 = first[i]! - t;
+      if (v1 > 0) for (let drop = 0; drop < k; drop++) if (drop !== a) acc[drop]! += v1;
+    }
+    for (let drop = 0; drop < k; drop++) gains[drop * candidates + q] = acc[drop]!;
+  }
+  return gains;
 }
