@@ -3,6 +3,7 @@
  * `segmenta bench` (src/cli/commands/bench-command.ts): the kernel bench, the
  * job bench with scikit-learn side by side, and optionally the huge-n targets.
  */
+import { loadavg } from 'node:os';
 import { jobTable, kernelTable, machineLine } from './bench-report.js';
 import { runHugeSweep, runRssFit, type HugeSweepResult, type RssFitResult } from './huge-bench.js';
 import { runJobBench, type JobBenchResult } from './job-bench.js';
@@ -92,7 +93,7 @@ export async function runBenchSuite(o: BenchSuiteOptions = {}): Promise<BenchSui
     parts.push(
       `## Huge n`,
       `- sweep ${sweep.rows.toLocaleString('en-US')} × ${sweep.features}, k = 1..10, n_init 1, standard, from CSV on ${sweep.job}: ` +
-        `${sweep.seconds.toFixed(1)} s (load ${sweep.loadSeconds.toFixed(1)} s, sweep ${sweep.sweepSeconds.toFixed(1)} s); ` +
+        `${sweep.seconds.toFixed(1)} s (load ${sweep.loadSeconds.toFixed(1)} s, sweep ${sweep.sweepSeconds.toFixed(1)} s; ${sweep.cpuSeconds.toFixed(1)} CPU s, load average ${loadavg()[0]!.toFixed(1)}); ` +
         `target ≤ 10 s: ${sweep.seconds <= 10 ? 'met' : 'MISSED'}\n` +
         `- fit ${rss.rows.toLocaleString('en-US')} × ${rss.cols}, k = ${rss.k} on ${rss.job}: ${rss.fitSeconds.toFixed(1)} s, peak RSS ${(rss.peakRssBytes / MB).toFixed(0)} MB ` +
         `(target ≤ 1.5 × ${(rss.matrixBytes / MB).toFixed(0)} MB + 300 MB = ${(rss.limitBytes / MB).toFixed(0)} MB; matrix ${rss.adopted ? 'allocated in wasm memory' : 'copied'})`,

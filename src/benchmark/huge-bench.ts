@@ -24,6 +24,8 @@ export interface HugeSweepResult {
   seconds: number;
   loadSeconds: number;
   sweepSeconds: number;
+  /** CPU seconds of the whole process over the run (every thread). */
+  cpuSeconds: number;
   wcss: number[];
 }
 
@@ -40,7 +42,7 @@ export async function runHugeSweep(o: { rows?: number; features?: number; backen
     scale: 'standard',
     ...(o.threads !== undefined ? { threads: o.threads } : {}),
   });
-  return { rows, features, job: m.job, seconds: m.seconds, loadSeconds: m.loadSeconds, sweepSeconds: m.sweepSeconds, wcss: m.wcss };
+  return { rows, features, job: m.job, seconds: m.seconds, loadSeconds: m.loadSeconds, sweepSeconds: m.sweepSeconds, cpuSeconds: m.cpuSeconds, wcss: m.wcss };
 }
 
 /** Result of {@link runRssFit}. */
@@ -107,7 +109,7 @@ if (process.argv[2] === '--child') {
   const all = !argv.includes('--sweep') && !argv.includes('--rss');
   if (all || argv.includes('--sweep')) {
     const s = await runHugeSweep({ ...(rows ? { rows } : {}), log: console.log });
-    console.log(`sweep ${s.rows.toLocaleString('en-US')} × ${s.features}, k = 1..10, n_init 1 on ${s.job}: ${s.seconds.toFixed(1)} s (load ${s.loadSeconds.toFixed(1)} s, sweep ${s.sweepSeconds.toFixed(1)} s)`);
+    console.log(`sweep ${s.rows.toLocaleString('en-US')} × ${s.features}, k = 1..10, n_init 1 on ${s.job}: ${s.seconds.toFixed(1)} s (load ${s.loadSeconds.toFixed(1)} s, sweep ${s.sweepSeconds.toFixed(1)} s; ${s.cpuSeconds.toFixed(1)} CPU s)`);
   }
   if (all || argv.includes('--rss')) {
     const r = await runRssFit(rows ? { rows } : {});

@@ -65,6 +65,8 @@ export interface JobBenchRun {
   /** Read + scaling. */
   loadSeconds: number;
   sweepSeconds: number;
+  /** CPU seconds of the whole process (every thread: DuckDB's, the wasm workers') over the run, user + system. */
+  cpuSeconds: number;
   wcss: number[];
   wcssSum: number;
   suggestedK: number | null;
@@ -106,6 +108,7 @@ export async function timedSweep(
   o: { kMin: number; kMax: number; nInit: number; seed: number; scale: ScalingMethod; threads?: number; refine?: boolean },
 ): Promise<Omit<JobBenchRun, 'run' | 'backend' | 'refine'>> {
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   const table = await readCustomerTable(path, { features: featureNames });
   const { matrix } = prepareFeatures(table, { scale: o.scale, inPlace: true });
   const t1 = performance.now();
@@ -119,9 +122,11 @@ export async function timedSweep(
     ...(o.refine !== undefined ? { refine: o.refine } : {}),
   });
   const t2 = performance.now();
+  const cpu = process.cpuUsage(c0);
   return {
     job: r.backend,
     seconds: (t2 - t0) / 1000,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
     loadSeconds: (t1 - t0) / 1000,
     sweepSeconds: (t2 - t1) / 1000,
     wcss: r.wcss,

@@ -18,6 +18,7 @@ export function pythonPath(): string {
 const SCRIPT = String.raw`
 import json, os, sys, time
 t0 = time.perf_counter()
+c0 = time.process_time()
 path, features = sys.argv[1], sys.argv[2].split("\x1f")
 k_min, k_max, n_init, seed = map(int, sys.argv[3:7])
 scale = sys.argv[7]
@@ -47,13 +48,14 @@ for k in range(k_min, k_max + 1):
     wcss.append(float(km.inertia_))
     iters.append(int(km.n_iter_))
 t2 = time.perf_counter()
+c2 = time.process_time()
 try:
     from threadpoolctl import threadpool_info
     threads = max((p.get("num_threads", 1) for p in threadpool_info()), default=os.cpu_count())
 except Exception:
     threads = os.cpu_count()
 print(json.dumps({"version": sklearn.__version__, "loader": loader, "threads": threads, "rows": int(x.shape[0]),
-                  "loadSeconds": t1 - t0, "fitSeconds": t2 - t1, "seconds": t2 - t0, "wcss": wcss, "iterations": iters}))
+                  "loadSeconds": t1 - t0, "fitSeconds": t2 - t1, "seconds": t2 - t0, "cpuSeconds": c2 - c0, "wcss": wcss, "iterations": iters}))
 `;
 
 /** What the reference run reports. */
@@ -67,6 +69,8 @@ export interface SklearnSweep {
   fitSeconds: number;
   /** Everything, as seen inside python (imports, load, scaling, fits). */
   seconds: number;
+  /** CPU seconds of the python process over `seconds` (every thread, user + system: time.process_time). */
+  cpuSeconds: number;
   /** Wall time of the python process as seen from node. */
   wallSeconds: number;
   wcss: number[];

@@ -46,6 +46,8 @@ export interface SweepProfile {
   refine: boolean;
   loadSeconds: number;
   sweepSeconds: number;
+  /** CPU seconds of the whole process (every thread) during the sweep. */
+  sweepCpuSeconds: number;
   perK: ProfileRow[];
   total: ProfileRow;
 }
@@ -109,6 +111,7 @@ export async function profileSweep(o: { rows?: number; backend?: string; refine?
   const table = await readCustomerTable(path, { features: featureNames });
   const { matrix } = prepareFeatures(table, { scale: 'standard', inPlace: true });
   const t1 = performance.now();
+  const c1 = process.cpuUsage();
   const perK: ProfileRow[] = [];
   let mark = { ...times };
   const r = await sweepK(matrix, {
@@ -133,6 +136,7 @@ export async function profileSweep(o: { rows?: number; backend?: string; refine?
     },
   });
   const t2 = performance.now();
+  const cpu = process.cpuUsage(c1);
   const sum = (f: (p: ProfileRow) => number): number => perK.reduce((s, p) => s + f(p), 0);
   const total: ProfileRow = {
     k: 0,
@@ -145,7 +149,7 @@ export async function profileSweep(o: { rows?: number; backend?: string; refine?
     reads: sum((p) => p.reads),
     other: sum((p) => p.other),
   };
-  return { rows, job: r.backend, refine: o.refine !== false, loadSeconds: (t1 - t0) / 1000, sweepSeconds: (t2 - t1) / 1000, perK, total };
+  return { rows, job: r.backend, refine: o.refine !== false, loadSeconds: (t1 - t0) / 1000, sweepSeconds: (t2 - t1) / 1000, sweepCpuSeconds: (cpu.user + cpu.system) / 1e6, perK, total };
 }
 
 /** The profile as a Markdown table (one row per k, then the total). */
@@ -156,7 +160,7 @@ export function profileTable(p: SweepProfile): string {
     `| ${label} | ${f(r.seconds)} | ${f(r.assign)} | ${r.assignCalls} | ${r.assignCalls ? ((1000 * r.assign) / r.assignCalls).toFixed(2) : '–'} | ${f(r.plusPlus)} | ${r.plusPlusCalls} | ${f(r.reads)} | ${f(r.other)} | ${pct(r.other, r.seconds)} |`;
   return [
     `Where the sweep's time goes: ${p.rows.toLocaleString('en-US')} × 4 generated customers, standard, k = 1..10, n_init 3, ` +
-      `${p.refine ? 'defaults (refined run on)' : 'refine off'}, on ${p.job}; load ${p.loadSeconds.toFixed(2)} s, sweep ${p.sweepSeconds.toFixed(2)} s (seconds)`,
+      `${p.refine ? 'defaults (refined run on)' : 'refine off'}, on ${p.job}; load ${p.loadSeconds.toFixed(2)} s, sweep ${p.sweepSeconds.toFixed(2)} s (${p.sweepCpuSeconds.toFixed(2)} CPU s, every thread) (seconds)`,
     '',
     '| k | fit | assign | assign calls | ms per assign | k-means++ kernels | k-means++ calls | reads | everything else | else share |',
     '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
