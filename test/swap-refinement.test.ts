@@ -1,15 +1,14 @@
 /**
  * The refined run's subsample search prunes its work (Elkan's lemma in the
  * sample Lloyd, one pass per candidate for every dropped centre's gain): it
- * must propose exactly the start the full search proposed, bit for bit, so
- * that default K-Means results do not move.
+ * must compute exactly what the full search computed, bit for bit, so that
+ * the start it proposes, and default K-Means results, do not move.
  */
 import { describe, expect, it } from 'vitest';
 import type { Matrix } from '../src/common/matrix.js';
 import { SeededRandom } from '../src/common/seeded-random.js';
-import { dropGains, refineBySwaps } from '../src/drivers/swap-refinement.js';
-import { refineBySwapsOracle } from './helpers/swap-refinement-oracle.js';
 import { readCustomerTable } from '../src/data-in/read-customer-table.js';
+import { dropGains, sampleLloyd } from '../src/drivers/swap-refinement.js';
 import { HAVE_MALL, INCOME, MALL_CSV, MALL_SKIP_REASON, SCORE } from './helpers/mall-data.js';
 
 /** Gaussian blobs (overlapping when `spread` is large), or integer-valued rows full of ties when `grid`. */
@@ -28,7 +27,7 @@ function data(rows: number, cols: number, seed: number, opts: { spread?: number;
   return { data: out, rows, cols };
 }
 
-/** k rows of the matrix as the "best centres so far". */
+/** k rows of the matrix as starting centres (repeats allowed: equal centres tie everywhere). */
 function someRows(m: Matrix, k: number, seed: number): Float32Array {
   const rng = new SeededRandom(seed);
   const out = new Float32Array(k * m.cols);
@@ -39,39 +38,92 @@ function someRows(m: Matrix, k: number, seed: number): Float32Array {
   return out;
 }
 
-async function expectSameProposal(m: Matrix, k: number, seed: number, tag: string): Promise<boolean> {
-  const start = someRows(m, k, seed + 100);
-  const want = await refineBySwapsOracle(m, start, k, seed, 6);
-  const got = await refineBySwaps(m, start, k, seed, 6);
-  if (want === null) expect(got, `${tag}: the full search found nothing better`).toBeNull();
-  else {
-    expect(got, `${tag}: the full search proposed a start`).not.toBeNull();
-    expect(Array.from(got!), tag).toEqual(Array.from(want));
+/** The sample Lloyd as it was before its pruning: every centre of every row, every iteration (verbatim). */
+function fullSearchLloyd(s: Matrix, centres: Float32Array, k: number, labels: Int32Array, near: Float64Array, maxIter: number): number {
+  const { data, rows, cols } = s;
+  const sq = (a: Float32Array, ao: number, b: Float32Array, bo: number): number => {
+    let acc = 0;
+    for (let j = 0; j < cols; j++) {
+      const diff = a[ao + j]! - b[bo + j]!;
+      acc += diff * diff;
+    }
+    return acc;
+  };
+  const sums = new Float64Array(k * cols);
+  const counts = new Float64Array(k);
+  let cost = Infinity;
+  for (let it = 0; it < maxIter; it++) {
+    let changed = 0;
+    let total = 0;
+    sums.fill(0);
+    counts.fill(0);
+    for (let i = 0; i < rows; i++) {
+      let best = 0;
+      let bestD = sq(data, i * cols, centres, 0);
+      for (let c = 1; c < k; c++) {
+        const d = sq(data, i * cols, centres, c * cols);
+        if (d < bestD) {
+          bestD = d;
+          best = c;
+        }
+      }
+      if (labels[i] !== best) changed++;
+      labels[i] = best;
+      near[i] = bestD;
+      total += bestD;
+      counts[best]! += 1;
+      for (let j = 0; j < cols; j++) sums[best * cols + j]! += data[i * cols + j]!;
+    }
+    cost = total;
+    if (changed === 0 && it > 0) break;
+    for (let c = 0; c < k; c++) {
+      if (counts[c] === 0) continue;
+      for (let j = 0; j < cols; j++) centres[c * cols + j] = sums[c * cols + j]! / counts[c]!;
+    }
   }
-  return want !== null;
+  return cost;
 }
 
-describe('swap refinement: the pruned search proposes the full search’s start, bit for bit', () => {
-  it('on separated, overlapping and integer-valued (tie-heavy) data, 2 to 7 features, k = 2..10', async () => {
-    let proposals = 0;
+function expectSameLloyd(m: Matrix, k: number, seed: number, maxIter: number, tag: string): void {
+  const start = someRows(m, k, seed);
+  const want = { centres: Float32Array.from(start), labels: new Int32Array(m.rows).fill(-1), near: new Float64Array(m.rows) };
+  const got = { centres: Float32Array.from(start), labels: new Int32Array(m.rows).fill(-1), near: new Float64Array(m.rows) };
+  const wantCost = fullSearchLloyd(m, want.centres, k, want.labels, want.near, maxIter);
+  const gotCost = sampleLloyd(m, got.centres, k, got.labels, got.near, maxIter);
+  expect(gotCost, `${tag}: cost`).toBe(wantCost);
+  expect(Array.from(got.centres), `${tag}: centres`).toEqual(Array.from(want.centres));
+  expect(Array.from(got.labels), `${tag}: labels`).toEqual(Array.from(want.labels));
+  expect(Array.from(got.near), `${tag}: nearest distances`).toEqual(Array.from(want.near));
+}
+
+describe('swap refinement: the pruned sample Lloyd computes the full search’s bits', () => {
+  it('on separated, overlapping and integer-valued (tie-heavy) data, 2 to 7 features, k = 2..12', () => {
     const cases: Array<[Matrix, string]> = [
       [data(700, 2, 1), 'blobs 700 × 2'],
-      [data(900, 4, 2, { spread: 4 }), 'overlapping 900 × 4'],
+      [data(1024, 4, 2, { spread: 4 }), 'overlapping 1024 × 4'],
       [data(600, 3, 3, { grid: true }), 'integer grid 600 × 3'],
-      [data(3000, 7, 4, { spread: 2 }), '3000 × 7 (subsampled)'],
+      [data(1024, 7, 4, { spread: 2 }), '1024 × 7'],
     ];
     for (const [m, name] of cases) {
-      for (const k of [2, 3, 5, 8, 10]) {
-        if (await expectSameProposal(m, k, 7 * k + m.cols, `${name}, k = ${k}`)) proposals++;
+      for (const k of [2, 3, 5, 8, 12]) {
+        for (const maxIter of [1, 2, 30, 100]) expectSameLloyd(m, k, 7 * k + maxIter, maxIter, `${name}, k = ${k}, maxIter ${maxIter}`);
       }
     }
-    // the comparison covers the swap path, not only "nothing better" answers
-    expect(proposals).toBeGreaterThan(5);
+  });
+
+  it('on thousands of tiny integer data sets, where rows fall exactly midway between centres (ties keep the first index)', () => {
+    const rng = new SeededRandom(5);
+    for (let q = 0; q < 4000; q++) {
+      const cols = 1 + rng.nextInt(2);
+      const rows = 4 + rng.nextInt(10);
+      const m: Matrix = { data: Float32Array.from({ length: rows * cols }, () => rng.nextInt(5)), rows, cols };
+      expectSameLloyd(m, 2 + rng.nextInt(3), q, 1 + rng.nextInt(6), `tiny case ${q}`);
+    }
   });
 
   it.skipIf(!HAVE_MALL)(`on Mall (income, score) for k = 2..10${HAVE_MALL ? '' : ` — ${MALL_SKIP_REASON}`}`, async () => {
     const m = (await readCustomerTable(MALL_CSV, { features: [INCOME, SCORE] })).matrix;
-    for (let k = 2; k <= 10; k++) await expectSameProposal(m, k, k, `Mall k = ${k}`);
+    for (let k = 2; k <= 10; k++) for (let seed = 0; seed < 4; seed++) expectSameLloyd(m, k, 100 * k + seed, 100, `Mall k = ${k} seed ${seed}`);
   });
 });
 

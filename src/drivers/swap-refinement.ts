@@ -34,7 +34,8 @@ export const SWAP_SAMPLE = 1024;
 /** Rows tried as the new centre of a swap. */
 export const SWAP_CANDIDATES = 256;
 
-interface Sample {
+/** The rows the search works on (rows × cols float32, row-major). */
+export interface Sample {
   data: Float32Array;
   rows: number;
   cols: number;
@@ -67,8 +68,9 @@ const PRUNE_MARGIN = 1 + 1e-9;
  * that covers the rounding of every computed distance. The computed minimum,
  * its first index and every sum are therefore exactly those of the full
  * search (test/swap-refinement.test.ts checks the bits against it).
+ * Exported for that test.
  */
-function sampleLloyd(s: Sample, centres: Float32Array, k: number, labels: Int32Array, near: Float64Array, maxIter = 100): number {
+export function sampleLloyd(s: Sample, centres: Float32Array, k: number, labels: Int32Array, near: Float64Array, maxIter = 100): number {
   const { data, rows, cols } = s;
   const sums = new Float64Array(k * cols);
   const counts = new Float64Array(k);
