@@ -12,7 +12,7 @@
  * | labels, lower bounds, closest | 3 × (rows + 8) × 4 | per-row state |
  * | per-block wcss / changed / valid / passed | nBlocks × 20 | |
  * | workspace | depends on k | centroids, splats, block partial sums (nBlocks × k × dims × 8), scratch |
- * | staging | grows on demand | pairwise distances and readDistances chunks |
+ * | staging | grows on demand | pairwise distances, readDistances chunks, the linkage table, k-means++ candidates' kept distances |
  *
  * Everything up to the workspace depends only on (rows, dims), so a matrix
  * allocated by `allocateMatrix` before a job exists can be adopted without a copy.
