@@ -264,6 +264,21 @@ describe('metric edges: exact/sampled bounds, option checks, details, evaluatePa
     expect(await calinskiHarabasz(pairs, [0, 0, 1, 2])).toBeGreaterThan(0);
   });
 
+  it('sampling options of exactly 2 are accepted; a bad one names the option and value in its details', async () => {
+    expect(await silhouetteScore(m, labels, { maxExactRows: 2, sampleSize: 300 })).toMatchObject({ sampled: false, sampleSize: 300 });
+    expect(await silhouetteScore(m, labels, { maxExactRows: 300, sampleSize: 2 })).toMatchObject({ sampled: false, sampleSize: 300 });
+    const e = await silhouetteScore(m, labels, { sampleSize: 1 }).then(
+      () => null,
+      (error: unknown) => error as SegmentaError,
+    );
+    expect(e?.details).toEqual({ option: 'sampleSize', value: 1 });
+  });
+
+  it('silhouette of rows that coincide with another cluster\'s rows (a = b = 0) is 0, not NaN (scikit-learn)', async () => {
+    const s = await silhouetteSamples(matrixFromRows([[0], [0], [0], [0]]), [0, 0, 1, 1]);
+    expect(Array.from(s)).toEqual([0, 0, 0, 0]);
+  });
+
   it('evaluatePartition: k, sizes in first-occurrence order, WCSS and the three scores', async () => {
     const q = await evaluatePartition(matrixFromRows([[0], [1], [2], [10], [11]]), [7, 7, 7, 3, 3]);
     expect(q.k).toBe(2);
