@@ -71,6 +71,8 @@ export { suggestK, gapOneStandardError, K_METHODS, K_CHOICE_RULE } from './drive
 export type { KCurves, KSuggestion, MethodVerdict } from './drivers/suggest-k.js';
 export { fitKPrototypes, kPrototypesGamma, huangCost } from './drivers/k-prototypes.js';
 export type { KPrototypesOptions, KPrototypesResult, CategoricalColumns } from './drivers/k-prototypes.js';
+export { fitGaussianMixture, GaussianMixtureModel, COVARIANCE_TYPES, mixtureParameterCount } from './drivers/gaussian-mixture.js';
+export type { CovarianceType, GaussianMixtureOptions, GaussianMixtureSettings, GaussianMixtureResult, GaussianMixtureParameters, GaussianMixtureInit, EmIterationStat } from './drivers/gaussian-mixture.js';
 export { fitAgglomerative, compareClusterings } from './drivers/agglomerative/index.js';
 export type { AgglomerativeOptions, AgglomerativeResult, Linkage, ClusteringComparison } from './drivers/agglomerative/index.js';
 export { fitDbscan, fitHdbscan, kDistanceCurve } from './drivers/density/index.js';

@@ -32,7 +32,8 @@ export type SegmentaErrorCode =
   | 'OUTPUT_REFUSED'
   | 'FILE_SYSTEM_ERROR'
   | 'REDIS_UNAVAILABLE'
-  | 'DISTRIBUTED_JOB_FAILED';
+  | 'DISTRIBUTED_JOB_FAILED'
+  | 'ILL_DEFINED_COVARIANCE';
 
 /** Base class of every error segmenta throws on purpose. */
 export class SegmentaError extends Error {
