@@ -84,3 +84,50 @@ export async function writeLabelsCsv(
     }
   }, options);
 }
+
+/**
+ * Writes `<idColumn>,segment,probability_0,…,probability_{k-1}`, one line per
+ * row in input order: the row's id, its segment and its membership
+ * probability of every segment (6 significant digits), atomically like
+ * {@link writeLabelsCsv}. `probabilities` is rows × k, row-major, with column
+ * s the probability of segment s.
+ *
+ * @throws SegmentaError `SHAPE_MISMATCH` when lengths differ, and what {@link writeLabelsCsv} throws for the path
+ * @example
+ * await writeMembershipsCsv('memberships.csv', table.idColumn, table.ids, labels, probabilities, 3);
+ * // CustomerID,segment,probability_0,probability_1,probability_2
+ * // 1,2,0.00128,3.1e-7,0.998719
+ */
+export async function writeMembershipsCsv(
+  path: string,
+  idColumn: string,
+  ids: Float64Array | readonly string[] | ArrayLike<number | string>,
+  labels: ArrayLike<number>,
+  probabilities: Float64Array,
+  k: number,
+  options: OutputOptions = {},
+): Promise<void> {
+  const n = ids.length;
+  if (labels.length !== n || probabilities.length !== n * k) {
+    throw new SegmentaError('SHAPE_MISMATCH', `writeMembershipsCsv: ${n} ids, ${labels.length} labels and ${probabilities.length} probabilities (expected ${n} × ${k})`, {
+      ids: n,
+      labels: labels.length,
+      probabilities: probabilities.length,
+    });
+  }
+  const header = [idColumn, 'segment', ...Array.from({ length: k }, (_, s) => `probability_${s}`)];
+  await withAtomicWriter(path, async (writer) => {
+    await writer.write(`${header.map(csvQuote).join(',')}\n`);
+    for (let start = 0; start < n; start += CHUNK_ROWS) {
+      const end = Math.min(n, start + CHUNK_ROWS);
+      const lines = new Array<string>(end - start);
+      for (let i = start; i < end; i++) {
+        const id = ids[i];
+        let line = `${typeof id === 'number' ? id : csvQuote(String(id ?? ''))},${labels[i]!}`;
+        for (let s = 0; s < k; s++) line += `,${Number(probabilities[i * k + s]!.toPrecision(6))}`;
+        lines[i - start] = `${line}\n`;
+      }
+      await writer.write(lines.join(''));
+    }
+  }, options);
+}

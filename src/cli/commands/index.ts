@@ -13,6 +13,7 @@ import { registerServeCommand } from './serve-command.js';
 import { registerKPrototypesCommand } from './kprototypes-command.js';
 import { registerWorkerCommand } from './worker-command.js';
 import { registerDensityCommands } from './density-commands.js';
+import { registerGmmCommand } from './gmm-command.js';
 
 /** Adds every subcommand to the program. One line per command module. */
 export function registerCommands(program: Command): void {
@@ -23,6 +24,7 @@ export function registerCommands(program: Command): void {
   registerKPrototypesCommand(program);
   registerHclustCommand(program);
   registerDensityCommands(program);
+  registerGmmCommand(program);
   registerCompareCommand(program);
   registerBackendsCommand(program);
   registerGenerateCommand(program);
