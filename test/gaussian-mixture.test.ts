@@ -13,6 +13,9 @@ import { SeededRandom } from '../src/common/seeded-random.js';
 import { generateCustomers } from '../src/data-in/generate-customers.js';
 import { COVARIANCE_TYPES, fitGaussianMixture, mixtureParameterCount, type CovarianceType, type GaussianMixtureResult } from '../src/drivers/gaussian-mixture.js';
 import { fitKMeans } from '../src/drivers/kmeans.js';
+import { kSelectionCsv, selectK } from '../src/drivers/k-selection.js';
+import { parseKMethods } from '../src/drivers/suggest-k.js';
+import { runSegmenta } from './helpers/run-cli-in-process.js';
 import { HAVE_MALL, MALL_CSV, MALL_SKIP_REASON } from './helpers/mall-data.js';
 import { samePartition } from './helpers/partitions.js';
 import { runPythonReference, skipSuffix, type PythonResult } from './helpers/python-reference.js';
@@ -277,5 +280,92 @@ describe('fitGaussianMixture', () => {
     expect(performance.now() - started).toBeLessThan(20_000);
     // The interval kept firing while EM ran (a blocked loop would have let it fire once or not at all).
     expect(ticks).toBeGreaterThan(5);
+  });
+});
+
+describe('BIC and AIC among the methods for choosing k', () => {
+  const { matrix } = blobs(1200, 4, 3, 21);
+
+  it('selectK with bic and aic: each k’s value is that of fitGaussianMixture at k with the same seed, and the lowest BIC finds the four blobs', async () => {
+    const sel = await selectK(matrix, { kMin: 1, kMax: 7, seed: 3, backend: 'js', methods: ['bic', 'aic'] });
+    expect(sel.methods).toEqual(['bic', 'aic']);
+    expect(sel.curves.bic).toHaveLength(7);
+    for (const k of [1, 4, 6]) {
+      const g = await fitGaussianMixture(matrix, { k, seed: 3, backend: 'js' });
+      expect(sel.curves.bic![k - 1]).toBe(g.bic);
+      expect(sel.curves.aic![k - 1]).toBe(g.aic);
+      expect(sel.mixture!.meanLogLikelihood[k - 1]).toBe(g.meanLogLikelihood);
+    }
+    expect(sel.choice.byMethod.bic).toMatchObject({ k: 4 });
+    expect(sel.choice.byMethod.bic!.why).toMatch(/the Gaussian mixture's BIC is lowest at k = 4/);
+    expect(sel.choice.suggestedK).toBe(4);
+    const csv = kSelectionCsv(sel).split('\n');
+    expect(csv[0]).toBe('k,wcss,silhouette,calinski_harabasz,davies_bouldin,gap,gap_se,bic,aic,fit_seconds');
+    expect(Number(csv[4]!.split(',')[7])).toBeCloseTo(sel.curves.bic![3]!, -1);
+  });
+
+  it('the default methods do not fit mixtures: no bic or aic curve, and the CSV keeps its columns', async () => {
+    const sel = await selectK(matrix, { kMin: 1, kMax: 5, seed: 3, backend: 'js', methods: ['elbow', 'calinski'] });
+    expect(sel.curves.bic).toBeUndefined();
+    expect(sel.mixture).toBeUndefined();
+    expect(kSelectionCsv(sel).split('\n')[0]).toBe('k,wcss,silhouette,calinski_harabasz,davies_bouldin,gap,gap_se,fit_seconds');
+    expect(parseKMethods('all')).not.toContain('bic');
+    expect(parseKMethods('bic, AIC')).toEqual(['bic', 'aic']);
+  });
+
+  it('scikit-learn’s GaussianMixture (its own k-means start) also has its lowest BIC and AIC at k = 4 on these blobs', async () => {
+    const script = `
+import json, sys, numpy as np
+from sklearn.mixture import GaussianMixture
+doc = json.load(sys.stdin)
+X = np.array(doc['X'], dtype=np.float64).reshape(doc['rows'], doc['cols'])
+fits = [GaussianMixture(n_components=k, random_state=0).fit(X) for k in range(1, 8)]
+print(json.dumps({'bic': [g.bic(X) for g in fits], 'aic': [g.aic(X) for g in fits]}))
+`;
+    const ref = runPythonReference<{ bic: number[]; aic: number[] }>('GaussianMixture BIC/AIC over k', script, JSON.stringify({ X: Array.from(matrix.data), rows: matrix.rows, cols: matrix.cols }));
+    if (ref.reason) return;
+    const sel = await selectK(matrix, { kMin: 1, kMax: 7, seed: 0, backend: 'js', methods: ['bic', 'aic'] });
+    const argmin = (v: readonly (number | null)[]) => v.indexOf(Math.min(...(v as number[]))) + 1;
+    expect(argmin(ref.value.bic)).toBe(4);
+    expect(argmin(ref.value.aic)).toBe(argmin(sel.curves.aic!));
+    expect(argmin(sel.curves.bic!)).toBe(4);
+    // Where both find the same mixture (k = 4: the blobs), the BIC agrees to 1e-4 relative.
+    expect(Math.abs(sel.curves.bic![3]! - ref.value.bic[3]!) / Math.abs(ref.value.bic[3]!)).toBeLessThan(1e-4);
+  });
+
+  it('segmenta sweep --method bic --json: the bic curve, its k, and a one-line error for an unknown method', async () => {
+    const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'segmenta-bic-'));
+    try {
+      const file = join(dir, 'blobs.csv');
+      const lines = ['id,a,b,c'];
+      for (let i = 0; i < matrix.rows; i++) lines.push([i + 1, ...matrix.data.subarray(i * 3, i * 3 + 3)].join(','));
+      writeFileSync(file, `${lines.join('\n')}\n`);
+      const r = await runSegmenta('sweep', file, '--features', 'a,b,c', '--k-max', '6', '--method', 'bic', '--backend', 'js', '--json');
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      const doc = JSON.parse(r.stdout);
+      expect(doc.methods).toEqual(['bic']);
+      expect(doc.bic).toHaveLength(6);
+      expect(doc.mixture.covariance).toBe('full');
+      expect(doc.suggestedK).toBe(4);
+      const diag = JSON.parse((await runSegmenta('sweep', file, '--features', 'a,b,c', '--k-max', '6', '--method', 'aic', '--mixture-covariance', 'diag', '--backend', 'js', '--json')).stdout);
+      expect(diag.mixture.covariance).toBe('diag');
+      expect(diag.aic).toHaveLength(6);
+      expect(diag.bic).toBeUndefined();
+      // Diagonal components cannot follow the correlated pair of features: they score worse than full ones at k = 4.
+      expect(diag.mixture.meanLogLikelihood[3]).toBeLessThan(doc.mixture.meanLogLikelihood[3]);
+      expect(doc.byMethod.bic.k).toBe(4);
+      const bad = await runSegmenta('sweep', file, '--features', 'a,b,c', '--method', 'bicc');
+      expect(bad.code).toBe(2);
+      expect(bad.stderr.trim()).toBe("segmenta: error: unknown method 'bicc': choose from elbow, silhouette, calinski, davies, gap, bic, aic or all");
+      const cov = await runSegmenta('sweep', file, '--features', 'a,b,c', '--method', 'bic', '--mixture-covariance', 'tied');
+      expect(cov.code).toBe(2);
+      expect(cov.stderr.trim()).toBe("segmenta: error: --mixture-covariance must be one of full, diag, spherical, got 'tied'");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

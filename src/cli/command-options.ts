@@ -316,7 +316,8 @@ export async function withCliJob<T>(body: (job: CliJob) => Promise<T>): Promise<
  */
 export function parseKMethodOption(raw: string | undefined): KMethod {
   const methods = parseKMethods(raw ?? 'all');
-  if (methods.length !== 1 && methods.length !== K_METHODS.length) {
+  const isAll = methods.length === K_METHODS.length && methods.every((m) => K_METHODS.includes(m));
+  if (methods.length !== 1 && !isAll) {
     throw new SegmentaError('INVALID_OPTION', `--method takes one method or all, got '${raw}'`, { option: 'method', value: raw });
   }
   return methods.length === 1 ? methods[0]! : 'all';
@@ -328,15 +329,23 @@ export interface KSelectionFlags {
   silhouetteSample?: string;
   silhouetteExact?: boolean;
   gapReferences?: string;
+  mixtureCovariance?: string;
 }
 
 /** Adds --method, --silhouette-sample, --silhouette-exact and --gap-references (sweep, report). */
 export function addKSelectionOptions(cmd: Command): Command {
   return cmd
-    .option('--method <name>', 'how to choose k: elbow | silhouette | calinski | davies | gap | all (every method, combined)', 'all')
+    .option('--method <name>', 'how to choose k: elbow | silhouette | calinski | davies | gap | all (those five, combined) | bic | aic (a Gaussian mixture at every k)', 'all')
+    .option('--mixture-covariance <type>', 'covariance of the Gaussian mixtures of --method bic or aic: full | diag | spherical', 'full')
     .option('--silhouette-sample <n>', 'rows of the seeded silhouette sample', '10000')
     .option('--silhouette-exact', 'silhouette over every row (O(rows²) time)')
     .option('--gap-references <B>', 'reference sets of the gap statistic', '10');
+}
+
+function parseMixtureCovariance(raw: string | undefined): 'full' | 'diag' | 'spherical' {
+  const value = (raw ?? 'full').trim().toLowerCase();
+  if (value === 'full' || value === 'diag' || value === 'spherical') return value;
+  throw new SegmentaError('INVALID_OPTION', `--mixture-covariance must be one of full, diag, spherical, got '${raw}'`, { option: 'mixture-covariance', value: raw });
 }
 
 /** The spec's `kMethod` and `kSelection` from the flags of {@link addKSelectionOptions}. */
@@ -347,6 +356,7 @@ export function kSelectionSpec(flags: KSelectionFlags): Pick<SegmentationSpec, '
       silhouetteSampleSize: parseIntegerOption('silhouette-sample', flags.silhouetteSample ?? '10000', 2, 1_000_000),
       silhouetteExact: flags.silhouetteExact === true,
       gapReferences: parseIntegerOption('gap-references', flags.gapReferences ?? '10', 2, 1000),
+      mixtureCovariance: parseMixtureCovariance(flags.mixtureCovariance),
     },
   };
 }

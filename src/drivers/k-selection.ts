@@ -17,6 +17,10 @@
  *   (uniform data has no structure for more initialisations to find).
  *   log W is taken per row, `log(WCSS / rows)`, so that the data's full-size
  *   WCSS compares with references of fewer rows.
+ * - BIC and AIC (only when asked for): a Gaussian mixture at each k, EM
+ *   started from the sweep's K-Means fit at that k (scikit-learn's
+ *   `init_params='kmeans'`), so it equals `fitGaussianMixture(matrix, { k })`
+ *   with the same seed and K-Means settings.
  */
 import { SegmentaError, throwIfAborted } from '../common/errors.js';
 import type { Matrix } from '../common/matrix.js';
@@ -26,7 +30,8 @@ import type { KernelBackend, KernelJob } from '../backends/kernel-contract.js';
 import { sweepK, type SweepOptions, type SweepResult } from './elbow-sweep.js';
 import type { KMeansResult } from './kmeans.js';
 import { requireInteger } from './validate-input.js';
-import { suggestK, K_METHODS, type KSuggestion, type KCurves, type KMethod } from './suggest-k.js';
+import { suggestK, K_METHODS, ALL_K_METHODS, type KSuggestion, type KCurves, type KMethod } from './suggest-k.js';
+import { fitGaussianMixture, parseCovarianceType, type CovarianceType } from './gaussian-mixture.js';
 import { sampleIndices } from '../metrics/cluster-metrics.js';
 
 /** Options of {@link selectK}: the sweep's options plus the methods' settings. */
@@ -41,6 +46,18 @@ export interface SelectKOptions extends SweepOptions {
   gapReferences?: number;
   /** Rows per gap reference set. Default 2,000 (the data's row count when smaller). */
   gapSampleSize?: number;
+  /** Covariance of the Gaussian mixtures of `bic` and `aic`. Default `full`. */
+  mixtureCovariance?: CovarianceType;
+}
+
+/** How the BIC and AIC curves were computed. */
+export interface MixtureInfo {
+  covariance: CovarianceType;
+  /** Mean log-likelihood per row of the mixture at each k (null where it could not be fitted). */
+  meanLogLikelihood: (number | null)[];
+  /** Why a k has no mixture, e.g. a collapsed covariance. */
+  failures: string[];
+  seconds: number;
 }
 
 /** How the silhouette curve was computed. */
@@ -74,6 +91,8 @@ export interface KSelection {
   curves: KCurves;
   silhouette?: SilhouetteInfo;
   gap?: GapInfo;
+  /** The Gaussian mixtures behind BIC and AIC, when they ran. */
+  mixture?: MixtureInfo;
   /** The suggestion, each method's k and the reasons. */
   choice: KSuggestion;
   /** Seconds per stage: sweep (with Calinski-Harabasz and Davies-Bouldin), silhouette, gap. */
@@ -101,7 +120,9 @@ const SILHOUETTE_PAIR_LABELS_PER_CALL = 1_000_000;
  */
 export async function selectK(matrix: Matrix, options: SelectKOptions = {}): Promise<KSelection> {
   const started = performance.now();
-  const methods = options.methods ? K_METHODS.filter((m) => options.methods!.includes(m)) : [...K_METHODS];
+  const methods = options.methods ? ALL_K_METHODS.filter((m) => options.methods!.includes(m)) : [...K_METHODS];
+  const wantMixture = methods.includes('bic') || methods.includes('aic');
+  const mixtureCovariance = parseCovarianceType(options.mixtureCovariance ?? 'full');
   const silhouetteSampleSize = requireInteger('silhouetteSampleSize', options.silhouetteSampleSize ?? 10_000, 2);
   const gapReferences = requireInteger('gapReferences', options.gapReferences ?? 10, 2, 1000);
   const gapSampleSize = requireInteger('gapSampleSize', options.gapSampleSize ?? 2_000, 10);
@@ -117,6 +138,8 @@ export async function selectK(matrix: Matrix, options: SelectKOptions = {}): Pro
   const calinski = new Map<number, number | null>();
   const davies = new Map<number, number | null>();
   const sampleLabels = new Map<number, Int32Array>();
+  const mixtures = new Map<number, { bic: number; aic: number; meanLogLikelihood: number } | string>();
+  let mixtureSeconds = 0;
   const globalMean = wantPartition ? columnMeans(matrix) : new Float64Array(0);
   const afterFit = async (fit: KMeansResult, job: KernelJob): Promise<void> => {
     await options.afterFit?.(fit, job);
@@ -126,6 +149,18 @@ export async function selectK(matrix: Matrix, options: SelectKOptions = {}): Pro
       davies.set(fit.k, idx.davies);
     }
     if (wantSilhouette && fit.k >= 2) sampleLabels.set(fit.k, silhouetteRows ? pick(fit.labels, silhouetteRows) : fit.labels);
+    if (wantMixture) {
+      const t0 = performance.now();
+      options.onProgress?.({ kind: 'phase', phase: 'gmm', detail: `Gaussian mixture (${mixtureCovariance}) at k = ${fit.k} for BIC and AIC` });
+      try {
+        const g = await fitGaussianMixture(matrix, { k: fit.k, covariance: mixtureCovariance, initLabels: fit.labels, ...(options.signal ? { signal: options.signal } : {}) });
+        mixtures.set(fit.k, { bic: g.bic, aic: g.aic, meanLogLikelihood: g.meanLogLikelihood });
+      } catch (error) {
+        if (!(error instanceof SegmentaError) || error.code !== 'ILL_DEFINED_COVARIANCE') throw error;
+        mixtures.set(fit.k, `k = ${fit.k}: ${error.message}`);
+      }
+      mixtureSeconds += (performance.now() - t0) / 1000;
+    }
   };
   const sweep = await sweepK(matrix, { ...options, backend, afterFit });
   const sweepSeconds = (performance.now() - started) / 1000;
@@ -133,6 +168,24 @@ export async function selectK(matrix: Matrix, options: SelectKOptions = {}): Pro
   const curves: KCurves = { ks, wcss: sweep.wcss };
   if (methods.includes('calinski')) curves.calinski = ks.map((k) => calinski.get(k) ?? null);
   if (methods.includes('davies')) curves.davies = ks.map((k) => davies.get(k) ?? null);
+  let mixture: MixtureInfo | undefined;
+  if (wantMixture) {
+    const value = (k: number, key: 'bic' | 'aic' | 'meanLogLikelihood'): number | null => {
+      const m = mixtures.get(k);
+      return m === undefined || typeof m === 'string' ? null : m[key];
+    };
+    if (methods.includes('bic')) curves.bic = ks.map((k) => value(k, 'bic'));
+    if (methods.includes('aic')) curves.aic = ks.map((k) => value(k, 'aic'));
+    mixture = {
+      covariance: mixtureCovariance,
+      meanLogLikelihood: ks.map((k) => value(k, 'meanLogLikelihood')),
+      failures: ks.flatMap((k) => {
+        const m = mixtures.get(k);
+        return typeof m === 'string' ? [m] : [];
+      }),
+      seconds: mixtureSeconds,
+    };
+  }
 
   let silhouette: SilhouetteInfo | undefined;
   if (wantSilhouette) {
@@ -174,6 +227,7 @@ export async function selectK(matrix: Matrix, options: SelectKOptions = {}): Pro
     curves,
     ...(silhouette ? { silhouette } : {}),
     ...(gap ? { gap } : {}),
+    ...(mixture ? { mixture } : {}),
     choice,
     seconds: { sweep: sweepSeconds, silhouette: silhouette?.seconds ?? 0, gap: gap?.seconds ?? 0, total },
   };
@@ -432,16 +486,20 @@ export function kSelectionJson(sel: KSelection): Record<string, unknown> {
     ...(c.calinski ? { calinskiHarabasz: c.calinski.map(round6) } : {}),
     ...(c.davies ? { daviesBouldin: c.davies.map(round6) } : {}),
     ...(c.gap ? { gap: c.gap.gap.map(round6), gapSE: c.gap.sk.map(round6) } : {}),
+    ...(c.bic ? { bic: c.bic.map(round6) } : {}),
+    ...(c.aic ? { aic: c.aic.map(round6) } : {}),
+    ...(sel.mixture ? { mixture: { covariance: sel.mixture.covariance, meanLogLikelihood: sel.mixture.meanLogLikelihood.map(round6), failures: sel.mixture.failures } } : {}),
     ...(sel.silhouette ? { silhouetteSample: { sampled: sel.silhouette.sampled, sampleSize: sel.silhouette.sampleSize, rows: sel.silhouette.rows } } : {}),
     ...(sel.gap ? { gapReferences: { B: sel.gap.references, rows: sel.gap.sampleSize, distribution: sel.gap.reference } } : {}),
     seconds: { sweep: round6(sel.seconds.sweep), silhouette: round6(sel.seconds.silhouette), gap: round6(sel.seconds.gap) },
   };
 }
 
-/** One CSV row per k: k, wcss, then each method's value (empty where undefined or not run). */
+/** One CSV row per k: k, wcss, then each method's value (empty where undefined or not run); bic and aic columns only when they ran. */
 export function kSelectionCsv(sel: KSelection): string {
   const c = sel.curves;
-  const header = ['k', 'wcss', 'silhouette', 'calinski_harabasz', 'davies_bouldin', 'gap', 'gap_se', 'fit_seconds'];
+  const mixture = [...(c.bic ? ['bic'] : []), ...(c.aic ? ['aic'] : [])];
+  const header = ['k', 'wcss', 'silhouette', 'calinski_harabasz', 'davies_bouldin', 'gap', 'gap_se', ...mixture, 'fit_seconds'];
   const cell = (v: number | null | undefined): string => {
     const r = round6(v);
     return r === null ? '' : String(r);
@@ -455,6 +513,7 @@ export function kSelectionCsv(sel: KSelection): string {
       cell(c.davies?.[i]),
       cell(c.gap?.gap[i]),
       cell(c.gap?.sk[i]),
+      ...mixture.map((m) => cell(m === 'bic' ? c.bic![i] : c.aic![i])),
       cell(sel.sweep.points[i]?.seconds),
     ].join(','),
   );

@@ -10,6 +10,9 @@
  * - `davies`: the k with the lowest Davies-Bouldin index (k ≥ 2).
  * - `gap`: Tibshirani, Walther & Hastie (2001) with the 1-SE rule: the
  *   smallest k with `Gap(k) ≥ Gap(k+1) − s(k+1)`.
+ * - `bic`, `aic`: the k with the lowest Bayesian (Akaike) information
+ *   criterion of a Gaussian mixture fitted at each k (from the sweep's
+ *   K-Means fit). Asked for by name only: `all` is the five methods above.
  *
  * ## The combination ({@link K_CHOICE_RULE})
  * With the elbow and the silhouette (the default, `all`): start at the
@@ -34,10 +37,16 @@ import { SegmentaError } from '../common/errors.js';
 import { findElbow } from './knee-detection.js';
 
 /** A method of choosing k. */
-export type KMethod = 'elbow' | 'silhouette' | 'calinski' | 'davies' | 'gap';
+export type KMethod = 'elbow' | 'silhouette' | 'calinski' | 'davies' | 'gap' | 'bic' | 'aic';
 
-/** Every method, in the order reports list them. */
+/** The methods `all` runs (the default), in the order reports list them. */
 export const K_METHODS: readonly KMethod[] = Object.freeze(['elbow', 'silhouette', 'calinski', 'davies', 'gap']);
+
+/** Methods that fit a Gaussian mixture at every k; they run only when asked for by name. */
+export const MIXTURE_K_METHODS: readonly KMethod[] = Object.freeze(['bic', 'aic']);
+
+/** Every method, in report order: {@link K_METHODS}, then {@link MIXTURE_K_METHODS}. */
+export const ALL_K_METHODS: readonly KMethod[] = Object.freeze([...K_METHODS, ...MIXTURE_K_METHODS]);
 
 /** What each method is called in text. */
 export const K_METHOD_TITLES: Readonly<Record<KMethod, string>> = Object.freeze({
@@ -46,6 +55,8 @@ export const K_METHOD_TITLES: Readonly<Record<KMethod, string>> = Object.freeze(
   calinski: 'Calinski-Harabasz (highest)',
   davies: 'Davies-Bouldin (lowest)',
   gap: 'gap statistic (1-SE rule)',
+  bic: 'BIC of a Gaussian mixture (lowest)',
+  aic: 'AIC of a Gaussian mixture (lowest)',
 });
 
 /** The combination rule in words (also in the JSON as `rule`). */
@@ -67,6 +78,10 @@ export interface KCurves {
   davies?: readonly (number | null)[];
   /** Gap(k) and its standard error s(k) = sd(k) · sqrt(1 + 1/B). */
   gap?: { gap: readonly number[]; sk: readonly number[] };
+  /** BIC of a Gaussian mixture per k (null where the mixture could not be fitted). */
+  bic?: readonly (number | null)[];
+  /** AIC of a Gaussian mixture per k. */
+  aic?: readonly (number | null)[];
 }
 
 /** One method's verdict. */
@@ -134,10 +149,10 @@ export function verdicts(curves: KCurves): Partial<Record<KMethod, MethodVerdict
       out.elbow = { k, why: `Kneedle finds the elbow of the WCSS curve at k = ${k}${drop}` };
     }
   }
-  const extreme = (name: KMethod, values: readonly (number | null)[] | undefined, higher: boolean, label: string): void => {
+  const extreme = (name: KMethod, values: readonly (number | null)[] | undefined, higher: boolean, label: string, needs = 'it needs k ≥ 2'): void => {
     if (!values) return;
     const i = bestIndex(values, higher ? (a, b) => a > b : (a, b) => a < b);
-    if (i < 0) out[name] = { k: null, why: `${label} is undefined on this range (it needs k ≥ 2)` };
+    if (i < 0) out[name] = { k: null, why: `${label} is undefined on this range (${needs})` };
     else {
       const others = values.filter((v, j) => j !== i && v !== null) as number[];
       const runner = others.length > 0 ? (higher ? Math.max(...others) : Math.min(...others)) : undefined;
@@ -151,6 +166,8 @@ export function verdicts(curves: KCurves): Partial<Record<KMethod, MethodVerdict
   extreme('silhouette', curves.silhouette, true, 'mean silhouette');
   extreme('calinski', curves.calinski, true, 'Calinski-Harabasz');
   extreme('davies', curves.davies, false, 'Davies-Bouldin');
+  extreme('bic', curves.bic, false, "the Gaussian mixture's BIC", 'no mixture could be fitted');
+  extreme('aic', curves.aic, false, "the Gaussian mixture's AIC", 'no mixture could be fitted');
   if (curves.gap) {
     const k = gapOneStandardError(ks, curves.gap.gap, curves.gap.sk);
     if (k === null) out.gap = { k: null, why: 'the gap still rises at the largest k (widen the range)' };
@@ -175,12 +192,12 @@ export function verdicts(curves: KCurves): Partial<Record<KMethod, MethodVerdict
 export function suggestK(curves: KCurves): KSuggestion {
   const byMethod = verdicts(curves);
   const votes: Record<string, KMethod[]> = {};
-  for (const m of K_METHODS) {
+  for (const m of ALL_K_METHODS) {
     const k = byMethod[m]?.k;
     if (k === null || k === undefined) continue;
     (votes[String(k)] ??= []).push(m);
   }
-  const ran = K_METHODS.filter((m) => byMethod[m] !== undefined);
+  const ran = ALL_K_METHODS.filter((m) => byMethod[m] !== undefined);
   const range = `k = ${curves.ks[0]}..${curves.ks[curves.ks.length - 1]}`;
   const finish = (suggestedK: number | null, why: string): KSuggestion => {
     if (suggestedK === null) return { suggestedK, byMethod, votes, reason: why, rule: K_CHOICE_RULE };
@@ -245,9 +262,9 @@ export function parseKMethods(value: string): KMethod[] {
   const aliases: Record<string, KMethod> = { kneedle: 'elbow', wcss: 'elbow', ch: 'calinski', 'calinski-harabasz': 'calinski', db: 'davies', 'davies-bouldin': 'davies' };
   const out: KMethod[] = [];
   for (const p of parts) {
-    const m = (K_METHODS as readonly string[]).includes(p) ? (p as KMethod) : aliases[p];
+    const m = (ALL_K_METHODS as readonly string[]).includes(p) ? (p as KMethod) : aliases[p];
     if (!m) {
-      throw new SegmentaError('INVALID_OPTION', `unknown method '${p}': choose from ${K_METHODS.join(', ')} or all`, { option: 'method', value: p });
+      throw new SegmentaError('INVALID_OPTION', `unknown method '${p}': choose from ${ALL_K_METHODS.join(', ')} or all`, { option: 'method', value: p });
     }
     if (!out.includes(m)) out.push(m);
   }

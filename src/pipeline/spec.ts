@@ -13,7 +13,7 @@ export type DataSource = { path: string } | { generate: { rows: number; seed?: n
  * and combines them (see `suggestK` in drivers/suggest-k.ts); one method name
  * runs WCSS plus that method and takes its k. See docs/choosing-k.md.
  */
-export type KMethod = 'all' | 'elbow' | 'silhouette' | 'calinski' | 'davies' | 'gap';
+export type KMethod = 'all' | 'elbow' | 'silhouette' | 'calinski' | 'davies' | 'gap' | 'bic' | 'aic';
 
 /** Clustering method of the final fit. */
 export type SegmentationMethod = 'kmeans' | 'agglomerative';
@@ -66,6 +66,8 @@ export interface SegmentationSpec {
     silhouetteExact?: boolean;
     /** B, the gap statistic's reference sets. Default 10. */
     gapReferences?: number;
+    /** Covariance of the Gaussian mixtures behind `kMethod: 'bic'` and `'aic'`. Default `'full'`. */
+    mixtureCovariance?: 'full' | 'diag' | 'spherical';
   };
   /** Run the WCSS sweep. Default true; false needs a numeric `k`. */
   sweep?: boolean;
@@ -186,7 +188,11 @@ export const segmentationSpecSchema = {
       additionalProperties: false,
       properties: { min: { ...positiveInteger, default: 1 }, max: { ...positiveInteger, default: 10 }, lowerMax: { type: 'boolean' } },
     },
-    kMethod: { enum: ['all', 'elbow', 'silhouette', 'calinski', 'davies', 'gap'], default: 'all', description: "How k: 'auto' is chosen: every method combined, or one." },
+    kMethod: {
+      enum: ['all', 'elbow', 'silhouette', 'calinski', 'davies', 'gap', 'bic', 'aic'],
+      default: 'all',
+      description: "How k: 'auto' is chosen: every method combined ('all': elbow, silhouette, calinski, davies, gap), or one; 'bic' and 'aic' fit a Gaussian mixture at every k.",
+    },
     kSelection: {
       type: 'object',
       additionalProperties: false,
@@ -194,6 +200,7 @@ export const segmentationSpecSchema = {
         silhouetteSampleSize: { type: 'integer', minimum: 2, maximum: 1_000_000, default: 10_000 },
         silhouetteExact: { type: 'boolean', default: false },
         gapReferences: { type: 'integer', minimum: 2, maximum: 1000, default: 10 },
+        mixtureCovariance: { enum: ['full', 'diag', 'spherical'], default: 'full' },
       },
     },
     sweep: { type: 'boolean', default: true },

@@ -149,7 +149,7 @@ export interface ResolvedSpec {
   k: number | 'auto';
   kRange: { min: number; max: number; lowerMax: boolean };
   kMethod: NonNullable<SegmentationSpec['kMethod']>;
-  kSelection: { silhouetteSampleSize: number; silhouetteExact: boolean; gapReferences: number };
+  kSelection: { silhouetteSampleSize: number; silhouetteExact: boolean; gapReferences: number; mixtureCovariance: 'full' | 'diag' | 'spherical' };
   sweep: boolean;
   fit: boolean;
   method: NonNullable<SegmentationSpec['method']>;
@@ -241,6 +241,7 @@ export function validateSpec(input: unknown): ResolvedSpec {
       silhouetteSampleSize: spec.kSelection?.silhouetteSampleSize ?? 10_000,
       silhouetteExact: spec.kSelection?.silhouetteExact ?? false,
       gapReferences: spec.kSelection?.gapReferences ?? 10,
+      mixtureCovariance: spec.kSelection?.mixtureCovariance ?? 'full',
     },
     sweep: spec.sweep ?? true,
     fit: spec.fit ?? true,

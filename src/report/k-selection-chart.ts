@@ -16,5 +16,7 @@ export function methodCurves(sel: KSelection): KMethodCurve[] {
   if (c.calinski) out.push({ title: 'Calinski-Harabasz (higher)', values: c.calinski, pick: pick('calinski') });
   if (c.davies) out.push({ title: 'Davies-Bouldin (lower)', values: c.davies, pick: pick('davies') });
   if (c.gap) out.push({ title: 'Gap ± s (1-SE rule)', values: c.gap.gap, error: c.gap.sk, pick: pick('gap') });
+  if (c.bic) out.push({ title: 'BIC of a Gaussian mixture (lower)', values: c.bic, pick: pick('bic') });
+  if (c.aic) out.push({ title: 'AIC of a Gaussian mixture (lower)', values: c.aic, pick: pick('aic') });
   return out;
 }

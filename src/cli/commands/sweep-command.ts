@@ -92,6 +92,10 @@ export function registerSweepCommand(program: Command): void {
         process.stdout.write(`  silhouette on ${sel.silhouette.sampled ? `a seeded sample of ${sel.silhouette.sampleSize.toLocaleString('en-US')} rows` : `all ${sel.silhouette.sampleSize.toLocaleString('en-US')} rows`}; gap: ${sel.gap ? `B = ${sel.gap.references} uniform reference sets of ${sel.gap.sampleSize.toLocaleString('en-US')} rows` : 'not run'}\n`);
       }
       process.stdout.write(sel.choice.suggestedK === null ? `\nno suggested k: ${sel.choice.reason}\n` : `\nsuggested k: ${sel.choice.suggestedK}. ${sel.choice.reason}\n`);
+      if (sel.mixture) {
+        process.stdout.write(`  BIC/AIC: a Gaussian mixture (${sel.mixture.covariance} covariance) at every k, EM from the sweep's K-Means fit\n`);
+        for (const failure of sel.mixture.failures) process.stdout.write(`  no mixture at ${failure}\n`);
+      }
       for (const out of [flags.out, flags.plot]) if (out) process.stdout.write(`wrote ${out}\n`);
       for (const note of sel.sweep.notes) process.stdout.write(`note: ${note}\n`);
     });
@@ -110,6 +114,8 @@ function textChart(sel: KSelection): string {
   if (c.calinski) columns.push({ title: 'Calinski-H. ↑', values: c.calinski, pick: pick('calinski'), digits: 0 });
   if (c.davies) columns.push({ title: 'Davies-B. ↓', values: c.davies, pick: pick('davies'), digits: 3 });
   if (c.gap) columns.push({ title: 'gap ↑ (1-SE)', values: c.gap.gap, pick: pick('gap'), digits: 3 });
+  if (c.bic) columns.push({ title: 'BIC ↓', values: c.bic, pick: pick('bic'), digits: 0 });
+  if (c.aic) columns.push({ title: 'AIC ↓', values: c.aic, pick: pick('aic'), digits: 0 });
   const cells = columns.map((col) => {
     const defined = col.values.filter((v): v is number => v !== null && Number.isFinite(v));
     const lo = Math.min(0, ...defined);
