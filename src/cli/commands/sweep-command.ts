@@ -91,11 +91,11 @@ export function registerSweepCommand(program: Command): void {
       if (sel.silhouette) {
         process.stdout.write(`  silhouette on ${sel.silhouette.sampled ? `a seeded sample of ${sel.silhouette.sampleSize.toLocaleString('en-US')} rows` : `all ${sel.silhouette.sampleSize.toLocaleString('en-US')} rows`}; gap: ${sel.gap ? `B = ${sel.gap.references} uniform reference sets of ${sel.gap.sampleSize.toLocaleString('en-US')} rows` : 'not run'}\n`);
       }
-      process.stdout.write(sel.choice.suggestedK === null ? `\nno suggested k: ${sel.choice.reason}\n` : `\nsuggested k: ${sel.choice.suggestedK}. ${sel.choice.reason}\n`);
       if (sel.mixture) {
         process.stdout.write(`  BIC/AIC: a Gaussian mixture (${sel.mixture.covariance} covariance) at every k, EM from the sweep's K-Means fit\n`);
         for (const failure of sel.mixture.failures) process.stdout.write(`  no mixture at ${failure}\n`);
       }
+      process.stdout.write(sel.choice.suggestedK === null ? `\nno suggested k: ${sel.choice.reason}\n` : `\nsuggested k: ${sel.choice.suggestedK}. ${sel.choice.reason}\n`);
       for (const out of [flags.out, flags.plot]) if (out) process.stdout.write(`wrote ${out}\n`);
       for (const note of sel.sweep.notes) process.stdout.write(`note: ${note}\n`);
     });
