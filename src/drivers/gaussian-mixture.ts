@@ -15,11 +15,12 @@
  *
  * The E-step (every row against every component) is the hot pass. It runs in
  * blocks of rows and yields to the event loop every few milliseconds, so a
- * long fit never blocks the caller's thread, and an AbortSignal stops it
- * within one block.
+ * long fit never blocks the caller's thread (common/time-slice.ts), and an
+ * AbortSignal stops it within one block.
  */
 import { SegmentaError, throwIfAborted } from '../common/errors.js';
 import type { Matrix } from '../common/matrix.js';
+import { TimeSlicer } from '../common/time-slice.js';
 import type { ProgressListener } from '../common/progress.js';
 import type { KernelBackend } from '../backends/kernel-contract.js';
 import { fitKMeans, runSeed, type KMeansSettings } from './kmeans.js';
@@ -164,8 +165,6 @@ const LOG_2PI = Math.log(2 * Math.PI);
 const NK_EPS = 10 * Number.EPSILON;
 /** Rows per block of the E-step and M-step between checks of the time slice. */
 const BLOCK_ROWS = 2048;
-/** Longest stretch, in ms, that the fit keeps the event loop. */
-const SLICE_MS = 8;
 
 const DEFAULTS = {
   covariance: 'full' as CovarianceType,
@@ -177,19 +176,6 @@ const DEFAULTS = {
   kmeans: {},
   backend: 'auto',
 };
-
-/** Yields to the event loop once a slice is used up; then throws `ABORTED` if the signal fired. */
-class Slicer {
-  private last = performance.now();
-  constructor(private readonly signal?: AbortSignal) {}
-  async maybePause(): Promise<void> {
-    if (performance.now() - this.last >= SLICE_MS) {
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      this.last = performance.now();
-    }
-    throwIfAborted(this.signal);
-  }
-}
 
 /** Parses a covariance type; the message lists the choices. */
 export function parseCovarianceType(value: unknown): CovarianceType {
@@ -540,7 +526,7 @@ async function estimateParameters(
   k: number,
   covariance: CovarianceType,
   regCovar: number,
-  slicer: Slicer,
+  slicer: TimeSlicer,
 ): Promise<GaussianMixtureParameters> {
   const { data: x, rows: n, cols: d } = matrix;
   const nk = new Float64Array(k);
@@ -616,7 +602,7 @@ async function estimateParameters(
 }
 
 /** The E-step over every row, time-sliced: probabilities into `resp`, labels when asked; returns the mean log-likelihood. */
-async function eStep(state: EmState, matrix: Matrix, resp: Float64Array, labels: Int32Array | null, slicer: Slicer): Promise<number> {
+async function eStep(state: EmState, matrix: Matrix, resp: Float64Array, labels: Int32Array | null, slicer: TimeSlicer): Promise<number> {
   let total = 0;
   for (let start = 0; start < matrix.rows; start += BLOCK_ROWS) {
     await slicer.maybePause();
@@ -672,7 +658,7 @@ async function initialParameters(
   s: GaussianMixtureSettings,
   run: number,
   resp: Float64Array,
-  slicer: Slicer,
+  slicer: TimeSlicer,
 ): Promise<{ params: GaussianMixtureParameters; backend: string; notes: string[] }> {
   const { rows: n, cols: d } = matrix;
   const init = s.init ?? {};
@@ -760,7 +746,7 @@ export async function fitGaussianMixture(matrix: Matrix, options: GaussianMixtur
     throw new SegmentaError('SHAPE_MISMATCH', `initLabels holds ${s.initLabels.length} labels but the data has ${n} rows`, { length: s.initLabels.length, rows: n });
   }
   const runs = s.init || s.initLabels ? 1 : s.nInit;
-  const slicer = new Slicer(s.signal);
+  const slicer = new TimeSlicer(s.signal);
   const resp = new Float64Array(n * k);
   const notes: string[] = [];
   let backend = '';
