@@ -433,32 +433,48 @@ export function precisionCholesky(covariance: CovarianceType, covariances: Float
   }
   const out = new Float64Array(k * d * d);
   const L = new Float64Array(d * d);
+  const M = new Float64Array(d * d);
   for (let c = 0; c < k; c++) {
-    const a = c * d * d;
-    // Lower Cholesky factor L of the covariance.
-    L.fill(0);
-    for (let j = 0; j < d; j++) {
-      let s = covariances[a + j * d + j]!;
-      for (let q = 0; q < j; q++) s -= L[j * d + q]! * L[j * d + q]!;
-      if (!(s > 0)) fail(c);
-      const ljj = Math.sqrt(s);
-      L[j * d + j] = ljj;
-      for (let i = j + 1; i < d; i++) {
-        let t = covariances[a + i * d + j]!;
-        for (let q = 0; q < j; q++) t -= L[i * d + q]! * L[j * d + q]!;
-        L[i * d + j] = t / ljj;
-      }
-    }
-    // U = (L⁻¹)ᵀ: solve L M = I by forward substitution (M lower), store its transpose.
-    for (let col = 0; col < d; col++) {
-      for (let i = col; i < d; i++) {
-        let t = i === col ? 1 : 0;
-        for (let q = col; q < i; q++) t -= L[i * d + q]! * out[a + col * d + q]!;
-        out[a + col * d + i] = t / L[i * d + i]!;
-      }
-    }
+    if (!choleskyLower(covariances, c * d * d, d, L)) fail(c);
+    // U = (L⁻¹)ᵀ, upper triangular.
+    invertLower(L, 0, d, M);
+    for (let i = 0; i < d; i++) for (let j = 0; j <= i; j++) out[c * d * d + j * d + i] = M[i * d + j]!;
   }
   return out;
+}
+
+/**
+ * Lower Cholesky factor of the symmetric d × d block of `a` at `offset` into
+ * `out` (d × d, zero above the diagonal); false when the block is not
+ * positive definite.
+ */
+function choleskyLower(a: ArrayLike<number>, offset: number, d: number, out: Float64Array, outOffset = 0): boolean {
+  for (let i = 0; i < d * d; i++) out[outOffset + i] = 0;
+  for (let j = 0; j < d; j++) {
+    let s = a[offset + j * d + j]!;
+    for (let q = 0; q < j; q++) s -= out[outOffset + j * d + q]! ** 2;
+    if (!(s > 0)) return false;
+    const ljj = Math.sqrt(s);
+    out[outOffset + j * d + j] = ljj;
+    for (let i = j + 1; i < d; i++) {
+      let t = a[offset + i * d + j]!;
+      for (let q = 0; q < j; q++) t -= out[outOffset + i * d + q]! * out[outOffset + j * d + q]!;
+      out[outOffset + i * d + j] = t / ljj;
+    }
+  }
+  return true;
+}
+
+/** M = L⁻¹ (lower triangular, into `out` d × d) by forward substitution, L lower at `offset` of `L`. */
+function invertLower(L: ArrayLike<number>, offset: number, d: number, out: Float64Array): void {
+  out.fill(0);
+  for (let col = 0; col < d; col++) {
+    for (let i = col; i < d; i++) {
+      let t = i === col ? 1 : 0;
+      for (let q = col; q < i; q++) t -= L[offset + i * d + q]! * out[q * d + col]!;
+      out[i * d + col] = t / L[offset + i * d + i]!;
+    }
+  }
 }
 
 /**
@@ -486,23 +502,20 @@ function choleskyOfPrecisions(covariance: CovarianceType, precisions: ArrayLike<
         }
       }
     }
-    // Lower L with precision = L Lᵀ; scikit-learn keeps this L as precisions_cholesky_ and multiplies X @ L.
-    for (let j = 0; j < d; j++) {
-      let s = precisions[a + j * d + j]!;
-      for (let q = 0; q < j; q++) s -= out[a + j * d + q]! ** 2;
-      if (!(s > 0)) {
-        throw new SegmentaError('INVALID_OPTION', `init.precisions of component ${c} is not positive definite`, { option: 'init.precisions', component: c });
-      }
-      const ljj = Math.sqrt(s);
-      out[a + j * d + j] = ljj;
-      for (let i = j + 1; i < d; i++) {
-        let t = precisions[a + i * d + j]!;
-        for (let q = 0; q < j; q++) t -= out[a + i * d + q]! * out[a + j * d + q]!;
-        out[a + i * d + j] = t / ljj;
-      }
+    // Lower L with precision = L Lᵀ, as scikit-learn's cholesky(precisions_init, lower=True).
+    if (!choleskyLower(precisions, a, d, out, a)) {
+      throw new SegmentaError('INVALID_OPTION', `init.precisions of component ${c} is not positive definite`, { option: 'init.precisions', component: c });
     }
   }
   return out;
+}
+
+/** Runs `body` over rows [0, n) in blocks of {@link BLOCK_ROWS}, yielding to the event loop between blocks when the slice is used up. */
+async function overBlocks(n: number, slicer: TimeSlicer, body: (start: number, end: number) => void): Promise<void> {
+  for (let start = 0; start < n; start += BLOCK_ROWS) {
+    await slicer.maybePause();
+    body(start, Math.min(n, start + BLOCK_ROWS));
+  }
 }
 
 /** Mutable state of one EM run. */
@@ -531,9 +544,7 @@ async function estimateParameters(
   const { data: x, rows: n, cols: d } = matrix;
   const nk = new Float64Array(k);
   const means = new Float64Array(k * d);
-  for (let start = 0; start < n; start += BLOCK_ROWS) {
-    await slicer.maybePause();
-    const end = Math.min(n, start + BLOCK_ROWS);
+  await overBlocks(n, slicer, (start, end) => {
     for (let i = start; i < end; i++) {
       for (let c = 0; c < k; c++) {
         const r = resp[i * k + c]!;
@@ -542,7 +553,7 @@ async function estimateParameters(
         for (let j = 0; j < d; j++) means[c * d + j]! += r * x[i * d + j]!;
       }
     }
-  }
+  });
   for (let c = 0; c < k; c++) {
     nk[c]! += NK_EPS;
     for (let j = 0; j < d; j++) means[c * d + j]! /= nk[c]!;
@@ -550,9 +561,7 @@ async function estimateParameters(
   // Full keeps the d × d scatter; diag and spherical the per-feature variances.
   const scatter = new Float64Array(covariance === 'full' ? k * d * d : k * d);
   const diff = new Float64Array(d);
-  for (let start = 0; start < n; start += BLOCK_ROWS) {
-    await slicer.maybePause();
-    const end = Math.min(n, start + BLOCK_ROWS);
+  await overBlocks(n, slicer, (start, end) => {
     for (let i = start; i < end; i++) {
       for (let c = 0; c < k; c++) {
         const r = resp[i * k + c]!;
@@ -569,7 +578,7 @@ async function estimateParameters(
         }
       }
     }
-  }
+  });
   let covariances: Float64Array;
   if (covariance === 'full') {
     covariances = new Float64Array(k * d * d);
@@ -604,10 +613,9 @@ async function estimateParameters(
 /** The E-step over every row, time-sliced: probabilities into `resp`, labels when asked; returns the mean log-likelihood. */
 async function eStep(state: EmState, matrix: Matrix, resp: Float64Array, labels: Int32Array | null, slicer: TimeSlicer): Promise<number> {
   let total = 0;
-  for (let start = 0; start < matrix.rows; start += BLOCK_ROWS) {
-    await slicer.maybePause();
-    total += estimateRows(state.params, state.offsets, matrix, start, Math.min(matrix.rows, start + BLOCK_ROWS), resp, labels, null);
-  }
+  await overBlocks(matrix.rows, slicer, (start, end) => {
+    total += estimateRows(state.params, state.offsets, matrix, start, end, resp, labels, null);
+  });
   return total / matrix.rows;
 }
 
@@ -619,14 +627,7 @@ function covariancesFromCholesky(covariance: CovarianceType, pc: Float64Array, k
   const inv = new Float64Array(d * d);
   for (let c = 0; c < k; c++) {
     const a = c * d * d;
-    inv.fill(0);
-    for (let col = 0; col < d; col++) {
-      for (let i = col; i < d; i++) {
-        let t = i === col ? 1 : 0;
-        for (let q = col; q < i; q++) t -= pc[a + i * d + q]! * inv[q * d + col]!;
-        inv[i * d + col] = t / pc[a + i * d + i]!;
-      }
-    }
+    invertLower(pc, a, d, inv);
     for (let i = 0; i < d; i++) {
       for (let j = 0; j < d; j++) {
         let s = 0;
