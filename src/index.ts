@@ -73,6 +73,8 @@ export { fitKPrototypes, kPrototypesGamma, huangCost } from './drivers/k-prototy
 export type { KPrototypesOptions, KPrototypesResult, CategoricalColumns } from './drivers/k-prototypes.js';
 export { fitGaussianMixture, GaussianMixtureModel, COVARIANCE_TYPES, mixtureParameterCount } from './drivers/gaussian-mixture.js';
 export type { CovarianceType, GaussianMixtureOptions, GaussianMixtureSettings, GaussianMixtureResult, GaussianMixtureParameters, GaussianMixtureInit, EmIterationStat } from './drivers/gaussian-mixture.js';
+export { compareMethods, parseCompareMethods, COMPARE_METHODS, COMPARE_METHOD_NAMES } from './drivers/compare-methods.js';
+export type { CompareMethodName, CompareMethod, CompareSettings, ComparedMethod, MethodsComparison, MethodFit } from './drivers/compare-methods.js';
 export { fitAgglomerative, compareClusterings } from './drivers/agglomerative/index.js';
 export type { AgglomerativeOptions, AgglomerativeResult, Linkage, ClusteringComparison } from './drivers/agglomerative/index.js';
 export { fitDbscan, fitHdbscan, kDistanceCurve } from './drivers/density/index.js';

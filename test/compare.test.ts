@@ -32,23 +32,42 @@ function labelsOf(file: string): number[] {
 }
 
 describe('segmenta compare', () => {
-  it('prints a table with sizes, WCSS, seconds, silhouette, CH and DB per method, and the ARI', async () => {
+  it('prints a table with clusters, noise, sizes, WCSS, seconds, silhouette, CH and DB per method, and the ARI between every pair', async () => {
     const r = await runSegmenta('compare', customers, '--features', FEATURES, '--k', '5', '--scale', 'standard', '--backend', 'js');
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/method\s+sizes \(largest first\)\s+WCSS\s+seconds\s+silhouette\s+Calinski-Harabasz\s+Davies-Bouldin/);
-    expect(r.stdout).toMatch(/^K-Means\s+\d+ \d+ \d+ \d+ \d+\s+[\d.]+\s+[\d.]+\s+-?[\d.]+\s+[\d.]+\s+[\d.]+$/m);
-    expect(r.stdout).toMatch(/^Agglomerative \(ward, exact\)\s+\d+ \d+ \d+ \d+ \d+\s/m);
-    expect(r.stdout).toMatch(/adjusted Rand index \(K-Means vs agglomerative\): -?[01]\.\d{4}/);
+    expect(r.stdout).toMatch(/^K-Means vs Agglomerative \(ward, exact\) vs Gaussian mixture \(full\), k=5, on 2,000 customers × 2 features \(scale standard\)$/m);
+    expect(r.stdout).toMatch(/method\s+clusters\s+noise\s+sizes \(largest first\)\s+WCSS\s+seconds\s+silhouette\s+Calinski-Harabasz\s+Davies-Bouldin/);
+    expect(r.stdout).toMatch(/^K-Means\s+5\s+0\.0%\s+\d+ \d+ \d+ \d+ \d+\s+[\d.]+\s+[\d.]+\s+-?[\d.]+\s+[\d.]+\s+[\d.]+$/m);
+    expect(r.stdout).toMatch(/^Agglomerative \(ward, exact\)\s+5\s+0\.0%\s+\d+ \d+ \d+ \d+ \d+\s/m);
+    expect(r.stdout).toMatch(/^Gaussian mixture \(full\)\s+5\s+0\.0%\s+\d+ \d+ \d+ \d+ \d+\s/m);
+    expect(r.stdout).toMatch(/adjusted Rand index between the methods \(1 = the same partition\):/);
+    expect(r.stdout).toMatch(/^kmeans\s+1\.0000\s+-?[01]\.\d{4}\s+-?[01]\.\d{4}$/m);
+    expect(r.stdout).toMatch(/^gmm\s+-?[01]\.\d{4}\s+-?[01]\.\d{4}\s+1\.0000$/m);
     expect(r.stdout).toMatch(/mode: exact; silhouette exact on all 2,000 rows/);
+  });
+
+  it('--methods picks and orders the methods; the gmm row is what `segmenta gmm` finds with the same options', async () => {
+    const opts = ['--features', FEATURES, '--scale', 'standard', '--backend', 'js', '--seed', '4', '--k', '4'];
+    const r = await runSegmenta('compare', customers, ...opts, '--methods', 'gmm,kmeans', '--covariance', 'diag', '--json');
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.methods.map((m: { method: string }) => m.method)).toEqual(['gmm', 'kmeans']);
+    expect(doc.ari).toHaveLength(2);
+    expect(doc.ari[0][0]).toBe(1);
+    expect(doc.ari[0][1]).toBe(doc.ari[1][0]);
+    const g = JSON.parse((await runSegmenta('gmm', customers, ...opts, '--covariance', 'diag', '--json')).stdout);
+    expect(doc.methods[0]).toMatchObject({ covariance: 'diag', clusters: 4, noise: 0, noiseShare: 0, sizes: g.sizes, iterations: g.iterations });
+    expect(doc.methods[0].meanLogLikelihood).toBe(g.meanLogLikelihood);
+    expect(doc.methods[0].bic).toBe(g.bic);
   });
 
   it('--json: the ARI is that of the kmeans and hclust commands run alone with the same options', async () => {
     const opts = ['--features', FEATURES, '--scale', 'standard', '--backend', 'js', '--seed', '3'];
-    const r = await runSegmenta('compare', customers, ...opts, '--k', '4', '--linkage', 'complete', '--json');
+    const r = await runSegmenta('compare', customers, ...opts, '--k', '4', '--methods', 'kmeans,agglomerative', '--linkage', 'complete', '--json');
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout);
-    expect(doc).toMatchObject({ rows: 2000, k: 4, scale: 'standard', mode: 'exact', m: null, silhouette: { sampled: false, sampleSize: 2000, rows: 2000 } });
+    expect(doc).toMatchObject({ rows: 2000, k: 4, scale: 'standard', silhouette: { sampled: false, sampleSize: 2000, rows: 2000 } });
     expect(doc.methods.map((m: { method: string }) => m.method)).toEqual(['kmeans', 'agglomerative']);
     for (const m of doc.methods) {
       expect(Object.keys(m)).toEqual(expect.arrayContaining(['sizes', 'wcss', 'seconds', 'silhouette', 'calinskiHarabasz', 'daviesBouldin', 'backend']));
@@ -56,22 +75,24 @@ describe('segmenta compare', () => {
       expect(m.silhouette).toBeGreaterThan(-1);
       expect(m.silhouette).toBeLessThan(1);
     }
-    expect(doc.methods[1]).toMatchObject({ linkage: 'complete', mode: 'exact' });
+    expect(doc.methods[1]).toMatchObject({ linkage: 'complete', mode: 'exact', m: null });
     const km = join(dir, 'km.csv');
     const hc = join(dir, 'hc.csv');
     expect((await runSegmenta('kmeans', customers, ...opts, '--k', '4', '--out', km)).code).toBe(0);
     expect((await runSegmenta('hclust', customers, ...opts, '--k', '4', '--linkage', 'complete', '--out', hc)).code).toBe(0);
-    expect(doc.ari).toBeCloseTo((await adjustedRandIndex(labelsOf(km), labelsOf(hc))), 12);
+    expect(doc.ari[0][1]).toBeCloseTo(await adjustedRandIndex(labelsOf(km), labelsOf(hc)), 12);
+    expect(doc.ari[1][0]).toBe(doc.ari[0][1]);
   });
 
   it('samples the silhouette above 10,000 rows and states the sample size', async () => {
     const r = await runSegmenta(
-      'compare', many, '--features', FEATURES, '--k', '5', '--backend', 'js', '--exact-max-rows', '5000', '--micro-clusters', '200', '--silhouette-sample', '1500', '--json',
+      'compare', many, '--features', FEATURES, '--k', '5', '--methods', 'kmeans,agglomerative', '--backend', 'js', '--exact-max-rows', '5000', '--micro-clusters', '200', '--silhouette-sample', '1500', '--json',
     );
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout);
-    expect(doc).toMatchObject({ rows: 12_000, mode: 'two-stage', m: 200, silhouette: { sampled: true, sampleSize: 1500, rows: 12_000 } });
-    const t = await runSegmenta('compare', many, '--features', FEATURES, '--k', '5', '--backend', 'js', '--exact-max-rows', '5000', '--micro-clusters', '200', '--silhouette-sample', '1500');
+    expect(doc).toMatchObject({ rows: 12_000, silhouette: { sampled: true, sampleSize: 1500, rows: 12_000 } });
+    expect(doc.methods[1]).toMatchObject({ mode: 'two-stage', m: 200 });
+    const t = await runSegmenta('compare', many, '--features', FEATURES, '--k', '5', '--methods', 'kmeans,agglomerative', '--backend', 'js', '--exact-max-rows', '5000', '--micro-clusters', '200', '--silhouette-sample', '1500');
     expect(t.stdout).toMatch(/Agglomerative \(ward, two-stage m=200\)/);
     expect(t.stdout).toMatch(/mode: two-stage \(m = 200 micro-clusters\); silhouette on a seeded sample of 1,500 of 12,000 rows/);
   });
@@ -81,6 +102,8 @@ describe('segmenta compare', () => {
     ['no k', [], /--k must be an integer >= 1, got ''/],
     ['bad linkage', ['--k', '3', '--linkage', 'x'], /--linkage must be one of/],
     ['bad silhouette sample', ['--k', '3', '--silhouette-sample', '1'], /--silhouette-sample must be an integer from 2/],
+    ['unknown method', ['--k', '3', '--methods', 'kmeans,birch'], /unknown method 'birch': choose from kmeans, agglomerative, gmm or all/],
+    ['bad covariance', ['--k', '3', '--covariance', 'tied'], /--covariance must be one of full, diag, spherical, got 'tied'/],
   ] as [string, string[], RegExp][]) {
     it(`${what}: exit 2 and one line`, async () => {
       const r = await runSegmenta('compare', customers, '--features', FEATURES, ...args);
@@ -106,14 +129,14 @@ print(json.dumps({'silhouette': metrics.silhouette_score(X, l), 'ch': metrics.ca
 
 describe.skipIf(!HAVE_MALL)(`segmenta compare on Mall (income, score), k = 5 ${HAVE_MALL ? '' : MALL_SKIP_REASON}`, () => {
   it("reports the issues' sizes: K-Means 81, 39, 35, 23, 22 (n-init 10) and ward 85, 39, 32, 23, 21", async () => {
-    const r = await runSegmenta('compare', MALL_CSV, '--features', FEATURES, '--k', '5', '--n-init', '10', '--seed', '42', '--json');
+    const r = await runSegmenta('compare', MALL_CSV, '--features', FEATURES, '--k', '5', '--n-init', '10', '--seed', '42', '--methods', 'kmeans,agglomerative', '--json');
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout);
     const sorted = (s: number[]): number[] => [...s].sort((a, b) => b - a);
     expect(sorted(doc.methods[0].sizes)).toEqual([81, 39, 35, 23, 22]);
     expect(sorted(doc.methods[1].sizes)).toEqual([85, 39, 32, 23, 21]);
-    expect(doc.ari).toBeGreaterThan(0.8);
-    expect(doc.ari).toBeLessThan(1);
+    expect(doc.ari[0][1]).toBeGreaterThan(0.8);
+    expect(doc.ari[0][1]).toBeLessThan(1);
   });
 
   const ref = sklearnMallMetrics();

@@ -1,56 +1,77 @@
 /**
- * `segmenta compare FILE --features "A,B" --k K [--linkage ward] [...] [--json]`:
- * K-Means and agglomerative clustering with the same k on the same (scaled)
- * features, side by side: sizes, WCSS, seconds, silhouette, Calinski-Harabasz,
- * Davies-Bouldin, and the adjusted Rand index between the two partitions.
+ * `segmenta compare FILE --features "A,B" --k K [--methods kmeans,agglomerative,gmm] [...] [--json]`:
+ * several clustering methods on the same (scaled) features, side by side:
+ * clusters, noise share, sizes, WCSS, seconds, silhouette, Calinski-Harabasz,
+ * Davies-Bouldin, and the adjusted Rand index between every pair. The
+ * methods come from the table in drivers/compare-methods.ts.
  */
 import type { Command } from 'commander';
 import { SegmentaError } from '../../common/errors.js';
-import type { ClusteringComparison, MethodComparison } from '../../drivers/agglomerative/compare-clusterings.js';
-import { addDataOptions, addFitOptions, withCliJob, loadFeatures, parseFitFlags, parseIntegerOption, parseK, roundTo } from '../command-options.js';
+import { COMPARE_METHOD_NAMES, parseCompareMethods, type ComparedMethod, type MethodsComparison } from '../../drivers/compare-methods.js';
+import { addDataOptions, addFitOptions, withCliJob, loadFeatures, parseFitFlags, parseIntegerOption, parseK, parseNumberOption, roundTo } from '../command-options.js';
 import { formatTable } from '../text-table.js';
 import { addAgglomerativeOptions, describeMode, parseAgglomerativeFlags, type AgglomerativeFlags } from './hclust-command.js';
+import { COVARIANCE_TYPES, parseCovarianceType } from '../../drivers/gaussian-mixture.js';
 
 interface CompareFlags extends AgglomerativeFlags {
   k?: string;
+  methods?: string;
   silhouetteSample?: string;
+  covariance?: string;
+  regCovar?: string;
 }
 
-/** The comparison as the `compare` command prints it (one row per method). */
-export function formatComparison(c: ClusteringComparison): string {
-  const header = ['method', 'sizes (largest first)', 'WCSS', 'seconds', 'silhouette', 'Calinski-Harabasz', 'Davies-Bouldin'];
-  const row = (m: MethodComparison): string[] => [
+/** The default methods: every method that takes only k. */
+export const DEFAULT_COMPARE_METHODS = 'kmeans,agglomerative,gmm';
+
+const fixed = (v: number | null | undefined, digits: number): string => (v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(digits));
+
+/** The comparison as the `compare` command prints it: one row per method, then the ARI between every pair. */
+export function formatMethodsComparison(c: MethodsComparison): string {
+  const header = ['method', 'clusters', 'noise', 'sizes (largest first)', 'WCSS', 'seconds', 'silhouette', 'Calinski-Harabasz', 'Davies-Bouldin'];
+  const row = (m: ComparedMethod): string[] => [
     m.label,
-    [...m.quality.sizes].sort((a, b) => b - a).join(' '),
-    m.quality.wcss.toPrecision(8),
+    String(m.clusters),
+    `${(100 * m.noiseShare).toFixed(1)}%`,
+    m.sizes.join(' '),
+    m.quality ? m.quality.wcss.toPrecision(8) : '–',
     m.seconds.toFixed(2),
-    m.quality.silhouette.score.toFixed(4),
-    m.quality.calinskiHarabasz.toFixed(2),
-    m.quality.daviesBouldin.toFixed(4),
+    fixed(m.quality?.silhouette.score, 4),
+    fixed(m.quality?.calinskiHarabasz, 2),
+    fixed(m.quality?.daviesBouldin, 4),
   ];
-  const s = c.kmeans.quality.silhouette;
-  const silhouetteNote = s.sampled
-    ? `silhouette on a seeded sample of ${s.sampleSize.toLocaleString('en-US')} of ${s.rows.toLocaleString('en-US')} rows`
-    : `silhouette exact on all ${s.rows.toLocaleString('en-US')} rows`;
-  return [
-    formatTable(header, [row(c.kmeans), row(c.agglomerative)]),
-    '',
-    `adjusted Rand index (K-Means vs agglomerative): ${c.ari.toFixed(4)}`,
-    `agglomerative ${describeMode(c.agglomerative.result)}; ${silhouetteNote}; WCSS to each cluster's mean`,
-  ].join('\n');
+  const lines = [formatTable(header, c.methods.map(row))];
+  if (c.methods.length > 1) {
+    const names = c.methods.map((m) => m.method);
+    lines.push('', 'adjusted Rand index between the methods (1 = the same partition):', formatTable(['', ...names], c.ari.map((r, i) => [names[i]!, ...r.map((v) => v.toFixed(4))])));
+  }
+  const s = c.methods.find((m) => m.quality)?.quality?.silhouette;
+  const notes: string[] = [];
+  const agg = c.methods.find((m) => m.method === 'agglomerative');
+  if (agg) notes.push(`agglomerative ${describeMode(agg.result as Parameters<typeof describeMode>[0])}`);
+  if (s) notes.push(s.sampled ? `silhouette on a seeded sample of ${s.sampleSize.toLocaleString('en-US')} of ${s.rows.toLocaleString('en-US')} rows` : `silhouette exact on all ${s.rows.toLocaleString('en-US')} rows`);
+  notes.push("WCSS to each cluster's mean");
+  if (c.methods.some((m) => m.noise > 0)) notes.push('metrics over the rows that are not noise; ARI counts noise as one more label');
+  lines.push(notes.join('; '));
+  return lines.join('\n');
 }
 
-function methodJson(m: MethodComparison): Record<string, unknown> {
+/** One method's entry in `compare --json`. */
+export function comparedMethodJson(m: ComparedMethod): Record<string, unknown> {
   return {
     method: m.method,
     label: m.label,
     backend: m.backend,
-    sizes: m.quality.sizes,
-    wcss: m.quality.wcss,
+    clusters: m.clusters,
+    noise: m.noise,
+    noiseShare: m.noiseShare,
+    sizes: m.sizes,
+    wcss: m.quality?.wcss ?? null,
     seconds: roundTo(m.seconds, 3),
-    silhouette: m.quality.silhouette.score,
-    calinskiHarabasz: m.quality.calinskiHarabasz,
-    daviesBouldin: m.quality.daviesBouldin,
+    silhouette: m.quality?.silhouette.score ?? null,
+    calinskiHarabasz: m.quality?.calinskiHarabasz ?? null,
+    daviesBouldin: m.quality?.daviesBouldin ?? null,
+    ...m.details,
   };
 }
 
@@ -58,53 +79,72 @@ function methodJson(m: MethodComparison): Record<string, unknown> {
 export function registerCompareCommand(program: Command): void {
   const cmd = program
     .command('compare')
-    .description('K-Means vs agglomerative clustering with the same k: sizes, WCSS, seconds, silhouette, CH, DB and their ARI')
+    .description('several clustering methods side by side: clusters, noise, sizes, WCSS, seconds, silhouette, CH, DB and the ARI between them')
     .argument('<file>', 'customer table (.csv or .parquet)')
-    .option('--k <k>', 'number of segments, >= 2 (required)');
+    .option('--k <k>', 'number of segments, >= 2, for the methods that take k (required)')
+    .option('--methods <list>', `methods to compare: ${COMPARE_METHOD_NAMES.join(', ')} or all`, DEFAULT_COMPARE_METHODS);
   addDataOptions(cmd);
   addFitOptions(cmd);
   addAgglomerativeOptions(cmd);
-  cmd.option('--silhouette-sample <n>', 'rows sampled for the silhouette above 10,000 rows', '10000').action(async (file: string, flags: CompareFlags) => {
-    const k = parseK(flags.k);
-    if (k < 2) throw new SegmentaError('INVALID_K', `--k must be >= 2 for compare (silhouette, CH and DB compare clusters), got '${flags.k}'`, { k });
-    const fit = parseFitFlags(flags);
-    const agg = parseAgglomerativeFlags(flags);
-    const silhouetteSample = parseIntegerOption('silhouette-sample', flags.silhouetteSample ?? '10000', 2, 1_000_000);
-    const started = performance.now();
-    await withCliJob(async ({ signal, progress }) => {
-      const { compareClusterings } = await import('../../drivers/agglomerative/compare-clusterings.js');
-      const loaded = await loadFeatures(file, flags, { signal, onProgress: progress.listener });
-      const common = { backend: fit.backend, seed: fit.seed, signal, onProgress: progress.listener, ...(fit.threads !== undefined ? { threads: fit.threads } : {}) };
-      const c = await compareClusterings(
-        loaded.prepared.matrix,
-        k,
-        { ...common, nInit: fit.nInit, maxIter: fit.maxIter, tol: fit.tol },
-        { ...common, ...agg },
-        { silhouetteSample, seed: fit.seed, signal, onProgress: progress.listener },
-      );
-      progress.done();
-      const seconds = (performance.now() - started) / 1000;
-      const s = c.kmeans.quality.silhouette;
-      if (flags.json) {
-        const doc = {
-          rows: c.rows,
-          features: loaded.prepared.featureNames,
-          scale: loaded.scale,
-          k,
-          ari: c.ari,
-          mode: c.agglomerative.result.mode,
-          m: c.agglomerative.result.m,
-          silhouette: { sampled: s.sampled, sampleSize: s.sampleSize, rows: s.rows },
-          methods: [methodJson(c.kmeans), { ...methodJson(c.agglomerative), linkage: c.agglomerative.result.linkage, mode: c.agglomerative.result.mode, m: c.agglomerative.result.m }],
-          seconds: roundTo(seconds, 3),
-        };
-        process.stdout.write(`${JSON.stringify(doc)}\n`);
-        return;
+  cmd
+    .option('--covariance <type>', `gmm: covariance of each component: ${COVARIANCE_TYPES.join(' | ')}`, 'full')
+    .option('--reg-covar <x>', 'gmm: added to the diagonal of every covariance', '1e-6')
+    .option('--silhouette-sample <n>', 'rows sampled for the silhouette above 10,000 rows', '10000')
+    .action(async (file: string, flags: CompareFlags) => {
+      const methods = parseCompareMethods(flags.methods ?? DEFAULT_COMPARE_METHODS);
+      const k = parseK(flags.k);
+      if (k < 2) throw new SegmentaError('INVALID_K', `--k must be >= 2 for compare (silhouette, CH and DB compare clusters), got '${flags.k}'`, { k });
+      const fit = parseFitFlags(flags);
+      const agg = parseAgglomerativeFlags(flags);
+      let covariance;
+      try {
+        covariance = parseCovarianceType(flags.covariance ?? 'full');
+      } catch {
+        throw new SegmentaError('INVALID_OPTION', `--covariance must be one of ${COVARIANCE_TYPES.join(', ')}, got '${flags.covariance}'`, { option: 'covariance', value: flags.covariance });
       }
-      process.stdout.write(
-        `K-Means vs agglomerative, k=${k}, on ${c.rows.toLocaleString('en-US')} customers × ${loaded.prepared.featureNames.length} features (scale ${loaded.scale})\n\n`,
-      );
-      process.stdout.write(`${formatComparison(c)}\n`);
+      const regCovar = parseNumberOption('reg-covar', flags.regCovar ?? '1e-6', 0);
+      const silhouetteSample = parseIntegerOption('silhouette-sample', flags.silhouetteSample ?? '10000', 2, 1_000_000);
+      const started = performance.now();
+      await withCliJob(async ({ signal, progress }) => {
+        const { compareMethods } = await import('../../drivers/compare-methods.js');
+        const loaded = await loadFeatures(file, flags, { signal, onProgress: progress.listener });
+        const c = await compareMethods(
+          loaded.prepared.matrix,
+          methods,
+          {
+            k,
+            seed: fit.seed,
+            backend: fit.backend,
+            ...(fit.threads !== undefined ? { threads: fit.threads } : {}),
+            signal,
+            onProgress: progress.listener,
+            kmeans: { nInit: fit.nInit, maxIter: fit.maxIter, tol: fit.tol },
+            agglomerative: agg,
+            gmm: { covariance, regCovar },
+          },
+          { silhouetteSample, seed: fit.seed },
+        );
+        progress.done();
+        const seconds = (performance.now() - started) / 1000;
+        const s = c.methods.find((m) => m.quality)?.quality?.silhouette;
+        if (flags.json) {
+          const doc = {
+            rows: c.rows,
+            features: loaded.prepared.featureNames,
+            scale: loaded.scale,
+            k,
+            ...(s ? { silhouette: { sampled: s.sampled, sampleSize: s.sampleSize, rows: s.rows } } : {}),
+            methods: c.methods.map(comparedMethodJson),
+            ari: c.ari,
+            seconds: roundTo(seconds, 3),
+          };
+          process.stdout.write(`${JSON.stringify(doc)}\n`);
+          return;
+        }
+        process.stdout.write(
+          `${c.methods.map((m) => m.label).join(' vs ')}, k=${k}, on ${c.rows.toLocaleString('en-US')} customers × ${loaded.prepared.featureNames.length} features (scale ${loaded.scale})\n\n`,
+        );
+        process.stdout.write(`${formatMethodsComparison(c)}\n`);
+      });
     });
-  });
 }

@@ -1,13 +1,15 @@
 /**
  * K-Means and agglomerative clustering with the same k on the same matrix,
- * measured the same way: what `segmenta compare` prints.
+ * measured the same way: the two-method form of `compareMethods`
+ * (drivers/compare-methods.ts), kept for callers of this API.
  */
 import { SegmentaError } from '../../common/errors.js';
 import type { Matrix } from '../../common/matrix.js';
 import type { ProgressListener } from '../../common/progress.js';
-import { adjustedRandIndex, evaluatePartition, type PartitionQuality } from '../../metrics/cluster-metrics.js';
-import { fitKMeans, type KMeansOptions, type KMeansResult } from '../kmeans.js';
-import { fitAgglomerative, type AgglomerativeOptions, type AgglomerativeResult } from './fit-agglomerative.js';
+import { adjustedRandIndex, type PartitionQuality } from '../../metrics/cluster-metrics.js';
+import { compareMethods, type ComparedMethod } from '../compare-methods.js';
+import type { KMeansOptions, KMeansResult } from '../kmeans.js';
+import type { AgglomerativeOptions, AgglomerativeResult } from './fit-agglomerative.js';
 
 /** One method's row of the comparison. */
 export interface MethodComparison {
@@ -21,7 +23,7 @@ export interface MethodComparison {
   quality: PartitionQuality;
 }
 
-/** The whole comparison (what `compare --json` prints, plus the label arrays). */
+/** The whole comparison, plus the label arrays. */
 export interface ClusteringComparison {
   k: number;
   rows: number;
@@ -35,6 +37,7 @@ export interface ClusteringComparison {
  * Runs K-Means and agglomerative clustering with the same k on `matrix` and
  * measures both partitions the same way (WCSS to the cluster means,
  * silhouette — exact up to 10,000 rows, sampled above — CH and DB).
+ * `compareMethods` compares any methods (Gaussian mixtures too).
  *
  * @throws SegmentaError `INVALID_K` for k < 2 (the metrics compare clusters), and the drivers' errors
  * @example
@@ -51,23 +54,21 @@ export async function compareClusterings(
   if (!Number.isInteger(k) || k < 2) {
     throw new SegmentaError('INVALID_K', `compare needs k >= 2 (silhouette, CH and DB compare clusters), got ${String(k)}`, { k });
   }
-  // The metrics take the fits' signal unless one of their own is given.
+  const { backend: _b, seed: _s, threads: _t, signal: _sig, onProgress: _p, ...agglomerative } = agglomerativeOptions;
+  // Each driver keeps its own settings: K-Means's come in kmeansOptions, the agglomerative ones in agglomerativeOptions.
+  const c1 = await compareMethods(matrix, ['kmeans'], { ...kmeansOptions, k, kmeans: kmeansOptions }, metrics);
+  const c2 = await compareMethods(matrix, ['agglomerative'], { ...agglomerativeOptions, k, agglomerative }, metrics);
+  const row = <R>(m: ComparedMethod): MethodComparison & { result: R } => ({
+    method: m.method as 'kmeans' | 'agglomerative',
+    label: m.label,
+    backend: m.backend,
+    seconds: m.seconds,
+    quality: m.quality!,
+    result: m.result as R,
+  });
+  const km = c1.methods[0]!;
+  const ag = c2.methods[0]!;
   const signal = metrics.signal ?? kmeansOptions.signal ?? agglomerativeOptions.signal;
-  const run = { ...(signal ? { signal } : {}), ...(metrics.onProgress ? { onProgress: metrics.onProgress } : {}) };
-  const silhouette = { sampleSize: metrics.silhouetteSample ?? 10_000, seed: metrics.seed ?? 0, ...run };
-  const km = await fitKMeans(matrix, { ...kmeansOptions, k });
-  metrics.onProgress?.({ kind: 'phase', phase: 'metrics', detail: 'K-Means' });
-  const kmQuality = await evaluatePartition(matrix, km.labels, silhouette);
-  const ag = await fitAgglomerative(matrix, { ...agglomerativeOptions, k });
-  metrics.onProgress?.({ kind: 'phase', phase: 'metrics', detail: 'agglomerative' });
-  const agQuality = await evaluatePartition(matrix, ag.labels, silhouette);
-  const ari = await adjustedRandIndex(km.labels, ag.labels, run);
-  const agLabel = `Agglomerative (${ag.linkage}, ${ag.mode === 'exact' ? 'exact' : `two-stage m=${ag.m}`})`;
-  return {
-    k,
-    rows: matrix.rows,
-    kmeans: { method: 'kmeans', label: 'K-Means', backend: km.backend, seconds: km.seconds, quality: kmQuality, result: km },
-    agglomerative: { method: 'agglomerative', label: agLabel, backend: ag.backend, seconds: ag.seconds, quality: agQuality, result: ag },
-    ari,
-  };
+  const ari = await adjustedRandIndex(km.labels, ag.labels, signal ? { signal } : {});
+  return { k, rows: matrix.rows, kmeans: row<KMeansResult>(km), agglomerative: row<AgglomerativeResult>(ag), ari };
 }
