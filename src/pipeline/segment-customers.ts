@@ -23,6 +23,7 @@ import { sweepK, type SweepResult } from '../drivers/elbow-sweep.js';
 import { selectK, type KSelection } from '../drivers/k-selection.js';
 import { K_METHODS, suggestK } from '../drivers/suggest-k.js';
 import { fitKMeans, type KMeansResult } from '../drivers/kmeans.js';
+import { compareMethods, type MethodsComparison } from '../drivers/compare-methods.js';
 import { checkFloat32Range } from '../drivers/validate-input.js';
 import type { SegmentProfiles } from '../insights/insight-types.js';
 import { profileSegments } from '../insights/segment-profiles.js';
@@ -85,6 +86,8 @@ export interface SegmentationResult {
   wcss?: number;
   /** A model that labels new customers with the same segment numbers (K-Means only). */
   model?: KMeansModel;
+  /** The methods compared at k (when `spec.compare` is given). */
+  comparison?: MethodsComparison;
   /** Segment profiles (when `profiles` is on). */
   profiles?: SegmentProfiles;
   /** The report's dendrogram input, when a sampled dendrogram was asked for (`dendrogram: { sampleSize }`). */
@@ -263,6 +266,24 @@ export async function segmentCustomers(spec: SegmentationSpec | ResolvedSpec, op
         })
       : undefined;
 
+    const comparison = resolved.compare
+      ? await compareMethods(
+          prepared.matrix,
+          resolved.compare.methods,
+          {
+            k,
+            seed: resolved.seed,
+            backend: resolved.backend,
+            ...(resolved.threads !== undefined ? { threads: resolved.threads } : {}),
+            ...listen,
+            kmeans: resolved.kmeans,
+            agglomerative: { linkage: resolved.agglomerative.linkage, mode: resolved.agglomerative.mode, microClusters: resolved.agglomerative.microClusters, exactMaxRows: resolved.agglomerative.exactMaxRows },
+            gmm: { covariance: resolved.compare.covariance },
+          },
+          { silhouetteSample: resolved.compare.silhouetteSampleSize, seed: resolved.seed },
+        )
+      : undefined;
+
     const written: string[] = [];
     if (resolved.outputs.labels !== undefined) {
       const columns = resolved.outputs.keepColumns ? table.columns.slice(1).map((name) => ({ name, values: table.kept[name]! })) : [];
@@ -282,6 +303,7 @@ export async function segmentCustomers(spec: SegmentationSpec | ResolvedSpec, op
           ...(dendrogram ? { dendrogram } : {}),
           ...(selection ? { selection } : {}),
           ...(centroidTree ? { centroidTree } : {}),
+          ...(comparison ? { comparison } : {}),
           about: {
             ...(source !== undefined ? { source } : {}),
             kChoice: kChoice.reason,
@@ -318,6 +340,7 @@ export async function segmentCustomers(spec: SegmentationSpec | ResolvedSpec, op
       ...(profiles ? { profiles } : {}),
       ...(dendrogram ? { dendrogram } : {}),
       ...(centroidTree ? { centroidTree } : {}),
+      ...(comparison ? { comparison } : {}),
       ...(report ? { report } : {}),
       written,
       backend,

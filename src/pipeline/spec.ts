@@ -4,6 +4,7 @@
  * Schema below is the contract; `validateSpec` checks a spec against it and
  * against the few rules a schema cannot state.
  */
+import { COMPARE_METHOD_NAMES, type CompareMethodName } from '../drivers/compare-methods.js';
 
 /** Where the customers come from: a file, or generated customers (`segmenta generate`). */
 export type DataSource = { path: string } | { generate: { rows: number; seed?: number } };
@@ -115,6 +116,19 @@ export interface SegmentationSpec {
     redis?: string;
     /** With `redis`: seconds a shard may take to answer before it is handed to another worker. Default 300. */
     shardTimeout?: number;
+  };
+  /**
+   * Compare clustering methods at the chosen k, measured the same way (sizes,
+   * noise share, silhouette, Calinski-Harabasz, Davies-Bouldin, ARI between
+   * every pair): `result.comparison` and the report's "Comparing methods"
+   * table. `methods` default: every method of `COMPARE_METHOD_NAMES`. Default: no comparison.
+   */
+  compare?: {
+    methods?: CompareMethodName[];
+    /** Covariance of the Gaussian mixture. Default `'full'`. */
+    covariance?: 'full' | 'diag' | 'spherical';
+    /** Rows of the silhouette's seeded sample. Default 10,000. */
+    silhouetteSampleSize?: number;
   };
   /** Files to write. Nothing is written by default. */
   outputs?: {
@@ -248,6 +262,16 @@ export const segmentationSpecSchema = {
         shards: { type: 'integer', minimum: 1, maximum: 65_536 },
         redis: { type: 'string', minLength: 1, description: 'redis://HOST:PORT of the queue the workers serve' },
         shardTimeout: { type: 'number', minimum: 0.1, default: 300 },
+      },
+    },
+    compare: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'Compare clustering methods at the chosen k (the report shows the table).',
+      properties: {
+        methods: { type: 'array', items: { enum: [...COMPARE_METHOD_NAMES] }, minItems: 1 },
+        covariance: { enum: ['full', 'diag', 'spherical'], default: 'full' },
+        silhouetteSampleSize: { type: 'integer', minimum: 2, maximum: 1_000_000, default: 10_000 },
       },
     },
     outputs: {

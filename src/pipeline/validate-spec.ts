@@ -5,6 +5,7 @@
  */
 import { SegmentaError } from '../common/errors.js';
 import { segmentationSpecSchema, type SegmentationSpec } from './spec.js';
+import { COMPARE_METHOD_NAMES, type CompareMethodName } from '../drivers/compare-methods.js';
 
 /** One problem of a spec. */
 export interface SpecProblem {
@@ -167,6 +168,7 @@ export interface ResolvedSpec {
   profiles: boolean;
   dendrogram: false | { sampleSize?: number; topMerges?: number };
   distributed?: { shards: number; redis?: string; shardTimeout: number };
+  compare?: { methods: CompareMethodName[]; covariance: 'full' | 'diag' | 'spherical'; silhouetteSampleSize: number };
   outputs: { labels?: string; keepColumns: boolean; report?: string; force: boolean; scatter?: [string, string]; scatterSample: number; source?: string };
 }
 
@@ -197,10 +199,15 @@ function crossFieldProblems(spec: SegmentationSpec): SpecProblem[] {
     if (spec.outputs?.keepColumns) add('spec.outputs.keepColumns', `${why}`);
     if ((spec.method ?? 'kmeans') !== 'kmeans') add('spec.method', `'${spec.method}' ${why}; use 'kmeans'`);
     if (spec.dendrogram !== undefined && spec.dendrogram !== false) add('spec.dendrogram', `${why}`);
+    if (spec.compare) add('spec.compare', `${why}`);
     if (spec.distributed.redis !== undefined && !/^rediss?:\/\/[^/\s]+/.test(spec.distributed.redis)) {
       add('spec.distributed.redis', `must be a URL like redis://127.0.0.1:6379, got '${spec.distributed.redis}'`);
     }
   }
+  const compared = spec.compare?.methods ?? [];
+  for (const name of new Set(compared)) if (compared.indexOf(name) !== compared.lastIndexOf(name)) add('spec.compare.methods', `lists '${name}' twice`);
+  if (spec.compare && spec.fit === false) add('spec.compare', 'needs a fit (it compares methods at the chosen k), but spec.fit is false');
+  if (spec.compare && threshold !== undefined) add('spec.compare', 'needs a number of segments, but spec.agglomerative.distanceThreshold cuts the tree by distance');
   const features = spec.features ?? [];
   for (const name of new Set(features)) if (features.indexOf(name) !== features.lastIndexOf(name)) add('spec.features', `lists '${name}' twice`);
   return problems.filter((p, i) => problems.findIndex((q) => q.message === p.message) === i);
@@ -268,6 +275,15 @@ export function validateSpec(input: unknown): ResolvedSpec {
         }
       : {}),
     dendrogram: dendrogram === false ? false : dendrogram === true ? {} : { ...dendrogram },
+    ...(spec.compare
+      ? {
+          compare: {
+            methods: [...(spec.compare.methods ?? COMPARE_METHOD_NAMES)],
+            covariance: spec.compare.covariance ?? 'full',
+            silhouetteSampleSize: spec.compare.silhouetteSampleSize ?? 10_000,
+          },
+        }
+      : {}),
     outputs: {
       ...(spec.outputs?.labels !== undefined ? { labels: spec.outputs.labels } : {}),
       keepColumns: spec.outputs?.keepColumns ?? false,

@@ -44,6 +44,22 @@ export interface ReportFacts {
     /** How the curves were computed (silhouette sample, gap references). */
     settings: readonly string[];
   };
+  /** Methods compared at k, when a comparison ran: one row per method and the ARI between every pair (methods × methods). */
+  comparison?: {
+    methods: ReadonlyArray<{
+      method: string;
+      label: string;
+      clusters: number;
+      noiseShare: number;
+      sizes: readonly number[];
+      silhouette: number | null;
+      calinskiHarabasz: number | null;
+      daviesBouldin: number | null;
+      seconds: number;
+    }>;
+    ari: ReadonlyArray<readonly number[]>;
+    note: string;
+  };
   /** The summary's ranked next steps. */
   nextSteps: readonly NextStep[];
   /** What the segment tree is, when one is drawn. */
@@ -249,6 +265,26 @@ ${chart ? figureHtml(chart) : ''}
 <p class="lead" style="font-size:13px">Rule: ${escapeHtml(ks.rule)}. ${escapeHtml(ks.settings.join(' '))}</p>`;
 }
 
+function comparisonSection(facts: ReportFacts): string {
+  const c = facts.comparison;
+  if (!c) return '';
+  const num = (v: number | null, digits: number): string => (v === null || !Number.isFinite(v) ? '–' : v.toFixed(digits));
+  const rows = c.methods
+    .map(
+      (m) =>
+        `<tr><th>${escapeHtml(m.label)}</th><td>${m.clusters}</td><td>${(100 * m.noiseShare).toFixed(1)}%</td><td>${escapeHtml(m.sizes.map((n) => n.toLocaleString('en-US')).join(' · '))}</td>` +
+        `<td>${num(m.silhouette, 3)}</td><td>${num(m.calinskiHarabasz, 1)}</td><td>${num(m.daviesBouldin, 3)}</td><td>${m.seconds.toFixed(2)}</td></tr>`,
+    )
+    .join('');
+  const head = `<tr><th>method</th><th>segments</th><th>noise</th><th>sizes (largest first)</th><th>silhouette ↑</th><th>Calinski-Harabasz ↑</th><th>Davies-Bouldin ↓</th><th>seconds</th></tr>`;
+  const ariHead = `<tr><th>ARI</th>${c.methods.map((m) => `<th>${escapeHtml(m.method)}</th>`).join('')}</tr>`;
+  const ariRows = c.ari.map((r, i) => `<tr><th>${escapeHtml(c.methods[i]!.method)}</th>${r.map((v) => `<td>${v.toFixed(3)}</td>`).join('')}</tr>`).join('');
+  return `<h2 id="methods">Comparing methods</h2>
+<p class="lead">${escapeHtml(c.note)}</p>
+<div class="scroll"><table id="method-comparison"><thead>${head}</thead><tbody>${rows}</tbody></table></div>
+${c.methods.length > 1 ? `<h3 style="margin-top:18px">Agreement between the methods (adjusted Rand index)</h3><div class="scroll"><table id="method-ari"><thead>${ariHead}</thead><tbody>${ariRows}</tbody></table></div>` : ''}`;
+}
+
 function figureHtml(c: HtmlChart): string {
   return `<figure id="chart-${c.id}">
 ${inlineSvg(c.svg, `chart-${c.id}`, c.title)}
@@ -300,6 +336,7 @@ ${profiles.segments.map(segmentCard).join('\n')}
 <h2 id="charts">Charts</h2>
 ${figures}
 ${kSelectionSection(facts, kChart)}
+${comparisonSection(facts)}
 <h2 id="profiles">Profiles</h2>
 <p class="lead">Each feature's mean per segment, and its lift against all customers (▲ blue above, ▼ orange below).</p>
 ${profileTable(profiles)}

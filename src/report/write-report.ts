@@ -35,10 +35,11 @@ import {
 } from './chart-specs.js';
 import { K_METHOD_TITLES } from '../drivers/suggest-k.js';
 import { kSelectionJson, type KSelection } from '../drivers/k-selection.js';
+import type { MethodsComparison } from '../drivers/compare-methods.js';
 import { rankNextSteps } from '../insights/segment-names.js';
 import { methodCurves } from './k-selection-chart.js';
 import { renderChart } from './render-chart.js';
-import { renderReportHtml, type HtmlChart } from './report-html.js';
+import { renderReportHtml, type HtmlChart, type ReportFacts } from './report-html.js';
 import type { TopLevelSpec } from 'vega-lite';
 
 /** The clustered data a report is made of. */
@@ -80,6 +81,12 @@ export interface SegmentationReportInput {
    * draws the plot for choosing DBSCAN's eps, with eps and the knee marked.
    */
   kDistance?: KDistanceChartInput;
+  /**
+   * Methods compared at k (`compareMethods`): drawn as the "Comparing methods"
+   * table (clusters, noise share, sizes, silhouette, CH, DB, seconds) with the
+   * ARI between every pair, and written to segments.json.
+   */
+  comparison?: MethodsComparison;
   /** What the header says: source (default the table's path), backend, scaling, seed… */
   about?: {
     title?: string;
@@ -249,6 +256,7 @@ export async function writeSegmentationReport(
       files,
       nextSteps,
       ...(kSelection ? { kSelection } : {}),
+      ...(input.comparison ? { comparison: comparisonFacts(input.comparison) } : {}),
       ...(input.centroidTree ? { treeNote: TREE_NOTE } : {}),
     },
     profiles,
@@ -506,6 +514,7 @@ function segmentsJson(
     fitLabelToSegment: profiles.fitLabelToSegment,
     ...(input.sweep ? { sweep: { ks: input.sweep.ks, wcss: input.sweep.wcss, suggestedK: input.sweep.suggestedK } } : {}),
     ...(input.selection ? { kSelection: kSelectionJson(input.selection) } : {}),
+    ...(input.comparison ? { comparison: comparisonFacts(input.comparison) } : {}),
     nextSteps: extra.nextSteps,
     base: { features: profiles.features, descriptors: profiles.descriptors, categories: profiles.categories },
     segments: profiles.segments,
@@ -513,4 +522,30 @@ function segmentsJson(
     notes: extra.notes,
   };
   return `${JSON.stringify(doc, jsonNumber, 2)}\n`;
+}
+
+/** The comparison as the page and segments.json show it: one row per method and the ARI matrix. */
+export function comparisonFacts(c: MethodsComparison): NonNullable<ReportFacts['comparison']> {
+  const s = c.methods.find((m) => m.quality)?.quality?.silhouette;
+  return {
+    methods: c.methods.map((m) => ({
+      method: m.method,
+      label: m.label,
+      clusters: m.clusters,
+      noiseShare: m.noiseShare,
+      sizes: m.sizes,
+      silhouette: m.quality?.silhouette.score ?? null,
+      calinskiHarabasz: m.quality?.calinskiHarabasz ?? null,
+      daviesBouldin: m.quality?.daviesBouldin ?? null,
+      seconds: m.seconds,
+    })),
+    ari: c.ari,
+    note: [
+      ...(c.k !== undefined ? [`Every method with k = ${c.k} on the same scaled features.`] : []),
+      s ? (s.sampled ? `Silhouette on a seeded sample of ${s.sampleSize.toLocaleString('en-US')} of ${s.rows.toLocaleString('en-US')} customers.` : `Silhouette on all ${s.rows.toLocaleString('en-US')} customers.`) : '',
+      'Metrics over the customers that are not noise; the ARI counts noise as one more group (1 = the same segments, 0 = no more alike than chance).',
+    ]
+      .filter((t) => t.length > 0)
+      .join(' '),
+  };
 }

@@ -24,6 +24,7 @@ import {
   type DataFlags,
 } from '../command-options.js';
 import { formatTable } from '../text-table.js';
+import { COMPARE_METHOD_NAMES, parseCompareMethods } from '../../drivers/compare-methods.js';
 
 interface ReportFlags extends DataFlags, KSelectionFlags {
   k?: string;
@@ -35,6 +36,7 @@ interface ReportFlags extends DataFlags, KSelectionFlags {
   scatter?: string;
   sample?: string;
   force?: boolean;
+  compare?: string | boolean;
 }
 
 /** Adds `report` to the program. */
@@ -52,7 +54,8 @@ export function registerReportCommand(program: Command): void {
     .option('--no-dendrogram', 'skip the segment tree (Ward linkage of the segment centres)')
     .option('--keep <list>', "columns to profile but not cluster on (e.g. Gender,Age); 'auto' = Gender/Sex and Age when present; 'none'", 'auto')
     .option('--scatter <list>', 'the two features of the scatter (default: the first two)')
-    .option('--sample <n>', 'most customers drawn in the scatter (a seeded sample beyond)', '5000');
+    .option('--sample <n>', 'most customers drawn in the scatter (a seeded sample beyond)', '5000')
+    .option('--compare [methods]', `add a table comparing methods at the chosen k (${COMPARE_METHOD_NAMES.join(', ')}; default all)`);
   addKSelectionOptions(cmd);
   addDataOptions(cmd);
   addFitOptions(cmd);
@@ -70,6 +73,7 @@ export function registerReportCommand(program: Command): void {
       throw new SegmentaError('INVALID_OPTION', `--scatter needs exactly two features, got ${scatter.length}: ${scatter.map((s) => `'${s}'`).join(', ')}`, { option: 'scatter' });
     }
     const sampleSize = parseIntegerOption('sample', flags.sample ?? '5000', 10, 1_000_000);
+    const compare = flags.compare === undefined ? undefined : { methods: parseCompareMethods(typeof flags.compare === 'string' ? flags.compare : 'all') };
     const fit = parseFitFlags(flags);
     const data = dataSpec(file, flags);
     const keepRaw = (flags.keep ?? 'auto').trim();
@@ -87,6 +91,7 @@ export function registerReportCommand(program: Command): void {
           ...kSelection,
           sweep: flags.sweep !== false,
           dendrogram: flags.dendrogram !== false,
+          ...(compare ? { compare } : {}),
           outputs: { report: outDir, force: flags.force === true, scatterSample: sampleSize, ...(scatter ? { scatter: [scatter[0]!, scatter[1]!] } : {}) },
         },
         { signal, onProgress: progress.listener },
