@@ -52,7 +52,7 @@ export function formatMethodsComparison(c: MethodsComparison): string {
   if (s) notes.push(s.sampled ? `silhouette on a seeded sample of ${s.sampleSize.toLocaleString('en-US')} of ${s.rows.toLocaleString('en-US')} rows` : `silhouette exact on all ${s.rows.toLocaleString('en-US')} rows`);
   notes.push("WCSS to each cluster's mean");
   if (c.methods.some((m) => m.noise > 0)) notes.push('metrics over the rows that are not noise; ARI counts noise as one more label');
-  lines.push(notes.join('; '));
+  lines.push('', notes.join('; '));
   return lines.join('\n');
 }
 
