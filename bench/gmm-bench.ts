@@ -9,7 +9,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import '../src/backends/built-in-backends.js';
-import { COVARIANCE_TYPES, fitGaussianMixture, type CovarianceType } from '../src/drivers/gaussian-mixture.js';
+import { COVARIANCE_TYPES, fitGaussianMixture, precisionsFromCholesky, type CovarianceType } from '../src/drivers/gaussian-mixture.js';
 import { fitKMeans } from '../src/drivers/kmeans.js';
 import { scaledCustomers } from './agglomerative-bench.js';
 
@@ -36,20 +36,6 @@ interface Row {
   sklearnScore: number | null;
 }
 
-function precisions(covariance: CovarianceType, pc: Float64Array, d: number): number[] {
-  if (covariance !== 'full') return Array.from(pc, (s) => s * s);
-  const out: number[] = [];
-  for (let c = 0; c < k; c++) {
-    for (let i = 0; i < d; i++) {
-      for (let j = 0; j < d; j++) {
-        let s = 0;
-        for (let q = 0; q < d; q++) s += pc[c * d * d + i * d + q]! * pc[c * d * d + j * d + q]!;
-        out.push(s);
-      }
-    }
-  }
-  return out;
-}
 
 const SKLEARN = `
 import json, sys, time, numpy as np
@@ -80,7 +66,7 @@ for (const covariance of COVARIANCE_TYPES) {
     iterations,
     weights: Array.from(g.initial.weights),
     means: Array.from(g.initial.means),
-    precisions: precisions(covariance, g.initial.precisionsCholesky, matrix.cols),
+    precisions: precisionsFromCholesky(covariance, g.initial.precisionsCholesky, k, matrix.cols),
   });
   const py = spawnSync('/usr/bin/python3', ['-c', SKLEARN], { input, encoding: 'utf8', maxBuffer: 1 << 26 });
   const ref = py.status === 0 ? (JSON.parse(py.stdout) as { seconds: number; cpu: number; score: number }) : null;

@@ -71,7 +71,7 @@ export { suggestK, gapOneStandardError, K_METHODS, K_CHOICE_RULE } from './drive
 export type { KCurves, KSuggestion, MethodVerdict } from './drivers/suggest-k.js';
 export { fitKPrototypes, kPrototypesGamma, huangCost } from './drivers/k-prototypes.js';
 export type { KPrototypesOptions, KPrototypesResult, CategoricalColumns } from './drivers/k-prototypes.js';
-export { fitGaussianMixture, GaussianMixtureModel, COVARIANCE_TYPES, mixtureParameterCount } from './drivers/gaussian-mixture.js';
+export { fitGaussianMixture, GaussianMixtureModel, COVARIANCE_TYPES, mixtureParameterCount, precisionsFromCholesky } from './drivers/gaussian-mixture.js';
 export type { CovarianceType, GaussianMixtureOptions, GaussianMixtureSettings, GaussianMixtureResult, GaussianMixtureParameters, GaussianMixtureInit, EmIterationStat } from './drivers/gaussian-mixture.js';
 export { compareMethods, parseCompareMethods, COMPARE_METHODS, COMPARE_METHOD_NAMES } from './drivers/compare-methods.js';
 export type { CompareMethodName, CompareMethod, CompareSettings, ComparedMethod, MethodsComparison, MethodFit } from './drivers/compare-methods.js';

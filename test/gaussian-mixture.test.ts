@@ -11,7 +11,7 @@ import '../src/backends/built-in-backends.js';
 import type { Matrix } from '../src/common/matrix.js';
 import { SeededRandom } from '../src/common/seeded-random.js';
 import { generateCustomers } from '../src/data-in/generate-customers.js';
-import { COVARIANCE_TYPES, fitGaussianMixture, mixtureParameterCount, type CovarianceType, type GaussianMixtureResult } from '../src/drivers/gaussian-mixture.js';
+import { COVARIANCE_TYPES, fitGaussianMixture, mixtureParameterCount, precisionsFromCholesky, type CovarianceType, type GaussianMixtureResult } from '../src/drivers/gaussian-mixture.js';
 import { fitKMeans } from '../src/drivers/kmeans.js';
 import { kSelectionCsv, selectK } from '../src/drivers/k-selection.js';
 import { parseKMethods } from '../src/drivers/suggest-k.js';
@@ -63,21 +63,6 @@ function generatedMatrix(rows: number, seed: number): Matrix {
   return { data, rows, cols: d };
 }
 
-/** Precisions from the fit's Cholesky factors (P = U Uᵀ; diag/spherical s²), as sklearn's precisions_init. */
-function precisionsOf(covariance: CovarianceType, pc: Float64Array, k: number, d: number): number[] {
-  if (covariance !== 'full') return Array.from(pc, (s) => s * s);
-  const out: number[] = [];
-  for (let c = 0; c < k; c++) {
-    for (let i = 0; i < d; i++) {
-      for (let j = 0; j < d; j++) {
-        let s = 0;
-        for (let q = 0; q < d; q++) s += pc[c * d * d + i * d + q]! * pc[c * d * d + j * d + q]!;
-        out.push(s);
-      }
-    }
-  }
-  return out;
-}
 
 interface Reference {
   score: number;
@@ -119,7 +104,7 @@ async function parityCases(matrix: Matrix, k: number, tol = 1e-3) {
     const fit = await fitGaussianMixture(matrix, { k, covariance, seed: 1, backend: 'js', tol, maxIter: 500 });
     fits.set(covariance, fit);
     const start = fit.initial;
-    cases.push({ k, covariance, tol, weights: Array.from(start.weights), means: Array.from(start.means), precisions: precisionsOf(covariance, start.precisionsCholesky, k, matrix.cols) });
+    cases.push({ k, covariance, tol, weights: Array.from(start.weights), means: Array.from(start.means), precisions: precisionsFromCholesky(covariance, start.precisionsCholesky, k, matrix.cols) });
   }
   return { firsts: fits, cases };
 }
@@ -221,7 +206,7 @@ describe('fitGaussianMixture', () => {
     expect(g.bestRun).toBeGreaterThanOrEqual(0);
     expect(g.bestRun).toBeLessThan(3);
     // The winner's start, given as init, reproduces it.
-    const start = { weights: g.initial.weights, means: g.initial.means, precisions: precisionsOf('full', g.initial.precisionsCholesky, 6, 3) };
+    const start = { weights: g.initial.weights, means: g.initial.means, precisions: precisionsFromCholesky('full', g.initial.precisionsCholesky, 6, 3) };
     const again = await fitGaussianMixture(generatedMatrix(1500, 4), { k: 6, covariance: 'full', init: start });
     expect(again.lowerBound).toBeCloseTo(g.lowerBound, 9);
     const single = await fitGaussianMixture(generatedMatrix(1500, 4), { k: 6, covariance: 'full', nInit: 1, seed: 5, backend: 'js' });

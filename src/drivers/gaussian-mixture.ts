@@ -185,6 +185,27 @@ export function parseCovarianceType(value: unknown): CovarianceType {
   throw new SegmentaError('INVALID_OPTION', `covariance must be one of ${COVARIANCE_TYPES.join(', ')}, got ${String(value)}`, { option: 'covariance', value });
 }
 
+/**
+ * Precisions (inverse covariances) from Cholesky factors as a fit holds them
+ * (full: P = U Uᵀ per component, k × cols × cols; diag/spherical: s²): what
+ * scikit-learn takes as `precisions_init`, e.g. from `result.initial`.
+ */
+export function precisionsFromCholesky(covariance: CovarianceType, precisionsCholesky: ArrayLike<number>, k: number, cols: number): number[] {
+  if (covariance !== 'full') return Array.from(precisionsCholesky, (s) => s * s);
+  const out: number[] = [];
+  for (let c = 0; c < k; c++) {
+    const a = c * cols * cols;
+    for (let i = 0; i < cols; i++) {
+      for (let j = 0; j < cols; j++) {
+        let s = 0;
+        for (let q = 0; q < cols; q++) s += precisionsCholesky[a + i * cols + q]! * precisionsCholesky[a + j * cols + q]!;
+        out.push(s);
+      }
+    }
+  }
+  return out;
+}
+
 /** Free parameters of a mixture (scikit-learn's `_n_parameters`): covariances + means + weights − 1. */
 export function mixtureParameterCount(covariance: CovarianceType, k: number, cols: number): number {
   const cov = covariance === 'full' ? (k * cols * (cols + 1)) / 2 : covariance === 'diag' ? k * cols : k;
