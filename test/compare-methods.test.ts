@@ -9,6 +9,7 @@ import type { Matrix } from '../src/common/matrix.js';
 import { COMPARE_METHOD_NAMES, compareMethods, measureFit, parseCompareMethods } from '../src/drivers/compare-methods.js';
 import { fitGaussianMixture } from '../src/drivers/gaussian-mixture.js';
 import { fitKMeans } from '../src/drivers/kmeans.js';
+import { fitDbscan, fitHdbscan } from '../src/drivers/density/index.js';
 import { adjustedRandIndex, evaluatePartition } from '../src/metrics/cluster-metrics.js';
 
 /** Three tight groups of 40 rows on a line, 10 apart, plus two far-off rows. */
@@ -23,26 +24,26 @@ describe('compareMethods', () => {
   it('parses method lists: names, aliases, all; unknown and repeated names are INVALID_OPTION', () => {
     expect(parseCompareMethods('all')).toEqual([...COMPARE_METHOD_NAMES]);
     expect(parseCompareMethods('GMM, hclust')).toEqual(['gmm', 'agglomerative']);
-    expect(() => parseCompareMethods('kmeans,birch')).toThrow(expect.objectContaining({ code: 'INVALID_OPTION', message: "unknown method 'birch': choose from kmeans, agglomerative, gmm or all" }));
+    expect(() => parseCompareMethods('kmeans,birch')).toThrow(expect.objectContaining({ code: 'INVALID_OPTION', message: "unknown method 'birch': choose from kmeans, agglomerative, gmm, dbscan, hdbscan or all" }));
     expect(() => parseCompareMethods('kmeans,k-means')).toThrow(expect.objectContaining({ code: 'INVALID_OPTION', message: "method 'kmeans' is listed twice" }));
     expect(() => parseCompareMethods(' , ')).toThrow(expect.objectContaining({ code: 'INVALID_OPTION' }));
   });
 
-  it('measures noise apart: clusters and sizes without it, the metrics over the other rows, its share', () => {
+  it('measures noise apart: clusters and sizes without it, the metrics over the other rows, its share', async () => {
     const m = groups();
     const labels = new Int32Array(m.rows);
     for (let i = 0; i < 120; i++) labels[i] = Math.floor(i / 40);
     labels[120] = -1;
     labels[121] = -1;
-    const row = measureFit(m, 'kmeans', { labels, label: 'made up', backend: 'none', seconds: 0, details: {}, result: null }, { sampleSize: 10_000, seed: 0 });
+    const row = await measureFit(m, 'kmeans', { labels, label: 'made up', backend: 'none', seconds: 0, details: {}, result: null }, { sampleSize: 10_000, seed: 0 });
     expect(row).toMatchObject({ clusters: 3, noise: 2, sizes: [40, 40, 40] });
     expect(row.noiseShare).toBeCloseTo(2 / 122, 15);
     const inner = { data: m.data.slice(0, 240), rows: 120, cols: 2 };
-    const expected = evaluatePartition(inner, labels.slice(0, 120));
+    const expected = await evaluatePartition(inner, labels.slice(0, 120));
     expect(row.quality!.silhouette.score).toBe(expected.silhouette.score);
     expect(row.quality!.calinskiHarabasz).toBe(expected.calinskiHarabasz);
     // One cluster left after the noise: no quality.
-    const one = measureFit(m, 'kmeans', { labels: Int32Array.from(labels, (l) => (l < 0 ? -1 : 0)), label: '', backend: '', seconds: 0, details: {}, result: null }, { sampleSize: 10_000, seed: 0 });
+    const one = await measureFit(m, 'kmeans', { labels: Int32Array.from(labels, (l) => (l < 0 ? -1 : 0)), label: '', backend: '', seconds: 0, details: {}, result: null }, { sampleSize: 10_000, seed: 0 });
     expect(one.quality).toBeNull();
   });
 
@@ -57,7 +58,7 @@ describe('compareMethods', () => {
     expect(c.ari[0]![0]).toBe(1);
     expect(c.ari[1]![1]).toBe(1);
     expect(c.ari[0]![1]).toBe(c.ari[1]![0]);
-    expect(c.ari[0]![1]).toBe(adjustedRandIndex(km.labels, g.labels));
+    expect(c.ari[0]![1]).toBe(await adjustedRandIndex(km.labels, g.labels));
   });
 
   it('methods that take k need k >= 2', async () => {
@@ -116,8 +117,10 @@ describe('the report compares methods (spec.compare, report --compare)', () => {
   it('spec.compare is validated: unknown or repeated methods, and a job without a fit, are INVALID_SPEC naming the field', async () => {
     const { validateSpec } = await import('../src/pipeline/validate-spec.js');
     const base = { data: { path: 'x.csv' }, features: ['a'] };
-    expect(validateSpec({ ...base, compare: {} }).compare).toEqual({ methods: [...COMPARE_METHOD_NAMES], covariance: 'full', silhouetteSampleSize: 10_000 });
-    expect(() => validateSpec({ ...base, compare: { methods: ['kmeans', 'birch'] } })).toThrow(/spec\.compare\.methods\[1\] must be one of 'kmeans', 'agglomerative', 'gmm', got 'birch'/);
+    expect(validateSpec({ ...base, compare: {} }).compare).toEqual({ methods: ['kmeans', 'agglomerative', 'gmm'], covariance: 'full', silhouetteSampleSize: 10_000 });
+    expect(validateSpec({ ...base, compare: { dbscan: { eps: 0.3 } } }).compare!.methods).toEqual(['kmeans', 'agglomerative', 'gmm', 'dbscan']);
+    expect(() => validateSpec({ ...base, compare: { methods: ['dbscan'] } })).toThrow(/spec\.compare\.methods lists 'dbscan', which needs spec\.compare\.dbscan\.eps/);
+    expect(() => validateSpec({ ...base, compare: { methods: ['kmeans', 'birch'] } })).toThrow(/spec\.compare\.methods\[1\] must be one of 'kmeans', 'agglomerative', 'gmm', 'dbscan', 'hdbscan', got 'birch'/);
     expect(() => validateSpec({ ...base, compare: { methods: ['gmm', 'gmm'] } })).toThrow(/spec\.compare\.methods lists 'gmm' twice/);
     expect(() => validateSpec({ ...base, fit: false, compare: {} })).toThrow(/spec\.compare needs a fit/);
   });
@@ -140,9 +143,29 @@ describe('the report compares methods (spec.compare, report --compare)', () => {
       expect(html).toContain('<th>Agglomerative (ward, exact)</th>');
       const bad = await runSegmenta('report', file, ...args, '--compare', 'kmeans,nope', '--out', join(dir, 'bad'));
       expect(bad.code).toBe(2);
-      expect(bad.stderr.trim()).toBe("segmenta: error: unknown method 'nope': choose from kmeans, agglomerative, gmm or all");
+      expect(bad.stderr.trim()).toBe("segmenta: error: unknown method 'nope': choose from kmeans, agglomerative, gmm, dbscan, hdbscan or all");
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('density methods in the comparison', () => {
+  it('DBSCAN and HDBSCAN rows are their drivers’ labels; the far-off rows are noise, measured apart; no k needed', async () => {
+    const m = groups();
+    const c = await compareMethods(m, ['dbscan', 'hdbscan'], { dbscan: { eps: 1, minSamples: 5 }, hdbscan: { minClusterSize: 10 }, backend: 'js' });
+    const db = await fitDbscan(m, { eps: 1, minSamples: 5, backend: 'js' });
+    const hd = await fitHdbscan(m, { minClusterSize: 10 });
+    expect(Array.from(c.methods[0]!.labels)).toEqual(Array.from(db.labels));
+    expect(Array.from(c.methods[1]!.labels)).toEqual(Array.from(hd.labels));
+    expect(c.methods[0]).toMatchObject({ method: 'dbscan', label: 'DBSCAN (eps 1, min samples 5)', clusters: 3, noise: 2, sizes: [40, 40, 40] });
+    expect(c.methods[0]!.noiseShare).toBeCloseTo(2 / 122, 15);
+    expect(c.methods[0]!.quality!.silhouette.score).toBeGreaterThan(0.9);
+    expect(c.ari[0]![1]).toBe(await adjustedRandIndex(db.labels, hd.labels));
+    expect(c.k).toBeUndefined();
+  });
+
+  it('DBSCAN without eps is a one-sentence INVALID_OPTION', async () => {
+    await expect(compareMethods(groups(), ['dbscan'], {})).rejects.toMatchObject({ code: 'INVALID_OPTION', message: expect.stringMatching(/^dbscan needs eps/) });
   });
 });

@@ -97,12 +97,34 @@ describe('segmenta compare', () => {
     expect(t.stdout).toMatch(/mode: two-stage \(m = 200 micro-clusters\); silhouette on a seeded sample of 1,500 of 12,000 rows/);
   });
 
+  it('--eps adds DBSCAN and --min-cluster-size HDBSCAN to the default methods; density methods alone need no --k', async () => {
+    const opts = ['--features', FEATURES, '--scale', 'standard', '--backend', 'js'];
+    const r = await runSegmenta('compare', customers, ...opts, '--k', '5', '--eps', '0.3', '--min-samples', '10', '--min-cluster-size', '40', '--json');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.methods.map((m: { method: string }) => m.method)).toEqual(['kmeans', 'agglomerative', 'gmm', 'dbscan', 'hdbscan']);
+    expect(doc.methods[3]).toMatchObject({ eps: 0.3, minSamples: 10 });
+    expect(doc.methods[4]).toMatchObject({ minClusterSize: 40 });
+    for (const m of doc.methods.slice(3)) {
+      expect(m.noise).toBe(Math.round(m.noiseShare * 2000));
+      expect(m.sizes.reduce((a: number, b: number) => a + b, 0) + m.noise).toBe(2000);
+    }
+    expect(doc.ari).toHaveLength(5);
+    const alone = await runSegmenta('compare', customers, ...opts, '--methods', 'dbscan', '--eps', '0.3', '--min-samples', '10');
+    expect(alone.code).toBe(0);
+    expect(alone.stdout).toMatch(/^DBSCAN \(eps 0\.3, min samples 10\), on 2,000 customers/m);
+    const noEps = await runSegmenta('compare', customers, ...opts, '--methods', 'kmeans,dbscan', '--k', '3');
+    expect(noEps.code).toBe(2);
+    expect(noEps.stderr.trim()).toBe('segmenta: error: --methods lists dbscan, which needs --eps (the neighbourhood radius; segmenta dbscan --plot draws the k-distance curve to choose it)');
+  });
+
   for (const [what, args, message] of [
     ['k = 1', ['--k', '1'], /--k must be >= 2 for compare/],
     ['no k', [], /--k must be an integer >= 1, got ''/],
     ['bad linkage', ['--k', '3', '--linkage', 'x'], /--linkage must be one of/],
     ['bad silhouette sample', ['--k', '3', '--silhouette-sample', '1'], /--silhouette-sample must be an integer from 2/],
-    ['unknown method', ['--k', '3', '--methods', 'kmeans,birch'], /unknown method 'birch': choose from kmeans, agglomerative, gmm or all/],
+    ['unknown method', ['--k', '3', '--methods', 'kmeans,birch'], /unknown method 'birch': choose from kmeans, agglomerative, gmm, dbscan, hdbscan or all/],
     ['bad covariance', ['--k', '3', '--covariance', 'tied'], /--covariance must be one of full, diag, spherical, got 'tied'/],
   ] as [string, string[], RegExp][]) {
     it(`${what}: exit 2 and one line`, async () => {

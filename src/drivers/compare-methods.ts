@@ -15,9 +15,10 @@ import { adjustedRandIndex, evaluatePartition, type PartitionQuality } from '../
 import { fitAgglomerative, type AgglomerativeOptions } from './agglomerative/fit-agglomerative.js';
 import { fitGaussianMixture, type GaussianMixtureSettings } from './gaussian-mixture.js';
 import { fitKMeans, type KMeansSettings } from './kmeans.js';
+import { fitDbscan, fitHdbscan, type NeighbourSearch } from './density/index.js';
 
 /** The methods `compare` knows, in the order it lists them. */
-export type CompareMethodName = 'kmeans' | 'agglomerative' | 'gmm';
+export type CompareMethodName = 'kmeans' | 'agglomerative' | 'gmm' | 'dbscan' | 'hdbscan';
 
 /** What one method's fit hands to the comparison. */
 export interface MethodFit {
@@ -48,6 +49,10 @@ export interface CompareSettings {
   kmeans?: Partial<Pick<KMeansSettings, 'nInit' | 'maxIter' | 'tol' | 'refine'>>;
   agglomerative?: Omit<AgglomerativeOptions, 'k' | 'distanceThreshold' | 'backend' | 'seed' | 'threads' | 'signal' | 'onProgress'>;
   gmm?: Partial<Pick<GaussianMixtureSettings, 'covariance' | 'tol' | 'maxIter' | 'regCovar' | 'nInit'>>;
+  /** DBSCAN: `eps` is required when DBSCAN is compared; `minSamples` defaults to 5. */
+  dbscan?: { eps?: number; minSamples?: number; neighbourSearch?: NeighbourSearch };
+  /** HDBSCAN: `minClusterSize` defaults to 5, `minSamples` to `minClusterSize`. */
+  hdbscan?: { minClusterSize?: number; minSamples?: number };
 }
 
 /** One entry of the method table. */
@@ -110,7 +115,47 @@ export const COMPARE_METHODS: Readonly<Record<CompareMethodName, CompareMethod>>
       };
     },
   },
+  dbscan: {
+    title: 'DBSCAN',
+    takesK: false,
+    async fit(matrix, s) {
+      const eps = s.dbscan?.eps;
+      if (eps === undefined) {
+        throw new SegmentaError('INVALID_OPTION', 'dbscan needs eps, the neighbourhood radius in the units of the (scaled) features: its k-distance plot (segmenta dbscan --plot) shows where to take it', { option: 'eps' });
+      }
+      const r = await fitDbscan(matrix, { ...s.dbscan, ...shared(s), eps });
+      return {
+        labels: r.labels,
+        label: `DBSCAN (eps ${r.eps}, min samples ${r.minSamples})`,
+        backend: r.backend,
+        seconds: r.seconds,
+        details: { eps: r.eps, minSamples: r.minSamples, neighbourSearch: r.neighbourSearch },
+        result: r,
+      };
+    },
+  },
+  hdbscan: {
+    title: 'HDBSCAN',
+    takesK: false,
+    async fit(matrix, s) {
+      const { signal, onProgress } = shared(s);
+      const r = await fitHdbscan(matrix, { ...s.hdbscan, ...(signal ? { signal } : {}), ...(onProgress ? { onProgress } : {}) });
+      return {
+        labels: r.labels,
+        label: `HDBSCAN (min cluster size ${r.minClusterSize})`,
+        backend: 'js',
+        seconds: r.seconds,
+        details: { minClusterSize: r.minClusterSize, minSamples: r.minSamples },
+        result: r,
+      };
+    },
+  },
 });
+
+/** The methods compared when none are named: those that take k, and the density ones whose settings are given. */
+export function defaultCompareMethods(settings: Pick<CompareSettings, 'dbscan' | 'hdbscan'> = {}): CompareMethodName[] {
+  return COMPARE_METHOD_NAMES.filter((m) => COMPARE_METHODS[m].takesK || (m === 'dbscan' && settings.dbscan?.eps !== undefined) || (m === 'hdbscan' && settings.hdbscan !== undefined));
+}
 
 /** Every method name, in table order. */
 export const COMPARE_METHOD_NAMES = Object.freeze(Object.keys(COMPARE_METHODS)) as readonly CompareMethodName[];

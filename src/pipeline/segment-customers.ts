@@ -279,6 +279,8 @@ export async function segmentCustomers(spec: SegmentationSpec | ResolvedSpec, op
             kmeans: resolved.kmeans,
             agglomerative: { linkage: resolved.agglomerative.linkage, mode: resolved.agglomerative.mode, microClusters: resolved.agglomerative.microClusters, exactMaxRows: resolved.agglomerative.exactMaxRows },
             gmm: { covariance: resolved.compare.covariance },
+            ...(resolved.compare.dbscan ? { dbscan: resolved.compare.dbscan } : {}),
+            ...(resolved.compare.hdbscan ? { hdbscan: resolved.compare.hdbscan } : {}),
           },
           { silhouetteSample: resolved.compare.silhouetteSampleSize, seed: resolved.seed },
         )

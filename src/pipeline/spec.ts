@@ -121,7 +121,8 @@ export interface SegmentationSpec {
    * Compare clustering methods at the chosen k, measured the same way (sizes,
    * noise share, silhouette, Calinski-Harabasz, Davies-Bouldin, ARI between
    * every pair): `result.comparison` and the report's "Comparing methods"
-   * table. `methods` default: every method of `COMPARE_METHOD_NAMES`. Default: no comparison.
+   * table. `methods` default: K-Means, agglomerative and the Gaussian mixture, plus
+   * DBSCAN and HDBSCAN when their settings are given. Default: no comparison.
    */
   compare?: {
     methods?: CompareMethodName[];
@@ -129,6 +130,10 @@ export interface SegmentationSpec {
     covariance?: 'full' | 'diag' | 'spherical';
     /** Rows of the silhouette's seeded sample. Default 10,000. */
     silhouetteSampleSize?: number;
+    /** DBSCAN's settings; `eps` is needed to compare DBSCAN (which then joins the default methods). */
+    dbscan?: { eps: number; minSamples?: number };
+    /** HDBSCAN's settings; given, HDBSCAN joins the default methods. */
+    hdbscan?: { minClusterSize?: number; minSamples?: number };
   };
   /** Files to write. Nothing is written by default. */
   outputs?: {
@@ -272,6 +277,8 @@ export const segmentationSpecSchema = {
         methods: { type: 'array', items: { enum: [...COMPARE_METHOD_NAMES] }, minItems: 1 },
         covariance: { enum: ['full', 'diag', 'spherical'], default: 'full' },
         silhouetteSampleSize: { type: 'integer', minimum: 2, maximum: 1_000_000, default: 10_000 },
+        dbscan: { type: 'object', additionalProperties: false, required: ['eps'], properties: { eps: { type: 'number', minimum: 0 }, minSamples: { type: 'integer', minimum: 1, default: 5 } } },
+        hdbscan: { type: 'object', additionalProperties: false, properties: { minClusterSize: { type: 'integer', minimum: 2, default: 5 }, minSamples: { type: 'integer', minimum: 1 } } },
       },
     },
     outputs: {

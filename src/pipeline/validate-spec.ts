@@ -5,7 +5,7 @@
  */
 import { SegmentaError } from '../common/errors.js';
 import { segmentationSpecSchema, type SegmentationSpec } from './spec.js';
-import { COMPARE_METHOD_NAMES, type CompareMethodName } from '../drivers/compare-methods.js';
+import { defaultCompareMethods, type CompareMethodName } from '../drivers/compare-methods.js';
 
 /** One problem of a spec. */
 export interface SpecProblem {
@@ -168,7 +168,13 @@ export interface ResolvedSpec {
   profiles: boolean;
   dendrogram: false | { sampleSize?: number; topMerges?: number };
   distributed?: { shards: number; redis?: string; shardTimeout: number };
-  compare?: { methods: CompareMethodName[]; covariance: 'full' | 'diag' | 'spherical'; silhouetteSampleSize: number };
+  compare?: {
+    methods: CompareMethodName[];
+    covariance: 'full' | 'diag' | 'spherical';
+    silhouetteSampleSize: number;
+    dbscan?: { eps: number; minSamples?: number };
+    hdbscan?: { minClusterSize?: number; minSamples?: number };
+  };
   outputs: { labels?: string; keepColumns: boolean; report?: string; force: boolean; scatter?: [string, string]; scatterSample: number; source?: string };
 }
 
@@ -206,6 +212,8 @@ function crossFieldProblems(spec: SegmentationSpec): SpecProblem[] {
   }
   const compared = spec.compare?.methods ?? [];
   for (const name of new Set(compared)) if (compared.indexOf(name) !== compared.lastIndexOf(name)) add('spec.compare.methods', `lists '${name}' twice`);
+  if (compared.includes('dbscan') && spec.compare?.dbscan === undefined) add('spec.compare.methods', "lists 'dbscan', which needs spec.compare.dbscan.eps");
+  if (spec.compare?.dbscan !== undefined && !(spec.compare.dbscan.eps > 0)) add('spec.compare.dbscan.eps', `must be > 0, got ${spec.compare.dbscan.eps}`);
   if (spec.compare && spec.fit === false) add('spec.compare', 'needs a fit (it compares methods at the chosen k), but spec.fit is false');
   if (spec.compare && threshold !== undefined) add('spec.compare', 'needs a number of segments, but spec.agglomerative.distanceThreshold cuts the tree by distance');
   const features = spec.features ?? [];
@@ -278,9 +286,11 @@ export function validateSpec(input: unknown): ResolvedSpec {
     ...(spec.compare
       ? {
           compare: {
-            methods: [...(spec.compare.methods ?? COMPARE_METHOD_NAMES)],
+            methods: [...(spec.compare.methods ?? defaultCompareMethods(spec.compare))],
             covariance: spec.compare.covariance ?? 'full',
             silhouetteSampleSize: spec.compare.silhouetteSampleSize ?? 10_000,
+            ...(spec.compare.dbscan ? { dbscan: { ...spec.compare.dbscan } } : {}),
+            ...(spec.compare.hdbscan ? { hdbscan: { ...spec.compare.hdbscan } } : {}),
           },
         }
       : {}),

@@ -7,7 +7,7 @@
  */
 import type { Command } from 'commander';
 import { SegmentaError } from '../../common/errors.js';
-import { COMPARE_METHOD_NAMES, parseCompareMethods, type ComparedMethod, type MethodsComparison } from '../../drivers/compare-methods.js';
+import { COMPARE_METHODS, COMPARE_METHOD_NAMES, defaultCompareMethods, parseCompareMethods, type ComparedMethod, type MethodsComparison } from '../../drivers/compare-methods.js';
 import { addDataOptions, addFitOptions, withCliJob, loadFeatures, parseFitFlags, parseIntegerOption, parseK, parseNumberOption, roundTo } from '../command-options.js';
 import { formatTable } from '../text-table.js';
 import { addAgglomerativeOptions, describeMode, parseAgglomerativeFlags, type AgglomerativeFlags } from './hclust-command.js';
@@ -19,10 +19,11 @@ interface CompareFlags extends AgglomerativeFlags {
   silhouetteSample?: string;
   covariance?: string;
   regCovar?: string;
+  eps?: string;
+  minSamples?: string;
+  minClusterSize?: string;
 }
 
-/** The default methods: every method that takes only k. */
-export const DEFAULT_COMPARE_METHODS = 'kmeans,agglomerative,gmm';
 
 const fixed = (v: number | null | undefined, digits: number): string => (v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(digits));
 
@@ -81,19 +82,28 @@ export function registerCompareCommand(program: Command): void {
     .command('compare')
     .description('several clustering methods side by side: clusters, noise, sizes, WCSS, seconds, silhouette, CH, DB and the ARI between them')
     .argument('<file>', 'customer table (.csv or .parquet)')
-    .option('--k <k>', 'number of segments, >= 2, for the methods that take k (required)')
-    .option('--methods <list>', `methods to compare: ${COMPARE_METHOD_NAMES.join(', ')} or all`, DEFAULT_COMPARE_METHODS);
+    .option('--k <k>', 'number of segments, >= 2, for the methods that take k (kmeans, agglomerative, gmm)')
+    .option('--methods <list>', `methods to compare: ${COMPARE_METHOD_NAMES.join(', ')} or all (default: kmeans, agglomerative, gmm, plus dbscan with --eps and hdbscan with --min-cluster-size)`);
   addDataOptions(cmd);
   addFitOptions(cmd);
   addAgglomerativeOptions(cmd);
   cmd
     .option('--covariance <type>', `gmm: covariance of each component: ${COVARIANCE_TYPES.join(' | ')}`, 'full')
     .option('--reg-covar <x>', 'gmm: added to the diagonal of every covariance', '1e-6')
+    .option('--eps <e>', 'dbscan: neighbourhood radius in the units of the (scaled) features')
+    .option('--min-samples <m>', 'dbscan: customers within eps, itself included, that make a core customer', '5')
+    .option('--min-cluster-size <n>', 'hdbscan: smallest group of customers that counts as a segment')
     .option('--silhouette-sample <n>', 'rows sampled for the silhouette above 10,000 rows', '10000')
     .action(async (file: string, flags: CompareFlags) => {
-      const methods = parseCompareMethods(flags.methods ?? DEFAULT_COMPARE_METHODS);
-      const k = parseK(flags.k);
-      if (k < 2) throw new SegmentaError('INVALID_K', `--k must be >= 2 for compare (silhouette, CH and DB compare clusters), got '${flags.k}'`, { k });
+      const dbscan = flags.eps !== undefined ? { eps: parseNumberOption('eps', flags.eps, Number.MIN_VALUE), minSamples: parseIntegerOption('min-samples', flags.minSamples ?? '5', 1, 1_000_000_000) } : undefined;
+      const hdbscan = flags.minClusterSize !== undefined ? { minClusterSize: parseIntegerOption('min-cluster-size', flags.minClusterSize, 2, 1_000_000_000) } : undefined;
+      const methods = flags.methods !== undefined ? parseCompareMethods(flags.methods) : defaultCompareMethods({ ...(dbscan ? { dbscan } : {}), ...(hdbscan ? { hdbscan } : {}) });
+      if (methods.includes('dbscan') && !dbscan) {
+        throw new SegmentaError('INVALID_OPTION', '--methods lists dbscan, which needs --eps (the neighbourhood radius; segmenta dbscan --plot draws the k-distance curve to choose it)', { option: 'eps' });
+      }
+      const takesK = methods.some((m) => COMPARE_METHODS[m].takesK);
+      const k = takesK ? parseK(flags.k) : undefined;
+      if (k !== undefined && k < 2) throw new SegmentaError('INVALID_K', `--k must be >= 2 for compare (silhouette, CH and DB compare clusters), got '${flags.k}'`, { k });
       const fit = parseFitFlags(flags);
       const agg = parseAgglomerativeFlags(flags);
       let covariance;
@@ -112,7 +122,7 @@ export function registerCompareCommand(program: Command): void {
           loaded.prepared.matrix,
           methods,
           {
-            k,
+            ...(k !== undefined ? { k } : {}),
             seed: fit.seed,
             backend: fit.backend,
             ...(fit.threads !== undefined ? { threads: fit.threads } : {}),
@@ -121,6 +131,8 @@ export function registerCompareCommand(program: Command): void {
             kmeans: { nInit: fit.nInit, maxIter: fit.maxIter, tol: fit.tol },
             agglomerative: agg,
             gmm: { covariance, regCovar },
+            ...(dbscan ? { dbscan } : {}),
+            ...(hdbscan ? { hdbscan } : {}),
           },
           { silhouetteSample, seed: fit.seed },
         );
@@ -132,7 +144,7 @@ export function registerCompareCommand(program: Command): void {
             rows: c.rows,
             features: loaded.prepared.featureNames,
             scale: loaded.scale,
-            k,
+            k: k ?? null,
             ...(s ? { silhouette: { sampled: s.sampled, sampleSize: s.sampleSize, rows: s.rows } } : {}),
             methods: c.methods.map(comparedMethodJson),
             ari: c.ari,
@@ -142,7 +154,7 @@ export function registerCompareCommand(program: Command): void {
           return;
         }
         process.stdout.write(
-          `${c.methods.map((m) => m.label).join(' vs ')}, k=${k}, on ${c.rows.toLocaleString('en-US')} customers × ${loaded.prepared.featureNames.length} features (scale ${loaded.scale})\n\n`,
+          `${c.methods.map((m) => m.label).join(' vs ')}${k !== undefined ? `, k=${k}` : ''}, on ${c.rows.toLocaleString('en-US')} customers × ${loaded.prepared.featureNames.length} features (scale ${loaded.scale})\n\n`,
         );
         process.stdout.write(`${formatMethodsComparison(c)}\n`);
       });
