@@ -69,6 +69,8 @@ export interface DataFlags {
   nInit?: string;
   maxIter?: string;
   tol?: string;
+  algorithm?: string;
+  batchSize?: string;
   json?: boolean;
 }
 
@@ -87,8 +89,8 @@ export function addFitOptions(cmd: Command): Command {
     .option('--threads <n>', 'worker threads (default: available cores)')
     .option('--seed <s>', 'random seed', '0')
     .option('--n-init <n>', 'k-means++ initialisations; the best WCSS wins', '3')
-    .option('--max-iter <n>', 'maximum Lloyd iterations per run', '300')
-    .option('--tol <x>', 'convergence tolerance relative to the mean feature variance', '1e-4')
+    .option('--max-iter <n>', 'maximum Lloyd iterations per run (default: 300; epochs with --algorithm minibatch, default 100)')
+    .option('--tol <x>', 'convergence tolerance relative to the mean feature variance (default: 1e-4; 0 with --algorithm minibatch)')
     .option('--json', 'print one JSON document on stdout');
 }
 
@@ -126,6 +128,13 @@ export function withDistributedLog(listener: ProgressListener): ProgressListener
     if (event.kind === 'phase' && event.phase === 'distributed') process.stderr.write(`segmenta: ${event.detail ?? ''}\n`);
     listener(event);
   };
+}
+
+/** Adds --algorithm and --batch-size (the K-Means commands: kmeans, sweep, report). */
+export function addAlgorithmOptions(cmd: Command): Command {
+  return cmd
+    .option('--algorithm <name>', "K-Means algorithm: lloyd (exact) | minibatch (scikit-learn's mini-batch K-Means)", 'lloyd')
+    .option('--batch-size <n>', 'rows per mini-batch (with --algorithm minibatch)', '1024');
 }
 
 /** Splits a comma-separated column list; header names keep their spaces. */
@@ -175,16 +184,29 @@ export interface FitFlags {
   nInit: number;
   maxIter: number;
   tol: number;
+  algorithm: 'lloyd' | 'minibatch';
+  /** Mini-batch rows (with `algorithm: 'minibatch'`). */
+  batchSize?: number;
 }
 
 export function parseFitFlags(flags: DataFlags): FitFlags {
+  const algorithm = (flags.algorithm ?? 'lloyd').trim();
+  if (algorithm !== 'lloyd' && algorithm !== 'minibatch') {
+    throw new SegmentaError('INVALID_OPTION', `--algorithm must be lloyd or minibatch, got '${flags.algorithm}'`, { option: 'algorithm', value: flags.algorithm });
+  }
+  const minibatch = algorithm === 'minibatch';
+  if (!minibatch && flags.batchSize !== undefined && flags.batchSize !== '1024') {
+    throw new SegmentaError('INVALID_OPTION', `--batch-size applies only with --algorithm minibatch`, { option: 'batch-size', value: flags.batchSize });
+  }
   return {
+    algorithm,
+    ...(minibatch ? { batchSize: parseIntegerOption('batch-size', flags.batchSize ?? '1024', 1, 16_777_216) } : {}),
     backend: (flags.backend ?? 'auto').trim(),
     ...(flags.threads !== undefined ? { threads: parseIntegerOption('threads', flags.threads, 1, 256) } : {}),
     seed: parseIntegerOption('seed', flags.seed ?? '0', 0, 4294967295),
     nInit: parseIntegerOption('n-init', flags.nInit ?? '3', 1, 10_000),
-    maxIter: parseIntegerOption('max-iter', flags.maxIter ?? '300', 1, 1_000_000),
-    tol: parseNumberOption('tol', flags.tol ?? '1e-4', 0),
+    maxIter: parseIntegerOption('max-iter', flags.maxIter ?? (minibatch ? '100' : '300'), 1, 1_000_000),
+    tol: parseNumberOption('tol', flags.tol ?? (minibatch ? '0' : '1e-4'), 0),
   };
 }
 
@@ -209,7 +231,13 @@ export function dataSpec(file: string, flags: DataFlags): Pick<SegmentationSpec,
 
 /** The spec's fit settings from parsed fit flags. */
 export function fitSpec(fit: FitFlags): Pick<SegmentationSpec, 'backend' | 'threads' | 'seed' | 'kmeans'> {
-  return { backend: fit.backend, ...(fit.threads !== undefined ? { threads: fit.threads } : {}), seed: fit.seed, kmeans: { nInit: fit.nInit, maxIter: fit.maxIter, tol: fit.tol } };
+  const algorithm = fit.algorithm === 'minibatch' ? { algorithm: fit.algorithm, batchSize: fit.batchSize ?? 1024 } : {};
+  return {
+    backend: fit.backend,
+    ...(fit.threads !== undefined ? { threads: fit.threads } : {}),
+    seed: fit.seed,
+    kmeans: { nInit: fit.nInit, maxIter: fit.maxIter, tol: fit.tol, ...algorithm },
+  };
 }
 
 /** The spec of a fit with a given k that only labels (kmeans, hclust): no sweep, no profiles, `--out` and `--keep-columns`. */

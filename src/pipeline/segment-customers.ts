@@ -467,6 +467,10 @@ function kmeansSettingsOf(resolved: ResolvedSpec, listen: { signal?: AbortSignal
     nInit: resolved.kmeans.nInit,
     maxIter: resolved.kmeans.maxIter,
     tol: resolved.kmeans.tol,
+    algorithm: resolved.kmeans.algorithm,
+    ...(resolved.kmeans.algorithm === 'minibatch'
+      ? { batchSize: resolved.kmeans.batchSize, maxNoImprovement: resolved.kmeans.maxNoImprovement, reassignmentRatio: resolved.kmeans.reassignmentRatio }
+      : {}),
     seed: resolved.seed,
     backend: resolved.backend,
     ...(resolved.threads !== undefined ? { threads: resolved.threads } : {}),

@@ -76,8 +76,22 @@ export interface SegmentationSpec {
   fit?: boolean;
   /** Clustering method of the final fit. Default `'kmeans'`. */
   method?: SegmentationMethod;
-  /** K-Means settings (the sweep and the `kmeans` fit). */
-  kmeans?: { nInit?: number; maxIter?: number; tol?: number };
+  /**
+   * K-Means settings (the sweep and the `kmeans` fit). `algorithm`:
+   * `'lloyd'` (default, exact) or `'minibatch'` (scikit-learn's
+   * MiniBatchKMeans: `maxIter` counts epochs and defaults to 100, `tol`
+   * defaults to 0; `batchSize` 1024, `maxNoImprovement` 10,
+   * `reassignmentRatio` 0.01 by default). See docs/minibatch.md.
+   */
+  kmeans?: {
+    nInit?: number;
+    maxIter?: number;
+    tol?: number;
+    algorithm?: 'lloyd' | 'minibatch';
+    batchSize?: number;
+    maxNoImprovement?: number;
+    reassignmentRatio?: number;
+  };
   /** Agglomerative settings (the `agglomerative` fit). */
   agglomerative?: {
     linkage?: 'ward' | 'complete' | 'average' | 'single';
@@ -230,8 +244,12 @@ export const segmentationSpecSchema = {
       additionalProperties: false,
       properties: {
         nInit: { type: 'integer', minimum: 1, maximum: 10_000, default: 3 },
-        maxIter: { type: 'integer', minimum: 1, maximum: 1_000_000, default: 300 },
-        tol: { type: 'number', minimum: 0, default: 1e-4 },
+        maxIter: { type: 'integer', minimum: 1, maximum: 1_000_000, description: "Lloyd iterations per run (default 300); epochs with 'minibatch' (default 100)." },
+        tol: { type: 'number', minimum: 0, description: "Tolerance on the squared centre shift relative to the mean feature variance: default 1e-4; 0 (off) with 'minibatch'." },
+        algorithm: { enum: ['lloyd', 'minibatch'], default: 'lloyd', description: "Exact Lloyd, or scikit-learn's mini-batch K-Means." },
+        batchSize: { type: 'integer', minimum: 1, maximum: 16_777_216, default: 1024, description: "Rows per mini-batch ('minibatch' only)." },
+        maxNoImprovement: { type: 'integer', minimum: 1, maximum: 1_000_000, default: 10, description: "Mini-batch steps without a lower smoothed inertia before stopping ('minibatch' only)." },
+        reassignmentRatio: { type: 'number', minimum: 0, maximum: 1, default: 0.01, description: "Centres below this share of the largest count move to random batch rows ('minibatch' only)." },
       },
     },
     agglomerative: {

@@ -154,7 +154,15 @@ export interface ResolvedSpec {
   sweep: boolean;
   fit: boolean;
   method: NonNullable<SegmentationSpec['method']>;
-  kmeans: { nInit: number; maxIter: number; tol: number };
+  kmeans: {
+    nInit: number;
+    maxIter: number;
+    tol: number;
+    algorithm: 'lloyd' | 'minibatch';
+    batchSize: number;
+    maxNoImprovement: number;
+    reassignmentRatio: number;
+  };
   agglomerative: {
     linkage: 'ward' | 'complete' | 'average' | 'single';
     mode: 'auto' | 'exact' | 'two-stage';
@@ -178,6 +186,20 @@ export interface ResolvedSpec {
   outputs: { labels?: string; keepColumns: boolean; report?: string; force: boolean; scatter?: [string, string]; scatterSample: number; source?: string };
 }
 
+/** K-Means settings with defaults; `maxIter` and `tol` default by algorithm (scikit-learn's KMeans and MiniBatchKMeans). */
+function resolveKMeans(k: SegmentationSpec['kmeans']): ResolvedSpec['kmeans'] {
+  const minibatch = k?.algorithm === 'minibatch';
+  return {
+    nInit: k?.nInit ?? 3,
+    maxIter: k?.maxIter ?? (minibatch ? 100 : 300),
+    tol: k?.tol ?? (minibatch ? 0 : 1e-4),
+    algorithm: k?.algorithm ?? 'lloyd',
+    batchSize: k?.batchSize ?? 1024,
+    maxNoImprovement: k?.maxNoImprovement ?? 10,
+    reassignmentRatio: k?.reassignmentRatio ?? 0.01,
+  };
+}
+
 /** The rules the schema cannot state (between fields). */
 function crossFieldProblems(spec: SegmentationSpec): SpecProblem[] {
   const problems: SpecProblem[] = [];
@@ -188,6 +210,11 @@ function crossFieldProblems(spec: SegmentationSpec): SpecProblem[] {
   const threshold = spec.agglomerative?.distanceThreshold;
   if (spec.sweep === false && (spec.k ?? 'auto') === 'auto' && threshold === undefined && spec.fit !== false) {
     add('spec.sweep', "is false, so k cannot be chosen from the sweep: give a number of segments in spec.k");
+  }
+  if (spec.kmeans?.algorithm !== 'minibatch') {
+    for (const field of ['batchSize', 'maxNoImprovement', 'reassignmentRatio'] as const) {
+      if (spec.kmeans?.[field] !== undefined) add(`spec.kmeans.${field}`, "applies only with spec.kmeans.algorithm 'minibatch'");
+    }
   }
   if (spec.fit === false && spec.sweep === false) add('spec.fit', 'is false and so is spec.sweep: the job would do nothing');
   if (threshold !== undefined && typeof spec.k === 'number') add('spec.k', `is ${spec.k} but spec.agglomerative.distanceThreshold is also given: give exactly one`);
@@ -261,7 +288,7 @@ export function validateSpec(input: unknown): ResolvedSpec {
     sweep: spec.sweep ?? true,
     fit: spec.fit ?? true,
     method: spec.method ?? 'kmeans',
-    kmeans: { nInit: spec.kmeans?.nInit ?? 3, maxIter: spec.kmeans?.maxIter ?? 300, tol: spec.kmeans?.tol ?? 1e-4 },
+    kmeans: resolveKMeans(spec.kmeans),
     agglomerative: {
       linkage: spec.agglomerative?.linkage ?? 'ward',
       mode: spec.agglomerative?.mode ?? 'auto',

@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { kmeansDocument } from '../../pipeline/result-documents.js';
-import { addDataOptions, addFitOptions, checkOutFile, dataSpec, labelsOnlySpec, fitSpec, parseFitFlags, parseK, roundCentroids, withCliJob, type DataFlags, addShardOptions, distributedSpec, withDistributedLog, type ShardFlags } from '../command-options.js';
+import { addAlgorithmOptions, addDataOptions, addFitOptions, checkOutFile, dataSpec, labelsOnlySpec, fitSpec, parseFitFlags, parseK, roundCentroids, withCliJob, type DataFlags, addShardOptions, distributedSpec, withDistributedLog, type ShardFlags } from '../command-options.js';
 import { formatSegmentTable } from '../text-table.js';
 
 interface KMeansFlags extends DataFlags, ShardFlags {
@@ -25,6 +25,7 @@ export function registerKMeansCommand(program: Command): void {
   addDataOptions(cmd);
   addFitOptions(cmd);
   addShardOptions(cmd);
+  addAlgorithmOptions(cmd);
   cmd
     .option('--out <file>', 'write labels: the first input column, then `segment` (0-based, by descending size)')
     .option('--keep-columns', 'with --out: also write every original column, in file order, before `segment`')

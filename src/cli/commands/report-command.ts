@@ -11,6 +11,7 @@ import {
   addKSelectionOptions,
   type KSelectionFlags,
   addDataOptions,
+  addAlgorithmOptions,
   addFitOptions,
   dataSpec,
   fitSpec,
@@ -59,6 +60,7 @@ export function registerReportCommand(program: Command): void {
   addKSelectionOptions(cmd);
   addDataOptions(cmd);
   addFitOptions(cmd);
+  addAlgorithmOptions(cmd);
   cmd.action(async (file: string, flags: ReportFlags) => {
     const outDir = await checkOutDirectory(flags.out, flags.force === true);
     const kRaw = (flags.k ?? 'auto').trim();
