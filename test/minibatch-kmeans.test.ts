@@ -159,6 +159,13 @@ describe('mini-batch options', () => {
     expect(e.message).toMatch(message);
   });
 
+  it('sharded data is refused with INVALID_OPTION (mini-batch draws rows from memory)', async () => {
+    const big = generated(20_000, 3, 1);
+    const e = await rejection(fitKMeans(big, { k: 3, algorithm: 'minibatch', shards: 2 }));
+    expect(e.code).toBe('INVALID_OPTION');
+    expect(e.message).toMatch(/does not run on sharded data/);
+  });
+
   it('a batch larger than the data uses every row per step and still fits', async () => {
     const r = await fitKMeans(m, { k: 2, algorithm: 'minibatch', seed: 1 });
     expect(r.sizes.sort()).toEqual([2, 2]);
@@ -204,6 +211,7 @@ describe('mini-batch in the spec', () => {
     expect(() => validateSpec({ ...base, kmeans: { batchSize: 10 } })).toThrow(/spec.kmeans.batchSize applies only with spec.kmeans.algorithm 'minibatch'/);
     expect(() => validateSpec({ ...base, kmeans: { algorithm: 'minibatch', batchSize: 0 } })).toThrow(/spec.kmeans.batchSize/);
     expect(() => validateSpec({ ...base, kmeans: { algorithm: 'fast' } })).toThrow(/spec.kmeans.algorithm/);
+    expect(() => validateSpec({ ...base, kmeans: { algorithm: 'minibatch' }, distributed: { shards: 2 } })).toThrow(/spec.kmeans.algorithm 'minibatch' cannot run with spec.distributed/);
   });
 });
 

@@ -400,6 +400,12 @@ export async function fitWithContext(ctx: FitContext, k: number): Promise<KMeans
  */
 async function fitMiniBatch(ctx: FitContext, k: number, started: number): Promise<KMeansResult> {
   const { matrix, settings, job } = ctx;
+  if (ctx.sharded) {
+    throw new SegmentaError('INVALID_OPTION', "algorithm 'minibatch' draws its batches from rows in memory: it does not run on sharded data (use algorithm 'lloyd')", {
+      option: 'algorithm',
+      value: 'minibatch',
+    });
+  }
   const d = matrix.cols;
   const given = settings.init ? Float32Array.from(checkedInit(settings.init, k, d)) : undefined;
   const runs = given ? 1 : settings.nInit;

@@ -246,8 +246,11 @@ function chooseDistinct(m: number, count: number, rng: SeededRandom): Int32Array
 
 /** Rows `ids` of `matrix` copied into `out` (row-major). */
 function gather(matrix: Matrix, ids: Int32Array, out: Float32Array): void {
-  const d = matrix.cols;
-  for (let q = 0; q < ids.length; q++) out.set(matrix.data.subarray(ids[q]! * d, ids[q]! * d + d), q * d);
+  const { cols: d, data } = matrix;
+  for (let q = 0, o = 0; q < ids.length; q++) {
+    const from = ids[q]! * d;
+    for (let j = 0; j < d; j++) out[o++] = data[from + j]!;
+  }
 }
 
 /** `size` row ids drawn uniformly with replacement (numpy's `randint(0, n, size)`). */

@@ -231,6 +231,7 @@ function crossFieldProblems(spec: SegmentationSpec): SpecProblem[] {
     if (spec.outputs?.report !== undefined) add('spec.outputs.report', `${why}`);
     if (spec.outputs?.keepColumns) add('spec.outputs.keepColumns', `${why}`);
     if ((spec.method ?? 'kmeans') !== 'kmeans') add('spec.method', `'${spec.method}' ${why}; use 'kmeans'`);
+    if (spec.kmeans?.algorithm === 'minibatch') add('spec.kmeans.algorithm', `'minibatch' ${why}; use 'lloyd'`);
     if (spec.dendrogram !== undefined && spec.dendrogram !== false) add('spec.dendrogram', `${why}`);
     if (spec.compare) add('spec.compare', `${why}`);
     if (spec.distributed.redis !== undefined && !/^rediss?:\/\/[^/\s]+/.test(spec.distributed.redis)) {
