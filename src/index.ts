@@ -61,7 +61,11 @@ export type { Scaler, ScalerJSON, ScalingMethod, TransformOptions } from './prep
 
 // Clustering
 export { fitKMeans } from './drivers/kmeans.js';
-export type { KMeansOptions, KMeansSettings, KMeansResult, IterationStat } from './drivers/kmeans.js';
+export { openStreamedData, StreamedData, DEFAULT_CHUNK_ROWS } from './drivers/sharding/streamed-data.js';
+export type { StreamedDataOptions } from './drivers/sharding/streamed-data.js';
+export { openFeatureStream } from './data-in/read-customer-table.js';
+export type { FeatureStream } from './data-in/read-customer-table.js';
+export type { KMeansOptions, KMeansSettings, KMeansResult, IterationStat, KMeansAlgorithm } from './drivers/kmeans.js';
 export { sweepK } from './drivers/elbow-sweep.js';
 export type { SweepOptions, SweepPoint, SweepResult } from './drivers/elbow-sweep.js';
 export { findElbow } from './drivers/knee-detection.js';

@@ -99,6 +99,8 @@ export interface ShardFlags {
   shards?: string;
   redis?: string;
   shardTimeout?: string;
+  streamed?: boolean;
+  chunkRows?: string;
 }
 
 /** Adds --shards, --redis and --shard-timeout (docs/scale-out.md). */
@@ -106,11 +108,24 @@ export function addShardOptions(cmd: Command): Command {
   return cmd
     .option('--shards <n>', 'split the rows into N shards of whole 4096-row blocks, each with its own backend job (bit-identical results)')
     .option('--redis <url>', 'run the shards on `segmenta worker` processes through this Redis, e.g. redis://127.0.0.1:6379 (default 4 shards)')
-    .option('--shard-timeout <s>', 'with --redis: seconds a shard may take to answer before it goes to another worker', '300');
+    .option('--shard-timeout <s>', 'with --redis: seconds a shard may take to answer before it goes to another worker', '300')
+    .option('--streamed', 'stream the rows from the file on every pass instead of holding them in memory (K-Means past RAM; bit-identical)')
+    .option('--chunk-rows <n>', 'with --streamed: rows per chunk, a multiple of 4096 (default 262144)');
 }
 
 /** The spec's `distributed` section from the sharding flags (none without --shards or --redis). */
-export function distributedSpec(flags: ShardFlags): Pick<SegmentationSpec, 'distributed'> {
+export function distributedSpec(flags: ShardFlags): Pick<SegmentationSpec, 'distributed' | 'streamed'> {
+  if (flags.chunkRows !== undefined && !flags.streamed) throw new SegmentaError('INVALID_OPTION', '--chunk-rows applies only with --streamed', { option: 'chunk-rows' });
+  if (flags.streamed) {
+    if (flags.shards !== undefined || flags.redis !== undefined) {
+      throw new SegmentaError('INVALID_OPTION', '--streamed cannot run with --shards or --redis: give one of them', { option: 'streamed' });
+    }
+    const chunkRows = flags.chunkRows !== undefined ? parseIntegerOption('chunk-rows', flags.chunkRows, 4096, 16_777_216) : undefined;
+    if (chunkRows !== undefined && chunkRows % 4096 !== 0) {
+      throw new SegmentaError('INVALID_OPTION', `--chunk-rows must be a multiple of 4096 (the accumulation block), got ${chunkRows}`, { option: 'chunk-rows', value: chunkRows });
+    }
+    return { streamed: chunkRows !== undefined ? { chunkRows } : {} };
+  }
   if (flags.shards === undefined && flags.redis === undefined) return {};
   const redis = flags.redis !== undefined ? parseRedisUrl(flags.redis) : undefined;
   return {

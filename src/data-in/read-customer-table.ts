@@ -830,3 +830,143 @@ async function diagnose(
   const why = Number.isFinite(num) ? 'is too large for a float32 feature' : 'is not a finite number';
   throw new SegmentaError('NON_FINITE_VALUE', `${path}: row ${worst.row}, column '${slot.column}': '${value}' ${why}`, at);
 }
+
+/** Feature rows read chunk by chunk on every pass instead of held in memory (streamed K-Means: docs/streaming.md). */
+export interface FeatureStream {
+  readonly path: string;
+  /** Data rows (DuckDB's count when the stream was opened). */
+  readonly rows: number;
+  /** The feature columns, in matrix order. */
+  readonly featureNames: string[];
+  /**
+   * One pass over the file in row order: `onChunk` gets consecutive chunks of
+   * `chunkRows` rows (the last may be shorter) as row-major float32 in a
+   * buffer that the next chunk reuses; it may modify it. Returning `false`
+   * ends the pass early. Every value is checked as readCustomerTable checks
+   * it (missing, non-finite, not a number), naming the file row.
+   *
+   * @throws SegmentaError `MISSING_VALUE`, `NON_FINITE_VALUE`, `MALFORMED_FILE` (also when the file changed its row count), `ABORTED`
+   */
+  pass(chunkRows: number, onChunk: (data: Float32Array, start: number, rows: number) => Promise<boolean | void>): Promise<void>;
+  /** Closes DuckDB. Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens `path` (CSV or Parquet) for {@link FeatureStream} passes over numeric
+ * feature columns: one DuckDB connection, locked down to this one file, kept
+ * open between passes; each pass is one streaming query in file order. Memory:
+ * one chunk of `chunkRows × features` float32, whatever the file's size.
+ *
+ * @example
+ * const s = await openFeatureStream('customers.parquet', { features: ['Age', 'Annual Income (k$)'] });
+ * await s.pass(262_144, async (data, start, rows) => { ... });
+ * await s.close();
+ * @throws SegmentaError as readCustomerTable: `FILE_NOT_FOUND`, `UNSUPPORTED_FORMAT`, `UNKNOWN_COLUMN`, `EMPTY_TABLE`, `MALFORMED_FILE`
+ */
+export async function openFeatureStream(path: string, options: { features: string[]; signal?: AbortSignal }): Promise<FeatureStream> {
+  const { features } = validateOptions({ features: [...(options?.features ?? [])] });
+  const signal = options.signal;
+  throwIfAborted(signal);
+  const format = formatOf(path);
+  const absolute = await checkFile(path);
+  const literal = await literalDuckDbPath(absolute, path);
+  const fileArg = `${sqlString(literal.path)}${format === 'csv' ? `, compression = '${absolute.toLowerCase().endsWith('.gz') ? 'gzip' : 'none'}'` : ''}`;
+  const { DuckDBInstance } = loadDuckDB();
+  const instance = await DuckDBInstance.create(':memory:');
+  const connection = await instance.connect();
+  const onAbort = (): void => connection.interrupt();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  let closed = false;
+  const close = async (): Promise<void> => {
+    if (closed) return;
+    closed = true;
+    signal?.removeEventListener('abort', onAbort);
+    connection.closeSync();
+    instance.closeSync();
+    await literal.close();
+  };
+  const fail = (error: unknown): SegmentaError => {
+    if (error instanceof SegmentaError) return error;
+    throwIfAborted(signal);
+    const message = error instanceof Error ? error.message : String(error);
+    return new SegmentaError('MALFORMED_FILE', `cannot read '${path}': ${firstLine(message)}`, { path, cause: message });
+  };
+  try {
+    await connection.run('SET preserve_insertion_order = true');
+    await lockDown(connection, [literal.path]);
+    const schema = await describe(connection, path, fileArg, format);
+    if (format === 'csv') await checkCsvShape(path, absolute, schema);
+    checkColumns(path, format, schema, features);
+    const typeOf = new Map(schema.columns.map((c) => [c.name, c.type] as const));
+    const plan = planSlots(features, [], [], null, typeOf);
+    const source = sourceSql(fileArg, format, schema.header, plan, new Set());
+    const rows =
+      format === 'parquet'
+        ? await parquetRowCount(connection, fileArg)
+        : Number((await connection.runAndReadAll(`SELECT count(*) FROM read_csv(${fileArg}, header = ${schema.header})`)).getRowsJS()[0]![0]);
+    if (rows === 0) throw new SegmentaError('EMPTY_TABLE', `'${path}' has no data rows`, { path });
+    const d = features.length;
+    let buffer = new Float32Array(0);
+    const pass = async (chunkRows: number, onChunk: (data: Float32Array, start: number, rows: number) => Promise<boolean | void>): Promise<void> => {
+      if (closed) throw new SegmentaError('INVALID_OPTION', `the feature stream of '${path}' is closed`, { path });
+      if (buffer.length < chunkRows * d) buffer = new Float32Array(chunkRows * d);
+      let start = 0;
+      let filled = 0;
+      try {
+        const result = await connection.stream(source);
+        for (;;) {
+          if (signal?.aborted) {
+            connection.interrupt();
+            throwIfAborted(signal);
+          }
+          const chunk = await result.fetchChunk();
+          if (!chunk || chunk.rowCount === 0) break;
+          const n = chunk.rowCount;
+          const columns = features.map((_, k) => doubleColumn(chunk.chunk, k, n));
+          for (let i0 = 0; i0 < n; ) {
+            const take = Math.min(n - i0, chunkRows - filled);
+            for (let k = 0; k < d; k++) {
+              const { values, validity } = columns[k]!;
+              for (let i = i0, p = filled * d + k; i < i0 + take; i++, p += d) {
+                const f = Math.fround(values[i]!);
+                buffer[p] = f;
+                if (!(f - f === 0) || (validity !== null && !isValid(validity, i))) {
+                  const row = start + filled + (i - i0) + 1;
+                  throw isValid(validity, i) ? rowError('NON_FINITE_VALUE', path, row, features[k]!, values[i]!) : rowError('MISSING_VALUE', path, row, features[k]!);
+                }
+              }
+            }
+            filled += take;
+            i0 += take;
+            if (filled === chunkRows) {
+              const go = await onChunk(buffer, start, filled);
+              start += filled;
+              filled = 0;
+              if (go === false) return;
+            }
+          }
+        }
+        throwIfAborted(signal);
+        if (filled > 0) {
+          const go = await onChunk(buffer, start, filled);
+          start += filled;
+          if (go === false) return;
+        }
+      } catch (error) {
+        throw fail(error);
+      }
+      if (start !== rows) {
+        // A streaming read that fails mid-way ends like an exhausted one: find the bad cell, else say what happened.
+        await diagnose(connection, path, fileArg, format, schema.header, plan, signal).catch((e: unknown) => {
+          throw fail(e);
+        });
+        throw new SegmentaError('MALFORMED_FILE', `cannot read '${path}': a pass read ${start} of ${rows} rows (did the file change?)`, { path, rows: start, total: rows });
+      }
+    };
+    return { path, rows, featureNames: [...features], pass, close };
+  } catch (error) {
+    await close();
+    throw fail(error);
+  }
+}

@@ -18,7 +18,8 @@ import { refineBySwaps } from './swap-refinement.js';
 import { farthestRows } from './sharding/local-shard.js';
 import { ShardedData, shardMatrix } from './sharding/sharded-data.js';
 import { createPlusPlusBuffers, kmeansPlusPlus, type PlusPlusBuffers } from './kmeans-plusplus.js';
-import { checkMiniBatchSettings, matrixRowsAt, miniBatchFit, miniBatchInit, MINIBATCH_DEFAULTS, MINIBATCH_INIT_CANDIDATES, MINIBATCH_LOOP_DEFAULTS, resolveInitSize } from './minibatch-kmeans.js';
+import { StreamedData } from './sharding/streamed-data.js';
+import { checkMiniBatchSettings, matrixRowsAt, miniBatchFit, miniBatchFitChunks, miniBatchInit, MINIBATCH_DEFAULTS, MINIBATCH_INIT_CANDIDATES, MINIBATCH_LOOP_DEFAULTS, resolveInitSize } from './minibatch-kmeans.js';
 import { countDistinctRows, requireInteger, requireNumber, requireOptions, validateAndMeasure, validateMatrix, validateMatrixShape } from './validate-input.js';
 
 /** Settings with defaults (all optional for callers). */
@@ -400,12 +401,26 @@ export async function fitWithContext(ctx: FitContext, k: number): Promise<KMeans
  */
 async function fitMiniBatch(ctx: FitContext, k: number, started: number): Promise<KMeansResult> {
   const { matrix, settings, job } = ctx;
-  if (ctx.sharded) {
-    throw new SegmentaError('INVALID_OPTION', "algorithm 'minibatch' draws its batches from rows in memory: it does not run on sharded data (use algorithm 'lloyd')", {
+  const streamed = ctx.sharded instanceof StreamedData ? ctx.sharded : undefined;
+  if (ctx.sharded && !streamed) {
+    throw new SegmentaError('INVALID_OPTION', "algorithm 'minibatch' draws its batches from rows in memory or streamed chunks: it does not run on sharded data (use algorithm 'lloyd')", {
       option: 'algorithm',
       value: 'minibatch',
     });
   }
+  // Rows by id (any order, repeats allowed): from the matrix, or gathered from the file in one pass.
+  const rowsAt = streamed
+    ? async (ids: Int32Array): Promise<Float32Array> => {
+        const unique = Int32Array.from(new Set(ids)).sort();
+        const got = await streamed.gatherRows(unique);
+        const d = matrix.cols;
+        const at = new Map<number, number>();
+        unique.forEach((id, q) => at.set(id, q));
+        const out = new Float32Array(ids.length * d);
+        ids.forEach((id, q) => out.set(got.data.subarray(at.get(id)! * d, at.get(id)! * d + d), q * d));
+        return out;
+      }
+    : matrixRowsAt(matrix);
   const d = matrix.cols;
   const given = settings.init ? Float32Array.from(checkedInit(settings.init, k, d)) : undefined;
   const runs = given ? 1 : settings.nInit;
@@ -417,24 +432,21 @@ async function fitMiniBatch(ctx: FitContext, k: number, started: number): Promis
   for (let run = 0; run < runs; run++) {
     throwIfAborted(settings.signal);
     const rng = new SeededRandom(runSeed(settings.seed, k, run));
-    const init = given ?? (await miniBatchInit(matrixRowsAt(matrix), matrix.rows, d, k, MINIBATCH_INIT_CANDIDATES, initSize, rng, settings.signal)).centers;
-    const fit = await miniBatchFit(
-      matrix,
-      init,
-      {
-        k,
-        cols: d,
-        rows: matrix.rows,
-        batchSize: settings.batchSize,
-        maxNoImprovement: settings.maxNoImprovement,
-        reassignmentRatio: settings.reassignmentRatio,
-        tolScaled: ctx.tolScaled,
-        ...(settings.signal ? { signal: settings.signal } : {}),
-      },
-      settings.maxIter,
-      rng,
-      { ...(settings.onProgress ? { onProgress: settings.onProgress } : {}), run, nInit: runs },
-    );
+    const init = given ?? (await miniBatchInit(rowsAt, matrix.rows, d, k, MINIBATCH_INIT_CANDIDATES, initSize, rng, settings.signal)).centers;
+    const runSettings = {
+      k,
+      cols: d,
+      rows: matrix.rows,
+      batchSize: settings.batchSize,
+      maxNoImprovement: settings.maxNoImprovement,
+      reassignmentRatio: settings.reassignmentRatio,
+      tolScaled: ctx.tolScaled,
+      ...(settings.signal ? { signal: settings.signal } : {}),
+    };
+    const progress = { ...(settings.onProgress ? { onProgress: settings.onProgress } : {}), run, nInit: runs };
+    const fit = streamed
+      ? await miniBatchFitChunks((fn) => streamed.streamed.forEachChunk((data, _s, r) => fn(data, r.end - r.start)), matrix.rows, init, runSettings, settings.maxIter, rng, progress)
+      : await miniBatchFit(matrix, init, runSettings, settings.maxIter, rng, progress);
     reassigned += fit.reassigned;
     // One full pass: the labels and WCSS of this run's centres.
     const stats = await job.assign(fit.centers, k, ctx.sums, ctx.counts);

@@ -356,6 +356,59 @@ export async function miniBatchFit(
   return { centers: state.centers32, steps: state.steps, epochs: Math.ceil((state.steps * m) / rows), converged, reassigned: state.reassignedTotal, history };
 }
 
+/**
+ * The mini-batch loop on streamed data (docs/streaming.md): each epoch is one
+ * pass over the file; each chunk of `n` rows it reads gives `round(n /
+ * batchSize)` steps on batches drawn with replacement from that chunk (as
+ * scikit-learn's `partial_fit` over chunks). Same steps, reassignment and
+ * early stopping as {@link miniBatchFit}; a different sampling, so not the
+ * in-memory trajectory.
+ */
+export async function miniBatchFitChunks(
+  forEachChunk: (fn: (data: Float32Array, rows: number) => Promise<boolean | void>) => Promise<void>,
+  rows: number,
+  init: Float32Array,
+  run: MiniBatchRun,
+  maxIter: number,
+  rng: SeededRandom,
+  progress?: { onProgress?: ProgressListener; run: number; nInit: number },
+): Promise<MiniBatchOutcome> {
+  const d = run.cols;
+  const m = Math.min(run.batchSize, rows);
+  const state = new MiniBatchState(init, { ...run, batchSize: m }, rng);
+  const nSteps = Math.max(1, Math.floor((maxIter * rows) / m));
+  const ids = new Int32Array(m);
+  const batch = new Float32Array(m * d);
+  const slicer = new TimeSlicer(run.signal);
+  const history: MiniBatchOutcome['history'] = [];
+  let converged = false;
+  let mark = performance.now();
+  for (let epoch = 0; epoch < maxIter && !converged && state.steps < nSteps; epoch++) {
+    await forEachChunk(async (data, n) => {
+      const steps = Math.max(1, Math.round(n / m));
+      const chunk = { data, rows: n, cols: d };
+      for (let q = 0; q < steps; q++) {
+        await slicer.maybePause();
+        drawWithReplacement(n, m, rng, ids);
+        gather(chunk, ids, batch);
+        const outcome = await state.step(batch, m);
+        converged = outcome.converged;
+        const s = state.steps;
+        if (s % 64 === 0 || converged || s === nSteps) {
+          const wcss = (state.smoothedInertia ?? outcome.inertia / m) * rows;
+          const now = performance.now();
+          history.push({ iteration: s, wcss, shift: outcome.shift, changed: 0, seconds: (now - mark) / 1000 });
+          mark = now;
+          progress?.onProgress?.({ kind: 'iteration', k: run.k, run: progress.run, nInit: progress.nInit, iteration: s, maxIter: nSteps, wcss, shift: outcome.shift, changed: 0 });
+        }
+        if (converged || s >= nSteps) return false;
+      }
+      return true;
+    });
+  }
+  return { centers: state.centers32, steps: state.steps, epochs: Math.ceil((state.steps * m) / rows), converged, reassigned: state.reassignedTotal, history };
+}
+
 /** Rows of an in-memory matrix by id, for {@link miniBatchInit}. */
 export function matrixRowsAt(matrix: Matrix): (ids: Int32Array) => Promise<Float32Array> {
   return async (ids) => {

@@ -152,7 +152,7 @@ export async function segmentCustomers(spec: SegmentationSpec | ResolvedSpec, op
       path = resolved.data.path;
     }
 
-    if (resolved.distributed) return await segmentSharded(path, { ...resolved, distributed: resolved.distributed }, listen, started);
+    if (resolved.distributed || resolved.streamed) return await segmentSharded(path, resolved, listen, started);
 
     // Profiles and the report need the original units: keep them, and scale a copy.
     const keepOriginal = resolved.profiles || resolved.outputs.report !== undefined;
@@ -355,7 +355,7 @@ export async function segmentCustomers(spec: SegmentationSpec | ResolvedSpec, op
 }
 
 /**
- * The sharded job (spec.distributed): the same sweep, choice of k, fit and
+ * The sharded job (spec.distributed), or the streamed one (spec.streamed, whose shards are chunks of the file read again on every pass): the same sweep, choice of k, fit and
  * numbering as {@link segmentCustomers}, on shards that hold the rows (here or
  * on Redis workers). validateSpec has ruled out what needs every row in one
  * process (profiles, report, one-hot encoding, agglomerative). The result's
@@ -364,7 +364,7 @@ export async function segmentCustomers(spec: SegmentationSpec | ResolvedSpec, op
  */
 async function segmentSharded(
   path: string,
-  resolved: ResolvedSpec & { distributed: NonNullable<ResolvedSpec['distributed']> },
+  resolved: ResolvedSpec,
   listen: { signal?: AbortSignal; onProgress?: ProgressListener },
   started: number,
 ): Promise<SegmentationResult> {
@@ -383,7 +383,7 @@ async function segmentSharded(
       const t0 = performance.now();
       sweep = await sweepK(data, { kMin: Math.min(resolved.kRange.min, sweepMax), kMax: sweepMax, ...fitSettings });
       // The other methods for k (silhouette, Calinski-Harabasz, Davies-Bouldin, gap)
-      // need every row in one process: a sharded job chooses k by the elbow.
+      // need every row in one process: a sharded or streamed job chooses k by the elbow.
       const curves = { ks: sweep.ks, wcss: sweep.wcss };
       const seconds = (performance.now() - t0) / 1000;
       selection = { methods: ['elbow'], sweep, curves, choice: suggestK(curves), seconds: { sweep: seconds, silhouette: 0, gap: 0, total: seconds } };

@@ -13,6 +13,7 @@ import { Coordinator } from '../distributed/coordinator.js';
 import { loadShard } from '../drivers/sharding/load-shard.js';
 import { localShardGroup, type LocalShard } from '../drivers/sharding/local-shard.js';
 import { ShardedData } from '../drivers/sharding/sharded-data.js';
+import { openStreamedData } from '../drivers/sharding/streamed-data.js';
 import type { Scaler } from '../preparation/scaling.js';
 import type { ResolvedSpec } from './validate-spec.js';
 
@@ -33,11 +34,22 @@ export interface ShardedSource {
  */
 export async function openShardedSource(
   path: string,
-  spec: ResolvedSpec & { distributed: NonNullable<ResolvedSpec['distributed']> },
+  spec: ResolvedSpec,
   listen: { signal?: AbortSignal; onProgress?: ProgressListener; log?: (line: string) => void } = {},
 ): Promise<ShardedSource> {
   const { features } = spec;
-  const { shards, redis, shardTimeout } = spec.distributed;
+  if (spec.streamed) {
+    listen.onProgress?.({ kind: 'phase', phase: 'read', detail: `streaming ${path} in chunks of ${spec.streamed.chunkRows.toLocaleString('en-US')} rows` });
+    const streamed = await openStreamedData(path, {
+      features,
+      chunkRows: spec.streamed.chunkRows,
+      backend: spec.backend,
+      ...(spec.threads !== undefined ? { threads: spec.threads } : {}),
+      ...(listen.signal ? { signal: listen.signal } : {}),
+    });
+    return scaled(streamed, spec, async () => streamed.job.dispose());
+  }
+  const { shards, redis, shardTimeout } = spec.distributed ?? { shards: 1, shardTimeout: 300 };
   const table = await describeCustomerTable(path, features, listen.signal);
   const threads = spec.threads !== undefined ? { threads: spec.threads } : {};
   let data: ShardedData;
@@ -74,9 +86,14 @@ export async function openShardedSource(
     await data.job.dispose();
     if (coordinator) await coordinator.finish(error === undefined, error === undefined ? undefined : error instanceof Error ? error.message : String(error));
   };
+  return { ...(await scaled(data, spec, finish)), ...(coordinator ? { coordinator } : {}) };
+}
+
+/** Fits the spec's scaler on the data and scales it; on failure finishes the source. */
+async function scaled(data: ShardedData, spec: ResolvedSpec, finish: (error?: unknown) => Promise<void>): Promise<ShardedSource> {
   try {
     const scaler = await data.fitAndScale(spec.scale);
-    return { data, scaler, ...(coordinator ? { coordinator } : {}), finish };
+    return { data, scaler, finish };
   } catch (error) {
     await finish(error);
     throw error;

@@ -149,6 +149,15 @@ export interface SegmentationSpec {
     /** HDBSCAN's settings; given, HDBSCAN joins the default methods. */
     hdbscan?: { minClusterSize?: number; minSamples?: number };
   };
+  /**
+   * Stream the rows from the file on every pass instead of holding the
+   * matrix (docs/streaming.md): K-Means past RAM. Chunks of `chunkRows` rows
+   * (a multiple of 4096; default 262,144) are read through DuckDB; exact
+   * Lloyd gives the same result bit for bit as in memory. The same limits as
+   * `distributed` (K-Means only, no profiles, report or one-hot encoding), and
+   * not together with it.
+   */
+  streamed?: { chunkRows?: number };
   /** Files to write. Nothing is written by default. */
   outputs?: {
     /** Labels CSV: the id column, then `segment` (0-based, the one numbering). */
@@ -298,6 +307,12 @@ export const segmentationSpecSchema = {
         dbscan: { type: 'object', additionalProperties: false, required: ['eps'], properties: { eps: { type: 'number', minimum: 0 }, minSamples: { type: 'integer', minimum: 1, default: 5 } } },
         hdbscan: { type: 'object', additionalProperties: false, properties: { minClusterSize: { type: 'integer', minimum: 2, default: 5 }, minSamples: { type: 'integer', minimum: 1 } } },
       },
+    },
+    streamed: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'Stream the rows from the file on every pass instead of holding the matrix (bit-identical to in memory).',
+      properties: { chunkRows: { type: 'integer', minimum: 4096, maximum: 16_777_216, default: 262_144, description: 'Rows per chunk: a multiple of 4096.' } },
     },
     outputs: {
       type: 'object',

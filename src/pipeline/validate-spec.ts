@@ -183,6 +183,7 @@ export interface ResolvedSpec {
     dbscan?: { eps: number; minSamples?: number };
     hdbscan?: { minClusterSize?: number; minSamples?: number };
   };
+  streamed?: { chunkRows: number };
   outputs: { labels?: string; keepColumns: boolean; report?: string; force: boolean; scatter?: [string, string]; scatterSample: number; source?: string };
 }
 
@@ -224,18 +225,23 @@ function crossFieldProblems(spec: SegmentationSpec): SpecProblem[] {
     for (const out of ['labels', 'report'] as const) if (spec.outputs?.[out] !== undefined) add(`spec.outputs.${out}`, 'needs a fit, but spec.fit is false');
   }
   if (spec.outputs?.report !== undefined && spec.profiles === false) add('spec.profiles', 'is false, but the report (spec.outputs.report) shows the profiles');
-  if (spec.distributed) {
-    const why = 'cannot run with spec.distributed (sharded runs keep the rows in their shards)';
+  if (spec.streamed && spec.distributed) add('spec.streamed', 'cannot run with spec.distributed: give one of them');
+  const chunkRows = spec.streamed?.chunkRows;
+  if (chunkRows !== undefined && chunkRows % 4096 !== 0) add('spec.streamed.chunkRows', `must be a multiple of 4096 (the accumulation block), got ${chunkRows}`);
+  if (spec.distributed || spec.streamed) {
+    const why = spec.distributed
+      ? 'cannot run with spec.distributed (sharded runs keep the rows in their shards)'
+      : 'cannot run with spec.streamed (streamed runs never hold every row)';
     if ((spec.encode ?? []).length > 0) add('spec.encode', `${why}: one-hot encode the columns in the file`);
     if (spec.profiles === true) add('spec.profiles', `${why}`);
     if (spec.outputs?.report !== undefined) add('spec.outputs.report', `${why}`);
     if (spec.outputs?.keepColumns) add('spec.outputs.keepColumns', `${why}`);
     if ((spec.method ?? 'kmeans') !== 'kmeans') add('spec.method', `'${spec.method}' ${why}; use 'kmeans'`);
-    if (spec.kmeans?.algorithm === 'minibatch') add('spec.kmeans.algorithm', `'minibatch' ${why}; use 'lloyd'`);
+    if (spec.distributed && spec.kmeans?.algorithm === 'minibatch') add('spec.kmeans.algorithm', `'minibatch' ${why}; use 'lloyd'`);
     if (spec.dendrogram !== undefined && spec.dendrogram !== false) add('spec.dendrogram', `${why}`);
     if (spec.compare) add('spec.compare', `${why}`);
-    if (spec.distributed.redis !== undefined && !/^rediss?:\/\/[^/\s]+/.test(spec.distributed.redis)) {
-      add('spec.distributed.redis', `must be a URL like redis://127.0.0.1:6379, got '${spec.distributed.redis}'`);
+    if (spec.distributed?.redis !== undefined && !/^rediss?:\/\/[^/\s]+/.test(spec.distributed.redis)) {
+      add('spec.distributed.redis', `must be a URL like redis://127.0.0.1:6379, got '${spec.distributed?.redis}'`);
     }
   }
   const compared = spec.compare?.methods ?? [];
@@ -300,7 +306,8 @@ export function validateSpec(input: unknown): ResolvedSpec {
     seed: spec.seed ?? 0,
     backend: spec.backend ?? 'auto',
     ...(spec.threads !== undefined ? { threads: spec.threads } : {}),
-    profiles: spec.profiles ?? !spec.distributed,
+    profiles: spec.profiles ?? !(spec.distributed || spec.streamed),
+    ...(spec.streamed ? { streamed: { chunkRows: spec.streamed.chunkRows ?? 262_144 } } : {}),
     ...(spec.distributed
       ? {
           distributed: {

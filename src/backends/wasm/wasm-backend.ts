@@ -18,7 +18,7 @@ import type { BackendAvailability, KernelBackend, KernelJob } from '../kernel-co
 import { wasmApi, type WasmMemory } from './wasm-api.js';
 import { kernelsAvailability, loadKernels } from './wasm-module.js';
 import { WasmJob, type JobMemory, type WasmJobOptions } from './wasm-job.js';
-import { INITIAL_COUNT_CAPACITY, INITIAL_K_CAPACITY, WASM32_MAX_PAGES, checkMemoryLimit, pagesFor, planFixed, planWork } from './wasm-layout.js';
+import { INITIAL_COUNT_CAPACITY, INITIAL_K_CAPACITY, checkMemoryLimit, wasmMemoryLimitBytes, pagesFor, planFixed, planWork } from './wasm-layout.js';
 
 export { WasmJob, boundsByDefault, BOUNDS_ENV, type BoundsMode, type WasmJobOptions } from './wasm-job.js';
 export { WASM_FILE_ENV, WASM_FILE_NAME, resetKernelsCache } from './wasm-module.js';
@@ -109,7 +109,7 @@ export function spareWasmMemoryBytes(): number {
 
 function newMemory(bytes: number): WasmMemory {
   try {
-    return new wasmApi!.Memory({ initial: pagesFor(bytes), maximum: WASM32_MAX_PAGES, shared: true });
+    return new wasmApi!.Memory({ initial: pagesFor(bytes), maximum: Math.max(pagesFor(bytes), pagesFor(wasmMemoryLimitBytes())), shared: true });
   } catch (error) {
     throw new SegmentaError('MEMORY_LIMIT', `the wasm backend could not reserve ${bytes.toLocaleString('en-US')} bytes of memory: ${(error as Error).message}`, {
       neededBytes: bytes,

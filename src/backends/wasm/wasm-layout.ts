@@ -86,6 +86,24 @@ export const PAGE_BYTES = 65536;
 /** wasm32 can address at most 65536 pages of 64 KiB: 4 GiB. */
 export const WASM32_MAX_PAGES = 65536;
 export const WASM32_MAX_BYTES = WASM32_MAX_PAGES * PAGE_BYTES;
+/** Environment variable: the most MiB one wasm job's memory may take (default: wasm32's 4 GiB). */
+export const WASM_MAX_MB_ENV = 'SEGMENTA_WASM_MAX_MB';
+
+/**
+ * The most bytes one wasm job's memory may take: `SEGMENTA_WASM_MAX_MB` MiB
+ * when set (e.g. to run within a memory budget, docs/streaming.md), at most 4 GiB.
+ *
+ * @throws SegmentaError `INVALID_OPTION` when the variable is not a positive number
+ */
+export function wasmMemoryLimitBytes(): number {
+  const raw = process.env[WASM_MAX_MB_ENV];
+  if (raw === undefined || raw.trim() === '') return WASM32_MAX_BYTES;
+  const mb = Number(raw);
+  if (!Number.isFinite(mb) || mb <= 0) {
+    throw new SegmentaError('INVALID_OPTION', `${WASM_MAX_MB_ENV} must be a positive number of MiB, got '${raw}'`, { option: WASM_MAX_MB_ENV, value: raw });
+  }
+  return Math.min(WASM32_MAX_BYTES, Math.floor(mb * 16) * PAGE_BYTES);
+}
 /** The module's static data must end below this (checked when the module loads). */
 export const RESERVED_BYTES = 1024;
 export const CTRL_BYTES = 256;
@@ -223,15 +241,17 @@ export function formatBytes(bytes: number): string {
  * @param needed total bytes the job's memory would need
  */
 export function checkMemoryLimit(rows: number, dims: number, needed: number, what: string): void {
-  if (needed <= WASM32_MAX_BYTES) return;
+  const limit = wasmMemoryLimitBytes();
+  if (needed <= limit) return;
   const dataBytes = rows * dims * 4;
+  const which = limit < WASM32_MAX_BYTES ? `the wasm memory limit of ${limit / 2 ** 20} MiB set by ${WASM_MAX_MB_ENV}` : 'the wasm32 memory limit of 4 GiB';
   throw new SegmentaError(
     'MEMORY_LIMIT',
     `the wasm backend cannot hold ${what}: ${rows.toLocaleString('en-US')} rows × ${dims} features × 4 bytes = ` +
       `${formatBytes(dataBytes)} of data plus ${formatBytes(needed - dataBytes)} of workspace needs ${formatBytes(needed)}, ` +
-      `above the wasm32 memory limit of 4 GiB (${WASM32_MAX_BYTES.toLocaleString('en-US')} bytes); ` +
-      `use fewer rows or features (e.g. a sample), or another backend (--backend js)`,
-    { rows, dims, dataBytes, neededBytes: needed, limitBytes: WASM32_MAX_BYTES },
+      `above ${which} (${limit.toLocaleString('en-US')} bytes); ` +
+      `use fewer rows or features (e.g. a sample), --streamed, or another backend (--backend js)`,
+    { rows, dims, dataBytes, neededBytes: needed, limitBytes: limit },
   );
 }
 
