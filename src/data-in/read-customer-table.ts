@@ -870,21 +870,13 @@ export async function openFeatureStream(path: string, options: { features: strin
   throwIfAborted(signal);
   const format = formatOf(path);
   const absolute = await checkFile(path);
-  const literal = await literalDuckDbPath(absolute, path);
-  const fileArg = `${sqlString(literal.path)}${format === 'csv' ? `, compression = '${absolute.toLowerCase().endsWith('.gz') ? 'gzip' : 'none'}'` : ''}`;
-  const { DuckDBInstance } = loadDuckDB();
-  const instance = await DuckDBInstance.create(':memory:');
-  const connection = await instance.connect();
-  const onAbort = (): void => connection.interrupt();
-  signal?.addEventListener('abort', onAbort, { once: true });
+  const duck = await openDuckDb(path, absolute, format, signal);
+  const { connection, fileArg } = duck;
   let closed = false;
   const close = async (): Promise<void> => {
     if (closed) return;
     closed = true;
-    signal?.removeEventListener('abort', onAbort);
-    connection.closeSync();
-    instance.closeSync();
-    await literal.close();
+    await duck.close();
   };
   const fail = (error: unknown): SegmentaError => {
     if (error instanceof SegmentaError) return error;
@@ -894,7 +886,7 @@ export async function openFeatureStream(path: string, options: { features: strin
   };
   try {
     await connection.run('SET preserve_insertion_order = true');
-    await lockDown(connection, [literal.path]);
+    await lockDown(connection, [duck.literalPath]);
     const schema = await describe(connection, path, fileArg, format);
     if (format === 'csv') await checkCsvShape(path, absolute, schema);
     checkColumns(path, format, schema, features);
