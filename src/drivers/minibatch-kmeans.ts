@@ -327,33 +327,7 @@ export async function miniBatchFit(
   rng: SeededRandom,
   progress?: { onProgress?: ProgressListener; run: number; nInit: number },
 ): Promise<MiniBatchOutcome> {
-  const { rows, cols: d } = matrix;
-  const m = Math.min(run.batchSize, rows);
-  const state = new MiniBatchState(init, { ...run, batchSize: m }, rng);
-  const nSteps = Math.max(1, Math.floor((maxIter * rows) / m));
-  const ids = new Int32Array(m);
-  const batch = new Float32Array(m * d);
-  const slicer = new TimeSlicer(run.signal);
-  const history: MiniBatchOutcome['history'] = [];
-  let converged = false;
-  let mark = performance.now();
-  let outcome: StepOutcome = { inertia: 0, shift: 0, converged: false, reassigned: 0 };
-  for (let s = 1; s <= nSteps; s++) {
-    await slicer.maybePause();
-    drawWithReplacement(rows, m, rng, ids);
-    gather(matrix, ids, batch);
-    outcome = await state.step(batch, m);
-    converged = outcome.converged;
-    if (s % 64 === 0 || converged || s === nSteps) {
-      const wcss = (state.smoothedInertia ?? outcome.inertia / m) * rows;
-      const now = performance.now();
-      history.push({ iteration: s, wcss, shift: outcome.shift, changed: 0, seconds: (now - mark) / 1000 });
-      mark = now;
-      progress?.onProgress?.({ kind: 'iteration', k: run.k, run: progress.run, nInit: progress.nInit, iteration: s, maxIter: nSteps, wcss, shift: outcome.shift, changed: 0 });
-    }
-    if (converged) break;
-  }
-  return { centers: state.centers32, steps: state.steps, epochs: Math.ceil((state.steps * m) / rows), converged, reassigned: state.reassignedTotal, history };
+  return miniBatchFitChunks((fn) => fn(matrix.data, matrix.rows).then(() => undefined), matrix.rows, init, run, maxIter, rng, progress);
 }
 
 /**
