@@ -1,6 +1,6 @@
 /**
  * `node dist/bench/streamed-bench.js --file customers.parquet [--features "Age,Annual Income (k$),Spending Score (1-100)"]
- *   [--k 5] [--passes 5] [--chunk-rows 262144] [--backend wasm] [--no-memory] [--fit]`:
+ *   [--k 5] [--passes 5] [--chunk-rows 262144] [--backend wasm] [--no-memory] [--fit [--n-init N]]`:
  * streamed K-Means against the in-memory run on the same file. It times
  * `--passes` assign passes (read + assign for the streamed run, assign alone
  * in memory) with fixed centroids, and prints passes per second, rows per
@@ -31,6 +31,8 @@ const chunkRows = Number(arg('chunk-rows', String(64 * 4096)));
 const backendName = arg('backend', 'wasm');
 const inMemory = !process.argv.includes('--no-memory');
 const fit = process.argv.includes('--fit');
+// --n-init N: k-means++ runs of the fits (default 3); the refined run is left out when given.
+const runs = process.argv.includes('--n-init') ? { nInit: Number(arg('n-init', '1')), refine: false } : {};
 
 const cpuSeconds = (c: NodeJS.CpuUsage): number => (c.user + c.system) / 1e6;
 const mib = (): string => `${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`;
@@ -60,7 +62,7 @@ try {
     const c0 = process.cpuUsage();
     const t0 = performance.now();
     const before = data.passes;
-    streamedFit = await fitKMeans(data, { k, seed: 0, backend });
+    streamedFit = await fitKMeans(data, { k, seed: 0, backend, ...runs });
     console.log(`streamed fit: WCSS ${streamedFit.wcss}, ${data.passes - before} passes over the file, ${((performance.now() - t0) / 1000).toFixed(1)} s wall, ${cpuSeconds(process.cpuUsage(c0)).toFixed(1)} s CPU; peak RSS ${mib()}`);
   }
 } finally {
@@ -82,7 +84,7 @@ if (inMemory) {
   if (fit) {
     const c0 = process.cpuUsage();
     const t1 = performance.now();
-    const r = await fitKMeans(matrix, { k, seed: 0, backend });
+    const r = await fitKMeans(matrix, { k, seed: 0, backend, ...runs });
     console.log(`in-memory fit: WCSS ${r.wcss}, ${((performance.now() - t1) / 1000).toFixed(1)} s wall, ${cpuSeconds(process.cpuUsage(c0)).toFixed(1)} s CPU`);
     if (streamedFit) console.log(`streamed fit equals the in-memory fit: ${streamedFit.wcss === r.wcss && streamedFit.labels.every((l, i) => l === r.labels[i])}`);
   }

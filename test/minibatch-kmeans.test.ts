@@ -195,8 +195,10 @@ describe('mini-batch options', () => {
 
 describe('mini-batch in the spec', () => {
   const base = { data: { path: 'x.csv' }, features: ['a'] };
-  it('defaults follow scikit-learn per algorithm', () => {
-    expect(validateSpec(base).kmeans).toMatchObject({ algorithm: 'lloyd', maxIter: 300, tol: 1e-4 });
+  it('defaults follow scikit-learn per algorithm; a resolved spec is itself valid', () => {
+    expect(validateSpec(base).kmeans).toEqual({ nInit: 3, algorithm: 'lloyd', maxIter: 300, tol: 1e-4 });
+    const mb = validateSpec({ ...base, kmeans: { algorithm: 'minibatch' } });
+    expect(validateSpec(JSON.parse(JSON.stringify(mb)))).toEqual(mb);
     expect(validateSpec({ ...base, kmeans: { algorithm: 'minibatch' } }).kmeans).toEqual({
       nInit: 3,
       maxIter: 100,

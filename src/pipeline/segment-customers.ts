@@ -468,9 +468,9 @@ function kmeansSettingsOf(resolved: ResolvedSpec, listen: { signal?: AbortSignal
     maxIter: resolved.kmeans.maxIter,
     tol: resolved.kmeans.tol,
     algorithm: resolved.kmeans.algorithm,
-    ...(resolved.kmeans.algorithm === 'minibatch'
-      ? { batchSize: resolved.kmeans.batchSize, maxNoImprovement: resolved.kmeans.maxNoImprovement, reassignmentRatio: resolved.kmeans.reassignmentRatio }
-      : {}),
+    ...(resolved.kmeans.batchSize !== undefined ? { batchSize: resolved.kmeans.batchSize } : {}),
+    ...(resolved.kmeans.maxNoImprovement !== undefined ? { maxNoImprovement: resolved.kmeans.maxNoImprovement } : {}),
+    ...(resolved.kmeans.reassignmentRatio !== undefined ? { reassignmentRatio: resolved.kmeans.reassignmentRatio } : {}),
     seed: resolved.seed,
     backend: resolved.backend,
     ...(resolved.threads !== undefined ? { threads: resolved.threads } : {}),

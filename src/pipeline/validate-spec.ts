@@ -159,9 +159,10 @@ export interface ResolvedSpec {
     maxIter: number;
     tol: number;
     algorithm: 'lloyd' | 'minibatch';
-    batchSize: number;
-    maxNoImprovement: number;
-    reassignmentRatio: number;
+    /** Mini-batch settings: present with `algorithm: 'minibatch'` only. */
+    batchSize?: number;
+    maxNoImprovement?: number;
+    reassignmentRatio?: number;
   };
   agglomerative: {
     linkage: 'ward' | 'complete' | 'average' | 'single';
@@ -195,9 +196,7 @@ function resolveKMeans(k: SegmentationSpec['kmeans']): ResolvedSpec['kmeans'] {
     maxIter: k?.maxIter ?? (minibatch ? 100 : 300),
     tol: k?.tol ?? (minibatch ? 0 : 1e-4),
     algorithm: k?.algorithm ?? 'lloyd',
-    batchSize: k?.batchSize ?? 1024,
-    maxNoImprovement: k?.maxNoImprovement ?? 10,
-    reassignmentRatio: k?.reassignmentRatio ?? 0.01,
+    ...(minibatch ? { batchSize: k?.batchSize ?? 1024, maxNoImprovement: k?.maxNoImprovement ?? 10, reassignmentRatio: k?.reassignmentRatio ?? 0.01 } : {}),
   };
 }
 
