@@ -131,7 +131,7 @@ describe('silhouette, Calinski-Harabasz, Davies-Bouldin: hand-computed', () => {
     await expectCode(() => silhouetteScore(pairs, [0, 0, 0, 0]), 'INVALID_K', /silhouette needs between 2 and rows - 1 = 3 distinct labels, got 1/);
     await expectCode(() => calinskiHarabasz(pairs, [0, 1, 2, 3]), 'INVALID_K', /got 4/);
     await expectCode(() => daviesBouldin(pairs, [0, 0, 0, 0]), 'INVALID_K');
-    await expectCode(() => evaluatePartition(pairs, [0, 1, 0]), 'SHAPE_MISMATCH', /3 labels for 4 rows/);
+    await expectCode(() => evaluatePartition(pairs, [0, 1, 0]), 'SHAPE_MISMATCH', /3 labels for 4 rows: give one label per row/);
     await expectCode(() => compactLabels([0, 1.5]), 'INVALID_OPTION', /labels must be integers, got 1.5 at row 2/);
   });
 });
@@ -255,7 +255,7 @@ describe('metric edges: exact/sampled bounds, option checks, details, evaluatePa
     };
     expect((await caught(() => silhouetteScore(pairs, [0, 0, 0, 0]))).details).toEqual({ metric: 'silhouette', k: 1, rows: 4 });
     expect((await caught(() => clusterMeans(pairs, [0, 1]))).details).toEqual({ labels: 2, rows: 4 });
-    expect((await caught(() => clusterMeans(pairs, [0, 1]))).message).toBe('2 labels for 4 rows');
+    expect((await caught(() => clusterMeans(pairs, [0, 1]))).message).toBe('2 labels for 4 rows: give one label per row');
     expect((await caught(() => adjustedRandIndex([0, 1], [0]))).details).toEqual({ a: 2, b: 1 });
     expect((await caught(() => compactLabels([3, Number.NaN]))).details).toEqual({ row: 2, value: Number.NaN });
     expect((await caught(() => calinskiHarabasz(pairs, [0, 1, 2, 3]))).message).toBe('Calinski-Harabasz needs between 2 and rows - 1 = 3 distinct labels, got 4');

@@ -29,7 +29,8 @@ import type { ProgressEvent, ProgressListener } from '../common/progress.js';
 import { SeededRandom } from '../common/seeded-random.js';
 import { drainSteps, runSteps, type Steps } from '../common/time-slice.js';
 import { runSeed } from './kmeans.js';
-import { requireInteger, requireNumber, validateAndMeasure } from './validate-input.js';
+import { requireInteger, requireNumber, validateAndMeasure, validateMatrix } from './validate-input.js';
+import { validateLabels, validateMatrixShape } from '../common/validate-matrix.js';
 
 /** Rows a pass handles between two pause points. */
 const ROW_MASK = 0xfff;
@@ -91,7 +92,17 @@ export interface KPrototypesResult {
  * @example kPrototypesGamma(matrixFromRows([[0], [2]])) // 0.5 × 1 = 0.5
  */
 export function kPrototypesGamma(numeric: Matrix): number {
+  validateNumeric(numeric);
   return drainSteps(gammaSteps(numeric));
+}
+
+/**
+ * The numeric part may have 0 columns (all-categorical data), but it still
+ * says how many rows there are: at least one, and a data array of the right length.
+ */
+function validateNumeric(numeric: Matrix): void {
+  validateMatrixShape(numeric, 'numeric data', true);
+  if (numeric.cols > 0) validateMatrix(numeric, 'numeric data');
 }
 
 function* gammaSteps(numeric: Matrix): Steps<number> {
@@ -121,6 +132,15 @@ function* gammaSteps(numeric: Matrix): Steps<number> {
  * Synchronous (two passes over the rows).
  */
 export function huangCost(numeric: Matrix, categorical: CategoricalColumns, labels: ArrayLike<number>, k: number, gamma: number): number {
+  validateNumeric(numeric);
+  drainSteps(validateCategoricalSteps(numeric, categorical));
+  requireInteger('k', k, 1);
+  validateLabels(labels, numeric.rows);
+  for (let i = 0; i < numeric.rows; i++) {
+    const v = labels[i]!;
+    if (v < 0 || v >= k) throw new SegmentaError('INVALID_K', `labels row ${i + 1} is ${v}, outside 0..${k - 1}`, { row: i + 1, label: v, k });
+  }
+  requireNumber('gamma', gamma, 0);
   const p = numeric.cols;
   const m = categorical.names.length;
   const { centroids, modes } = drainSteps(prototypesSteps(numeric, categorical, labels, k, new Float64Array(k * p), new Int32Array(k * m)));
@@ -177,7 +197,13 @@ function* prototypesSteps(
 }
 
 function* validateCategoricalSteps(numeric: Matrix, categorical: CategoricalColumns): Steps<void> {
+  if (categorical === null || typeof categorical !== 'object' || !Array.isArray(categorical.names) || !Array.isArray(categorical.levels) || typeof categorical.codes?.length !== 'number') {
+    throw new SegmentaError('INVALID_DATA', 'categorical must be { names: string[], levels: number[], codes: Int32Array }', {});
+  }
   const m = categorical.names.length;
+  if (m === 0 && numeric.cols === 0) {
+    throw new SegmentaError('SHAPE_MISMATCH', `k-prototypes got 0 numeric and 0 categorical columns (${numeric.rows} rows): at least 1 feature is required`, { rows: numeric.rows });
+  }
   if (categorical.levels.length !== m) {
     throw new SegmentaError('SHAPE_MISMATCH', `${m} categorical column names but ${categorical.levels.length} level counts`, { names: m, levels: categorical.levels.length });
   }
@@ -211,7 +237,8 @@ function* validateCategoricalSteps(numeric: Matrix, categorical: CategoricalColu
  * @throws SegmentaError `INVALID_K` (k above the rows), `SHAPE_MISMATCH`, `NON_FINITE_VALUE`, `INVALID_OPTION`, `ABORTED`
  */
 export async function fitKPrototypes(numeric: Matrix, categorical: CategoricalColumns, options: KPrototypesOptions): Promise<KPrototypesResult> {
-  if (numeric.cols > 0) await validateAndMeasure(numeric, options.signal);
+  validateMatrixShape(numeric, 'numeric data', true);
+  if (numeric.cols > 0) await validateAndMeasure(numeric, options.signal, 'numeric data');
   const run = { signal: options.signal, onProgress: options.onProgress };
   await runSteps(validateCategoricalSteps(numeric, categorical), run);
   const n = numeric.rows;

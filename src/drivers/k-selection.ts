@@ -29,7 +29,8 @@ import { resolveBackend } from '../backends/backend-registry.js';
 import type { KernelBackend, KernelJob } from '../backends/kernel-contract.js';
 import { sweepK, type SweepOptions, type SweepResult } from './elbow-sweep.js';
 import type { KMeansResult } from './kmeans.js';
-import { requireInteger } from './validate-input.js';
+import { requireInteger, validateMatrix } from './validate-input.js';
+import { validateLabels } from '../common/validate-matrix.js';
 import { suggestK, K_METHODS, ALL_K_METHODS, type KSuggestion, type KCurves, type KMethod } from './suggest-k.js';
 import { fitGaussianMixture, parseCovarianceType, type CovarianceType } from './gaussian-mixture.js';
 import { sampleIndices } from '../metrics/cluster-metrics.js';
@@ -329,7 +330,17 @@ export async function silhouetteCurves(
   ks: readonly number[],
   options: { threads?: number; signal?: AbortSignal } = {},
 ): Promise<number[]> {
+  validateMatrix(matrix);
   const n = matrix.rows;
+  if (ks.length !== labelings.length) {
+    throw new SegmentaError('SHAPE_MISMATCH', `silhouetteCurves: ${labelings.length} labelings for ${ks.length} k values`, { labelings: labelings.length, ks: ks.length });
+  }
+  labelings.forEach((l, q) => {
+    validateLabels(l, n, `labels of k = ${ks[q]}`);
+    for (let i = 0; i < n; i++) {
+      if (l[i]! < 0 || l[i]! >= ks[q]!) throw new SegmentaError('INVALID_K', `silhouetteCurves: row ${i + 1} has label ${l[i]} at k = ${ks[q]}, outside 0..${ks[q]! - 1}`, { row: i + 1, k: ks[q] });
+    }
+  });
   if (labelings.length === 0) return [];
   const job = await backend.createJob(matrix.data, n, matrix.cols, {
     ...(options.threads !== undefined ? { threads: options.threads } : {}),

@@ -2,6 +2,27 @@
  * Kneedle (Satopää et al., 2011), as the `kneed` package computes it offline with
  * sensitivity S = 1, for a convex decreasing curve such as WCSS over k.
  */
+import { SegmentaError } from '../common/errors.js';
+
+/**
+ * Checks a curve given as parallel arrays: the same length, finite numbers.
+ *
+ * @throws SegmentaError `SHAPE_MISMATCH` naming both lengths, `NON_FINITE_VALUE` naming the position and value
+ */
+export function validateCurve(fn: string, xs: readonly number[], ys: readonly (number | null)[], yName = 'ys', nullable = false): void {
+  if (!Array.isArray(xs) || !Array.isArray(ys)) throw new SegmentaError('INVALID_OPTION', `${fn} takes arrays of numbers`, { fn });
+  if (ys.length !== xs.length) {
+    throw new SegmentaError('SHAPE_MISMATCH', `${fn}: ${ys.length} ${yName} values for ${xs.length} k values`, { fn, xs: xs.length, ys: ys.length });
+  }
+  for (const [name, values] of [['k', xs], [yName, ys]] as const) {
+    values.forEach((v, i) => {
+      if (nullable && name !== 'k' && v === null) return;
+      if (typeof v !== 'number' || !Number.isFinite(v)) {
+        throw new SegmentaError('NON_FINITE_VALUE', `${fn}: ${name} value ${i + 1} is ${String(v)}; finite numbers are required`, { fn, position: i + 1, value: v });
+      }
+    });
+  }
+}
 
 /**
  * The x at the knee (elbow) of a convex decreasing curve, or `null` when the
@@ -10,14 +31,16 @@
  * @param xs increasing x values (e.g. k = 1..10)
  * @param ys curve values at `xs` (e.g. WCSS)
  * @param sensitivity Kneedle's S. Default 1.
+ * @throws SegmentaError `SHAPE_MISMATCH` when the lengths differ, `NON_FINITE_VALUE` for NaN/±Infinity
  * @example
  * ```ts
  * findElbow([1, 2, 3, 4, 5], [100, 30, 20, 15, 12]); // 2
  * ```
  */
 export function findElbow(xs: readonly number[], ys: readonly number[], sensitivity = 1): number | null {
+  validateCurve('findElbow', xs, ys);
   const n = xs.length;
-  if (n < 3 || ys.length !== n) return null;
+  if (n < 3) return null;
   const xMin = Math.min(...xs);
   const xMax = Math.max(...xs);
   const yMin = Math.min(...ys);

@@ -34,7 +34,7 @@
  * method gives a k, there is no suggestion (`null`).
  */
 import { SegmentaError } from '../common/errors.js';
-import { findElbow } from './knee-detection.js';
+import { findElbow, validateCurve } from './knee-detection.js';
 
 /** A method of choosing k. */
 export type KMethod = 'elbow' | 'silhouette' | 'calinski' | 'davies' | 'gap' | 'bic' | 'aic';
@@ -128,6 +128,8 @@ function bestIndex(values: readonly (number | null)[], better: (a: number, b: nu
  * @example gapOneStandardError([1, 2, 3], [0.1, 0.5, 0.52], [0.02, 0.02, 0.02]) // 2
  */
 export function gapOneStandardError(ks: readonly number[], gap: readonly number[], sk: readonly number[]): number | null {
+  validateCurve('gapOneStandardError', ks, gap, 'gap');
+  validateCurve('gapOneStandardError', ks, sk, 'sk');
   for (let i = 0; i + 1 < ks.length; i++) {
     if (ks[i + 1] !== ks[i]! + 1) continue;
     if (gap[i]! >= gap[i + 1]! - sk[i + 1]!) return ks[i]!;
@@ -190,6 +192,13 @@ export function verdicts(curves: KCurves): Partial<Record<KMethod, MethodVerdict
  * choice.suggestedK; // 4 when Kneedle's elbow is at 3: the silhouette still rises from 3 to 4
  */
 export function suggestK(curves: KCurves): KSuggestion {
+  if (curves === null || typeof curves !== 'object' || !Array.isArray(curves.ks) || curves.ks.length === 0) {
+    throw new SegmentaError('INVALID_OPTION', 'suggestK needs curves with a non-empty ks array', {});
+  }
+  for (const name of ['silhouette', 'calinski', 'davies'] as const) {
+    const c = curves[name];
+    if (c !== undefined && c.length !== curves.ks.length) validateCurve('suggestK', curves.ks, c, name, true);
+  }
   const byMethod = verdicts(curves);
   const votes: Record<string, KMethod[]> = {};
   for (const m of ALL_K_METHODS) {

@@ -7,6 +7,9 @@ import type { Matrix } from '../common/matrix.js';
 import { TimeSlicer } from '../common/time-slice.js';
 import { foldColumnSums, foldSquaredDeviations } from '../common/column-folds.js';
 import { columnMeans } from '../preparation/scaling.js';
+import { kindOf, scanFinite, validateMatrixShape } from '../common/validate-matrix.js';
+
+export { validateMatrixShape };
 
 /** Largest finite float32. */
 export const FLOAT32_MAX = 3.4028234663852886e38;
@@ -18,13 +21,6 @@ export const FLOAT32_MAX = 3.4028234663852886e38;
  * `|x|² - 2 x·c + |c|²`), rounding included.
  */
 export const SQUARED_DISTANCE_LIMIT = FLOAT32_MAX / 4;
-
-function kindOf(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'a plain array';
-  if (ArrayBuffer.isView(value)) return `a ${value.constructor.name}`;
-  return typeof value === 'object' ? 'an object' : `${typeof value} ${String(value)}`;
-}
 
 /**
  * Checks that `options` is an options object (undefined allowed when `required` is false).
@@ -41,40 +37,6 @@ export function requireOptions<T extends object>(options: T | undefined, fn: str
 }
 
 /**
- * Checks that `matrix` is a segmenta matrix: an object `{ data, rows, cols }`
- * whose `data` is a Float32Array of exactly rows × cols values.
- *
- * @throws SegmentaError `INVALID_DATA` for anything else (null, a plain array, a Float64Array…),
- *   with how to build one; `SHAPE_MISMATCH`; `EMPTY_TABLE`
- */
-export function validateMatrixShape(matrix: Matrix, what = 'data'): void {
-  if (matrix === null || typeof matrix !== 'object' || Array.isArray(matrix) || ArrayBuffer.isView(matrix)) {
-    throw new SegmentaError(
-      'INVALID_DATA',
-      `${what} must be a matrix { data: Float32Array, rows, cols }, got ${kindOf(matrix)}; build one with matrixFromRows(rows) or matrixFrom(data, rows, cols)`,
-      { got: kindOf(matrix) },
-    );
-  }
-  const { data, rows, cols } = matrix as { data: unknown; rows: number; cols: number };
-  if (!(data instanceof Float32Array)) {
-    const hint = data instanceof Float64Array || Array.isArray(data) ? '; segmenta computes in float32: convert with Float32Array.from(data) (values round to float32)' : '';
-    throw new SegmentaError('INVALID_DATA', `${what}.data must be a Float32Array of rows × cols values, got ${kindOf(data)}${hint}`, { got: kindOf(data) });
-  }
-  if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 0 || cols < 0) {
-    throw new SegmentaError('SHAPE_MISMATCH', `${what} has an invalid shape ${String(rows)} × ${String(cols)}`, { rows, cols });
-  }
-  if (data.length !== rows * cols) {
-    throw new SegmentaError('SHAPE_MISMATCH', `${what} holds ${data.length} values but its shape ${rows} × ${cols} needs ${rows * cols}`, {
-      rows,
-      cols,
-      length: data.length,
-    });
-  }
-  if (rows === 0) throw new SegmentaError('EMPTY_TABLE', `${what} has no rows`);
-  if (cols === 0) throw new SegmentaError('SHAPE_MISMATCH', `${what} has no feature columns`);
-}
-
-/**
  * Checks the matrix ({@link validateMatrixShape}), rejects NaN/Inf (faiss's
  * default) naming the first offending row and column (1-based row), and
  * rejects values so large that squared distances would overflow float32
@@ -87,29 +49,6 @@ export function validateMatrix(matrix: Matrix, what = 'data', featureNames?: rea
   const largest = scanFinite(matrix, 0, matrix.data.length, what, featureNames);
   // Every column within the largest magnitude is safe; only then is the exact per-column bound worth a pass.
   if (4 * matrix.cols * largest * largest > SQUARED_DISTANCE_LIMIT) checkFloat32Range(matrix, what, featureNames);
-}
-
-/** Values [from, to) of the data: throws on the first NaN/Inf (naming row and feature), else returns their largest magnitude. */
-function scanFinite(matrix: Matrix, from: number, to: number, what: string, featureNames?: readonly string[]): number {
-  const { data, cols } = matrix;
-  const name = (j: number): string => (featureNames?.[j] !== undefined ? `feature ${j + 1} ('${featureNames[j]}')` : `feature ${j + 1}`);
-  // One flat pass: finiteness, and the largest magnitude for the overflow bound.
-  let largest = 0;
-  for (let i = from; i < to; i++) {
-    const v = data[i]!;
-    if (v - v !== 0) {
-      const row = Math.floor(i / cols) + 1;
-      const col = (i % cols) + 1;
-      throw new SegmentaError('NON_FINITE_VALUE', `${what} row ${row}, ${name(col - 1)} is ${v}: NaN and infinite values are not allowed`, {
-        row,
-        column: col,
-        value: v,
-      });
-    }
-    const a = v < 0 ? -v : v;
-    if (a > largest) largest = a;
-  }
-  return largest;
 }
 
 /** Rows a sliced scan handles between two looks at the clock. */
@@ -213,22 +152,30 @@ export function requireNumber(name: string, value: unknown, min: number): number
 /**
  * Counts distinct rows, stopping as soon as `atLeast` are found (usually after
  * a handful of rows). Used to reject k above the number of distinct points.
+ * Rows compare by numeric equality: −0 equals +0 (the data is validated
+ * finite first, so NaN never reaches here). With `weights`, rows of weight 0
+ * are left out (they cannot hold a centre).
  */
-export function countDistinctRows(matrix: Matrix, atLeast: number): number {
-  return collectDistinctRows(matrix.data, matrix.cols, new Set<string>(), atLeast).size;
+export function countDistinctRows(matrix: Matrix, atLeast: number, weights?: ArrayLike<number>): number {
+  return collectDistinctRows(matrix.data, matrix.cols, new Set<string>(), atLeast, weights).size;
 }
 
 /**
  * Adds the rows of `data` (row-major, `cols` columns), in order, to `seen` (rows
- * as latin1 strings of their float32 bytes) until it holds `atLeast`. Sharded
- * data continues one set shard after shard, so it counts exactly as one pass.
+ * as latin1 strings of their float32 bytes, −0 written as +0) until it holds
+ * `atLeast`, skipping rows whose weight (`weights`, indexed like `data`'s rows)
+ * is 0. Sharded data continues one set shard after shard, so it counts exactly as one pass.
  */
-export function collectDistinctRows(data: Float32Array, cols: number, seen: Set<string>, atLeast: number): Set<string> {
+export function collectDistinctRows(data: Float32Array, cols: number, seen: Set<string>, atLeast: number, weights?: ArrayLike<number>): Set<string> {
   const rows = data.length / cols;
-  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  const row = new Float32Array(cols);
+  const bytes = new Uint8Array(row.buffer);
   const decoder = new TextDecoder('latin1');
   for (let i = 0; i < rows && seen.size < atLeast; i++) {
-    seen.add(decoder.decode(bytes.subarray(i * cols * 4, (i + 1) * cols * 4)));
+    if (weights && !(weights[i]! > 0)) continue;
+    // x + 0 maps −0 to +0 and leaves every other value as it is.
+    for (let j = 0; j < cols; j++) row[j] = data[i * cols + j]! + 0;
+    seen.add(decoder.decode(bytes));
   }
   return seen;
 }

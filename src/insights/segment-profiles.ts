@@ -9,6 +9,7 @@
  */
 import { SegmentaError } from '../common/errors.js';
 import type { Matrix } from '../common/matrix.js';
+import { validateFiniteMatrix } from '../common/validate-matrix.js';
 import { describeSortable, emptyStats } from './distribution-stats.js';
 import type { CategoryMix, ColumnSummary, FeatureProfile, SegmentProfile, SegmentProfiles } from './insight-types.js';
 import { shortFeatureLabels } from './feature-labels.js';
@@ -107,6 +108,7 @@ export function profileSegments(input: ProfileInput, options: ProfileOptions = {
 
 function validateInput(input: ProfileInput): void {
   const { matrix, k, featureNames } = input;
+  validateFiniteMatrix(matrix, 'profile data', featureNames, true);
   const n = matrix.rows;
   if (!Number.isSafeInteger(k) || k < 1) throw new SegmentaError('INVALID_K', `k must be an integer >= 1, got ${k}`, { k });
   if (featureNames.length !== matrix.cols) {

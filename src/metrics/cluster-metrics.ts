@@ -25,6 +25,7 @@ import type { Matrix } from '../common/matrix.js';
 import type { ProgressEvent, ProgressListener } from '../common/progress.js';
 import { SeededRandom, sampleIndices as sampleIndicesWith } from '../common/seeded-random.js';
 import { drainSteps, runSteps, type Steps } from '../common/time-slice.js';
+import { validateFiniteMatrix, validateLabels } from '../common/validate-matrix.js';
 
 /** How a metric runs: its cancellation and its progress. */
 export interface MetricRunOptions {
@@ -92,10 +93,13 @@ function* compactSteps(labels: ArrayLike<number>): MetricSteps<CompactLabels> {
   return { labels: out, k: sizes.length, sizes, original };
 }
 
+/**
+ * scikit-learn's `check_X_y` for the metrics: a matrix with rows and columns,
+ * every value finite, one integer label per row.
+ */
 function requireSameLength(matrix: Matrix, labels: ArrayLike<number>): void {
-  if (labels.length !== matrix.rows) {
-    throw new SegmentaError('SHAPE_MISMATCH', `${labels.length} labels for ${matrix.rows} rows`, { labels: labels.length, rows: matrix.rows });
-  }
+  validateFiniteMatrix(matrix, 'data');
+  validateLabels(labels, matrix.rows, 'labels');
 }
 
 /** sklearn's `check_number_of_labels`: 2 <= k <= n - 1. */

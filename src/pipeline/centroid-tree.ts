@@ -6,6 +6,7 @@
  * it replaces a separate Ward clustering of sampled customers, whose
  * clusters would not be the report's segments.
  */
+import { SegmentaError } from '../common/errors.js';
 import { weightedCentroidDistances } from '../drivers/agglomerative/fit-agglomerative.js';
 import { sortAndRelabel } from '../drivers/agglomerative/linkage-tree.js';
 import { nnChainMerges } from '../drivers/agglomerative/merge-algorithms.js';
@@ -28,6 +29,25 @@ export interface SegmentCentroidTree {
  * await writeSegmentationReport(dir, { table, labels: fit.labels, k: fit.k, centroidTree: tree });
  */
 export async function segmentCentroidTree(centroids: Float64Array, sizes: readonly number[], k: number, cols: number): Promise<SegmentCentroidTree> {
+  if (!Number.isInteger(k) || k < 1 || !Number.isInteger(cols) || cols < 1) {
+    throw new SegmentaError('INVALID_K', `segmentCentroidTree needs k >= 1 and cols >= 1, got k = ${k}, cols = ${cols}`, { k, cols });
+  }
+  if (centroids?.length !== k * cols || sizes?.length !== k) {
+    throw new SegmentaError('SHAPE_MISMATCH', `segmentCentroidTree: ${centroids?.length} centroid values and ${sizes?.length} sizes for k = ${k}, cols = ${cols} (needs ${k * cols} and ${k})`, {
+      centroids: centroids?.length,
+      sizes: sizes?.length,
+      k,
+      cols,
+    });
+  }
+  for (let i = 0; i < centroids.length; i++) {
+    if (!Number.isFinite(centroids[i]!)) {
+      throw new SegmentaError('NON_FINITE_VALUE', `segmentCentroidTree: centroid ${Math.floor(i / cols) + 1}, feature ${(i % cols) + 1} is ${centroids[i]}`, { index: i, value: centroids[i] });
+    }
+  }
+  sizes.forEach((s, i) => {
+    if (!Number.isFinite(s) || s < 0) throw new SegmentaError('INVALID_OPTION', `segmentCentroidTree: size ${i + 1} is ${s}; sizes must be finite and >= 0`, { index: i, value: s });
+  });
   const live = sizes.map((s, i) => (s > 0 ? i : -1)).filter((i) => i >= 0);
   if (live.length < 2) return { leaves: k, merges: [] };
   // Empty segments (possible only for a given k) are left out of the tree.

@@ -12,6 +12,7 @@
 import { SegmentaError } from '../common/errors.js';
 import type { Matrix } from '../common/matrix.js';
 import { foldColumnRange, foldColumnSums, foldSquaredDeviations } from '../common/column-folds.js';
+import { validateMatrixShape } from '../common/validate-matrix.js';
 
 /** How features are scaled before clustering. */
 export type ScalingMethod = 'none' | 'standard' | 'minmax';
@@ -140,7 +141,8 @@ function findNonFinite(matrix: Matrix, column: number): never {
  * @param matrix the data (original units), rows ≥ 1
  * @param method `'standard'` (mean / population std), `'minmax'` (to [0, 1]) or `'none'`
  * @throws SegmentaError `INVALID_OPTION` for an unknown method, `EMPTY_TABLE` for 0 rows,
- *   `NON_FINITE_VALUE` when a value is NaN or infinite
+ *   `SHAPE_MISMATCH` for 0 columns or data of the wrong length, `NON_FINITE_VALUE` when a value
+ *   is NaN or infinite (every method, `none` included)
  * @example
  * const scaler = fitScaler(table.matrix, 'standard');
  * const scaled = scaler.transform(table.matrix);           // new matrix
@@ -149,10 +151,12 @@ function findNonFinite(matrix: Matrix, column: number): never {
  */
 export function fitScaler(matrix: Matrix, method: ScalingMethod): Scaler {
   const m = parseScalingMethod(method);
+  validateMatrixShape(matrix, 'matrix');
   const { data, rows, cols } = matrix;
-  if (rows < 1) throw new SegmentaError('EMPTY_TABLE', 'cannot fit a scaler on a matrix with no rows');
-  if (data.length !== rows * cols) {
-    throw new SegmentaError('SHAPE_MISMATCH', `matrix data has ${data.length} values, expected ${rows} × ${cols}`);
+  // One pass for every method (NaN never wins a comparison, so min/max alone would miss it).
+  for (let p = 0; p < data.length; p++) {
+    const v = data[p]!;
+    if (v - v !== 0) findNonFinite(matrix, p % cols);
   }
   if (m === 'none') return new AffineScaler(m, new Float64Array(cols), new Float64Array(cols).fill(1));
 
@@ -168,8 +172,6 @@ export function fitScaler(matrix: Matrix, method: ScalingMethod): Scaler {
   const max = new Float64Array(cols).fill(-Infinity);
   foldColumnRange(data, cols, min, max);
   for (let j = 0; j < cols; j++) if (!Number.isFinite(min[j]!) || !Number.isFinite(max[j]!)) findNonFinite(matrix, j);
-  // NaN never wins a comparison, so check explicitly.
-  for (let p = 0; p < data.length; p++) if (data[p] !== data[p]) findNonFinite(matrix, p % cols);
   return minMaxScaler(min, max);
 }
 

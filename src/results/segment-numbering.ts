@@ -7,6 +7,7 @@
  */
 import { SegmentaError } from '../common/errors.js';
 import type { Matrix } from '../common/matrix.js';
+import { validateFiniteMatrix } from '../common/validate-matrix.js';
 
 /** The rule that orders segments, in words (written to segments.json). */
 export const SEGMENT_ORDER_RULE =
@@ -48,6 +49,7 @@ function compareNumbers(a: number, b: number): number {
  * // sizes[0] >= sizes[1] >= … ; labels[i] is customer i's segment
  */
 export function numberSegments(labels: ArrayLike<number>, k: number, matrix: Matrix): SegmentNumbering {
+  validateFiniteMatrix(matrix, 'the rows to number', undefined, true);
   const n = matrix.rows;
   const cols = matrix.cols;
   if (!Number.isSafeInteger(k) || k < 1) throw new SegmentaError('INVALID_K', `k must be an integer >= 1, got ${k}`, { k });
