@@ -5,18 +5,20 @@
 import { SegmentaError } from '../common/errors.js';
 
 /**
- * Checks a curve given as parallel arrays: the same length, finite numbers.
+ * Checks a curve given as parallel arrays: the same length, finite k values,
+ * and finite curve values unless `mode` is `'any'` (curves with undefined
+ * points: null, NaN, or ±Infinity where a WCSS is 0).
  *
  * @throws SegmentaError `SHAPE_MISMATCH` naming both lengths, `NON_FINITE_VALUE` naming the position and value
  */
-export function validateCurve(fn: string, xs: readonly number[], ys: readonly (number | null)[], yName = 'ys', nullable = false): void {
+export function validateCurve(fn: string, xs: readonly number[], ys: readonly (number | null)[], yName = 'ys', mode: 'finite' | 'any' = 'finite'): void {
   if (!Array.isArray(xs) || !Array.isArray(ys)) throw new SegmentaError('INVALID_OPTION', `${fn} takes arrays of numbers`, { fn });
   if (ys.length !== xs.length) {
     throw new SegmentaError('SHAPE_MISMATCH', `${fn}: ${ys.length} ${yName} values for ${xs.length} k values`, { fn, xs: xs.length, ys: ys.length });
   }
   for (const [name, values] of [['k', xs], [yName, ys]] as const) {
     values.forEach((v, i) => {
-      if (nullable && name !== 'k' && v === null) return;
+      if (mode === 'any' && name !== 'k') return;
       if (typeof v !== 'number' || !Number.isFinite(v)) {
         throw new SegmentaError('NON_FINITE_VALUE', `${fn}: ${name} value ${i + 1} is ${String(v)}; finite numbers are required`, { fn, position: i + 1, value: v });
       }

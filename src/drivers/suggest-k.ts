@@ -128,8 +128,9 @@ function bestIndex(values: readonly (number | null)[], better: (a: number, b: nu
  * @example gapOneStandardError([1, 2, 3], [0.1, 0.5, 0.52], [0.02, 0.02, 0.02]) // 2
  */
 export function gapOneStandardError(ks: readonly number[], gap: readonly number[], sk: readonly number[]): number | null {
-  validateCurve('gapOneStandardError', ks, gap, 'gap');
-  validateCurve('gapOneStandardError', ks, sk, 'sk');
+  // Gap(k) is +Infinity where the data's WCSS is 0 (k = the distinct rows): lengths only.
+  validateCurve('gapOneStandardError', ks, gap, 'gap', 'any');
+  validateCurve('gapOneStandardError', ks, sk, 'sk', 'any');
   for (let i = 0; i + 1 < ks.length; i++) {
     if (ks[i + 1] !== ks[i]! + 1) continue;
     if (gap[i]! >= gap[i + 1]! - sk[i + 1]!) return ks[i]!;
@@ -197,7 +198,7 @@ export function suggestK(curves: KCurves): KSuggestion {
   }
   for (const name of ['silhouette', 'calinski', 'davies'] as const) {
     const c = curves[name];
-    if (c !== undefined && c.length !== curves.ks.length) validateCurve('suggestK', curves.ks, c, name, true);
+    if (c !== undefined && c.length !== curves.ks.length) validateCurve('suggestK', curves.ks, c, name, 'any');
   }
   const byMethod = verdicts(curves);
   const votes: Record<string, KMethod[]> = {};
