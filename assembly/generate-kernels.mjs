@@ -166,6 +166,15 @@ if (${nv} > 2) ${acc} += <f64>f32x4.extract_lane(${v}, 2);
 if (${nv} > 3) ${acc} += <f64>f32x4.extract_lane(${v}, 3);`;
 }
 
+/** {@link addLanes} with each lane times its row's weight: `acc += w[i + r] · v_r`, lane 0 first. */
+function addWeightedLanes(acc, v, nv, i) {
+  const w = (r) => `load<f64>(wts + (<usize>(${i}) << 3), ${8 * r})`;
+  return `${acc} += ${w(0)} * <f64>f32x4.extract_lane(${v}, 0);
+if (${nv} > 1) ${acc} += ${w(1)} * <f64>f32x4.extract_lane(${v}, 1);
+if (${nv} > 2) ${acc} += ${w(2)} * <f64>f32x4.extract_lane(${v}, 2);
+if (${nv} > 3) ${acc} += ${w(3)} * <f64>f32x4.extract_lane(${v}, 3);`;
+}
+
 /**
  * Nearest centroid of each lane over all k splatted centroids. `best` keeps the
  * strict minimum (pmin(best, acc) = acc < best ? acc : best), `idx` the index
@@ -385,11 +394,13 @@ ${ind(bookkeeping('Bidx', 'Bbest', 'v128.load(labels + (<usize>(i + 4) << 2))', 
 function finishBlock(D) {
   return `
 function finishBlock${D}(ctrl: usize, b: i32, start: i32, end: i32, wcss: f64, changed: i32): void {
-  store<f64>(slotP(ctrl, S_BWCSS) + (<usize>b << 3), wcss);
+  const weighted = (slotI(ctrl, S_FLAGS) & FLAG_WEIGHTED) != 0;
+  store<f64>(slotP(ctrl, S_BWCSS) + (<usize>b << 3), weighted ? weightedWcssBlock(ctrl, start, end) : wcss);
   store<i32>(slotP(ctrl, S_BCHANGED) + (<usize>b << 2), changed);
   const validP = slotP(ctrl, S_BVALID) + (<usize>b << 2);
   if (changed != 0 || load<i32>(validP) == 0) {
-    accumulateBlock${D}(ctrl, b, start, end);
+    if (weighted) accumulateBlockW(ctrl, b, start, end);
+    else accumulateBlock${D}(ctrl, b, start, end);
     store<i32>(validP, 1);
   }
 }`;
@@ -438,10 +449,10 @@ ${ind(body, 4)}
 }`;
 }
 
-function potentialsBlock(D) {
+function potentialsBlock(D, weighted = false) {
   return `
-function potentialsBlock${D}(ctrl: usize, b: i32, tile: usize): void {
-${ind(header(D), 2)}
+function potentialsBlock${weighted ? 'W' : ''}${D}(ctrl: usize, b: i32, tile: usize): void {
+${ind(header(D), 2)}${weighted ? '\n  const wts = slotP(ctrl, S_WEIGHTS);' : ''}
   const n = slotI(ctrl, S_ROWS);
   const count = slotI(ctrl, S_COUNT);
   const data = slotP(ctrl, S_DATA);
@@ -472,7 +483,7 @@ ${ind(distance(D, 'sp', 'acc'), 6)}
       kp += keepStride;
       const pp = pot + (<usize>t << 3);
       let p = load<f64>(pp);
-${ind(addLanes('p', 'm', 'nv'), 6)}
+${ind(weighted ? addWeightedLanes('p', 'm', 'nv', 'i') : addLanes('p', 'm', 'nv'), 6)}
       store<f64>(pp, p);
       sp += cstride;
     }
@@ -480,10 +491,10 @@ ${ind(addLanes('p', 'm', 'nv'), 6)}
 }`;
 }
 
-function updateBlock(D) {
+function updateBlock(D, weighted = false) {
   return `
-function updateBlock${D}(ctrl: usize, b: i32, tile: usize): void {
-${ind(header(D), 2)}
+function updateBlock${weighted ? 'W' : ''}${D}(ctrl: usize, b: i32, tile: usize): void {
+${ind(header(D), 2)}${weighted ? '\n  const wts = slotP(ctrl, S_WEIGHTS);' : ''}
   const n = slotI(ctrl, S_ROWS);
   const reset = (slotI(ctrl, S_FLAGS) & FLAG_RESET) != 0;
   const data = slotP(ctrl, S_DATA);
@@ -502,7 +513,7 @@ ${ind(distance(D, 'cand', 'acc'), 4)}
     const m = reset ? acc : v128.bitselect(acc, cl, f32x4.lt(acc, cl));
     v128.store(cp, m);
     const nv = end - i;
-${ind(addLanes('pot', 'm', 'nv'), 4)}
+${ind(weighted ? addWeightedLanes('pot', 'm', 'nv', 'i') : addLanes('pot', 'm', 'nv'), 4)}
   }
   store<f64>(slotP(ctrl, S_BPOT) + (<usize>b << 3), pot);
 }`;
@@ -582,6 +593,64 @@ ${ind(cases.join('\n'), 2)}
 }`;
 }
 
+const helpers = `
+/**
+ * Weighted mode (FLAG_WEIGHTED), one set for every d: the block's WCSS
+ * Σ w_i · d_i in row order, with d_i the contract's float32 distance of row i
+ * to its labelled centroid (the same bits the assign lanes computed), and the
+ * block's weighted sums (w_i · x_ij) and counts (w_i). Only weighted jobs run
+ * these, so the unweighted kernels are unchanged.
+ */
+function weightedWcssBlock(ctrl: usize, start: i32, end: i32): f64 {
+  const d = slotI(ctrl, S_DIMS);
+  const data = slotP(ctrl, S_DATA);
+  const labels = slotP(ctrl, S_LABELS);
+  const cent = slotP(ctrl, S_CENT);
+  const wts = slotP(ctrl, S_WEIGHTS);
+  const rowBytes = <usize>d << 2;
+  let wcss: f64 = 0;
+  for (let i = start; i < end; i++) {
+    const x = data + <usize>i * rowBytes;
+    const c = cent + <usize>load<i32>(labels + (<usize>i << 2)) * rowBytes;
+    let acc: f32 = 0;
+    for (let j = 0; j < d; j++) {
+      const o = <usize>j << 2;
+      const df: f32 = load<f32>(x + o) - load<f32>(c + o);
+      acc = acc + df * df;
+    }
+    wcss += load<f64>(wts + (<usize>i << 3)) * <f64>acc;
+  }
+  return wcss;
+}
+
+function accumulateBlockW(ctrl: usize, b: i32, start: i32, end: i32): void {
+  const d = slotI(ctrl, S_DIMS);
+  const k = slotI(ctrl, S_K);
+  const kd = <usize>k * <usize>d;
+  const data = slotP(ctrl, S_DATA);
+  const labels = slotP(ctrl, S_LABELS);
+  const wts = slotP(ctrl, S_WEIGHTS);
+  const sums = slotP(ctrl, S_BSUMS) + ((<usize>b * kd) << 3);
+  const counts = slotP(ctrl, S_BCOUNTS) + ((<usize>b * <usize>k) << 3);
+  memory.fill(sums, 0, kd << 3);
+  memory.fill(counts, 0, <usize>k << 3);
+  const rowBytes: usize = <usize>d << 2;
+  const sumBytes: usize = <usize>d << 3;
+  for (let i = start; i < end; i++) {
+    const a = <usize>load<i32>(labels + (<usize>i << 2));
+    const w = load<f64>(wts + (<usize>i << 3));
+    const cp = counts + (a << 3);
+    store<f64>(cp, load<f64>(cp) + w);
+    const sp = sums + a * sumBytes;
+    const xp = data + <usize>i * rowBytes;
+    for (let j = 0; j < d; j++) {
+      const sj = sp + (<usize>j << 3);
+      store<f64>(sj, load<f64>(sj) + w * <f64>load<f32>(xp + (<usize>j << 2)));
+    }
+  }
+}
+`;
+
 /** The complete AssemblyScript entry file. `layoutPath` / `reductionsPath` / `linkagePath` are import paths. */
 export function generateKernels({ layoutPath, reductionsPath, linkagePath }) {
   const parts = [
@@ -590,15 +659,16 @@ export function generateKernels({ layoutPath, reductionsPath, linkagePath }) {
     `  BLOCK, BLOCK_SHIFT, S_PENDING, S_NEXT, S_CMD, S_ROWS, S_DIMS, S_K, S_COUNT, S_FLAGS, S_NBLOCKS,`,
     `  S_DATA, S_LABELS, S_LOWER, S_CLOSEST, S_CENT, S_SPLAT, S_CAND,`,
     `  S_BSUMS, S_BCOUNTS, S_BWCSS, S_BCHANGED, S_BVALID, S_BPOT, S_OUT, S_ROW0, S_ROW1,`,
-    `  S_SCRATCH, S_SCRATCH_STRIDE, S_BPASSED, S_KEEP, S_KEEP_STRIDE, F_KSTORE, F_KTEST, F_KDOWN, F_TINY, F_DRIFT,`,
-    `  CMD_ASSIGN, CMD_POTENTIALS, CMD_UPDATE, CMD_PAIRWISE, CMD_WARD_SCAN, CMD_PRIM_SCAN, FLAG_BOUNDS, FLAG_BOUNDS_VALID, FLAG_RESET, FLAG_KEEP,`,
+    `  S_SCRATCH, S_SCRATCH_STRIDE, S_BPASSED, S_KEEP, S_KEEP_STRIDE, S_WEIGHTS, F_KSTORE, F_KTEST, F_KDOWN, F_TINY, F_DRIFT,`,
+    `  CMD_ASSIGN, CMD_POTENTIALS, CMD_UPDATE, CMD_PAIRWISE, CMD_WARD_SCAN, CMD_PRIM_SCAN, FLAG_BOUNDS, FLAG_BOUNDS_VALID, FLAG_RESET, FLAG_KEEP, FLAG_WEIGHTED,`,
     `  slotI, slotP, slotF, touchLines,`,
     `} from "${layoutPath}";`,
     `import { linkageBlocks, wardBlock, primBlock } from "${linkagePath}";`,
     `export { heapBase, blockSize, reduceAssign, reduceChanged, reducePotentials, reduceUpdate, buildSplats, distancesRange } from "${reductionsPath}";`,
+    helpers,
   ];
   for (let D = 0; D <= MAX_UNROLLED; D++) {
-    parts.push(accumulateBlock(D), finishBlock(D), D >= 1 && D <= PAIR_MAX_D ? assignPlainPair(D) : assignBlock(D, 'plain'), assignBlock(D, 'second'), assignBlock(D, 'test'), potentialsBlock(D), updateBlock(D), pairwiseRow(D));
+    parts.push(accumulateBlock(D), finishBlock(D), D >= 1 && D <= PAIR_MAX_D ? assignPlainPair(D) : assignBlock(D, 'plain'), assignBlock(D, 'second'), assignBlock(D, 'test'), potentialsBlock(D), updateBlock(D), potentialsBlock(D, true), updateBlock(D, true), pairwiseRow(D));
   }
   parts.push(`
 /**
@@ -653,9 +723,17 @@ ${ind(dispatch('assign_second', 'ctrl, b, tile'), 8)}
 ${ind(dispatch('assign_plain', 'ctrl, b, tile'), 8)}
       }
     } else if (cmd == CMD_POTENTIALS) {
-${ind(dispatch('potentialsBlock', 'ctrl, b, tile'), 6)}
+      if ((flags & FLAG_WEIGHTED) != 0) {
+${ind(dispatch('potentialsBlockW', 'ctrl, b, tile'), 8)}
+      } else {
+${ind(dispatch('potentialsBlock', 'ctrl, b, tile'), 8)}
+      }
     } else if (cmd == CMD_UPDATE) {
-${ind(dispatch('updateBlock', 'ctrl, b, tile'), 6)}
+      if ((flags & FLAG_WEIGHTED) != 0) {
+${ind(dispatch('updateBlockW', 'ctrl, b, tile'), 8)}
+      } else {
+${ind(dispatch('updateBlock', 'ctrl, b, tile'), 8)}
+      }
     } else {
       break;
     }

@@ -26,6 +26,7 @@ export const S_CENT: i32 = 15; // k × dims f32 centroids (+ padding)
 export const S_SPLAT: i32 = 16; // k × dims v128: each centroid coordinate in 4 lanes
 export const S_CAND: i32 = 17; // count × dims v128: splatted candidates / centre
 export const S_BPASSED: i32 = 18; // nBlocks i32: 4-row groups that passed the bound test
+export const S_WEIGHTS: i32 = 19; // rows f64 sample weights (+ padding), read when FLAG_WEIGHTED is set
 export const S_BSUMS: i32 = 20; // nBlocks × k × dims f64 block partial sums (cached)
 export const S_BCOUNTS: i32 = 21; // nBlocks × k f64
 export const S_BWCSS: i32 = 22; // nBlocks f64
@@ -71,6 +72,7 @@ export const FLAG_BOUNDS: i32 = 1; // maintain Hamerly lower bounds
 export const FLAG_BOUNDS_VALID: i32 = 2; // lower bounds hold for the previous centroids: test them
 export const FLAG_RESET: i32 = 4; // updateClosest: overwrite instead of min
 export const FLAG_KEEP: i32 = 8; // candidatePotentials: keep every candidate's min per row at S_KEEP
+export const FLAG_WEIGHTED: i32 = 16; // sums, counts, WCSS and potentials weighted by S_WEIGHTS
 
 // @ts-ignore: decorator
 @inline

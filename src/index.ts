@@ -87,8 +87,8 @@ export type { DbscanOptions, DbscanResult, HdbscanOptions, HdbscanResult, KDista
 // Results: the one numbering, the model, the labels file
 export { numberSegments, SEGMENT_ORDER_RULE } from './results/segment-numbering.js';
 export type { SegmentNumbering } from './results/segment-numbering.js';
-export { KMeansModel, saveModel, loadModel, KMEANS_MODEL_FORMAT, KMEANS_MODEL_FORMAT_VERSION, KMEANS_MODEL_SCHEMA } from './results/kmeans-model.js';
-export type { KMeansModelJSON, KMeansModelInfo, ModelFit, ModelFeature, ModelSegment, ModelTraining, CustomerRecord, PredictableTable } from './results/kmeans-model.js';
+export { KMeansModel, saveModel, loadModel, KMEANS_MODEL_FORMAT, KMEANS_MODEL_FORMAT_VERSION, KMEANS_MODEL_FORMAT_VERSIONS, KMEANS_MODEL_SCHEMA } from './results/kmeans-model.js';
+export type { KMeansModelJSON, KMeansModelInfo, ModelFit, ModelFeature, ModelSampleWeight, ModelSegment, ModelTraining, CustomerRecord, PredictableTable } from './results/kmeans-model.js';
 export { writeLabelsCsv } from './results/write-labels-csv.js';
 export type { LabelsColumn } from './results/write-labels-csv.js';
 

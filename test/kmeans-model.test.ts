@@ -69,7 +69,7 @@ describe('KMeansModel JSON', () => {
     expect(json.segments.reduce((a: number, s: { size: number }) => a + s.size, 0)).toBe(2000);
     expect(json.training).toMatchObject({ rows: 2000, seed: 5, backend: 'js' });
     // a broken document fails the schema too
-    expect(validate({ ...json, formatVersion: 2 })).toBe(false);
+    expect(validate({ ...json, formatVersion: 3 })).toBe(false);
   });
 
   it('fromJSON(toJSON) predicts exactly as the original; saveModel/loadModel round-trips through a file', async () => {
@@ -86,7 +86,7 @@ describe('KMeansModel JSON', () => {
   it('rejects an unknown format version, another format and inconsistent fields with INVALID_MODEL naming the problem', async () => {
     const { model } = await fittedModel();
     const json = model.toJSON();
-    expect(() => KMeansModel.fromJSON({ ...json, formatVersion: 2 })).toThrow(/format version 2 is not supported; this segmenta reads version 1/);
+    expect(() => KMeansModel.fromJSON({ ...json, formatVersion: 3 })).toThrow(/format version 3 is not supported; this segmenta reads versions 1 and 2/);
     expect(() => KMeansModel.fromJSON({ ...json, format: 'other' })).toThrow(expect.objectContaining({ code: 'INVALID_MODEL' }));
     expect(() => KMeansModel.fromJSON({ ...json, k: 3 })).toThrow(/centroids.scaled must be 3 rows of 5 finite numbers/);
     expect(() => KMeansModel.fromJSON({ ...json, columns: ['Age'] })).toThrow(/features expand to/);

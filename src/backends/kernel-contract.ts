@@ -13,6 +13,11 @@
  *   inside fixed blocks of {@link ROW_BLOCK_SIZE} rows, then block totals are
  *   added in block order (`total = 0; for b in blocks: total += block[b]`).
  *   The result is therefore independent of the thread count.
+ * - Sample weights ({@link JobOptions.weights}, float64 per row): a row adds
+ *   `w_i` to its cluster's count, `w_i · x_ij` (float64 product of the float32
+ *   value) to its sums, and `w_i · d_i` (float64 product of the float32
+ *   distance) to the WCSS and potentials, in the same row and block order.
+ *   A weight of 1 gives the unweighted result bit for bit (`1 · x = x`).
  *
  * Backends whose arithmetic cannot follow this order (tfjs's matmul form) say
  * so through {@link KernelJob.exact} and are held to a tolerance instead.
@@ -130,7 +135,8 @@ export interface KernelJob {
    * row numbers: a merged cluster keeps the larger slot, as in scipy's `nn_chain`.
    * No other kernel may run between `linkageStart` and the last linkage call
    * (the wasm job keeps the table in its staging area: after another kernel,
-   * a linkage call throws until `linkageStart` runs again).
+   * a linkage call throws until `linkageStart` runs again). With sample
+   * weights ({@link JobOptions.weights}), a row's starting Ward size is its weight.
    *
    * - `ward`: cluster centroids in float64 (a row's is its float32 values),
    *   sizes, and the Ward cost {@link wardCost} of the squared centroid
@@ -198,6 +204,14 @@ export interface JobOptions {
    * disposed; its state is undefined.
    */
   signal?: AbortSignal;
+  /**
+   * Per-row sample weights (rows float64, finite, >= 0; validated by the
+   * driver, never modified by the job): when given, assign's sums, counts
+   * and WCSS and the k-means++ potentials are weighted (see the numeric
+   * contract above); labels, distances and `readClosest` are not. Without
+   * it every row weighs 1 and the kernels run their unweighted code.
+   */
+  weights?: Float64Array;
 }
 
 /** Whether a backend can run here, and why not. */

@@ -21,13 +21,15 @@ export class ReferenceLinkage {
     private readonly data: Float32Array,
     private readonly rows: number,
     private readonly dims: number,
+    /** The job's sample weights: a row's starting Ward size (default 1). */
+    private readonly weights?: Float64Array,
   ) {}
 
   start(kind: 'ward' | 'single'): void {
     this.kind = kind;
     if (kind === 'ward') {
       this.cent = Float64Array.from(this.data.subarray(0, this.rows * this.dims));
-      this.size = new Float64Array(this.rows).fill(1);
+      this.size = this.weights ? Float64Array.from(this.weights) : new Float64Array(this.rows).fill(1);
       this.best = new Float32Array(0);
       this.open = new Uint8Array(0);
     } else {

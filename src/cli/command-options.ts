@@ -72,6 +72,8 @@ export interface DataFlags {
   algorithm?: string;
   batchSize?: string;
   json?: boolean;
+  /** `--weight COLUMN` (kmeans, sweep, hclust). */
+  weight?: string;
 }
 
 /** Adds --features, --encode, --scale and --keep. */
@@ -80,6 +82,11 @@ export function addDataOptions(cmd: Command): Command {
     .option('--features <list>', 'comma-separated feature columns (exact header names)')
     .option('--encode <list>', 'categorical columns to one-hot encode (e.g. Gender)')
     .option('--scale <method>', 'feature scaling: none | standard | minmax', 'none');
+}
+
+/** Adds --weight (kmeans, sweep, hclust): a numeric column of per-customer sample weights, read from the file. */
+export function addWeightOption(cmd: Command): Command {
+  return cmd.option('--weight <column>', 'numeric column of sample weights (not a feature): each customer counts as that many (docs/weights.md)');
 }
 
 /** Adds --backend, --threads, --seed, --n-init, --max-iter, --tol and --json. */
@@ -230,7 +237,7 @@ export function parseFitFlags(flags: DataFlags): FitFlags {
  * features, encoding and scaling. Flag mistakes are reported by flag name
  * (`--features is required …`) before the spec is built.
  */
-export function dataSpec(file: string, flags: DataFlags): Pick<SegmentationSpec, 'data' | 'features' | 'encode' | 'scale'> {
+export function dataSpec(file: string, flags: DataFlags): Pick<SegmentationSpec, 'data' | 'features' | 'encode' | 'scale' | 'weight'> {
   if (flags.features === undefined) {
     throw new SegmentaError('INVALID_OPTION', "--features is required, e.g. --features \"Annual Income (k$),Spending Score (1-100)\"", {
       option: 'features',
@@ -241,7 +248,14 @@ export function dataSpec(file: string, flags: DataFlags): Pick<SegmentationSpec,
     features: parseColumnList(flags.features, 'features'),
     encode: flags.encode !== undefined ? parseColumnList(flags.encode, 'encode') : [],
     scale: parseScalingMethod(flags.scale ?? 'none'),
+    ...(flags.weight !== undefined ? { weight: parseWeightColumn(flags.weight) } : {}),
   };
+}
+
+function parseWeightColumn(raw: string): string {
+  const name = raw.trim();
+  if (name === '') throw new SegmentaError('INVALID_OPTION', "--weight needs a column name; got ''", { option: 'weight' });
+  return name;
 }
 
 /** The spec's fit settings from parsed fit flags. */

@@ -122,6 +122,13 @@ export interface GenerateCustomersOptions {
    * overlap more (a harder clustering problem, e.g. 2 for benchmarks); 0 < spread ≤ 10. Default 1.
    */
   spread?: number;
+  /**
+   * Adds a last column of this name with a per-customer weight: an integer
+   * visit count from 1 to 20 (geometric-like, most customers 1–4), drawn from
+   * its own seeded stream, so the other columns are the same as without it.
+   * For sample weights (`--weight`). Files only (writeGeneratedCustomers). Default: none.
+   */
+  weightColumn?: string;
 }
 
 /** A generated customer base held in memory. */
@@ -184,6 +191,7 @@ interface ResolvedOptions {
   seed: number;
   features: number;
   spread: number;
+  weightColumn?: string;
 }
 
 function resolveOptions(opts: GenerateCustomersOptions): ResolvedOptions {
@@ -207,7 +215,18 @@ function resolveOptions(opts: GenerateCustomersOptions): ResolvedOptions {
   if (typeof spread !== 'number' || !Number.isFinite(spread) || spread <= 0 || spread > 10) {
     throw new SegmentaError('INVALID_OPTION', `spread must be a number above 0 and at most 10, got ${String(spread)}`, { option: 'spread', value: spread });
   }
-  return { rows, seed, features, spread };
+  const weightColumn = opts.weightColumn;
+  if (weightColumn !== undefined && (typeof weightColumn !== 'string' || weightColumn.trim() === '' || BASE_COLUMNS.includes(weightColumn as never))) {
+    throw new SegmentaError('INVALID_OPTION', `weightColumn must be a new column name, got '${String(weightColumn)}'`, { option: 'weightColumn', value: weightColumn });
+  }
+  return { rows, seed, features, spread, ...(weightColumn !== undefined ? { weightColumn: weightColumn.trim() } : {}) };
+}
+
+/** The generated weight of the next customer: 1 + the number of failures before a success with p = 0.3, at most 20. */
+function nextWeight(rng: SeededRandom): number {
+  let w = 1;
+  while (w < 20 && rng.nextFloat() >= 0.3) w++;
+  return w;
 }
 
 /**
@@ -389,14 +408,15 @@ function putNumber(buf: Uint8Array, pos: number, value: number, scratch: Uint8Ar
 async function writeCsv(path: string, o: ResolvedOptions): Promise<{ columns: string[]; featureNames: string[]; counts: number[] }> {
   const stream = new CustomerStream(o.seed, o.features, o.spread);
   const featureNames = stream.names;
-  const columns = ['CustomerID', 'Gender', ...featureNames];
+  const columns = ['CustomerID', 'Gender', ...featureNames, ...(o.weightColumn !== undefined ? [o.weightColumn] : [])];
+  const weightRng = o.weightColumn !== undefined ? new SeededRandom((o.seed ^ 0x7f4a7c15) >>> 0) : undefined;
   const counts = new Array<number>(CUSTOMER_SEGMENTS.length).fill(0);
   const d = o.features;
   const segment = new Int32Array(BLOCK_ROWS);
   const female = new Uint8Array(BLOCK_ROWS);
   const values = new Float64Array(BLOCK_ROWS * d);
   // Longest line: id (≤ 16 digits) + ',Female' + D × (',' + ≤ 16 digits + '.d') + '\n'.
-  const buffer = Buffer.allocUnsafe(BLOCK_ROWS * (24 + 8 + d * 20));
+  const buffer = Buffer.allocUnsafe(BLOCK_ROWS * (24 + 8 + (d + 1) * 20));
   const scratch = new Uint8Array(DIGITS);
   const femaleBytes = Buffer.from(',Female');
   const maleBytes = Buffer.from(',Male');
@@ -415,6 +435,10 @@ async function writeCsv(path: string, o: ResolvedOptions): Promise<{ columns: st
         for (let j = 0; j < d; j++) {
           buffer[pos++] = 44; // ','
           pos = putNumber(buffer, pos, values[base + j]!, scratch);
+        }
+        if (weightRng) {
+          buffer[pos++] = 44; // ','
+          pos = putNumber(buffer, pos, nextWeight(weightRng), scratch);
         }
         buffer[pos++] = 10; // '\n'
       }
@@ -462,7 +486,7 @@ export async function writeGeneratedCustomers(path: string, opts: GenerateCustom
       try {
         await lockDown(connection, [csv.path, tempParquet]);
         const types = r.columns
-          .map((c, j) => `${sqlString(c)}: '${j === 0 ? 'BIGINT' : j === 1 ? 'VARCHAR' : j <= 4 ? 'INTEGER' : 'DOUBLE'}'`)
+          .map((c, j) => `${sqlString(c)}: '${j === 0 ? 'BIGINT' : j === 1 ? 'VARCHAR' : j <= 4 || c === o.weightColumn ? 'INTEGER' : 'DOUBLE'}'`)
           .join(', ');
         await connection.run(
           `COPY (SELECT * FROM read_csv(${sqlString(csv.path)}, header = true, delim = ',', quote = '"', columns = {${types}})) ` +

@@ -33,7 +33,7 @@ import { requireInteger, validateMatrix } from './validate-input.js';
 import { validateLabels } from '../common/validate-matrix.js';
 import { suggestK, K_METHODS, ALL_K_METHODS, type KSuggestion, type KCurves, type KMethod } from './suggest-k.js';
 import { fitGaussianMixture, parseCovarianceType, type CovarianceType } from './gaussian-mixture.js';
-import { sampleIndices } from '../metrics/cluster-metrics.js';
+import { calinskiHarabasz, daviesBouldin, sampleIndices } from '../metrics/cluster-metrics.js';
 
 /** Options of {@link selectK}: the sweep's options plus the methods' settings. */
 export interface SelectKOptions extends SweepOptions {
@@ -117,13 +117,21 @@ const SILHOUETTE_PAIR_LABELS_PER_CALL = 1_000_000;
  * sel.choice.suggestedK; // 5
  * sel.choice.reason;     // "k = 5: 4 of 5 methods agree (elbow, silhouette, calinski, davies); gap says 6."
  * ```
- * @throws SegmentaError `INVALID_OPTION` for a bad method setting, and whatever {@link sweepK} throws.
+ * @throws SegmentaError `INVALID_OPTION` for a bad method setting, or `bic`/`aic` with `sampleWeight` (Gaussian mixtures take no weights), and whatever {@link sweepK} throws.
  */
 export async function selectK(matrix: Matrix, options: SelectKOptions = {}): Promise<KSelection> {
   const started = performance.now();
   const methods = options.methods ? ALL_K_METHODS.filter((m) => options.methods!.includes(m)) : [...K_METHODS];
   const wantMixture = methods.includes('bic') || methods.includes('aic');
   const mixtureCovariance = parseCovarianceType(options.mixtureCovariance ?? 'full');
+  if (wantMixture && options.sampleWeight !== undefined) {
+    // scikit-learn's GaussianMixture takes no sample weights: a weighted BIC/AIC would be ours alone.
+    const asked = methods.filter((m) => m === 'bic' || m === 'aic');
+    throw new SegmentaError('INVALID_OPTION', `k methods ${asked.join(' and ')} fit Gaussian mixtures, which take no sample weights: leave ${asked.join('/')} out of methods, or the weights out`, {
+      option: 'methods',
+      value: asked,
+    });
+  }
   const silhouetteSampleSize = requireInteger('silhouetteSampleSize', options.silhouetteSampleSize ?? 10_000, 2);
   const gapReferences = requireInteger('gapReferences', options.gapReferences ?? 10, 2, 1000);
   const gapSampleSize = requireInteger('gapSampleSize', options.gapSampleSize ?? 2_000, 10);
@@ -145,7 +153,10 @@ export async function selectK(matrix: Matrix, options: SelectKOptions = {}): Pro
   const afterFit = async (fit: KMeansResult, job: KernelJob): Promise<void> => {
     await options.afterFit?.(fit, job);
     if (wantPartition) {
-      const idx = fit.k >= 2 ? await partitionIndices(job, fit, globalMean) : { calinski: null, davies: null };
+      // With sample weights the job's sums are weighted; scikit-learn's CH and DB take no weights,
+      // so they score the weighted fit's labels unweighted, as calinski_harabasz_score(X, labels) would.
+      const idx =
+        fit.k < 2 ? { calinski: null, davies: null } : options.sampleWeight !== undefined ? await unweightedIndices(matrix, fit.labels, options.signal) : await partitionIndices(job, fit, globalMean);
       calinski.set(fit.k, idx.calinski);
       davies.set(fit.k, idx.davies);
     }
@@ -253,6 +264,14 @@ function pickRows(matrix: Matrix, rows: Int32Array): Matrix {
   const data = new Float32Array(rows.length * cols);
   for (let q = 0; q < rows.length; q++) data.set(matrix.data.subarray(rows[q]! * cols, (rows[q]! + 1) * cols), q * cols);
   return { data, rows: rows.length, cols };
+}
+
+/** scikit-learn's Calinski-Harabasz and Davies-Bouldin of a labelling (null when it has fewer than 2 or more than n − 1 clusters). */
+async function unweightedIndices(matrix: Matrix, labels: Int32Array, signal?: AbortSignal): Promise<{ calinski: number | null; davies: number | null }> {
+  const k = new Set(labels).size;
+  if (k < 2 || k > matrix.rows - 1) return { calinski: null, davies: null };
+  const run = signal ? { signal } : {};
+  return { calinski: await calinskiHarabasz(matrix, labels, run), davies: await daviesBouldin(matrix, labels, run) };
 }
 
 /**
@@ -462,11 +481,18 @@ async function gapCurve(
     const rng = new SeededRandom(referenceSeed(seed, b));
     const ref = new Float32Array(m * cols);
     for (let i = 0; i < m; i++) for (let j = 0; j < cols; j++) ref[i * cols + j] = lo[j]! + rng.nextFloat() * (hi[j]! - lo[j]!);
-    const { afterFit: _a, onProgress: _p, ...settings } = options;
+    // The reference sets are uniform and unweighted: they take no sample weights.
+    const { afterFit: _a, onProgress: _p, sampleWeight: _w, ...settings } = options;
     const r = await sweepK({ data: ref, rows: m, cols }, { ...settings, nInit: 1, refine: false, kMin: ks[0]!, kMax: ks[ks.length - 1]!, seed: referenceSeed(seed, b) });
     r.wcss.forEach((w, i) => logRef[i]!.push(Math.log(Math.max(w, Number.MIN_VALUE) / m)));
   }
-  const logW = sweep.wcss.map((w) => Math.log(Math.max(w, Number.MIN_VALUE) / rows));
+  // Weighted data: the WCSS per unit of weight (Σ w·d² / Σ w), the reference's per row.
+  let mass = rows;
+  if (options.sampleWeight !== undefined) {
+    mass = 0;
+    for (let i = 0; i < rows; i++) mass += options.sampleWeight[i]!;
+  }
+  const logW = sweep.wcss.map((w) => Math.log(Math.max(w, Number.MIN_VALUE) / mass));
   const expected = logRef.map((v) => v.reduce((a, b) => a + b, 0) / v.length);
   const sd = logRef.map((v, i) => Math.sqrt(v.reduce((a, x) => a + (x - expected[i]!) ** 2, 0) / v.length));
   const gap = expected.map((e, i) => e - logW[i]!);

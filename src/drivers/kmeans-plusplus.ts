@@ -8,6 +8,11 @@
  * scores every candidate at once, and `chooseCandidate` adopts the winner's
  * distances from that pass (backends without it run `updateClosest`, a second
  * pass with the same result).
+ *
+ * With sample weights, as scikit-learn weights it: the first centre is drawn
+ * with probability ∝ w, candidates ∝ w · D², and the best candidate is the
+ * one with the lowest weighted potential (the job's kernels weight it). Unit
+ * weights draw exactly the rows the unweighted code draws.
  */
 import type { SeededRandom } from '../common/seeded-random.js';
 import type { Matrix } from '../common/matrix.js';
@@ -36,6 +41,7 @@ export async function kmeansPlusPlus(
   rng: SeededRandom,
   buffers: PlusPlusBuffers,
   signal?: AbortSignal,
+  weights?: Float64Array,
 ): Promise<Float32Array> {
   const slicer = new TimeSlicer(signal);
   const { data, rows, cols } = matrix;
@@ -47,7 +53,7 @@ export async function kmeansPlusPlus(
   const draws = new Float64Array(trials);
   const order = new Int32Array(trials);
 
-  const first = rng.nextInt(rows);
+  const first = weights ? weightedDraw(weights, rng.nextFloat()) : rng.nextInt(rows);
   centers.set(data.subarray(first * cols, (first + 1) * cols), 0);
   let potential = await job.updateClosest(centers.subarray(0, cols), true);
 
@@ -63,13 +69,27 @@ export async function kmeansPlusPlus(
     let cum = 0;
     let i = 0;
     const closest = buffers.closest;
-    for (let q = 0; q < trials; q++) {
-      const target = draws[order[q]!]!;
-      while (i < rows && cum + closest[i]! < target) {
-        cum += closest[i]!;
-        i++;
+    if (weights) {
+      // The same scan over w · D²; past the end (rounding), the last row that can be drawn.
+      let last = rows - 1;
+      while (last > 0 && !(weights[last]! * closest[last]! > 0)) last--;
+      for (let q = 0; q < trials; q++) {
+        const target = draws[order[q]!]!;
+        while (i < rows && cum + weights[i]! * closest[i]! < target) {
+          cum += weights[i]! * closest[i]!;
+          i++;
+        }
+        candidateIds[order[q]!] = Math.min(i, last);
       }
-      candidateIds[order[q]!] = Math.min(i, rows - 1);
+    } else {
+      for (let q = 0; q < trials; q++) {
+        const target = draws[order[q]!]!;
+        while (i < rows && cum + closest[i]! < target) {
+          cum += closest[i]!;
+          i++;
+        }
+        candidateIds[order[q]!] = Math.min(i, rows - 1);
+      }
     }
     for (let t = 0; t < trials; t++) {
       const id = candidateIds[t]!;
@@ -83,4 +103,24 @@ export async function kmeansPlusPlus(
     potential = job.chooseCandidate ? await job.chooseCandidate(best) : await job.updateClosest(centers.subarray(c * cols, (c + 1) * cols), false);
   }
   return centers;
+}
+
+/**
+ * A row drawn with probability ∝ `weights` for a uniform `u` in [0, 1): the
+ * first row whose cumulative weight exceeds `u · Σ w`. With unit weights that
+ * is `floor(u · rows)`, the row `SeededRandom.nextInt(rows)` gives for the same `u`.
+ */
+export function weightedDraw(weights: Float64Array, u: number): number {
+  let total = 0;
+  for (let i = 0; i < weights.length; i++) total += weights[i]!;
+  const target = u * total;
+  let cum = 0;
+  let last = 0;
+  for (let i = 0; i < weights.length; i++) {
+    const w = weights[i]!;
+    if (w > 0) last = i;
+    cum += w;
+    if (cum > target && w > 0) return i;
+  }
+  return last;
 }

@@ -14,13 +14,14 @@ import { SeededRandom, sampleIndices } from '../common/seeded-random.js';
 import { TimeSlicer } from '../common/time-slice.js';
 import { resolveBackend } from '../backends/backend-registry.js';
 import { squaredDistanceF32, type KernelBackend, type KernelJob } from '../backends/kernel-contract.js';
-import { refineBySwaps } from './swap-refinement.js';
+import { refineBySwaps, SWAP_SAMPLE } from './swap-refinement.js';
 import { farthestRows } from './sharding/local-shard.js';
 import { ShardedData, shardMatrix } from './sharding/sharded-data.js';
 import { createPlusPlusBuffers, kmeansPlusPlus, type PlusPlusBuffers } from './kmeans-plusplus.js';
 import { StreamedData } from './sharding/streamed-data.js';
 import { checkMiniBatchSettings, matrixRowsAt, miniBatchFit, miniBatchFitChunks, miniBatchInit, MINIBATCH_DEFAULTS, MINIBATCH_INIT_CANDIDATES, MINIBATCH_LOOP_DEFAULTS, resolveInitSize } from './minibatch-kmeans.js';
 import { countDistinctRows, requireInteger, requireNumber, requireOptions, validateAndMeasure, validateMatrix, validateMatrixShape } from './validate-input.js';
+import { validateSampleWeight } from '../common/validate-matrix.js';
 
 /** Settings with defaults (all optional for callers). */
 export interface KMeansSettings {
@@ -83,6 +84,15 @@ export interface KMeansSettings {
   reassignmentRatio: number;
   /** Mini-batch: rows of each k-means++ sample and of the validation sample. Default 3 × batchSize (at least 3 k). */
   initSize?: number;
+  /**
+   * Per-row sample weights (scikit-learn's `sample_weight`): finite numbers
+   * >= 0, one per row, not all zero; never modified. A row of weight w counts
+   * as w copies of it: in the centroids (weighted means), the WCSS (Σ w·d²),
+   * k-means++ (drawn ∝ w·D²) and the convergence tolerance (weighted
+   * variance). A row of weight 0 is ignored (as if removed). Default: every
+   * row weighs 1. See docs/weights.md.
+   */
+  sampleWeight?: ArrayLike<number>;
 }
 
 /** K-Means algorithms: exact Lloyd, or scikit-learn's mini-batch. */
@@ -115,7 +125,7 @@ export interface KMeansResult {
   centroids: Float64Array;
   /** One 0-based segment per row, in input order. */
   labels: Int32Array;
-  /** Within-cluster sum of squares (inertia) of the final assignment. */
+  /** Within-cluster sum of squares (inertia) of the final assignment; Σ w·d² with `sampleWeight`. */
   wcss: number;
   /** Lloyd iterations of the winning run (mini-batch: epochs begun, scikit-learn's `n_iter_`). */
   iterations: number;
@@ -127,6 +137,10 @@ export interface KMeansResult {
   converged: boolean;
   /** Rows per segment. */
   sizes: number[];
+  /** Total sample weight per segment (only when fitted with `sampleWeight`). */
+  segmentWeights?: number[];
+  /** Whether the fit used `sampleWeight`. */
+  weighted?: boolean;
   /** 0-based index of the winning initialisation. */
   bestRun: number;
   /** WCSS of every run, in run order. */
@@ -158,7 +172,9 @@ export interface FitContext {
   /** tol × mean feature variance. */
   tolScaled: number;
   /** Job over the init sample when the data is larger than `initSampleSize`. */
-  init: { job: KernelJob; matrix: Matrix; buffers: PlusPlusBuffers; note?: string };
+  init: { job: KernelJob; matrix: Matrix; buffers: PlusPlusBuffers; note?: string; weights?: Float64Array };
+  /** Validated sample weights (rows float64), or undefined for unit weights. */
+  weights?: Float64Array;
   sums: Float64Array;
   counts: Float64Array;
   labels: Int32Array;
@@ -197,32 +213,38 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
 export async function createFitContext(matrix: Matrix, options: Partial<KMeansSettings>, maxK: number): Promise<FitContext> {
   validateMatrixShape(matrix);
   const settings = resolveSettings(options);
+  const weights = settings.sampleWeight === undefined ? undefined : validateSampleWeight(settings.sampleWeight, matrix.rows);
+  if (weights && settings.algorithm === 'minibatch') {
+    throw new SegmentaError('INVALID_OPTION', "sampleWeight is not supported with algorithm 'minibatch' yet: use algorithm 'lloyd', or leave the weights out", { option: 'sampleWeight', algorithm: 'minibatch' });
+  }
   throwIfAborted(settings.signal);
-  const meanVariance = await validateAndMeasure(matrix, settings.signal);
-  const distinctRows = countDistinctRows(matrix, maxK);
+  const meanVariance = await validateAndMeasure(matrix, settings.signal, 'data', weights);
+  const distinctRows = countDistinctRows(matrix, maxK, weights);
   const backend = typeof settings.backend === 'string' ? await resolveBackend(settings.backend) : settings.backend;
   const jobOptions = { ...(settings.threads !== undefined ? { threads: settings.threads } : {}), ...(settings.signal ? { signal: settings.signal } : {}) };
   if ((settings.shards ?? 1) > 1) {
+    if (weights) throw new SegmentaError('INVALID_OPTION', 'sampleWeight is not supported with shards > 1 yet: fit in one process, or leave the weights out', { option: 'sampleWeight' });
     const sharded = shardMatrix(matrix, settings.shards!, backend, jobOptions);
     return createShardedFitContext(sharded, { ...settings, backend }, maxK, { distinctRows, meanVariance });
   }
-  const job = await backend.createJob(matrix.data, matrix.rows, matrix.cols, jobOptions);
+  const job = await backend.createJob(matrix.data, matrix.rows, matrix.cols, weights ? { ...jobOptions, weights } : jobOptions);
   try {
     let init: FitContext['init'];
     if (settings.algorithm === 'minibatch') {
       // Mini-batch draws its own small init samples (resolveInitSize).
       init = { job, matrix, buffers: createPlusPlusBuffers(0) };
     } else if (matrix.rows > settings.initSampleSize) {
-      const sample = await sampleRows(matrix, settings.initSampleSize, settings.seed, settings.signal);
-      const sampleJob = await backend.createJob(sample.data, sample.rows, sample.cols, jobOptions);
+      const sample = await sampleRows(matrix, settings.initSampleSize, settings.seed, settings.signal, weights);
+      const sampleJob = await backend.createJob(sample.data, sample.rows, sample.cols, sample.weights ? { ...jobOptions, weights: sample.weights } : jobOptions);
       init = {
         job: sampleJob,
-        matrix: sample,
+        matrix: { data: sample.data, rows: sample.rows, cols: sample.cols },
         buffers: createPlusPlusBuffers(sample.rows),
         note: sampleNote(sample.rows, matrix.rows),
+        ...(sample.weights ? { weights: sample.weights } : {}),
       };
     } else {
-      init = { job, matrix, buffers: createPlusPlusBuffers(matrix.rows) };
+      init = { job, matrix, buffers: createPlusPlusBuffers(matrix.rows), ...(weights ? { weights } : {}) };
     }
     return {
       matrix,
@@ -235,6 +257,7 @@ export async function createFitContext(matrix: Matrix, options: Partial<KMeansSe
       labels: new Int32Array(matrix.rows),
       distances: new Float32Array(matrix.rows),
       distinctRows,
+      ...(weights ? { weights } : {}),
     };
   } catch (error) {
     await job.dispose();
@@ -258,6 +281,9 @@ export async function createShardedFitContext(
 ): Promise<FitContext> {
   try {
     const settings = resolveSettings(options);
+    if (settings.sampleWeight !== undefined) {
+      throw new SegmentaError('INVALID_OPTION', 'sampleWeight is not supported on sharded data yet: fit in one process, or leave the weights out', { option: 'sampleWeight' });
+    }
     throwIfAborted(settings.signal);
     const backend = typeof settings.backend === 'string' ? await resolveBackend(settings.backend) : settings.backend;
     const jobOptions = { ...(settings.threads !== undefined ? { threads: settings.threads } : {}), ...(settings.signal ? { signal: settings.signal } : {}) };
@@ -301,8 +327,8 @@ export async function disposeContext(ctx: FitContext): Promise<void> {
   await ctx.job.dispose();
 }
 
-/** A seeded uniform sample of rows without replacement, in row order (copied in slices that yield). */
-async function sampleRows(matrix: Matrix, size: number, seed: number, signal?: AbortSignal): Promise<Matrix> {
+/** A seeded uniform sample of rows without replacement, in row order (copied in slices that yield), with their weights. */
+async function sampleRows(matrix: Matrix, size: number, seed: number, signal?: AbortSignal, weights?: Float64Array): Promise<Matrix & { weights?: Float64Array }> {
   const ids = sampleIndices(matrix.rows, size, initSampleRandom(seed));
   const { cols, data: src } = matrix;
   const data = new Float32Array(size * cols);
@@ -312,7 +338,40 @@ async function sampleRows(matrix: Matrix, size: number, seed: number, signal?: A
     const from = ids[q]! * cols;
     for (let j = 0; j < cols; j++) data[q * cols + j] = src[from + j]!;
   }
-  return { data, rows: size, cols };
+  if (!weights) return { data, rows: size, cols };
+  const w = new Float64Array(size);
+  for (let q = 0; q < size; q++) w[q] = weights[ids[q]!]!;
+  // A sample whose rows all weigh 0 cannot seed k-means++: fall back to unit weights there.
+  return { data, rows: size, cols, weights: w.some((x) => x > 0) ? w : w.fill(1) };
+}
+
+/**
+ * The rows the swap refinement searches, for weighted data: with unequal
+ * weights, SWAP_SAMPLE rows drawn with replacement ∝ w (so the unweighted
+ * search sees the weighted problem); with equal weights (unit weights
+ * included), the rows as they are, exactly as without weights.
+ */
+function refineRows(matrix: Matrix, weights: Float64Array | undefined, seed: number): Matrix {
+  if (!weights || weights.every((w) => w === weights[0])) return matrix;
+  const cum = new Float64Array(weights.length);
+  let total = 0;
+  for (let i = 0; i < weights.length; i++) cum[i] = total += weights[i]!;
+  const rng = new SeededRandom((seed ^ 0x27d4eb2f) >>> 0);
+  const { cols } = matrix;
+  const data = new Float32Array(SWAP_SAMPLE * cols);
+  for (let q = 0; q < SWAP_SAMPLE; q++) {
+    const target = rng.nextFloat() * total;
+    let lo = 0;
+    let hi = cum.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (cum[mid]! > target) hi = mid;
+      else lo = mid + 1;
+    }
+    while (lo > 0 && !(weights[lo]! > 0)) lo--;
+    data.set(matrix.data.subarray(lo * cols, (lo + 1) * cols), q * cols);
+  }
+  return { data, rows: SWAP_SAMPLE, cols };
 }
 
 /** Seed of run `run` at `k`: independent of the sweep range, so a sweep's fit at k equals fitKMeans at k. */
@@ -335,9 +394,10 @@ export async function fitWithContext(ctx: FitContext, k: number): Promise<KMeans
     throw new SegmentaError('INVALID_K', `k = ${k} is larger than the number of rows (${matrix.rows})`, { k, rows: matrix.rows });
   }
   if (k > ctx.distinctRows) {
-    const distinct = ctx.sharded ? await ctx.sharded.countDistinctRows(k) : countDistinctRows(matrix, k);
+    const distinct = ctx.sharded ? await ctx.sharded.countDistinctRows(k) : countDistinctRows(matrix, k, ctx.weights);
     if (distinct < k) {
-      throw new SegmentaError('TOO_FEW_DISTINCT_POINTS', `k = ${k} is larger than the number of distinct rows (${distinct})`, { k, distinct });
+      const what = ctx.weights ? 'distinct rows of positive weight' : 'distinct rows';
+      throw new SegmentaError('TOO_FEW_DISTINCT_POINTS', `k = ${k} is larger than the number of ${what} (${distinct})`, { k, distinct });
     }
   }
   if (settings.algorithm === 'minibatch') return fitMiniBatch(ctx, k, started);
@@ -354,10 +414,11 @@ export async function fitWithContext(ctx: FitContext, k: number): Promise<KMeans
     const rng = new SeededRandom(runSeed(settings.seed, k, run));
     let init: Float32Array;
     if (given) init = Float32Array.from(given);
-    else if (run < settings.nInit) init = await kmeansPlusPlus(ctx.init.job, ctx.init.matrix, k, rng, ctx.init.buffers, settings.signal);
+    else if (run < settings.nInit) init = await kmeansPlusPlus(ctx.init.job, ctx.init.matrix, k, rng, ctx.init.buffers, settings.signal, ctx.init.weights);
     else {
       // The refined run: skipped when the subsample search found nothing better.
-      const refined = await refineBySwaps(ctx.init.matrix, Float32Array.from(best!.centroids), k, runSeed(settings.seed, k, run), undefined, settings.signal);
+      const rows = refineRows(ctx.init.matrix, ctx.init.weights, runSeed(settings.seed, k, run));
+      const refined = await refineBySwaps(rows, Float32Array.from(best!.centroids), k, runSeed(settings.seed, k, run), undefined, settings.signal);
       if (!refined) break;
       init = refined;
     }
@@ -371,6 +432,8 @@ export async function fitWithContext(ctx: FitContext, k: number): Promise<KMeans
   }
   if (relocations > 0) notes.push(`${relocations} empty cluster(s) relocated to the farthest rows`);
   const b = best!;
+  // With weights, the kernels' counts are weights: the sizes are the rows per segment.
+  const sizes = ctx.weights ? rowsPerSegment(bestLabels, k) : b.sizes;
   const seconds = (performance.now() - started) / 1000;
   settings.onProgress?.({ kind: 'fit', k, wcss: b.wcss, iterations: b.iterations, converged: b.converged, seconds });
   return {
@@ -384,7 +447,8 @@ export async function fitWithContext(ctx: FitContext, k: number): Promise<KMeans
     iterations: b.iterations,
     algorithm: 'lloyd',
     converged: b.converged,
-    sizes: b.sizes,
+    sizes,
+    ...(ctx.weights ? { segmentWeights: b.sizes, weighted: true } : {}),
     bestRun: b.run,
     runWcss,
     history: b.history,
@@ -484,6 +548,12 @@ async function fitMiniBatch(ctx: FitContext, k: number, started: number): Promis
   };
 }
 
+function rowsPerSegment(labels: Int32Array, k: number): number[] {
+  const sizes = new Array<number>(k).fill(0);
+  for (let i = 0; i < labels.length; i++) sizes[labels[i]!]!++;
+  return sizes;
+}
+
 function checkedInit(init: ArrayLike<number>, k: number, cols: number): ArrayLike<number> {
   if (init.length !== k * cols) {
     throw new SegmentaError('SHAPE_MISMATCH', `init holds ${init.length} values but k × features = ${k} × ${cols} = ${k * cols}`, {
@@ -570,24 +640,31 @@ async function relocateEmptyClusters(ctx: FitContext, k: number): Promise<number
   for (let q = 0; q < empty.length; q++) {
     const { label: from, values } = far[q]!;
     const to = empty[q]!;
+    const wr = far[q]!.weight;
     for (let j = 0; j < d; j++) {
-      const x = values[j]!;
+      const x = ctx.weights ? wr * values[j]! : values[j]!;
       sums[from * d + j]! -= x;
       sums[to * d + j] = x;
     }
-    counts[from]! -= 1;
-    counts[to] = 1;
+    counts[from]! -= wr;
+    counts[to] = wr;
   }
   return empty.length;
 }
 
-/** The `m` rows farthest from their centroid in the last assign pass, with their labels and values. */
-async function farthestForRelocation(ctx: FitContext, m: number): Promise<{ label: number; values: Float32Array }[]> {
-  if (ctx.sharded) return ctx.sharded.farthestRows(m);
+/**
+ * The `m` rows farthest from their centroid in the last assign pass, with their
+ * labels, values and weights. A row of weight 0 cannot fill a cluster (it is as
+ * if removed): it never counts as far.
+ */
+async function farthestForRelocation(ctx: FitContext, m: number): Promise<{ label: number; values: Float32Array; weight: number }[]> {
+  if (ctx.sharded) return (await ctx.sharded.farthestRows(m)).map((r) => ({ ...r, weight: 1 }));
   await ctx.job.readDistances(ctx.distances);
   await ctx.job.readLabels(ctx.labels);
+  const w = ctx.weights;
+  if (w) for (let i = 0; i < w.length; i++) if (!(w[i]! > 0)) ctx.distances[i] = -1;
   const d = ctx.matrix.cols;
-  return farthestRows(ctx.distances, m).map((row) => ({ label: ctx.labels[row]!, values: ctx.matrix.data.subarray(row * d, (row + 1) * d) }));
+  return farthestRows(ctx.distances, m).map((row) => ({ label: ctx.labels[row]!, values: ctx.matrix.data.subarray(row * d, (row + 1) * d), weight: w ? w[row]! : 1 }));
 }
 
 /**

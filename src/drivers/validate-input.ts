@@ -58,28 +58,57 @@ const SCAN_ROWS = 1 << 15;
  * {@link validateMatrix} and {@link meanFeatureVariance} in one call that
  * keeps the event loop free: the scans run in slices of at most about 8 ms
  * and stop with `AbortedError` when `signal` fires. Same checks, same result
- * bit for bit (the same float64 sums in the same order).
+ * bit for bit (the same float64 sums in the same order). With `weights`, the
+ * variance is the weighted one (`Σ w (x − m)² / Σ w`, m the weighted mean):
+ * unit weights give the same bits, repeated rows the same value as weights.
  */
-export async function validateAndMeasure(matrix: Matrix, signal?: AbortSignal, what = 'data'): Promise<number> {
+export async function validateAndMeasure(matrix: Matrix, signal?: AbortSignal, what = 'data', weights?: Float64Array): Promise<number> {
   validateMatrixShape(matrix, what);
   const { data, rows, cols } = matrix;
   const slicer = new TimeSlicer(signal);
   const sum = new Float64Array(cols);
   let largest = 0;
+  let total = 0;
   for (let r0 = 0; r0 < rows; r0 += SCAN_ROWS) {
     await slicer.maybePause();
     const r1 = Math.min(rows, r0 + SCAN_ROWS);
     largest = Math.max(largest, scanFinite(matrix, r0 * cols, r1 * cols, what));
-    foldColumnSums(data.subarray(r0 * cols, r1 * cols), cols, sum);
+    if (weights) total += addWeightedColumns(data, cols, r0, r1, sum, weights);
+    else foldColumnSums(data.subarray(r0 * cols, r1 * cols), cols, sum);
   }
   if (4 * cols * largest * largest > SQUARED_DISTANCE_LIMIT) checkFloat32Range(matrix, what);
-  const mean = columnMeans(sum, rows);
+  const n = weights ? total : rows;
+  const mean = columnMeans(sum, n);
   const ss = new Float64Array(cols);
   for (let r0 = 0; r0 < rows; r0 += SCAN_ROWS) {
     await slicer.maybePause();
-    foldSquaredDeviations(data.subarray(r0 * cols, Math.min(rows, r0 + SCAN_ROWS) * cols), cols, mean, ss);
+    const r1 = Math.min(rows, r0 + SCAN_ROWS);
+    if (weights) addWeightedSquares(data, cols, r0, r1, mean, ss, weights);
+    else foldSquaredDeviations(data.subarray(r0 * cols, r1 * cols), cols, mean, ss);
   }
-  return meanOfVariances(ss, rows);
+  return meanOfVariances(ss, n);
+}
+
+/** Weighted column sums `sum[j] += w_i · x_ij` of rows [r0, r1); returns the weights' sum (a weight of 1 adds the same bits as foldColumnSums). */
+function addWeightedColumns(data: Float32Array, cols: number, r0: number, r1: number, sum: Float64Array, w: Float64Array): number {
+  let total = 0;
+  for (let i = r0; i < r1; i++) {
+    const wi = w[i]!;
+    total += wi;
+    for (let j = 0; j < cols; j++) sum[j]! += wi * data[i * cols + j]!;
+  }
+  return total;
+}
+
+/** Weighted squared deviations `ss[j] += w_i · (x_ij − mean_j)²` of rows [r0, r1). */
+function addWeightedSquares(data: Float32Array, cols: number, r0: number, r1: number, mean: Float64Array, ss: Float64Array, w: Float64Array): void {
+  for (let i = r0; i < r1; i++) {
+    const wi = w[i]!;
+    for (let j = 0; j < cols; j++) {
+      const dd = data[i * cols + j]! - mean[j]!;
+      ss[j]! += wi * (dd * dd);
+    }
+  }
 }
 
 /**

@@ -33,6 +33,7 @@ import { writeSegmentationReport, type SegmentationReportSummary } from '../repo
 import { KMeansModel } from '../results/kmeans-model.js';
 import { packageVersion } from '../common/package-version.js';
 import { numberByCentres, numberSegments, reorderRows, type SegmentNumbering } from '../results/segment-numbering.js';
+import { weightsFromColumn } from './weight-column.js';
 import { writeLabelsCsv } from '../results/write-labels-csv.js';
 import { chooseK, type KChoice } from './choose-k.js';
 import { segmentCentroidTree, type SegmentCentroidTree } from './centroid-tree.js';
@@ -168,7 +169,9 @@ export async function segmentCustomers(spec: SegmentationSpec | ResolvedSpec, op
       }
     }
 
-    const fitSettings = kmeansSettingsOf(resolved, listen);
+    const sampleWeight =
+      resolved.weight === undefined ? undefined : weightsFromColumn(table, resolved.weight, path, resolved.method === 'agglomerative');
+    const fitSettings = { ...(sampleWeight ? { sampleWeight } : {}), ...kmeansSettingsOf(resolved, listen) };
     const givenK = typeof resolved.k === 'number' ? resolved.k : null;
     let sweep: SweepResult | undefined;
     let selection: KSelection | undefined;
@@ -193,6 +196,7 @@ export async function segmentCustomers(spec: SegmentationSpec | ResolvedSpec, op
         ? { k: null, by: 'given' as const, reason: `the tree cut at distance ${threshold}` }
         : chooseK({ k: resolved.k, method: resolved.kMethod, ...(selection ? { selection } : {}), required: resolved.fit });
     const notes = [...(sweep?.notes ?? [])];
+    if (sampleWeight) notes.push(`each customer weighs its '${resolved.weight}' value (sample weights: ${sampleWeight.length.toLocaleString('en-US')} rows, total ${Number(sampleWeight.reduce((a, b) => a + b, 0).toPrecision(6))})`);
     const base = { spec: resolved, table, prepared, profiled, kChoice, written: [] as string[], notes, ...(sweep ? { sweep } : {}), ...(selection ? { selection } : {}) };
     if (!resolved.fit) {
       return { ...base, k: kChoice.k, backend: sweep?.backend ?? '', seconds: (performance.now() - started) / 1000 };
@@ -218,6 +222,7 @@ export async function segmentCustomers(spec: SegmentationSpec | ResolvedSpec, op
         backend: resolved.backend,
         seed: resolved.seed,
         ...(resolved.threads !== undefined ? { threads: resolved.threads } : {}),
+        ...(sampleWeight ? { sampleWeight } : {}),
         ...listen,
       });
       ({ labels: fitLabels, centroids: fitCentroids, k, backend, wcss } = agglomerative);
@@ -245,7 +250,13 @@ export async function segmentCustomers(spec: SegmentationSpec | ResolvedSpec, op
             columns: prepared.featureNames,
             levels: table.levels,
             ...(profiles ? { segmentNames: segmentNamesByNumber(profiles, k) } : {}),
-            training: { seed: resolved.seed, nInit: resolved.kmeans.nInit, idColumn: table.idColumn, ...(source !== undefined ? { source } : { source: path }) },
+            training: {
+              seed: resolved.seed,
+              nInit: resolved.kmeans.nInit,
+              idColumn: table.idColumn,
+              ...(source !== undefined ? { source } : { source: path }),
+              ...(sampleWeight ? { sampleWeight: { column: resolved.weight!, total: sampleWeight.reduce((a, b) => a + b, 0) } } : {}),
+            },
             segmentaVersion: packageVersion(),
           },
         )
@@ -253,7 +264,10 @@ export async function segmentCustomers(spec: SegmentationSpec | ResolvedSpec, op
 
     const tree = resolved.dendrogram;
     const sampled = tree !== false && (tree.sampleSize !== undefined || tree.topMerges !== undefined) ? tree : undefined;
-    const centroidTree = tree !== false && !sampled ? await segmentCentroidTree(centres, numbering.sizes, k, cols) : undefined;
+    // Ward on the segment centres weighs each by its customers: with sample weights, by their weight.
+    const fitWeights = kmeans?.segmentWeights ?? agglomerative?.segmentWeights;
+    const treeSizes = fitWeights ? numbering.order.map((c) => fitWeights[c]!) : numbering.sizes;
+    const centroidTree = tree !== false && !sampled ? await segmentCentroidTree(centres, treeSizes, k, cols) : undefined;
     const dendrogram = sampled
       ? await sampleDendrogram(prepared.matrix, {
           k,
@@ -486,11 +500,13 @@ async function readTable(
 ): Promise<{ table: CustomerTable; profiled: string[] }> {
   // Read straight into the backend's memory when it can adopt the matrix (wasm): no second copy of a large table.
   const backend = keepOriginal ? undefined : await resolveBackend(spec.backend);
+  // The weight column is read beside the kept ones (never a feature).
+  const withWeight = (keep: string[]): string[] => (spec.weight === undefined || keep.includes(spec.weight) ? keep : [...keep, spec.weight]);
   const read = (keep: string[]): Promise<CustomerTable> =>
     readCustomerTable(path, {
       features: spec.features,
       encode: spec.encode,
-      keep,
+      keep: withWeight(keep),
       keepAll: spec.outputs.keepColumns,
       ...listen,
       ...(backend?.allocateMatrix ? { allocate: (rows: number, cols: number) => backend.allocateMatrix!(rows, cols) } : {}),

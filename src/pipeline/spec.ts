@@ -39,6 +39,13 @@ export interface SegmentationSpec {
   data: DataSource;
   /** Columns clustered on (exact header names). */
   features: string[];
+  /**
+   * A numeric column of per-customer sample weights (e.g. a value or a visit
+   * count): read from the file, not clustered on. Each customer counts as that
+   * many (K-Means, the sweep, Ward). Values must be finite and >= 0, not all 0
+   * (> 0 for Ward). See docs/weights.md.
+   */
+  weight?: string;
   /** Categorical columns to one-hot encode (appended to the features when not listed there). Default none. */
   encode?: string[];
   /**
@@ -218,6 +225,7 @@ export const segmentationSpecSchema = {
       ],
     },
     features: { ...columnList, minItems: 1, description: 'Columns clustered on (exact header names).' },
+    weight: { type: 'string', minLength: 1, description: 'A numeric column of per-customer sample weights (not a feature): each customer counts as that many.' },
     encode: { ...columnList, description: 'Categorical columns to one-hot encode.' },
     keep: {
       description: "Columns profiled but not clustered on: a list, 'none', or 'auto' (Gender/Sex and Age).",

@@ -144,6 +144,7 @@ export function checkSchema(schema: SchemaNode, value: unknown, field: string, p
 export interface ResolvedSpec {
   data: SegmentationSpec['data'];
   features: string[];
+  weight?: string;
   encode: string[];
   keep: string[] | 'auto' | 'none';
   scale: 'none' | 'standard' | 'minmax';
@@ -235,6 +236,7 @@ function crossFieldProblems(spec: SegmentationSpec): SpecProblem[] {
     if (spec.profiles === true) add('spec.profiles', `${why}`);
     if (spec.outputs?.report !== undefined) add('spec.outputs.report', `${why}`);
     if (spec.outputs?.keepColumns) add('spec.outputs.keepColumns', `${why}`);
+    if (spec.weight !== undefined) add('spec.weight', `${why}: sample weights are not sharded yet`);
     if ((spec.method ?? 'kmeans') !== 'kmeans') add('spec.method', `'${spec.method}' ${why}; use 'kmeans'`);
     if (spec.distributed && spec.kmeans?.algorithm === 'minibatch') add('spec.kmeans.algorithm', `'minibatch' ${why}; use 'lloyd'`);
     if (spec.dendrogram !== undefined && spec.dendrogram !== false) add('spec.dendrogram', `${why}`);
@@ -251,6 +253,11 @@ function crossFieldProblems(spec: SegmentationSpec): SpecProblem[] {
   if (spec.compare && threshold !== undefined) add('spec.compare', 'needs a number of segments, but spec.agglomerative.distanceThreshold cuts the tree by distance');
   const features = spec.features ?? [];
   for (const name of new Set(features)) if (features.indexOf(name) !== features.lastIndexOf(name)) add('spec.features', `lists '${name}' twice`);
+  if (spec.weight !== undefined && features.includes(spec.weight)) add('spec.weight', `'${spec.weight}' is also a feature: the weight column is not clustered on`);
+  if (spec.weight !== undefined && (spec.encode ?? []).includes(spec.weight)) add('spec.weight', `'${spec.weight}' is a categorical (encoded) column; weights must be numbers`);
+  if (spec.weight !== undefined && (spec.method ?? 'kmeans') === 'agglomerative' && (spec.agglomerative?.linkage ?? 'ward') !== 'ward') {
+    add('spec.weight', `needs ward linkage with spec.method 'agglomerative' (got ${spec.agglomerative?.linkage})`);
+  }
   return problems.filter((p, i) => problems.findIndex((q) => q.message === p.message) === i);
 }
 
@@ -279,6 +286,7 @@ export function validateSpec(input: unknown): ResolvedSpec {
   return {
     data: spec.data,
     features: [...spec.features],
+    ...(spec.weight !== undefined ? { weight: spec.weight } : {}),
     encode: [...(spec.encode ?? [])],
     keep: Array.isArray(spec.keep) ? [...spec.keep] : (spec.keep ?? 'auto'),
     scale: spec.scale ?? 'none',

@@ -1,14 +1,21 @@
 /**
- * The saved K-Means model format (`segmenta.kmeans-model`, version 1): its
- * TypeScript shape and its JSON Schema (draft 2020-12). `KMeansModel.toJSON()`
- * writes it, `KMeansModel.fromJSON()` reads it and rejects any other
+ * The saved K-Means model format (`segmenta.kmeans-model`): its TypeScript
+ * shape and its JSON Schema (draft 2020-12). `KMeansModel.toJSON()` writes
+ * it, `KMeansModel.fromJSON()` reads it and rejects any other
  * `formatVersion` with an `INVALID_MODEL` error.
+ *
+ * Versions: 1 is the original format; 2 adds `training.sampleWeight` (the
+ * model was fitted with sample weights, and from which column). A model
+ * fitted without weights is still written as version 1, byte for byte, so
+ * older segmenta versions keep reading it; this build reads both.
  */
 
 /** The `format` field of every saved model. */
 export const KMEANS_MODEL_FORMAT = 'segmenta.kmeans-model';
-/** The version this build writes and the only one it reads. */
-export const KMEANS_MODEL_FORMAT_VERSION = 1;
+/** The newest version this build writes (a model fitted with sample weights; without them it writes 1). */
+export const KMEANS_MODEL_FORMAT_VERSION = 2;
+/** Every version this build reads. */
+export const KMEANS_MODEL_FORMAT_VERSIONS: readonly number[] = Object.freeze([1, 2]);
 
 /** A source column the model takes: a number, or a category it one-hot encodes. */
 export type ModelFeature =
@@ -47,12 +54,22 @@ export interface ModelTraining {
   idColumn?: string;
   /** Where the training data came from, as the caller named it. */
   source?: string;
+  /** Version 2: the fit used sample weights. */
+  sampleWeight?: ModelSampleWeight;
 }
 
-/** A saved K-Means model, version 1 (plain JSON). */
+/** How a model's training rows were weighted (format version 2). */
+export interface ModelSampleWeight {
+  /** The column of the training table the weights came from (`--weight`), when they came from one. */
+  column?: string;
+  /** Sum of the weights (the weighted WCSS is on this scale). */
+  total: number;
+}
+
+/** A saved K-Means model, version 1 or 2 (plain JSON). */
 export interface KMeansModelJSON {
   format: typeof KMEANS_MODEL_FORMAT;
-  formatVersion: typeof KMEANS_MODEL_FORMAT_VERSION;
+  formatVersion: 1 | 2;
   /** segmenta version that wrote it. */
   segmentaVersion?: string;
   /** Source columns, in model order (categorical ones expand into `columns`). */
@@ -71,14 +88,14 @@ export interface KMeansModelJSON {
 /** JSON Schema (draft 2020-12) of {@link KMeansModelJSON}. */
 export const KMEANS_MODEL_SCHEMA = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
-  $id: 'https://segmenta.dev/schemas/kmeans-model-1.json',
+  $id: 'https://segmenta.dev/schemas/kmeans-model-2.json',
   title: 'segmenta K-Means model',
   type: 'object',
   required: ['format', 'formatVersion', 'features', 'columns', 'scaler', 'k', 'centroids', 'segments', 'training'],
   additionalProperties: false,
   properties: {
     format: { const: KMEANS_MODEL_FORMAT },
-    formatVersion: { const: KMEANS_MODEL_FORMAT_VERSION },
+    formatVersion: { enum: [1, 2] },
     segmentaVersion: { type: 'string' },
     features: {
       type: 'array',
@@ -148,7 +165,17 @@ export const KMEANS_MODEL_SCHEMA = {
         nInit: { type: 'integer', minimum: 1 },
         idColumn: { type: 'string' },
         source: { type: 'string' },
+        sampleWeight: {
+          type: 'object',
+          required: ['total'],
+          additionalProperties: false,
+          properties: { column: { type: 'string', minLength: 1 }, total: { type: 'number', exclusiveMinimum: 0 } },
+        },
       },
     },
   },
+  // Version 1 has no sample weights; a weighted model is version 2.
+  if: { properties: { formatVersion: { const: 1 } } },
+  then: { properties: { training: { not: { required: ['sampleWeight'] } } } },
+  else: { properties: { training: { required: ['sampleWeight'] } } },
 } as const;

@@ -16,15 +16,15 @@ import { oneHotNames } from '../data-in/one-hot.js';
 import { fitScaler, scalerFromJSON, type Scaler } from '../preparation/scaling.js';
 import {
   KMEANS_MODEL_FORMAT,
-  KMEANS_MODEL_FORMAT_VERSION,
+  KMEANS_MODEL_FORMAT_VERSIONS,
   type KMeansModelJSON,
   type ModelFeature,
   type ModelSegment,
   type ModelTraining,
 } from './kmeans-model-schema.js';
 
-export { KMEANS_MODEL_FORMAT, KMEANS_MODEL_FORMAT_VERSION, KMEANS_MODEL_SCHEMA } from './kmeans-model-schema.js';
-export type { KMeansModelJSON, ModelFeature, ModelSegment, ModelTraining } from './kmeans-model-schema.js';
+export { KMEANS_MODEL_FORMAT, KMEANS_MODEL_FORMAT_VERSION, KMEANS_MODEL_FORMAT_VERSIONS, KMEANS_MODEL_SCHEMA } from './kmeans-model-schema.js';
+export type { KMeansModelJSON, ModelFeature, ModelSampleWeight, ModelSegment, ModelTraining } from './kmeans-model-schema.js';
 
 /** One customer as a plain object: source column name → value (numbers, or the level of a categorical column). */
 export type CustomerRecord = Readonly<Record<string, unknown>>;
@@ -290,7 +290,7 @@ export class KMeansModel {
     const scaler = this.scaler.toJSON();
     return {
       format: KMEANS_MODEL_FORMAT,
-      formatVersion: KMEANS_MODEL_FORMAT_VERSION,
+      formatVersion: this.training.sampleWeight ? 2 : 1,
       ...(this.segmentaVersion ? { segmentaVersion: this.segmentaVersion } : {}),
       features: this.features.map((f) => (f.kind === 'numeric' ? { name: f.name, kind: f.kind } : { name: f.name, kind: f.kind, levels: [...f.levels] })),
       columns: [...this.columns],
@@ -421,11 +421,11 @@ function checkModelJSON(json: unknown, source: string): KMeansModelJSON {
   if (m['format'] !== KMEANS_MODEL_FORMAT) {
     throw invalid(source, `format is ${JSON.stringify(m['format'])}, not '${KMEANS_MODEL_FORMAT}'`, { format: m['format'] });
   }
-  if (m['formatVersion'] !== KMEANS_MODEL_FORMAT_VERSION) {
+  if (!KMEANS_MODEL_FORMAT_VERSIONS.includes(m['formatVersion'] as number)) {
     throw invalid(
       source,
-      `format version ${JSON.stringify(m['formatVersion'])} is not supported; this segmenta reads version ${KMEANS_MODEL_FORMAT_VERSION}`,
-      { formatVersion: m['formatVersion'], supported: [KMEANS_MODEL_FORMAT_VERSION] },
+      `format version ${JSON.stringify(m['formatVersion'])} is not supported; this segmenta reads versions ${KMEANS_MODEL_FORMAT_VERSIONS.join(' and ')}`,
+      { formatVersion: m['formatVersion'], supported: [...KMEANS_MODEL_FORMAT_VERSIONS] },
     );
   }
   const columns = m['columns'];
@@ -477,6 +477,13 @@ function checkModelJSON(json: unknown, source: string): KMeansModelJSON {
     typeof t['backend'] !== 'string'
   ) {
     throw invalid(source, 'training must hold rows, wcss, iterations, converged and backend');
+  }
+  const sw = t['sampleWeight'] as Record<string, unknown> | undefined;
+  if (m['formatVersion'] === 1 && sw !== undefined) throw invalid(source, 'training.sampleWeight needs format version 2');
+  if (m['formatVersion'] === 2) {
+    if (!sw || typeof sw !== 'object' || typeof sw['total'] !== 'number' || !(sw['total'] > 0) || (sw['column'] !== undefined && (typeof sw['column'] !== 'string' || sw['column'] === ''))) {
+      throw invalid(source, 'format version 2: training.sampleWeight must hold total (> 0) and, when the weights came from a column, its name');
+    }
   }
   return json as KMeansModelJSON;
 }

@@ -49,12 +49,13 @@ class JsReferenceJob implements KernelJob {
     readonly rows: number,
     readonly dims: number,
     signal?: AbortSignal,
+    private readonly weights?: Float64Array,
   ) {
     this.slicer = new TimeSlicer(signal);
     this.labels = new Int32Array(rows).fill(-1);
     this.distances = new Float32Array(rows);
     this.closest = new Float32Array(rows);
-    this.linkage = new ReferenceLinkage(data, rows, dims);
+    this.linkage = new ReferenceLinkage(data, rows, dims, weights);
     this.blockWcss = new Float64Array(Math.ceil(rows / ROW_BLOCK_SIZE));
   }
 
@@ -66,7 +67,7 @@ class JsReferenceJob implements KernelJob {
   }
 
   async assign(centroids: Float32Array, k: number, sums: Float64Array, counts: Float64Array): Promise<AssignStats> {
-    const { data, dims, rows, labels, distances } = this;
+    const { data, dims, rows, labels, distances, weights } = this;
     this.scratch(k);
     const bCounts = this.blockCounts;
     const kd = k * dims;
@@ -96,10 +97,17 @@ class JsReferenceJob implements KernelJob {
         if (labels[i] !== best) changed++;
         labels[i] = best;
         distances[i] = bestDist;
-        bWcss += bestDist;
-        bCounts[best]! += 1;
         const so = best * dims;
-        for (let j = 0; j < dims; j++) bSums[so + j]! += data[off + j]!;
+        if (weights) {
+          const w = weights[i]!;
+          bWcss += w * bestDist;
+          bCounts[best]! += w;
+          for (let j = 0; j < dims; j++) bSums[so + j]! += w * data[off + j]!;
+        } else {
+          bWcss += bestDist;
+          bCounts[best]! += 1;
+          for (let j = 0; j < dims; j++) bSums[so + j]! += data[off + j]!;
+        }
       }
       this.blockWcss[b] = bWcss;
       wcss += bWcss;
@@ -121,7 +129,7 @@ class JsReferenceJob implements KernelJob {
    * kept for {@link chooseCandidate}.
    */
   async candidatePotentials(candidates: Float32Array, count: number, out: Float64Array): Promise<void> {
-    const { data, dims, rows, closest } = this;
+    const { data, dims, rows, closest, weights } = this;
     const keep = count * rows <= KEEP_MAX_VALUES ? this.keepBuffer(count * rows) : undefined;
     this.lastCandidates = undefined;
     const bPot = new Float64Array(count);
@@ -136,7 +144,7 @@ class JsReferenceJob implements KernelJob {
           const dist = squaredDistanceF32(data, i * dims, candidates, t * dims, dims);
           const m = dist < cl ? dist : cl;
           if (keep) keep[t * rows + i] = m;
-          bPot[t]! += m;
+          bPot[t]! += weights ? weights[i]! * m : m;
         }
       }
       for (let t = 0; t < count; t++) out[t]! += bPot[t]!;
@@ -163,7 +171,7 @@ class JsReferenceJob implements KernelJob {
   }
 
   async updateClosest(center: Float32Array, reset: boolean): Promise<number> {
-    const { data, dims, rows, closest } = this;
+    const { data, dims, rows, closest, weights } = this;
     if (this.lastCandidates) this.lastCandidates.kept = false; // the kept distances no longer start from closest
     let pot = 0;
     for (let start = 0; start < rows; start += ROW_BLOCK_SIZE) {
@@ -174,7 +182,7 @@ class JsReferenceJob implements KernelJob {
         const dist = squaredDistanceF32(data, i * dims, center, 0, dims);
         const cl = reset || dist < closest[i]! ? dist : closest[i]!;
         closest[i] = cl;
-        bPot += cl;
+        bPot += weights ? weights[i]! * cl : cl;
       }
       pot += bPot;
     }
@@ -226,6 +234,6 @@ export const jsReferenceBackend: KernelBackend = {
     return { available: true, detail: 'always available' };
   },
   async createJob(data: Float32Array, rows: number, dims: number, options?: JobOptions): Promise<KernelJob> {
-    return new JsReferenceJob(data, rows, dims, options?.signal);
+    return new JsReferenceJob(data, rows, dims, options?.signal, options?.weights);
   },
 };

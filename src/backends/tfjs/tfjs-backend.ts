@@ -140,7 +140,7 @@ export function createTfjsBackend(options: TfjsBackendOptions = {}): TfjsKernelB
           backend: backend.name,
         });
       }
-      return TfjsJob.create(r.runtime, data, rows, dims, settings, jobOptions?.signal);
+      return TfjsJob.create(r.runtime, data, rows, dims, settings, jobOptions?.signal, jobOptions?.weights);
     },
   };
   return backend;

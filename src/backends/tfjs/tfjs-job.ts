@@ -57,6 +57,8 @@ interface Chunk {
   readonly x2: Tensor1D;
   readonly blockIds: Tensor1D;
   readonly subIds: Tensor1D;
+  /** Sample weights of the chunk's rows (float32), when the job is weighted. */
+  readonly w: Tensor1D | null;
   labels: Tensor1D | null;
   distances: Tensor1D | null;
   closest: Tensor1D | null;
@@ -114,8 +116,9 @@ export class TfjsJob implements KernelJob {
     private readonly settings: TfjsJobSettings,
     source: Float32Array,
     private readonly signal?: AbortSignal,
+    weights?: Float64Array,
   ) {
-    this.linkage = new ReferenceLinkage(source, rows, dims);
+    this.linkage = new ReferenceLinkage(source, rows, dims, weights);
     this.backend = runtime.name;
     this.runtimeDetail = runtime.detail;
     this.tf = runtime.tf;
@@ -128,7 +131,15 @@ export class TfjsJob implements KernelJob {
    * @throws AbortedError when `signal` aborts between chunks (nothing leaks)
    * @throws SegmentaError `MEMORY_LIMIT` when the runtime cannot allocate the tensors
    */
-  static async create(runtime: LoadedRuntime, data: Float32Array, rows: number, dims: number, settings: TfjsJobSettings, signal?: AbortSignal): Promise<TfjsJob> {
+  static async create(
+    runtime: LoadedRuntime,
+    data: Float32Array,
+    rows: number,
+    dims: number,
+    settings: TfjsJobSettings,
+    signal?: AbortSignal,
+    weights?: Float64Array,
+  ): Promise<TfjsJob> {
     await activateRuntime(runtime);
     const tf = runtime.tf;
     // Column means (float64), rounded to float32: the data is centred on them.
@@ -173,6 +184,7 @@ export class TfjsJob implements KernelJob {
           x2: tf.tensor1d(x2, 'float32'),
           blockIds: tf.tensor1d(ids, 'int32'),
           subIds: tf.tensor1d(subIds, 'int32'),
+          w: weights ? tf.tensor1d(Float32Array.from(weights.subarray(start, start + m)), 'float32') : null,
           labels: null,
           distances: null,
           closest: null,
@@ -182,7 +194,7 @@ export class TfjsJob implements KernelJob {
       }
       throwIfAborted(signal);
     } catch (error) {
-      for (const c of chunks) tf.dispose([c.xa, c.x2, c.blockIds, c.subIds]);
+      for (const c of chunks) tf.dispose([c.xa, c.x2, c.blockIds, c.subIds, ...(c.w ? [c.w] : [])]);
       if (error instanceof SegmentaError) throw error;
       const message = error instanceof Error ? error.message : String(error);
       if (/memory|allocat|enlarge|OOM/i.test(message)) {
@@ -195,7 +207,7 @@ export class TfjsJob implements KernelJob {
       }
       throw error;
     }
-    return new TfjsJob(runtime, chunks, mean, rows, dims, settings, data, signal);
+    return new TfjsJob(runtime, chunks, mean, rows, dims, settings, data, signal, weights);
   }
 
   /**
@@ -321,8 +333,11 @@ export class TfjsJob implements KernelJob {
           const mins = tf.relu(tf.add(tf.min(cross, 1), this.rowsOf(pass, chunk.x2))) as Tensor1D;
           const blockIds = this.passBlockIds(pass);
           const ids = tf.add(tf.mul(blockIds, tf.scalar(k, 'int32')), labels) as Tensor1D;
-          const clusterSums = this.segmentSum(this.rowsOf(pass, chunk.xa), ids, pass.blocks * k);
-          const blockWcss = this.segmentSum(mins, this.passSubIds(pass), pass.subBlocks);
+          // Weighted: rows (with their trailing 1, the count) and distances times the row's weight.
+          const w = chunk.w ? this.rowsOf(pass, chunk.w) : null;
+          const xa = this.rowsOf(pass, chunk.xa);
+          const clusterSums = this.segmentSum(w ? tf.mul(xa, tf.expandDims(w, 1)) : xa, ids, pass.blocks * k);
+          const blockWcss = this.segmentSum(w ? tf.mul(mins, w) : mins, this.passSubIds(pass), pass.subBlocks);
           const prev = chunk.labels ? this.rowsOf(pass, chunk.labels) : null;
           const diff = prev ? tf.sum(tf.cast(tf.notEqual(labels, prev), 'int32')) : tf.scalar(pass.rows, 'int32');
           return { labels, mins, clusterSums, blockWcss, diff };
@@ -397,7 +412,8 @@ export class TfjsJob implements KernelJob {
           const dist = this.distances(pass, cAug);
           const closest = chunk.closest ? tf.expandDims(this.rowsOf(pass, chunk.closest), 1) : tf.zeros([pass.rows, 1]);
           const m = tf.minimum(dist, closest) as Tensor2D;
-          return { m, blockPot: this.segmentSum(m, this.passSubIds(pass), pass.subBlocks) };
+          const wm = chunk.w ? tf.mul(m, tf.expandDims(this.rowsOf(pass, chunk.w), 1)) : m;
+          return { m, blockPot: this.segmentSum(wm, this.passSubIds(pass), pass.subBlocks) };
         });
         if (keep) parts.push(r.m);
         else r.m.dispose();
@@ -472,7 +488,8 @@ export class TfjsJob implements KernelJob {
         const out = tf.tidy(() => {
           const dist = tf.reshape(this.distances(pass, cAug), [pass.rows]) as Tensor1D;
           const closest = reset || !chunk.closest ? dist : (tf.minimum(this.rowsOf(pass, chunk.closest), dist) as Tensor1D);
-          return { closest, blockPot: this.segmentSum(closest, this.passSubIds(pass), pass.subBlocks) };
+          const weighted = chunk.w ? (tf.mul(closest, this.rowsOf(pass, chunk.w)) as Tensor1D) : closest;
+          return { closest, blockPot: this.segmentSum(weighted, this.passSubIds(pass), pass.subBlocks) };
         });
         parts.push(out.closest);
         try {
@@ -585,7 +602,7 @@ export class TfjsJob implements KernelJob {
     this.disposed = true;
     this.dropKept();
     for (const c of this.chunks) {
-      this.tf.dispose([c.xa, c.x2, c.blockIds, c.subIds]);
+      this.tf.dispose([c.xa, c.x2, c.blockIds, c.subIds, ...(c.w ? [c.w] : [])]);
       for (const t of [c.labels, c.distances, c.closest]) t?.dispose();
       c.labels = c.distances = c.closest = null;
     }

@@ -71,6 +71,7 @@ import {
   FLAG_BOUNDS_VALID,
   FLAG_KEEP,
   FLAG_RESET,
+  FLAG_WEIGHTED,
   INITIAL_COUNT_CAPACITY,
   INITIAL_K_CAPACITY,
   S_BCHANGED,
@@ -114,6 +115,7 @@ import {
   S_SCRATCH_STRIDE,
   S_SPLAT,
   S_SUMS,
+  S_WEIGHTS,
   WASM32_MAX_PAGES,
   boundConstants,
   checkMemoryLimit,
@@ -224,6 +226,8 @@ export class WasmJob implements KernelJob {
   private readonly signal: AbortSignal | undefined;
   /** The command in flight, if any (dispose waits for it). */
   private inflight: Promise<void> | undefined;
+  /** FLAG_WEIGHTED when the job has sample weights (in the workspace), else 0: or'ed into every command's flags. */
+  private readonly weightFlag: number;
   /** Set when a worker thread died; every later command fails with it. */
   private workerFailure: Error | undefined;
   private readonly onWorkerExit = (code: number): void => {
@@ -233,7 +237,7 @@ export class WasmJob implements KernelJob {
     this.workerFailure ??= error;
   };
 
-  private constructor(kernels: LoadedKernels, mem: JobMemory, threads: number, bounds: BoundsMode, signal: AbortSignal | undefined) {
+  private constructor(kernels: LoadedKernels, mem: JobMemory, threads: number, bounds: BoundsMode, signal: AbortSignal | undefined, weights: Float64Array | undefined) {
     this.signal = signal;
     this.memory = mem.memory;
     this.fixed = mem.fixed;
@@ -248,9 +252,11 @@ export class WasmJob implements KernelJob {
     this.ctrlPtr = mem.fixed.ctrl;
     this.ctrl = new Int32Array(mem.memory.buffer, this.ctrlPtr, 64);
     this.ctrlF32 = new Float32Array(mem.memory.buffer, this.ctrlPtr, 64);
-    this.work = planWork(this.fixed, INITIAL_K_CAPACITY, INITIAL_COUNT_CAPACITY, threads, 0);
+    this.weightFlag = weights ? FLAG_WEIGHTED : 0;
+    this.work = planWork(this.fixed, INITIAL_K_CAPACITY, INITIAL_COUNT_CAPACITY, threads, 0, weights ? this.rows : 0);
     this.growTo(this.work.end);
     this.refreshViews();
+    if (weights) this.f64.set(weights, this.work.weights >>> 3);
   }
 
   /**
@@ -261,7 +267,7 @@ export class WasmJob implements KernelJob {
     const threads = options.threads!;
     const envMode = process.env[BOUNDS_ENV];
     const bounds: BoundsMode = options.bounds ?? (envMode === 'on' || envMode === 'off' || envMode === 'auto' ? envMode : 'auto');
-    const job = new WasmJob(kernels, mem, threads, bounds, options.signal);
+    const job = new WasmJob(kernels, mem, threads, bounds, options.signal, options.weights);
     try {
       throwIfAborted(options.signal);
       if (!mem.filled) await job.copyIn(data, mem.fixed.data >>> 2);
@@ -363,6 +369,7 @@ export class WasmJob implements KernelJob {
     c[S_SCRATCH] = w.scratch;
     c[S_SCRATCH_STRIDE] = w.scratchStride;
     c[S_OUT] = w.staging;
+    c[S_WEIGHTS] = w.weights;
   }
 
   private growTo(bytes: number): void {
@@ -399,15 +406,17 @@ export class WasmJob implements KernelJob {
     const kCap = k <= w.kCap ? w.kCap : Math.max(k, 2 * w.kCap);
     const countCap = count <= w.countCap ? w.countCap : Math.max(count, 2 * w.countCap);
     const stagingBytes = Math.max(staging, w.stagingBytes);
-    const next = planWork(this.fixed, kCap, countCap, this.threads, stagingBytes);
+    const next = planWork(this.fixed, kCap, countCap, this.threads, stagingBytes, w.weightRows);
     this.dropStaging(); // the linkage table and kept candidates lived in the old staging area
     // keep the last assign's centroids (readDistances needs them); block caches and bounds restart
     const kd = Math.max(this.lastK, 0) * this.dims;
     const saved = this.f32.slice(w.cent >>> 2, (w.cent >>> 2) + kd);
+    const weights = w.weightRows > 0 ? this.f64.slice(w.weights >>> 3, (w.weights >>> 3) + w.weightRows) : undefined;
     this.growTo(next.end);
     this.refreshViews();
     this.work = next;
     this.f32.set(saved, next.cent >>> 2);
+    if (weights) this.f64.set(weights, next.weights >>> 3);
     this.cacheK = -1;
     this.boundsK = -1;
     this.writeWorkSlots();
@@ -508,7 +517,7 @@ export class WasmJob implements KernelJob {
     }
     const c = this.ctrl;
     c[S_K] = k;
-    c[S_FLAGS] = flags;
+    c[S_FLAGS] = flags | this.weightFlag;
     await this.run(CMD_ASSIGN);
     this.boundsK = (flags & FLAG_BOUNDS) !== 0 ? k : -1;
     this.lastPassRate = -1;
@@ -586,7 +595,7 @@ export class WasmJob implements KernelJob {
     this.exports.buildSplats(w.cand, w.candRaw, n);
     const c = this.ctrl;
     c[S_COUNT] = count;
-    c[S_FLAGS] = keep ? FLAG_KEEP : 0;
+    c[S_FLAGS] = (keep ? FLAG_KEEP : 0) | this.weightFlag;
     c[S_KEEP] = w.staging;
     c[S_KEEP_STRIDE] = keepStride;
     await this.run(CMD_POTENTIALS);
@@ -632,7 +641,7 @@ export class WasmJob implements KernelJob {
     const raw = w.candRaw >>> 2;
     for (let q = 0; q < this.dims; q++) f32[raw + q] = center[q]!;
     this.exports.buildSplats(w.cand, w.candRaw, this.dims);
-    this.ctrl[S_FLAGS] = reset ? FLAG_RESET : 0;
+    this.ctrl[S_FLAGS] = (reset ? FLAG_RESET : 0) | this.weightFlag;
     await this.run(CMD_UPDATE);
     return this.exports.reduceUpdate(this.ctrlPtr);
   }
@@ -725,7 +734,9 @@ export class WasmJob implements KernelJob {
     if (kind === 'ward') {
       const c = t.cols >>> 3;
       for (let j = 0; j < d; j++) for (let i = 0; i < n; i++) f64[c + j * cap + i] = f32[data + i * d + j]!;
-      f64.fill(1, t.w >>> 3, (t.w >>> 3) + n);
+      // Starting Ward sizes: the job's sample weights, else 1.
+      if (this.weightFlag !== 0) f64.copyWithin(t.w >>> 3, this.work.weights >>> 3, (this.work.weights >>> 3) + n);
+      else f64.fill(1, t.w >>> 3, (t.w >>> 3) + n);
       f64.fill(NaN, (t.w >>> 3) + n, (t.w >>> 3) + cap);
     } else {
       const c = t.cols >>> 2;

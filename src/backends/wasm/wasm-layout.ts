@@ -40,6 +40,7 @@ export const S_CENT = 15;
 export const S_SPLAT = 16;
 export const S_CAND = 17;
 export const S_BPASSED = 18;
+export const S_WEIGHTS = 19;
 export const S_BSUMS = 20;
 export const S_BCOUNTS = 21;
 export const S_BWCSS = 22;
@@ -81,6 +82,7 @@ export const FLAG_BOUNDS = 1;
 export const FLAG_BOUNDS_VALID = 2;
 export const FLAG_RESET = 4;
 export const FLAG_KEEP = 8;
+export const FLAG_WEIGHTED = 16;
 
 export const PAGE_BYTES = 65536;
 /** wasm32 can address at most 65536 pages of 64 KiB: 4 GiB. */
@@ -148,6 +150,9 @@ export interface WorkLayout {
   sums: number;
   counts: number;
   potOut: number;
+  /** Sample weights (rows + 8 f64), present when the job is weighted. */
+  weights: number;
+  weightRows: number;
   scratch: number;
   scratchStride: number;
   staging: number;
@@ -186,7 +191,7 @@ export function planFixed(rows: number, dims: number): FixedLayout {
 }
 
 /** Lays out the workspace for up to `kCap` centroids and `countCap` candidates after `fixed`. */
-export function planWork(fixed: FixedLayout, kCap: number, countCap: number, threads: number, stagingBytes: number): WorkLayout {
+export function planWork(fixed: FixedLayout, kCap: number, countCap: number, threads: number, stagingBytes: number, weightRows = 0): WorkLayout {
   const { dims, nBlocks } = fixed;
   let p = fixed.end;
   const take = (bytes: number): number => {
@@ -205,6 +210,7 @@ export function planWork(fixed: FixedLayout, kCap: number, countCap: number, thr
   const sums = take(kCap * dims * 8 + 16);
   const counts = take(kCap * 8 + 16);
   const potOut = take(countCap * 8 + 16);
+  const weights = take(weightRows > 0 ? (weightRows + 8) * 8 : 0);
   const scratchStride = align(2 * dims * 16 + 256, 64);
   const scratch = take(threads * scratchStride);
   const staging = take(stagingBytes);
@@ -224,6 +230,8 @@ export function planWork(fixed: FixedLayout, kCap: number, countCap: number, thr
     sums,
     counts,
     potOut,
+    weights,
+    weightRows,
     scratch,
     scratchStride,
     staging,

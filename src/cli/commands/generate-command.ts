@@ -1,5 +1,5 @@
 /**
- * `segmenta generate --rows N [--seed S] [--features D] --out FILE.csv|FILE.parquet`:
+ * `segmenta generate --rows N [--seed S] [--features D] [--weight-column NAME] --out FILE.csv|FILE.parquet`:
  * writes a seeded, mall-like synthetic customer base.
  */
 import type { Command } from 'commander';
@@ -12,6 +12,7 @@ interface GenerateFlags {
   seed?: string;
   features?: string;
   out?: string;
+  weightColumn?: string;
 }
 
 /** Adds `generate` to the program. */
@@ -23,6 +24,7 @@ export function registerGenerateCommand(program: Command): void {
     .option('--seed <s>', 'random seed, a 32-bit integer', '42')
     .option('--features <d>', `numeric features: Age, Income, Score, then extras (${MIN_GENERATED_FEATURES}..${MAX_GENERATED_FEATURES})`, '3')
     .option('--out <file>', 'output file, .csv or .parquet (required)')
+    .option('--weight-column <name>', 'add a last column of per-customer weights (visit counts 1..20) for --weight')
     .action(async (flags: GenerateFlags) => {
       if (flags.rows === undefined) throw new SegmentaError('INVALID_OPTION', '--rows is required (number of customers)', { option: 'rows' });
       if (flags.out === undefined || flags.out.trim() === '') throw new SegmentaError('INVALID_OPTION', '--out is required (a .csv or .parquet file)', { option: 'out' });
@@ -30,7 +32,7 @@ export function registerGenerateCommand(program: Command): void {
       const seed = parseIntegerOption('seed', flags.seed, 0, 4294967295);
       const features = parseIntegerOption('features', flags.features, MIN_GENERATED_FEATURES, MAX_GENERATED_FEATURES);
       const started = performance.now();
-      const info = await writeGeneratedCustomers(flags.out, { rows, seed, features });
+      const info = await writeGeneratedCustomers(flags.out, { rows, seed, features, ...(flags.weightColumn !== undefined ? { weightColumn: flags.weightColumn } : {}) });
       const seconds = (performance.now() - started) / 1000;
       process.stdout.write(
         `wrote ${info.rows} customers (${info.columns.length} columns, ${features} numeric features, seed ${seed}) to ${info.path} in ${seconds.toFixed(1)} s\n`,

@@ -8,7 +8,7 @@ import { SegmentaError } from '../../common/errors.js';
 import type { AgglomerativeResult } from '../../drivers/agglomerative/fit-agglomerative.js';
 import { LINKAGES, dendrogramTop, parseLinkage } from '../../drivers/agglomerative/linkage-tree.js';
 import { hclustDocument } from '../../pipeline/result-documents.js';
-import { addDataOptions, dataSpec, labelsOnlySpec, parseIntegerOption, parseK, parseNumberOption, roundCentroids, withCliJob, type DataFlags } from '../command-options.js';
+import { addDataOptions, addWeightOption, dataSpec, labelsOnlySpec, parseIntegerOption, parseK, parseNumberOption, roundCentroids, withCliJob, type DataFlags } from '../command-options.js';
 import { formatSegmentTable } from '../text-table.js';
 
 /** Flags of the agglomerative options, shared by `hclust` and `compare`. */
@@ -84,6 +84,7 @@ export function registerHclustCommand(program: Command): void {
     .option('--k <k>', 'number of segments (or give --distance-threshold)')
     .option('--distance-threshold <d>', 'cut the tree where merges reach this linkage distance instead of --k');
   addDataOptions(cmd);
+  addWeightOption(cmd);
   addAgglomerativeOptions(cmd);
   cmd
     .option('--backend <name>', 'kernel backend: auto | js | wasm | tfjs', 'auto')

@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { kmeansDocument } from '../../pipeline/result-documents.js';
-import { addAlgorithmOptions, addDataOptions, addFitOptions, checkOutFile, dataSpec, labelsOnlySpec, fitSpec, parseFitFlags, parseK, roundCentroids, withCliJob, type DataFlags, addShardOptions, distributedSpec, withDistributedLog, type ShardFlags } from '../command-options.js';
+import { addAlgorithmOptions, addDataOptions, addWeightOption, addFitOptions, checkOutFile, dataSpec, labelsOnlySpec, fitSpec, parseFitFlags, parseK, roundCentroids, withCliJob, type DataFlags, addShardOptions, distributedSpec, withDistributedLog, type ShardFlags } from '../command-options.js';
 import { formatSegmentTable } from '../text-table.js';
 
 interface KMeansFlags extends DataFlags, ShardFlags {
@@ -23,6 +23,7 @@ export function registerKMeansCommand(program: Command): void {
     .argument('<file>', 'customer table (.csv or .parquet)')
     .option('--k <k>', 'number of segments (required)');
   addDataOptions(cmd);
+  addWeightOption(cmd);
   addFitOptions(cmd);
   addShardOptions(cmd);
   addAlgorithmOptions(cmd);

@@ -8,7 +8,7 @@ import { sweepDocument } from '../../pipeline/result-documents.js';
 import { SegmentaError } from '../../common/errors.js';
 import { K_METHOD_TITLES, type KMethod } from '../../drivers/suggest-k.js';
 import type { KSelection } from '../../drivers/k-selection.js';
-import { addAlgorithmOptions, addDataOptions, addFitOptions, checkOutFile, dataSpec, fitSpec, parseFitFlags, kSelectionSpec, addKSelectionOptions, parseKRange, withCliJob, type DataFlags, type KSelectionFlags, addShardOptions, distributedSpec, withDistributedLog, type ShardFlags } from '../command-options.js';
+import { addAlgorithmOptions, addDataOptions, addWeightOption, addFitOptions, checkOutFile, dataSpec, fitSpec, parseFitFlags, kSelectionSpec, addKSelectionOptions, parseKRange, withCliJob, type DataFlags, type KSelectionFlags, addShardOptions, distributedSpec, withDistributedLog, type ShardFlags } from '../command-options.js';
 import { formatTable } from '../text-table.js';
 
 interface SweepFlags extends DataFlags, KSelectionFlags, ShardFlags {
@@ -30,6 +30,7 @@ export function registerSweepCommand(program: Command): void {
     .option('--out <file.csv>', 'write one CSV row per k with every method\'s value');
   addKSelectionOptions(cmd);
   addDataOptions(cmd);
+  addWeightOption(cmd);
   addFitOptions(cmd);
   addShardOptions(cmd);
   addAlgorithmOptions(cmd);

@@ -36,6 +36,7 @@ import type { KernelBackend } from '../../backends/kernel-contract.js';
 import { clusterMeans, withinClusterSumOfSquares } from '../../metrics/cluster-metrics.js';
 import { fitKMeans } from '../kmeans.js';
 import { countDistinctRows, requireInteger, requireOptions, validateAndMeasure } from '../validate-input.js';
+import { validateSampleWeight } from '../../common/validate-matrix.js';
 import { allocateCondensed, computeCondensedDistances, condensedBytes, formatBytes } from './condensed-distances.js';
 import { clustersAtThreshold, cutTreeSteps, parseLinkage, sortAndRelabelSteps, type Linkage, type LinkageTree } from './linkage-tree.js';
 import { matrixFreeMerges, type MatrixFreeLinkage } from './matrix-free-linkage.js';
@@ -87,6 +88,14 @@ export interface AgglomerativeSettings {
   signal?: AbortSignal;
   /** Receives `phase` events (distances, merging, micro-clusters) and the micro-cluster K-Means' iterations. */
   onProgress?: ProgressListener;
+  /**
+   * Per-row sample weights (Ward linkage only): finite numbers > 0, one per
+   * row; never modified. A row of weight w counts as w copies of it in every
+   * merge cost, exactly as two-stage mode weights its micro-clusters: one
+   * mechanism, the leaves' weights (rows here, micro-clusters there, whose
+   * weight is the sum of their rows'). Centroids and WCSS are weighted. See docs/weights.md.
+   */
+  sampleWeight?: ArrayLike<number>;
 }
 
 /**
@@ -102,7 +111,7 @@ export interface MicroClusters {
   m: number;
   /** m × cols float64 centroids, row-major. */
   centroids: Float64Array;
-  /** Rows per micro-cluster. */
+  /** Rows per micro-cluster (with `sampleWeight`: the sum of their weights). */
   sizes: Float64Array;
   /** Micro-cluster of each row. */
   labels: Int32Array;
@@ -130,9 +139,11 @@ export interface AgglomerativeResult {
   labels: Int32Array;
   /** Rows per cluster. */
   sizes: number[];
-  /** k × cols float64 cluster means, row-major, in the units of the matrix. */
+  /** Total sample weight per cluster (only with `sampleWeight`). */
+  segmentWeights?: number[];
+  /** k × cols float64 cluster means (weighted with `sampleWeight`), row-major, in the units of the matrix. */
   centroids: Float64Array;
-  /** Within-cluster sum of squares to the cluster means. */
+  /** Within-cluster sum of squares to the cluster means (Σ w·d² with `sampleWeight`). */
   wcss: number;
   /**
    * The full merge tree in scipy's linkage format. Leaves are the rows (exact)
@@ -181,6 +192,7 @@ export async function fitAgglomerative(matrix: Matrix, options: AgglomerativeOpt
   requireOptions(options, 'fitAgglomerative', ['k or distanceThreshold']);
   const s = resolveSettings(options);
   const { k: requestedK, distanceThreshold } = checkCut(options, matrix.rows);
+  const weights = s.sampleWeight === undefined ? undefined : wardWeights(s.sampleWeight, matrix.rows, s.linkage);
   throwIfAborted(s.signal);
   const mode: AgglomerativeMode = s.mode === 'auto' ? (matrix.rows <= s.exactMaxRows ? 'exact' : 'two-stage') : s.mode;
   const notes: string[] = [];
@@ -198,7 +210,7 @@ export async function fitAgglomerative(matrix: Matrix, options: AgglomerativeOpt
   let backendName: string;
   let micro: MicroClusters | undefined;
   if (mode === 'exact') {
-    const r = await exactTree(matrix, s, backend, method);
+    const r = await exactTree(matrix, s, backend, method, weights);
     tree = r.tree;
     backendName = r.backend;
     if (r.method === 'matrix-free') notes.push(`exact ${s.linkage} linkage without the distance matrix (${s.linkage === 'ward' ? 'nearest-neighbour chain on cluster centroids' : "Prim's minimum spanning tree"})`);
@@ -208,7 +220,7 @@ export async function fitAgglomerative(matrix: Matrix, options: AgglomerativeOpt
         ? `two-stage: ${matrix.rows.toLocaleString('en-US')} rows are above the exact bound of ${s.exactMaxRows.toLocaleString('en-US')} rows`
         : 'two-stage mode as requested',
     );
-    const r = await twoStageTree(matrix, s, backend, requestedK);
+    const r = await twoStageTree(matrix, s, backend, requestedK, weights);
     tree = r.tree;
     micro = r.micro;
     backendName = r.backend;
@@ -239,8 +251,9 @@ export async function fitAgglomerative(matrix: Matrix, options: AgglomerativeOpt
     }
   }
   const run = s.signal ? { signal: s.signal } : {};
-  const cm = await clusterMeans(matrix, labels, run);
-  const wcss = await withinClusterSumOfSquares(matrix, labels, run);
+  const weighted = weights ? weightedMeans(matrix, labels, k, weights) : undefined;
+  const cm = weighted ?? (await clusterMeans(matrix, labels, run));
+  const wcss = weighted ? weighted.wcss : await withinClusterSumOfSquares(matrix, labels, run);
   return {
     backend: backendName,
     mode,
@@ -252,6 +265,7 @@ export async function fitAgglomerative(matrix: Matrix, options: AgglomerativeOpt
     cols: matrix.cols,
     labels,
     sizes: cm.sizes,
+    ...(weighted ? { segmentWeights: weighted.weights } : {}),
     centroids: cm.means,
     wcss,
     tree,
@@ -262,6 +276,46 @@ export async function fitAgglomerative(matrix: Matrix, options: AgglomerativeOpt
 }
 
 type Resolved = Omit<AgglomerativeSettings, never>;
+
+/** Checks sample weights for Ward: validated as everywhere, and > 0 (a weight of 0 makes a merge cost 0/0). */
+function wardWeights(sampleWeight: ArrayLike<number>, rows: number, linkage: Linkage): Float64Array {
+  if (linkage !== 'ward') {
+    throw new SegmentaError('INVALID_OPTION', `sampleWeight needs ward linkage (a weighted merge cost); ${linkage} linkage compares distances only`, { option: 'sampleWeight', linkage });
+  }
+  const w = validateSampleWeight(sampleWeight, rows);
+  for (let i = 0; i < rows; i++) {
+    if (!(w[i]! > 0)) {
+      throw new SegmentaError('INVALID_OPTION', `sampleWeight row ${i + 1} is ${w[i]}: Ward linkage needs weights > 0 (leave the row out instead)`, { option: 'sampleWeight', row: i + 1, value: w[i] });
+    }
+  }
+  return w;
+}
+
+/** Weighted cluster means, rows and weights per cluster, and Σ w·d² (labels 0..k-1). */
+function weightedMeans(matrix: Matrix, labels: Int32Array, k: number, w: Float64Array): { means: Float64Array; sizes: number[]; weights: number[]; wcss: number } {
+  const { data, rows, cols } = matrix;
+  const means = new Float64Array(k * cols);
+  const sizes = new Array<number>(k).fill(0);
+  const weights = new Array<number>(k).fill(0);
+  for (let i = 0; i < rows; i++) {
+    const c = labels[i]!;
+    sizes[c]!++;
+    weights[c]! += w[i]!;
+    for (let j = 0; j < cols; j++) means[c * cols + j]! += w[i]! * data[i * cols + j]!;
+  }
+  for (let c = 0; c < k; c++) for (let j = 0; j < cols; j++) means[c * cols + j]! /= weights[c]!;
+  let wcss = 0;
+  for (let i = 0; i < rows; i++) {
+    const c = labels[i]!;
+    let s = 0;
+    for (let j = 0; j < cols; j++) {
+      const d = data[i * cols + j]! - means[c * cols + j]!;
+      s += d * d;
+    }
+    wcss += w[i]! * s;
+  }
+  return { means, sizes, weights, wcss };
+}
 
 function resolveSettings(options: AgglomerativeOptions): Resolved {
   const s = { ...DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as Resolved & { k?: number };
@@ -314,9 +368,16 @@ function exactMethodFor(s: Resolved, rows: number): ExactMethod {
 }
 
 /** Exact mode: the merge loop on kernel distances in row blocks, or matrix-free on the linkage kernels. */
-async function exactTree(matrix: Matrix, s: Resolved, backend: KernelBackend, wanted: ExactMethod): Promise<{ tree: LinkageTree; backend: string; method: ExactMethod }> {
+async function exactTree(
+  matrix: Matrix,
+  s: Resolved,
+  backend: KernelBackend,
+  wanted: ExactMethod,
+  weights?: Float64Array,
+): Promise<{ tree: LinkageTree; backend: string; method: ExactMethod }> {
   const n = matrix.rows;
-  const jobOptions = { ...(s.threads !== undefined ? { threads: s.threads } : {}), ...(s.signal ? { signal: s.signal } : {}) };
+  const jobOptions = { ...(s.threads !== undefined ? { threads: s.threads } : {}), ...(s.signal ? { signal: s.signal } : {}), ...(weights ? { weights } : {}) };
+  const leafSizes = weights ? { leafSizes: weights } : {};
   let D: Float64Array;
   let name: string;
   if (n < 2) return { tree: { leaves: n, merges: new Float64Array(0) }, backend: backend.name, method: wanted };
@@ -328,8 +389,8 @@ async function exactTree(matrix: Matrix, s: Resolved, backend: KernelBackend, wa
     const free = wanted === 'matrix-free' && (job.linkageStart !== undefined || s.exactMethod === 'matrix-free' || n > s.exactMaxRows);
     if (free) {
       s.onProgress?.({ kind: 'phase', phase: 'merging', detail: `${s.linkage} linkage of ${n.toLocaleString('en-US')} rows without the distance matrix` });
-      const raw = await matrixFreeMerges(job, s.linkage as MatrixFreeLinkage, loop);
-      return { tree: { leaves: n, merges: await runSteps(sortAndRelabelSteps(raw, n), loop) }, backend: name, method: 'matrix-free' };
+      const raw = await matrixFreeMerges(job, s.linkage as MatrixFreeLinkage, loop, weights);
+      return { tree: { leaves: n, merges: await runSteps(sortAndRelabelSteps(raw, n, weights), loop), ...leafSizes }, backend: name, method: 'matrix-free' };
     }
     s.onProgress?.({ kind: 'phase', phase: 'distances', detail: `${formatBytes(condensedBytes(n))} for ${n.toLocaleString('en-US')} rows` });
     D = await computeCondensedDistances(job, {
@@ -340,8 +401,10 @@ async function exactTree(matrix: Matrix, s: Resolved, backend: KernelBackend, wa
   } finally {
     await job.dispose();
   }
-  const raw = s.linkage === 'single' ? await mstSingleMerges(D, n, loop) : await nnChainMerges(D, n, s.linkage, undefined, loop);
-  return { tree: { leaves: n, merges: await runSteps(sortAndRelabelSteps(raw, n), loop) }, backend: name, method: 'matrix' };
+  // Weighted Ward: the leaves' Ward distances sqrt(2 wi wj / (wi + wj)) · d (1 · d = d for unit weights), then the weighted chain.
+  if (weights) scaleWardDistances(D, weights, n);
+  const raw = s.linkage === 'single' ? await mstSingleMerges(D, n, loop) : await nnChainMerges(D, n, s.linkage, weights, loop);
+  return { tree: { leaves: n, merges: await runSteps(sortAndRelabelSteps(raw, n, weights), loop), ...leafSizes }, backend: name, method: 'matrix' };
 }
 
 /** Two-stage mode: K-Means micro-clusters, then the linkage on their weighted centroids. */
@@ -350,9 +413,10 @@ async function twoStageTree(
   s: Resolved,
   backend: KernelBackend,
   k: number | undefined,
+  weights?: Float64Array,
 ): Promise<{ tree: LinkageTree; micro: MicroClusters; backend: string; notes: string[] }> {
   const notes: string[] = [];
-  const distinct = countDistinctRows(matrix, s.microClusters);
+  const distinct = countDistinctRows(matrix, s.microClusters, weights);
   const m0 = Math.min(s.microClusters, distinct);
   if (k !== undefined && k > m0) {
     throw new SegmentaError('INVALID_K', `k = ${k} is larger than the ${m0.toLocaleString('en-US')} micro-clusters of the two-stage mode; raise microClusters`, {
@@ -373,7 +437,10 @@ async function twoStageTree(
     ...(s.threads !== undefined ? { threads: s.threads } : {}),
     ...(s.signal ? { signal: s.signal } : {}),
     ...(s.onProgress ? { onProgress: s.onProgress } : {}),
+    ...(weights ? { sampleWeight: weights } : {}),
   });
+  // A micro-cluster's weight: its rows (unweighted) or the sum of its rows' weights.
+  const leafWeight = fit.segmentWeights ?? fit.sizes;
   // Drop micro-clusters the final assignment left empty.
   const cols = matrix.cols;
   const keep: number[] = [];
@@ -385,7 +452,7 @@ async function twoStageTree(
   const sizes = new Float64Array(m);
   keep.forEach((c, q) => {
     centroids.set(fit.centroids.subarray(c * cols, (c + 1) * cols), q * cols);
-    sizes[q] = fit.sizes[c]!;
+    sizes[q] = leafWeight[c]!;
   });
   const microLabels = new Int32Array(matrix.rows);
   const slicer = new TimeSlicer(s.signal);
@@ -407,6 +474,19 @@ async function twoStageTree(
     backend: fit.backend,
     notes,
   };
+}
+
+/** Scales condensed row distances to weighted Ward distances: `d · sqrt(2 wi wj / (wi + wj))`. */
+function scaleWardDistances(D: Float64Array, w: Float64Array, n: number): void {
+  let o = 0;
+  for (let i = 0; i < n; i++) {
+    const wi = w[i]!;
+    for (let j = i + 1; j < n; j++) {
+      const wj = w[j]!;
+      D[o] = Math.sqrt((2 * wi * wj) / (wi + wj)) * D[o]!;
+      o++;
+    }
+  }
 }
 
 /**

@@ -26,12 +26,15 @@ import { createYielder, type MergeLoopOptions } from './merge-algorithms.js';
 export type MatrixFreeLinkage = 'ward' | 'single';
 
 /**
+ * With `weights` (Ward only; the job must have been created with the same
+ * `weights` in its options), rows start with those sizes: weighted Ward.
+ *
  * Unsorted merges `(x, y, distance, size)` in slot numbering, as
  * `nnChainMerges` / `mstSingleMerges` return them; pass them to `sortAndRelabel`.
  *
  * @throws SegmentaError `KERNEL_NOT_IMPLEMENTED` when the job lacks the linkage kernels, `ABORTED`
  */
-export async function matrixFreeMerges(job: KernelJob, linkage: MatrixFreeLinkage, options: MergeLoopOptions = {}): Promise<Float64Array> {
+export async function matrixFreeMerges(job: KernelJob, linkage: MatrixFreeLinkage, options: MergeLoopOptions = {}, weights?: ArrayLike<number>): Promise<Float64Array> {
   const n = job.rows;
   const Z = new Float64Array(4 * Math.max(0, n - 1));
   if (n < 2) return Z;
@@ -54,7 +57,8 @@ export async function matrixFreeMerges(job: KernelJob, linkage: MatrixFreeLinkag
     return Z;
   }
   if (!job.wardNearest || !job.wardMerge) throw missingKernel(job, 'wardNearest');
-  const size = new Float64Array(n).fill(1);
+  // Ward sizes: the rows' weights (the job was created with the same weights), else 1.
+  const size = weights ? Float64Array.from(weights) : new Float64Array(n).fill(1);
   const chain = new Int32Array(n);
   let chainLength = 0;
   let firstLive = 0;
