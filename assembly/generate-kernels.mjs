@@ -607,19 +607,8 @@ function weightedWcssBlock(ctrl: usize, start: i32, end: i32): f64 {
   const labels = slotP(ctrl, S_LABELS);
   const cent = slotP(ctrl, S_CENT);
   const wts = slotP(ctrl, S_WEIGHTS);
-  const rowBytes = <usize>d << 2;
   let wcss: f64 = 0;
-  for (let i = start; i < end; i++) {
-    const x = data + <usize>i * rowBytes;
-    const c = cent + <usize>load<i32>(labels + (<usize>i << 2)) * rowBytes;
-    let acc: f32 = 0;
-    for (let j = 0; j < d; j++) {
-      const o = <usize>j << 2;
-      const df: f32 = load<f32>(x + o) - load<f32>(c + o);
-      acc = acc + df * df;
-    }
-    wcss += load<f64>(wts + (<usize>i << 3)) * <f64>acc;
-  }
+  for (let i = start; i < end; i++) wcss += load<f64>(wts + (<usize>i << 3)) * <f64>labelledDistance(data, labels, cent, d, i);
   return wcss;
 }
 
@@ -664,6 +653,7 @@ export function generateKernels({ layoutPath, reductionsPath, linkagePath }) {
     `  slotI, slotP, slotF, touchLines,`,
     `} from "${layoutPath}";`,
     `import { linkageBlocks, wardBlock, primBlock } from "${linkagePath}";`,
+    `import { labelledDistance } from "${reductionsPath}";`,
     `export { heapBase, blockSize, reduceAssign, reduceChanged, reducePotentials, reduceUpdate, buildSplats, distancesRange } from "${reductionsPath}";`,
     helpers,
   ];

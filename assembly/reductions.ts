@@ -111,6 +111,26 @@ export function buildSplats(dst: usize, src: usize, n: i32): void {
 }
 
 /**
+ * Squared distance (contract order, scalar f32: the bits of the SIMD lanes) of
+ * row `i` to its labelled centroid. Shared by distancesRange and the weighted
+ * WCSS of generate-kernels.mjs.
+ */
+// @ts-ignore: decorator
+@inline
+export function labelledDistance(data: usize, labels: usize, cent: usize, d: i32, i: i32): f32 {
+  const rowBytes = <usize>d << 2;
+  const x = data + <usize>i * rowBytes;
+  const c = cent + <usize>load<i32>(labels + (<usize>i << 2)) * rowBytes;
+  let acc: f32 = 0;
+  for (let j = 0; j < d; j++) {
+    const o = <usize>j << 2;
+    const df: f32 = load<f32>(x + o) - load<f32>(c + o);
+    acc = acc + df * df;
+  }
+  return acc;
+}
+
+/**
  * Squared distance (contract order) of rows [row0, row1) to their labelled
  * centroid of the last assign pass, written as f32 to `out` from out[0].
  */
@@ -119,16 +139,5 @@ export function distancesRange(ctrl: usize, row0: i32, row1: i32, out: usize): v
   const data = slotP(ctrl, S_DATA);
   const labels = slotP(ctrl, S_LABELS);
   const cent = slotP(ctrl, S_CENT);
-  const rowBytes = <usize>d << 2;
-  for (let i = row0; i < row1; i++) {
-    const x = data + <usize>i * rowBytes;
-    const c = cent + <usize>load<i32>(labels + (<usize>i << 2)) * rowBytes;
-    let acc: f32 = 0;
-    for (let j = 0; j < d; j++) {
-      const o = <usize>j << 2;
-      const df: f32 = load<f32>(x + o) - load<f32>(c + o);
-      acc = acc + df * df;
-    }
-    store<f32>(out + (<usize>(i - row0) << 2), acc);
-  }
+  for (let i = row0; i < row1; i++) store<f32>(out + (<usize>(i - row0) << 2), labelledDistance(data, labels, cent, d, i));
 }
