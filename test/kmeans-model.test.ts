@@ -97,6 +97,30 @@ describe('KMeansModel JSON', () => {
   });
 });
 
+describe('KMeansModel format version 2: sample weights', () => {
+  it('a weighted model is written as version 2 with training.sampleWeight, follows the schema and round-trips; an unweighted one stays version 1', async () => {
+    const { model } = await fittedModel();
+    const v1 = JSON.parse(JSON.stringify(model));
+    const weighted = new KMeansModel(model.result, model.scaler, { columns: [...model.columns], levels: { Gender: ['Female', 'Male'] }, training: { seed: 5, sampleWeight: { column: 'Visits', total: 5123 } } });
+    const v2 = JSON.parse(JSON.stringify(weighted));
+    const validate = new Ajv2020({ strict: false }).compile(KMEANS_MODEL_SCHEMA);
+    expect(v1.formatVersion).toBe(1);
+    expect(v1.training.sampleWeight).toBeUndefined();
+    expect(v2.formatVersion).toBe(2);
+    expect(v2.training.sampleWeight).toEqual({ column: 'Visits', total: 5123 });
+    expect(validate(v1), JSON.stringify(validate.errors)).toBe(true);
+    expect(validate(v2), JSON.stringify(validate.errors)).toBe(true);
+    const again = KMeansModel.fromJSON(v2);
+    expect(again.training.sampleWeight).toEqual({ column: 'Visits', total: 5123 });
+    expect(JSON.stringify(again)).toBe(JSON.stringify(weighted));
+    // The version and the weights go together.
+    expect(validate({ ...v1, training: v2.training })).toBe(false);
+    expect(validate({ ...v2, training: v1.training })).toBe(false);
+    expect(() => KMeansModel.fromJSON({ ...v1, training: v2.training })).toThrow(/training.sampleWeight needs format version 2/);
+    expect(() => KMeansModel.fromJSON({ ...v2, training: v1.training })).toThrow(/format version 2: training.sampleWeight must hold total/);
+  });
+});
+
 describe('KMeansModel.predict', () => {
   it('customer objects, the one-customer fast path and a matrix agree with the fit labels', async () => {
     const { model, labels, rows } = await fittedModel();
@@ -165,6 +189,6 @@ describe.skipIf(!existsSync(CLI))('segmenta kmeans --save-model, then segmenta p
     writeFileSync(bad, JSON.stringify({ format: 'segmenta.kmeans-model', formatVersion: 9 }));
     const r = segmenta('predict', bad, customers);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^segmenta: error: model '.*v9\.json': format version 9 is not supported; this segmenta reads version 1\n$/);
+    expect(r.stderr).toMatch(/^segmenta: error: model '.*v9\.json': format version 9 is not supported; this segmenta reads versions 1 and 2\n$/);
   });
 });
