@@ -135,6 +135,20 @@ describe('--weight COLUMN', () => {
     }
   });
 
+  it('--weight with --algorithm minibatch, or with sweep --method bic/aic, is refused with one line, exit 2', () => {
+    const mb = segmenta('kmeans', file, '--features', FEATURES, '--k', '3', '--weight', 'Visits', '--algorithm', 'minibatch', '--backend', 'js');
+    expect(mb.code, mb.stderr).toBe(2);
+    expect(mb.stderr.trim().split('\n')).toHaveLength(1);
+    expect(mb.stderr).toMatch(/spec.weight is not supported with spec.kmeans.algorithm 'minibatch'/);
+    for (const method of ['bic', 'aic']) {
+      const r = segmenta('sweep', file, '--features', FEATURES, '--k-max', '4', '--weight', 'Visits', '--method', method, '--backend', 'js');
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(new RegExp(`k methods ${method} fit Gaussian mixtures, which take no sample weights`));
+      expect(r.stdout).toBe('');
+    }
+  });
+
   it('a weight column that is also a feature, or unknown, is refused with one line', () => {
     const same = segmenta('kmeans', file, '--features', `${FEATURES},Visits`, '--k', '3', '--weight', 'Visits');
     expect(same.code).toBe(2);

@@ -19,6 +19,7 @@ import type { Matrix } from '../src/common/matrix.js';
 import { SeededRandom } from '../src/common/seeded-random.js';
 import { fitAgglomerative } from '../src/drivers/agglomerative/fit-agglomerative.js';
 import { sweepK } from '../src/drivers/elbow-sweep.js';
+import { selectK } from '../src/drivers/k-selection.js';
 import { fitKMeans, type KMeansResult } from '../src/drivers/kmeans.js';
 import { runPythonReference } from './helpers/python-reference.js';
 
@@ -257,6 +258,54 @@ describe('weighted kernels: wasm equals js bit for bit at any thread count', () 
   });
 });
 
+describe('weighted fused k-means++ pass: chooseCandidate adopts the same bits as a second updateClosest pass', () => {
+  const m = blobs(2 * 4096 + 77, 3, 4, 41);
+  const w = randomWeights(m.rows, 43, 7).map((x, i) => (i % 13 === 0 ? 0 : x / 3));
+  /** Potentials of one weighted k-means++ step, fused (chooseCandidate) and unfused (updateClosest on the winner). */
+  async function step(backend: KernelBackend, threads?: number): Promise<{ fused: number[]; unfused: number[]; closest: Float32Array[] }> {
+    const out = { fused: [] as number[], unfused: [] as number[], closest: [] as Float32Array[] };
+    for (const fused of [true, false]) {
+      const job = await backend.createJob(m.data, m.rows, m.cols, { weights: w, ...(threads ? { threads } : {}) });
+      try {
+        const pots: number[] = [await job.updateClosest(m.data.subarray(0, 3), true)];
+        const cand = m.data.slice(100 * 3, 104 * 3);
+        const p = new Float64Array(4);
+        await job.candidatePotentials(cand, 4, p);
+        pots.push(...p);
+        pots.push(fused ? await job.chooseCandidate!(1) : await job.updateClosest(cand.subarray(3, 6), false));
+        pots.push(await job.updateClosest(m.data.subarray(9 * 3, 10 * 3), false));
+        const closest = new Float32Array(m.rows);
+        await job.readClosest(closest);
+        out.closest.push(closest);
+        (fused ? out.fused : out.unfused).push(...pots);
+      } finally {
+        await job.dispose();
+      }
+    }
+    return out;
+  }
+  it('js: fused = unfused, and the potential is Σ w·min(closest, d²)', async () => {
+    const r = await step(jsReferenceBackend);
+    expect(r.fused).toEqual(r.unfused);
+    expect(r.closest[0]).toEqual(r.closest[1]);
+    // the unweighted potential differs: the weights really are applied
+    const plain = await jsReferenceBackend.createJob(m.data, m.rows, m.cols);
+    try {
+      expect(await plain.updateClosest(m.data.subarray(0, 3), true)).not.toBe(r.fused[0]);
+    } finally {
+      await plain.dispose();
+    }
+  });
+  it.each([1, 2, 3])('wasm at %i thread(s): the same bits as js, fused and unfused', async (threads) => {
+    const wasm = await resolveBackend('wasm');
+    const want = await step(jsReferenceBackend);
+    const got = await step(wasm, threads);
+    expect(got.fused).toEqual(want.fused);
+    expect(got.unfused).toEqual(want.unfused);
+    expect(got.closest[0]).toEqual(want.closest[0]);
+  });
+});
+
 describe('sampleWeight validation', () => {
   const m = blobs(20, 2, 2, 1);
   const cases: [string, ArrayLike<number>, string, RegExp][] = [
@@ -271,6 +320,21 @@ describe('sampleWeight validation', () => {
     expect(e).toBeInstanceOf(SegmentaError);
     expect((e as SegmentaError).code).toBe(code);
     expect((e as SegmentaError).message).toMatch(message);
+  });
+  it("algorithm 'minibatch' refuses weights with a typed error", async () => {
+    const e = await fitKMeans(m, { k: 2, backend: 'js', algorithm: 'minibatch', sampleWeight: new Float64Array(20).fill(1) }).catch((error: unknown) => error);
+    expect(e).toBeInstanceOf(SegmentaError);
+    expect((e as SegmentaError).code).toBe('INVALID_OPTION');
+    expect((e as SegmentaError).message).toMatch(/sampleWeight is not supported with algorithm 'minibatch'/);
+  });
+  it('selectK refuses bic/aic with weights (Gaussian mixtures take none); other methods run weighted', async () => {
+    const w = randomWeights(20, 3);
+    const e = await selectK(m, { kMin: 1, kMax: 3, backend: 'js', methods: ['elbow', 'bic', 'aic'], sampleWeight: w }).catch((error: unknown) => error);
+    expect(e).toBeInstanceOf(SegmentaError);
+    expect((e as SegmentaError).code).toBe('INVALID_OPTION');
+    expect((e as SegmentaError).message).toMatch(/k methods bic and aic fit Gaussian mixtures, which take no sample weights/);
+    const ok = await selectK(m, { kMin: 1, kMax: 3, backend: 'js', methods: ['elbow', 'calinski'], sampleWeight: w });
+    expect(ok.sweep.wcss.length).toBe(3);
   });
   it('k above the distinct rows of positive weight', async () => {
     const w = new Float64Array(20);

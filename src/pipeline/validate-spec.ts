@@ -255,6 +255,7 @@ function crossFieldProblems(spec: SegmentationSpec): SpecProblem[] {
   for (const name of new Set(features)) if (features.indexOf(name) !== features.lastIndexOf(name)) add('spec.features', `lists '${name}' twice`);
   if (spec.weight !== undefined && features.includes(spec.weight)) add('spec.weight', `'${spec.weight}' is also a feature: the weight column is not clustered on`);
   if (spec.weight !== undefined && (spec.encode ?? []).includes(spec.weight)) add('spec.weight', `'${spec.weight}' is a categorical (encoded) column; weights must be numbers`);
+  if (spec.weight !== undefined && spec.kmeans?.algorithm === 'minibatch') add('spec.weight', "is not supported with spec.kmeans.algorithm 'minibatch' yet: use 'lloyd', or leave the weights out");
   if (spec.weight !== undefined && (spec.method ?? 'kmeans') === 'agglomerative' && (spec.agglomerative?.linkage ?? 'ward') !== 'ward') {
     add('spec.weight', `needs ward linkage with spec.method 'agglomerative' (got ${spec.agglomerative?.linkage})`);
   }
