@@ -4,19 +4,14 @@
  * kmeans, sweep and hclust weighted by it; the saved model records the column;
  * a bad weight cell is one line on stderr naming the row and the value, exit 2.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, runCli } from './helpers/cli-process.js';
 
-const CLI = resolve(import.meta.dirname, '../dist/src/cli/main.js');
 const FEATURES = 'Annual Income (k$),Spending Score (1-100)';
-
-function segmenta(...args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' } });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
+const segmenta = runCli;
 
 let dir = '';
 let file = '';

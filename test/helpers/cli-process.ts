@@ -2,10 +2,16 @@
  * The built CLI (`dist/src/cli/main.js`) as a child process that a test can
  * watch, signal and kill, e.g. `segmenta worker` processes.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 
 export const CLI = resolve(import.meta.dirname, '../../dist/src/cli/main.js');
+
+/** Runs `segmenta ...args` to completion: its exit code (-1 when killed), stdout and stderr. */
+export function runCli(...args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' } });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
 
 export interface CliProcess {
   child: ChildProcess;
