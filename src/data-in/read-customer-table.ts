@@ -554,6 +554,23 @@ interface StreamResult {
   levels: Record<string, string[]>;
 }
 
+/**
+ * The data chunks of `sql`, streamed from DuckDB; an abort of `signal`
+ * interrupts the query and throws `AbortedError` before the next chunk.
+ */
+async function* streamChunks(connection: DuckDBConnection, sql: string, signal: AbortSignal | undefined): AsyncGenerator<NonNullable<Awaited<ReturnType<DuckDBResult['fetchChunk']>>>> {
+  const result = await connection.stream(sql);
+  for (;;) {
+    if (signal?.aborted) {
+      connection.interrupt();
+      throwIfAborted(signal);
+    }
+    const chunk = await result.fetchChunk();
+    if (!chunk || chunk.rowCount === 0) return;
+    yield chunk;
+  }
+}
+
 function rowError(code: 'MISSING_VALUE' | 'NON_FINITE_VALUE', path: string, row: number, column: string, value?: number): SegmentaError {
   if (code === 'MISSING_VALUE') {
     return new SegmentaError('MISSING_VALUE', `${path}: row ${row}, column '${column}' is empty (missing value)`, { path, row, column });
@@ -591,16 +608,9 @@ async function streamRows(connection: DuckDBConnection, plan: Plan, o: StreamOpt
     }
   }
 
-  const result: DuckDBResult = await connection.stream(o.source);
   let rows = 0;
   let nextProgress = PROGRESS_EVERY;
-  for (;;) {
-    if (signal?.aborted) {
-      connection.interrupt();
-      throwIfAborted(signal);
-    }
-    const chunk = await result.fetchChunk();
-    if (!chunk || chunk.rowCount === 0) break;
+  for await (const chunk of streamChunks(connection, o.source, signal)) {
     const n = chunk.rowCount;
     const raw = chunk.chunk;
     // The earliest bad cell of this chunk (by row, then by column order).
@@ -906,14 +916,7 @@ export async function openFeatureStream(path: string, options: { features: strin
       let start = 0;
       let filled = 0;
       try {
-        const result = await connection.stream(source);
-        for (;;) {
-          if (signal?.aborted) {
-            connection.interrupt();
-            throwIfAborted(signal);
-          }
-          const chunk = await result.fetchChunk();
-          if (!chunk || chunk.rowCount === 0) break;
+        for await (const chunk of streamChunks(connection, source, signal)) {
           const n = chunk.rowCount;
           const columns = features.map((_, k) => doubleColumn(chunk.chunk, k, n));
           for (let i0 = 0; i0 < n; ) {
