@@ -2,18 +2,14 @@
  * Mini-batch K-Means (issue 18 item 4): WCSS within 2% of exact Lloyd on the
  * generator's data, deterministic under a seed, the same on every exact
  * backend, scikit-learn's reassignment and early stopping, validation,
- * cancellation from a timer, and the CLI/spec surface.
+ * cancellation from a timer, and the spec surface (the CLI: minibatch-cli.test.ts).
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import '../src/backends/built-in-backends.js';
 import { SegmentaError } from '../src/common/errors.js';
 import { matrixFromRows, type Matrix } from '../src/common/matrix.js';
 import { SeededRandom } from '../src/common/seeded-random.js';
-import { generateCustomers, generatedFeatureMatrix, writeGeneratedCustomers } from '../src/data-in/generate-customers.js';
+import { generateCustomers, generatedFeatureMatrix } from '../src/data-in/generate-customers.js';
 import { sweepK } from '../src/drivers/elbow-sweep.js';
 import { fitKMeans } from '../src/drivers/kmeans.js';
 import { MiniBatchState } from '../src/drivers/minibatch-kmeans.js';
@@ -214,52 +210,5 @@ describe('mini-batch in the spec', () => {
     expect(() => validateSpec({ ...base, kmeans: { algorithm: 'minibatch', batchSize: 0 } })).toThrow(/spec.kmeans.batchSize/);
     expect(() => validateSpec({ ...base, kmeans: { algorithm: 'fast' } })).toThrow(/spec.kmeans.algorithm/);
     expect(() => validateSpec({ ...base, kmeans: { algorithm: 'minibatch' }, distributed: { shards: 2 } })).toThrow(/spec.kmeans.algorithm 'minibatch' cannot run with spec.distributed/);
-  });
-});
-
-describe('mini-batch on the CLI', () => {
-  const CLI = resolve(import.meta.dirname, '../dist/src/cli/main.js');
-  const segmenta = (...args: string[]) => {
-    const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' } });
-    return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-  };
-  let dir = '';
-  let file = '';
-  beforeAll(async () => {
-    if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build`);
-    dir = mkdtempSync(join(tmpdir(), 'segmenta-minibatch-'));
-    file = join(dir, 'customers.csv');
-    await writeGeneratedCustomers(file, { rows: 20_000, seed: 3 });
-  });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  const features = 'Annual Income (k$),Spending Score (1-100)';
-
-  it('kmeans --algorithm minibatch --json reports the algorithm and steps, near the Lloyd WCSS', () => {
-    const mb = segmenta('kmeans', file, '--features', features, '--scale', 'standard', '--k', '5', '--algorithm', 'minibatch', '--batch-size', '512', '--json');
-    const lloyd = segmenta('kmeans', file, '--features', features, '--scale', 'standard', '--k', '5', '--json');
-    expect(mb.stderr).toBe('');
-    const a = JSON.parse(mb.stdout);
-    const b = JSON.parse(lloyd.stdout);
-    expect(a).toMatchObject({ algorithm: 'minibatch', k: 5 });
-    expect(a.steps).toBeGreaterThan(1);
-    expect(b.algorithm).toBe('lloyd');
-    expect(a.wcss / b.wcss).toBeLessThan(1.02);
-  }, 60_000);
-
-  it('sweep --algorithm minibatch gives a WCSS per k', () => {
-    const r = segmenta('sweep', file, '--features', features, '--scale', 'standard', '--k-max', '6', '--algorithm', 'minibatch', '--method', 'elbow', '--json');
-    expect(r.stderr).toBe('');
-    expect(JSON.parse(r.stdout).wcss).toHaveLength(6);
-  }, 60_000);
-
-  it.each([
-    [['--algorithm', 'elkan'], "--algorithm must be lloyd or minibatch, got 'elkan'"],
-    [['--batch-size', '64'], '--batch-size applies only with --algorithm minibatch'],
-    [['--algorithm', 'minibatch', '--batch-size', '0'], '--batch-size'],
-  ])('%o: exit 2 and one line', (extra, line) => {
-    const r = segmenta('kmeans', file, '--features', features, '--k', '3', ...extra);
-    expect(r.code).toBe(2);
-    expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toContain(line);
   });
 });

@@ -16,6 +16,9 @@ export const MUTATED_FOLDERS = ['src/drivers', 'src/common', 'src/preparation', 
 const KMEANS = ['src/drivers/kmeans.ts', 'src/drivers/kmeans-plusplus.ts', 'src/drivers/swap-refinement.ts', 'src/drivers/validate-input.ts'];
 const K_SELECTION = ['src/drivers/elbow-sweep.ts', 'src/drivers/knee-detection.ts', 'src/drivers/k-selection.ts', 'src/drivers/suggest-k.ts'];
 const K_PROTOTYPES = ['src/drivers/k-prototypes.ts'];
+const GMM = ['src/drivers/gaussian-mixture.ts'];
+const COMPARE = ['src/drivers/compare-methods.ts'];
+const STREAMING = ['src/drivers/minibatch-kmeans.ts', 'src/drivers/sharding/**/*.ts'];
 
 /**
  * Every test file StrykerJS may run per mutant (vitest.stryker.config.ts):
@@ -39,6 +42,16 @@ export const STRYKER_TESTS = [
   'test/time-slice.test.ts',
   'test/suggest-k.test.ts',
   'test/k-prototypes.test.ts',
+  'test/swap-refinement.test.ts',
+  'test/validation-edges.test.ts',
+  'test/sample-weight.test.ts',
+  'test/dbscan.test.ts',
+  'test/hdbscan.test.ts',
+  'test/gaussian-mixture.test.ts',
+  'test/compare-methods.test.ts',
+  'test/minibatch-kmeans.test.ts',
+  'test/sharded-kmeans.test.ts',
+  'test/streamed-kmeans.test.ts',
 ];
 
 /**
@@ -74,18 +87,37 @@ export const MUTATION_UNITS = [
     ],
   },
   { name: 'drivers-k-selection', mutate: K_SELECTION, tests: ['test/elbow-sweep.test.ts', 'test/suggest-k.test.ts', 'test/kmeans-driver.test.ts'] },
-  { name: 'drivers-kmeans', mutate: KMEANS, tests: ['test/kmeans-driver.test.ts', 'test/kmeans-choices.test.ts', 'test/elbow-sweep.test.ts'] },
+  {
+    name: 'drivers-kmeans',
+    mutate: KMEANS,
+    tests: [
+      'test/kmeans-driver.test.ts',
+      'test/kmeans-choices.test.ts',
+      'test/swap-refinement.test.ts',
+      'test/validation-edges.test.ts',
+      'test/sample-weight.test.ts',
+      'test/elbow-sweep.test.ts',
+    ],
+  },
   { name: 'drivers-agglomerative', mutate: ['src/drivers/agglomerative/**/*.ts'], tests: ['test/agglomerative.test.ts', 'test/agglomerative-matrix-free.test.ts'] },
-  // Every other driver file (none today; sharding or streaming drivers land here).
+  { name: 'drivers-density', mutate: ['src/drivers/density/**/*.ts'], tests: ['test/dbscan.test.ts', 'test/hdbscan.test.ts', 'test/compare-methods.test.ts'] },
+  { name: 'drivers-gmm', mutate: GMM, tests: ['test/gaussian-mixture.test.ts', 'test/compare-methods.test.ts'] },
+  { name: 'drivers-compare', mutate: COMPARE, tests: ['test/compare-methods.test.ts'] },
+  {
+    name: 'drivers-streaming',
+    mutate: STREAMING,
+    tests: ['test/minibatch-kmeans.test.ts', 'test/sharded-kmeans.test.ts', 'test/streamed-kmeans.test.ts', 'test/kmeans-driver.test.ts'],
+  },
+  // Every other driver file (none today): a new driver lands here until it gets a unit of its own.
   { name: 'drivers', mutate: otherDrivers(), tests: STRYKER_TESTS },
 ];
 
 function otherDrivers() {
-  const named = new Set([...KMEANS, ...K_SELECTION, ...K_PROTOTYPES]);
+  const named = new Set([...KMEANS, ...K_SELECTION, ...K_PROTOTYPES, ...GMM, ...COMPARE, 'src/drivers/minibatch-kmeans.ts']);
   const root = new URL('../../', import.meta.url);
   return readdirSync(new URL('src/drivers/', root), { recursive: true })
     .map((f) => `src/drivers/${String(f).replaceAll('\\', '/')}`)
-    .filter((f) => f.endsWith('.ts') && !f.startsWith('src/drivers/agglomerative/') && !named.has(f))
+    .filter((f) => f.endsWith('.ts') && !/^src\/drivers\/(agglomerative|density|sharding)\//.test(f) && !named.has(f))
     .sort();
 }
 
