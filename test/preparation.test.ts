@@ -171,6 +171,104 @@ describe('scaling', () => {
   });
 });
 
+/** The SegmentaError a call throws (fails the test when it returns or throws anything else). */
+function thrown(call: () => unknown): SegmentaError {
+  try {
+    call();
+  } catch (error) {
+    expect(error).toBeInstanceOf(SegmentaError);
+    return error as SegmentaError;
+  }
+  throw new Error('expected a SegmentaError, the call returned');
+}
+
+describe('scaling: every refusal is a SegmentaError naming the values', () => {
+  const twoCols = matrixFromRows([
+    [1, 2],
+    [3, 4],
+    [5, 6],
+  ]);
+
+  it('an unknown method names the option, the value and the allowed list in its details', () => {
+    const e = thrown(() => parseScalingMethod('zscore'));
+    expect(e.message).toBe("unknown scaling method 'zscore'; use one of: none, standard, minmax");
+    expect(e.details).toEqual({ option: 'scale', value: 'zscore', allowed: ['none', 'standard', 'minmax'] });
+  });
+
+  it('fitScaler names the first NaN or infinite value by row and column, for every method', () => {
+    // row-major: the first non-finite value is row 2, column 2 (the Infinity at row 3, column 1 comes later)
+    const bad = matrixFromRows([
+      [1, 2],
+      [3, Number.NaN],
+      [Number.POSITIVE_INFINITY, 4],
+    ]);
+    for (const method of ['none', 'standard', 'minmax'] as const) {
+      const e = thrown(() => fitScaler(bad, method));
+      expect(e.code).toBe('NON_FINITE_VALUE');
+      expect(e.message).toMatch(/^matrix row 2, feature 2 is NaN/);
+      expect(e.details).toMatchObject({ row: 2, column: 2 });
+    }
+    const inf = thrown(() => fitScaler(matrixFromRows([[1], [2], [Number.NEGATIVE_INFINITY]]), 'minmax'));
+    expect(inf.message).toMatch(/^matrix row 3, feature 1 is -Infinity/);
+  });
+
+  it('fitScaler calls the argument "matrix" when its shape is wrong', () => {
+    const e = thrown(() => fitScaler({ data: new Float32Array(5), rows: 3, cols: 2 }, 'standard'));
+    expect(e.code).toBe('SHAPE_MISMATCH');
+    expect(e.message).toMatch(/^matrix holds 5 values/);
+  });
+
+  it('transform refuses another column count or data of the wrong length, naming both', () => {
+    const s = fitScaler(twoCols, 'minmax');
+    const cols = thrown(() => s.transform(matrixFromRows([[1, 2, 3]])));
+    expect(cols.code).toBe('SHAPE_MISMATCH');
+    expect(cols.message).toBe('the scaler was fitted on 2 columns but the matrix has 3');
+    expect(cols.details).toEqual({ expected: 2, actual: 3 });
+    const length = thrown(() => s.transform({ data: new Float32Array(5), rows: 3, cols: 2 }));
+    expect(length.code).toBe('SHAPE_MISMATCH');
+    expect(length.message).toBe('matrix data has 5 values, expected 3 × 2');
+  });
+
+  it('inverseTransform refuses a length that is not a whole number of rows', () => {
+    const s = fitScaler(twoCols, 'standard');
+    const e = thrown(() => s.inverseTransform(new Float64Array(5), 2));
+    expect(e.code).toBe('SHAPE_MISMATCH');
+    expect(e.message).toBe('inverseTransform: the scaler has 2 columns; got 5 values with cols = 2');
+    expect(e.details).toEqual({ expected: 2, actual: 2, length: 5 });
+    expect(thrown(() => s.inverseTransform(new Float64Array(6), 3)).details).toEqual({ expected: 2, actual: 3, length: 6 });
+  });
+
+  it('scalerFromJSON refuses JSON without a method, without equal-length arrays, or with a bad value', () => {
+    expect(thrown(() => scalerFromJSON(null as never)).code).toBe('INVALID_OPTION');
+    expect(thrown(() => scalerFromJSON(undefined as never)).message).toContain("unknown scaling method 'undefined'");
+    const arrays = 'scaler JSON needs offset[] and scale[] of equal length';
+    for (const json of [
+      { method: 'standard', scale: [1, 1] },
+      { method: 'standard', offset: [0, 0] },
+      { method: 'standard', offset: [0, 0], scale: [1] },
+      { method: 'standard', offset: [0], scale: [1, 1] },
+    ]) {
+      const e = thrown(() => scalerFromJSON(json as never));
+      expect(e.code).toBe('INVALID_OPTION');
+      expect(e.message).toBe(arrays);
+    }
+    // the bad value sits in column 2 of 2, so the message names column 2
+    for (const [offset, scale, shown] of [
+      [Number.NaN, 2, 'offset NaN / scale 2'],
+      [3, Number.POSITIVE_INFINITY, 'offset 3 / scale Infinity'],
+      [3, Number.NaN, 'offset 3 / scale NaN'],
+      [3, 0, 'offset 3 / scale 0'],
+    ] as const) {
+      const e = thrown(() => scalerFromJSON({ method: 'minmax', offset: [0, offset], scale: [1, scale] }));
+      expect(e.code).toBe('INVALID_OPTION');
+      expect(e.message).toBe(`scaler JSON column 2: ${shown} must be finite, scale non-zero`);
+    }
+    // a valid JSON still loads and scales: (x - offset) / scale
+    const ok = scalerFromJSON({ method: 'minmax', offset: [1, 2], scale: [4, 0.5] });
+    expect(Array.from(ok.transform(twoCols).data)).toEqual([0, 0, 0.5, 4, 1, 8]);
+  });
+});
+
 describe('prepareFeatures', () => {
   it('scales a table (none by default) and keeps the feature names', () => {
     const table = { matrix: randomMatrix(200, 2, 9), featureNames: ['Annual Income (k$)', 'Spending Score (1-100)'] };
@@ -187,5 +285,15 @@ describe('prepareFeatures', () => {
     const mm = prepareFeatures(table, { scale: 'minmax' });
     expect(Math.max(...column(mm.matrix, 0))).toBe(1);
     expect(() => prepareFeatures(table, { scale: 'z' as never })).toThrow(/none, standard, minmax/);
+  });
+
+  it("inPlace scales the table's own matrix instead of a copy", () => {
+    const table = { matrix: randomMatrix(50, 2, 4), featureNames: ['a', 'b'] };
+    const original = table.matrix.data.slice();
+    const expected = fitScaler({ data: original, rows: 50, cols: 2 }, 'minmax').transform({ data: original, rows: 50, cols: 2 }).data;
+    const p = prepareFeatures(table, { scale: 'minmax', inPlace: true });
+    expect(p.matrix).toBe(table.matrix);
+    expect(table.matrix.data).toEqual(expected);
+    expect(prepareFeatures(table, { inPlace: false }).matrix).not.toBe(table.matrix);
   });
 });

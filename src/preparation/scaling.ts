@@ -12,7 +12,7 @@
 import { SegmentaError } from '../common/errors.js';
 import type { Matrix } from '../common/matrix.js';
 import { foldColumnRange, foldColumnSums, foldSquaredDeviations } from '../common/column-folds.js';
-import { validateMatrixShape } from '../common/validate-matrix.js';
+import { validateFiniteMatrix } from '../common/validate-matrix.js';
 
 /** How features are scaled before clustering. */
 export type ScalingMethod = 'none' | 'standard' | 'minmax';
@@ -124,23 +124,13 @@ class AffineScaler implements Scaler {
   }
 }
 
-function findNonFinite(matrix: Matrix, column: number): never {
-  const { data, cols } = matrix;
-  for (let p = column; p < data.length; p += cols) {
-    if (!Number.isFinite(data[p]!)) {
-      const row = Math.floor(p / cols) + 1;
-      throw new SegmentaError('NON_FINITE_VALUE', `row ${row}, column ${column + 1}: ${data[p]} is not a finite number`, { row, column: column + 1, value: data[p] });
-    }
-  }
-  throw new SegmentaError('NON_FINITE_VALUE', `column ${column + 1}: the values overflow float64`, { column: column + 1 });
-}
-
 /**
  * Fits a scaler on a rows × cols float32 matrix.
  *
  * @param matrix the data (original units), rows ≥ 1
  * @param method `'standard'` (mean / population std), `'minmax'` (to [0, 1]) or `'none'`
- * @throws SegmentaError `INVALID_OPTION` for an unknown method, `EMPTY_TABLE` for 0 rows,
+ * @throws SegmentaError `INVALID_OPTION` for an unknown method, `INVALID_DATA` for anything but
+ *   a `{ data: Float32Array, rows, cols }` matrix, `EMPTY_TABLE` for 0 rows,
  *   `SHAPE_MISMATCH` for 0 columns or data of the wrong length, `NON_FINITE_VALUE` when a value
  *   is NaN or infinite (every method, `none` included)
  * @example
@@ -151,19 +141,13 @@ function findNonFinite(matrix: Matrix, column: number): never {
  */
 export function fitScaler(matrix: Matrix, method: ScalingMethod): Scaler {
   const m = parseScalingMethod(method);
-  validateMatrixShape(matrix, 'matrix');
+  // Every value finite (float32, so float64 column sums and ranges cannot overflow).
+  validateFiniteMatrix(matrix, 'matrix');
   const { data, rows, cols } = matrix;
-  // One pass for every method (NaN never wins a comparison, so min/max alone would miss it).
-  for (let p = 0; p < data.length; p++) {
-    const v = data[p]!;
-    if (v - v !== 0) findNonFinite(matrix, p % cols);
-  }
   if (m === 'none') return new AffineScaler(m, new Float64Array(cols), new Float64Array(cols).fill(1));
 
   if (m === 'standard') {
-    const sum = foldColumnSums(data, cols, new Float64Array(cols));
-    for (let j = 0; j < cols; j++) if (!Number.isFinite(sum[j]!)) findNonFinite(matrix, j);
-    const mean = columnMeans(sum, rows);
+    const mean = columnMeans(foldColumnSums(data, cols, new Float64Array(cols)), rows);
     return standardScaler(mean, foldSquaredDeviations(data, cols, mean, new Float64Array(cols)), rows);
   }
 
@@ -171,7 +155,6 @@ export function fitScaler(matrix: Matrix, method: ScalingMethod): Scaler {
   const min = new Float64Array(cols).fill(Infinity);
   const max = new Float64Array(cols).fill(-Infinity);
   foldColumnRange(data, cols, min, max);
-  for (let j = 0; j < cols; j++) if (!Number.isFinite(min[j]!) || !Number.isFinite(max[j]!)) findNonFinite(matrix, j);
   return minMaxScaler(min, max);
 }
 
