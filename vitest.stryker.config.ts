@@ -3,7 +3,8 @@
  * own tests as listed in test/helpers/mutation-units.mjs (SEGMENTA_MUTATION_UNIT),
  * all of them fast unit tests on the js backend with small data. Not here: the
  * CLI, browser, service, queue, wasm, tfjs and report suites, and the large-data
- * files (select-k-structure, agglomerative-matrix-free-large), which exercise
+ * files (select-k-structure, agglomerative-matrix-free-large, sharded-kmeans,
+ * streamed-kmeans, minibatch-kmeans-quality), which exercise
  * the same code far more slowly; `npm test` runs them. A test here must not
  * start the built CLI: the sandbox has no dist/.
  */
