@@ -26,6 +26,7 @@ const ORDER = [
   'cluster-metrics',
   'preparation',
   'kmeans-choices',
+  'kmeans-edges',
   'kmeans-driver',
   'elbow-sweep',
   'suggest-k',

@@ -37,6 +37,7 @@ export const STRYKER_TESTS = [
   'test/js-reference.test.ts',
   'test/kmeans-choices.test.ts',
   'test/kmeans-driver.test.ts',
+  'test/kmeans-edges.test.ts',
   'test/output-directory.test.ts',
   'test/preparation.test.ts',
   'test/time-slice.test.ts',
@@ -91,6 +92,7 @@ export const MUTATION_UNITS = [
     name: 'drivers-kmeans',
     mutate: KMEANS,
     tests: [
+      'test/kmeans-edges.test.ts',
       'test/kmeans-driver.test.ts',
       'test/kmeans-choices.test.ts',
       'test/swap-refinement.test.ts',
