@@ -123,3 +123,222 @@ print(json.dumps({'gamma': float(kp.gamma), 'cost': float(kp.cost_)}))`;
     expect(fit.cost).toBeLessThanOrEqual(ref.cost * 1.001);
   });
 });
+
+/** A matrix with rows but no numeric column (all-categorical data). */
+function noNumeric(rows: number): Matrix {
+  return { data: new Float32Array(0), rows, cols: 0 };
+}
+
+/** The SegmentaError `run` throws or rejects with (fails the test when it does not). */
+async function caught(run: () => unknown): Promise<SegmentaError> {
+  try {
+    await run();
+  } catch (error) {
+    expect(error).toBeInstanceOf(SegmentaError);
+    return error as SegmentaError;
+  }
+  throw new Error('expected a SegmentaError, got none');
+}
+
+describe('k-prototypes: exact results on hand-made data', () => {
+  // Four distinct numeric rows, no categorical column.
+  const points = [
+    [1, 2],
+    [3, 5],
+    [6, 1],
+    [8, 8],
+  ];
+  const numeric = matrixFromRows(points);
+  const none: CategoricalColumns = { names: [], codes: new Int32Array(0), levels: [] };
+
+  it('k = number of rows: every row is its own segment at cost 0; 2 iterations (the second moves nothing); γ and every run reported', async () => {
+    const events: { kind: string; phase: string; detail: string }[] = [];
+    const fit = await fitKPrototypes(numeric, none, { k: 4, nInit: 2, seed: 3, onProgress: (e) => events.push(e as never) });
+    // Each row is drawn as a starting prototype, so each is nearest to itself (distance 0).
+    expect([...fit.labels].sort()).toEqual([0, 1, 2, 3]);
+    expect(fit.sizes).toEqual([1, 1, 1, 1]);
+    points.forEach((row, i) => expect([...fit.centroids.subarray(fit.labels[i]! * 2, fit.labels[i]! * 2 + 2)]).toEqual(row));
+    expect(fit.modes).toEqual(new Int32Array(0));
+    expect(fit.cost).toBe(0);
+    expect(fit.runCost).toEqual([0, 0]);
+    expect(fit.iterations).toBe(2);
+    expect(fit.converged).toBe(true);
+    expect([fit.k, fit.rows]).toEqual([4, 4]);
+    // γ: column sds (ddof = 0) are √(29/4) (1, 3, 6, 8: mean 4.5) and √(30/4) (2, 5, 1, 8: mean 4).
+    expect(fit.gamma).toBeCloseTo(0.5 * ((Math.sqrt(29 / 4) + Math.sqrt(30 / 4)) / 2), 12);
+    expect(fit.gammaSource).toBe('kmodes default: 0.5 × mean standard deviation of the numeric columns');
+    expect(events).toEqual([
+      { kind: 'phase', phase: 'k-prototypes', detail: 'run 1 of 2, iteration 1: cost 0, 4 rows moved' },
+      { kind: 'phase', phase: 'k-prototypes', detail: 'run 1 of 2, iteration 2: cost 0, 0 rows moved' },
+      { kind: 'phase', phase: 'k-prototypes', detail: 'run 2 of 2, iteration 1: cost 0, 4 rows moved' },
+      { kind: 'phase', phase: 'k-prototypes', detail: 'run 2 of 2, iteration 2: cost 0, 0 rows moved' },
+    ]);
+  });
+
+  it('maxIter is exact: maxIter 1 stops after one assignment, not converged', async () => {
+    const fit = await fitKPrototypes(numeric, none, { k: 4, nInit: 1, maxIter: 1, seed: 3 });
+    expect(fit.iterations).toBe(1);
+    expect(fit.converged).toBe(false);
+    expect(fit.cost).toBe(0);
+    expect(fit.sizes).toEqual([1, 1, 1, 1]);
+  });
+
+  it('of runs with equal cost the first is kept; no seed means seed 0', async () => {
+    const first = await fitKPrototypes(numeric, none, { k: 4, nInit: 1, seed: 0 });
+    const both = await fitKPrototypes(numeric, none, { k: 4, nInit: 3 });
+    expect(both.runCost).toEqual([0, 0, 0]);
+    expect(both.labels).toEqual(first.labels);
+    expect(both.centroids).toEqual(first.centroids);
+  });
+
+  it('all-categorical data (k-modes): γ is 0.5, each distinct row its own segment, modes are the rows', async () => {
+    // Two categorical columns, levels 3 and 2; four distinct code pairs.
+    const codes = Int32Array.from([0, 0, 0, 1, 1, 0, 2, 1]);
+    const categorical: CategoricalColumns = { names: ['colour', 'flag'], codes, levels: [3, 2] };
+    expect(kPrototypesGamma(noNumeric(4))).toBe(0.5);
+    const fit = await fitKPrototypes(noNumeric(4), categorical, { k: 4, nInit: 1, maxIter: 1, seed: 5 });
+    expect(fit.gamma).toBe(0.5);
+    expect(fit.cost).toBe(0); // every row starts as a prototype and matches it exactly
+    expect(fit.sizes).toEqual([1, 1, 1, 1]);
+    for (let i = 0; i < 4; i++) expect([...fit.modes.subarray(fit.labels[i]! * 2, fit.labels[i]! * 2 + 2)]).toEqual([codes[i * 2], codes[i * 2 + 1]]);
+    expect(fit.centroids).toEqual(new Float64Array(0));
+  });
+
+  it('an empty segment keeps its prototype; on a tie the lower segment wins', async () => {
+    // Rows 0 and 1 are identical (5, level 1); with k = 3 both start as prototypes, and
+    // both rows go to the lower-numbered of the two, leaving the other empty.
+    const fit = await fitKPrototypes(matrixFromRows([[5], [5], [0]]), { names: ['c'], codes: Int32Array.from([1, 1, 0]), levels: [2] }, { k: 3, nInit: 1, gamma: 1, seed: 2 });
+    expect(fit.labels[0]).toBe(fit.labels[1]);
+    const empty = fit.sizes.indexOf(0);
+    expect([...fit.sizes].sort()).toEqual([0, 1, 2]);
+    expect(fit.labels[0]).toBeLessThan(empty);
+    expect(fit.centroids[empty]).toBe(5);
+    expect(fit.modes[empty]).toBe(1);
+    expect(fit.centroids[fit.labels[0]!]).toBe(5);
+    expect(fit.centroids[fit.labels[2]!]).toBe(0);
+    expect(fit.modes[fit.labels[2]!]).toBe(0);
+    expect(fit.cost).toBe(0);
+    expect([fit.iterations, fit.converged]).toEqual([2, true]);
+  });
+
+  it('modes are the most frequent level of each segment (ties: the lowest code); cost = squared deviations + γ × mismatches', async () => {
+    // Two groups of 6 rows, at 0..5 and 100..105; in each, column a has levels 0, 1, 1, 2, 2, 2
+    // (mode 2) and column b 0, 1, 1, 2, 2, 3 (levels 1 and 2 tie: mode 1).
+    const a = [0, 1, 1, 2, 2, 2];
+    const b = [0, 1, 1, 2, 2, 3];
+    const rows = [0, 1, 2, 3, 4, 5, 100, 101, 102, 103, 104, 105].map((x) => [x]);
+    const codes = Int32Array.from(rows.flatMap((_, i) => [a[i % 6]!, b[i % 6]!]));
+    const categorical: CategoricalColumns = { names: ['a', 'b'], codes, levels: [3, 4] };
+    const fit = await fitKPrototypes(matrixFromRows(rows), categorical, { k: 2, gamma: 1, seed: 1 });
+    const low = fit.labels[0]!;
+    const high = fit.labels[6]!;
+    expect(high).not.toBe(low);
+    expect([...fit.labels]).toEqual([...Array(6).fill(low), ...Array(6).fill(high)]);
+    expect(fit.centroids[low]).toBe(2.5);
+    expect(fit.centroids[high]).toBe(102.5);
+    expect([...fit.modes]).toEqual([2, 1, 2, 1]);
+    // Per group: Σ (x − 2.5)² = 2 × (6.25 + 2.25 + 0.25) = 17.5; mismatches 3 (column a) + 4 (column b).
+    const expected = 2 * (17.5 + 1 * (3 + 4));
+    expect(fit.cost).toBe(expected);
+    expect(huangCost(matrixFromRows(rows), categorical, fit.labels, 2, 1)).toBe(expected);
+  });
+});
+
+describe('k-prototypes: every refusal is a SegmentaError naming the values', () => {
+  const numeric = matrixFromRows([[0], [1], [2], [3]]);
+  const categorical: CategoricalColumns = { names: ['a', 'b'], codes: Int32Array.from([0, 1, 1, 0, 2, 1, 0, 0]), levels: [3, 2] };
+
+  it('numeric data of the wrong shape or with NaN is refused by name (kPrototypesGamma, huangCost, fitKPrototypes)', async () => {
+    const short = { data: new Float32Array(3), rows: 2, cols: 2 };
+    const shape = 'numeric data holds 3 values but its shape 2 × 2 needs 4';
+    expect((await caught(() => kPrototypesGamma(short))).message).toContain(shape);
+    expect((await caught(() => fitKPrototypes(short, categorical, { k: 1 }))).message).toContain(shape);
+    const empty = { data: new Float32Array(0), rows: 0, cols: 1 };
+    for (const run of [() => kPrototypesGamma(empty), () => fitKPrototypes(empty, { names: [], levels: [], codes: new Int32Array(0) }, { k: 1 })]) {
+      const error = await caught(run);
+      expect([error.code, error.message]).toEqual(['EMPTY_TABLE', 'numeric data has no rows (shape 0 × 1): at least 1 is required']);
+    }
+    const nan = matrixFromRows([[0], [Number.NaN], [2], [3]]);
+    for (const run of [() => kPrototypesGamma(nan), () => huangCost(nan, categorical, [0, 0, 0, 0], 1, 1), () => fitKPrototypes(nan, categorical, { k: 1 })]) {
+      const error = await caught(run);
+      expect(error.code).toBe('NON_FINITE_VALUE');
+      expect(error.message).toContain('numeric data row 2, feature 1 is NaN');
+    }
+  });
+
+  it('categorical columns that are not { names, levels, codes } are refused', async () => {
+    const codes = categorical.codes;
+    const cases: unknown[] = [null, undefined, 'x', { names: 'a', levels: [3], codes }, { names: ['a', 'b'], levels: 3, codes }, { names: ['a', 'b'], levels: [3, 2] }];
+    for (const bad of cases) {
+      const error = await caught(() => fitKPrototypes(numeric, bad as CategoricalColumns, { k: 1 }));
+      expect(error.code).toBe('INVALID_DATA');
+      expect(error.message).toBe('categorical must be { names: string[], levels: number[], codes: Int32Array }');
+    }
+  });
+
+  it('shapes: no feature at all, names and levels of different lengths, codes of the wrong length', async () => {
+    const noFeature = await caught(() => fitKPrototypes(noNumeric(3), { names: [], levels: [], codes: new Int32Array(0) }, { k: 1 }));
+    expect([noFeature.code, noFeature.message, noFeature.details]).toEqual([
+      'SHAPE_MISMATCH',
+      'k-prototypes got 0 numeric and 0 categorical columns (3 rows): at least 1 feature is required',
+      { rows: 3 },
+    ]);
+    const levels = await caught(() => fitKPrototypes(numeric, { ...categorical, levels: [3] }, { k: 1 }));
+    expect([levels.code, levels.message, levels.details]).toEqual(['SHAPE_MISMATCH', '2 categorical column names but 1 level counts', { names: 2, levels: 1 }]);
+    const codes = await caught(() => fitKPrototypes(numeric, { ...categorical, codes: categorical.codes.slice(1) }, { k: 1 }));
+    expect([codes.code, codes.message, codes.details]).toEqual([
+      'SHAPE_MISMATCH',
+      'categorical codes hold 7 values but rows × columns = 4 × 2',
+      { codes: 7, rows: 4, columns: 2 },
+    ]);
+  });
+
+  it('a level code below 0 or at the level count is refused naming its row and column', async () => {
+    const at = (index: number, value: number): CategoricalColumns => {
+      const codes = Int32Array.from(categorical.codes);
+      codes[index] = value;
+      return { ...categorical, codes };
+    };
+    const cases: [CategoricalColumns, string, { row: number; column: string }][] = [
+      [at(3, -1), "row 2, column 'b': level code -1 is outside 0..1", { row: 2, column: 'b' }],
+      [at(2, -1), "row 2, column 'a': level code -1 is outside 0..2", { row: 2, column: 'a' }],
+      [at(7, 2), "row 4, column 'b': level code 2 is outside 0..1", { row: 4, column: 'b' }],
+    ];
+    for (const [bad, message, details] of cases) {
+      for (const run of [() => fitKPrototypes(numeric, bad, { k: 1 }), () => huangCost(numeric, bad, [0, 0, 0, 0], 1, 1)]) {
+        const error = await caught(run);
+        expect([error.code, error.message, error.details]).toEqual(['INVALID_OPTION', message, details]);
+      }
+    }
+  });
+
+  it('options: k, nInit, maxIter, seed and gamma are named with the value; k may equal the rows but not exceed them', async () => {
+    const refusals: [Parameters<typeof fitKPrototypes>[2], string, string][] = [
+      [{ k: 0 }, 'INVALID_K', 'k must be an integer >= 1, got 0'],
+      [{ k: 5 }, 'INVALID_K', 'k = 5 is larger than the number of rows (4)'],
+      [{ k: 1, nInit: 0 }, 'INVALID_OPTION', 'nInit must be an integer in [1, 10000], got 0'],
+      [{ k: 1, maxIter: 0 }, 'INVALID_OPTION', 'maxIter must be an integer >= 1, got 0'],
+      [{ k: 1, seed: -1 }, 'INVALID_OPTION', 'seed must be an integer in [0, 4294967295], got -1'],
+      [{ k: 1, gamma: -1 }, 'INVALID_OPTION', 'gamma must be a finite number >= 0, got -1'],
+    ];
+    for (const [options, code, message] of refusals) {
+      const error = await caught(() => fitKPrototypes(numeric, categorical, options));
+      expect([error.code, error.message]).toEqual([code, message]);
+    }
+    expect((await caught(() => fitKPrototypes(numeric, categorical, { k: 5 }))).details).toEqual({ k: 5, rows: 4 });
+    expect((await fitKPrototypes(numeric, categorical, { k: 4, nInit: 1 })).sizes).toEqual([1, 1, 1, 1]);
+  });
+
+  it('huangCost: k, gamma and labels outside 0..k-1 are refused naming the row and value', async () => {
+    expect((await caught(() => huangCost(numeric, categorical, [0, 0, 0, 0], 0, 1))).message).toBe('k must be an integer >= 1, got 0');
+    expect((await caught(() => huangCost(numeric, categorical, [0, 0, 0, 0], 1, -1))).message).toBe('gamma must be a finite number >= 0, got -1');
+    const cases: [number[], string, object][] = [
+      [[0, 3, 1, 2], 'labels row 2 is 3, outside 0..2', { row: 2, label: 3, k: 3 }],
+      [[0, 1, 2, -1], 'labels row 4 is -1, outside 0..2', { row: 4, label: -1, k: 3 }],
+    ];
+    for (const [labels, message, details] of cases) {
+      const error = await caught(() => huangCost(numeric, categorical, labels, 3, 1));
+      expect([error.code, error.message, error.details]).toEqual(['INVALID_K', message, details]);
+    }
+  });
+});
