@@ -107,7 +107,8 @@ function validateNumeric(numeric: Matrix): void {
 
 function* gammaSteps(numeric: Matrix): Steps<number> {
   const { data, rows, cols } = numeric;
-  if (cols === 0 || rows === 0) return 0.5;
+  // rows >= 1: validateMatrixShape refuses an empty table before any caller gets here.
+  if (cols === 0) return 0.5;
   let total = 0;
   for (let j = 0; j < cols; j++) {
     let mean = 0;
