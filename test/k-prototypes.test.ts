@@ -16,6 +16,7 @@ import { readCustomerTable } from '../src/data-in/read-customer-table.js';
 import { fitKPrototypes, huangCost, kPrototypesGamma, type CategoricalColumns } from '../src/drivers/k-prototypes.js';
 import { prepareFeatures } from '../src/preparation/prepare-features.js';
 import { HAVE_MALL, INCOME, MALL_CSV, MALL_SKIP_REASON, SCORE } from './helpers/mall-data.js';
+import { thrown } from './helpers/thrown.js';
 
 function mixed(n: number, seed: number): { numeric: Matrix; categorical: CategoricalColumns } {
   const rng = new SeededRandom(seed);
@@ -129,17 +130,6 @@ function noNumeric(rows: number): Matrix {
   return { data: new Float32Array(0), rows, cols: 0 };
 }
 
-/** The SegmentaError `run` throws or rejects with (fails the test when it does not). */
-async function caught(run: () => unknown): Promise<SegmentaError> {
-  try {
-    await run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(SegmentaError);
-    return error as SegmentaError;
-  }
-  throw new Error('expected a SegmentaError, got none');
-}
-
 describe('k-prototypes: exact results on hand-made data', () => {
   // Four distinct numeric rows, no categorical column.
   const points = [
@@ -251,16 +241,16 @@ describe('k-prototypes: every refusal is a SegmentaError naming the values', () 
   it('numeric data of the wrong shape or with NaN is refused by name (kPrototypesGamma, huangCost, fitKPrototypes)', async () => {
     const short = { data: new Float32Array(3), rows: 2, cols: 2 };
     const shape = 'numeric data holds 3 values but its shape 2 × 2 needs 4';
-    expect((await caught(() => kPrototypesGamma(short))).message).toContain(shape);
-    expect((await caught(() => fitKPrototypes(short, categorical, { k: 1 }))).message).toContain(shape);
+    expect((await thrown(() => kPrototypesGamma(short))).message).toContain(shape);
+    expect((await thrown(() => fitKPrototypes(short, categorical, { k: 1 }))).message).toContain(shape);
     const empty = { data: new Float32Array(0), rows: 0, cols: 1 };
     for (const run of [() => kPrototypesGamma(empty), () => fitKPrototypes(empty, { names: [], levels: [], codes: new Int32Array(0) }, { k: 1 })]) {
-      const error = await caught(run);
+      const error = await thrown(run);
       expect([error.code, error.message]).toEqual(['EMPTY_TABLE', 'numeric data has no rows (shape 0 × 1): at least 1 is required']);
     }
     const nan = matrixFromRows([[0], [Number.NaN], [2], [3]]);
     for (const run of [() => kPrototypesGamma(nan), () => huangCost(nan, categorical, [0, 0, 0, 0], 1, 1), () => fitKPrototypes(nan, categorical, { k: 1 })]) {
-      const error = await caught(run);
+      const error = await thrown(run);
       expect(error.code).toBe('NON_FINITE_VALUE');
       expect(error.message).toContain('numeric data row 2, feature 1 is NaN');
     }
@@ -270,22 +260,22 @@ describe('k-prototypes: every refusal is a SegmentaError naming the values', () 
     const codes = categorical.codes;
     const cases: unknown[] = [null, undefined, 'x', { names: 'a', levels: [3], codes }, { names: ['a', 'b'], levels: 3, codes }, { names: ['a', 'b'], levels: [3, 2] }];
     for (const bad of cases) {
-      const error = await caught(() => fitKPrototypes(numeric, bad as CategoricalColumns, { k: 1 }));
+      const error = await thrown(() => fitKPrototypes(numeric, bad as CategoricalColumns, { k: 1 }));
       expect(error.code).toBe('INVALID_DATA');
       expect(error.message).toBe('categorical must be { names: string[], levels: number[], codes: Int32Array }');
     }
   });
 
   it('shapes: no feature at all, names and levels of different lengths, codes of the wrong length', async () => {
-    const noFeature = await caught(() => fitKPrototypes(noNumeric(3), { names: [], levels: [], codes: new Int32Array(0) }, { k: 1 }));
+    const noFeature = await thrown(() => fitKPrototypes(noNumeric(3), { names: [], levels: [], codes: new Int32Array(0) }, { k: 1 }));
     expect([noFeature.code, noFeature.message, noFeature.details]).toEqual([
       'SHAPE_MISMATCH',
       'k-prototypes got 0 numeric and 0 categorical columns (3 rows): at least 1 feature is required',
       { rows: 3 },
     ]);
-    const levels = await caught(() => fitKPrototypes(numeric, { ...categorical, levels: [3] }, { k: 1 }));
+    const levels = await thrown(() => fitKPrototypes(numeric, { ...categorical, levels: [3] }, { k: 1 }));
     expect([levels.code, levels.message, levels.details]).toEqual(['SHAPE_MISMATCH', '2 categorical column names but 1 level counts', { names: 2, levels: 1 }]);
-    const codes = await caught(() => fitKPrototypes(numeric, { ...categorical, codes: categorical.codes.slice(1) }, { k: 1 }));
+    const codes = await thrown(() => fitKPrototypes(numeric, { ...categorical, codes: categorical.codes.slice(1) }, { k: 1 }));
     expect([codes.code, codes.message, codes.details]).toEqual([
       'SHAPE_MISMATCH',
       'categorical codes hold 7 values but rows × columns = 4 × 2',
@@ -306,7 +296,7 @@ describe('k-prototypes: every refusal is a SegmentaError naming the values', () 
     ];
     for (const [bad, message, details] of cases) {
       for (const run of [() => fitKPrototypes(numeric, bad, { k: 1 }), () => huangCost(numeric, bad, [0, 0, 0, 0], 1, 1)]) {
-        const error = await caught(run);
+        const error = await thrown(run);
         expect([error.code, error.message, error.details]).toEqual(['INVALID_OPTION', message, details]);
       }
     }
@@ -322,22 +312,22 @@ describe('k-prototypes: every refusal is a SegmentaError naming the values', () 
       [{ k: 1, gamma: -1 }, 'INVALID_OPTION', 'gamma must be a finite number >= 0, got -1'],
     ];
     for (const [options, code, message] of refusals) {
-      const error = await caught(() => fitKPrototypes(numeric, categorical, options));
+      const error = await thrown(() => fitKPrototypes(numeric, categorical, options));
       expect([error.code, error.message]).toEqual([code, message]);
     }
-    expect((await caught(() => fitKPrototypes(numeric, categorical, { k: 5 }))).details).toEqual({ k: 5, rows: 4 });
+    expect((await thrown(() => fitKPrototypes(numeric, categorical, { k: 5 }))).details).toEqual({ k: 5, rows: 4 });
     expect((await fitKPrototypes(numeric, categorical, { k: 4, nInit: 1 })).sizes).toEqual([1, 1, 1, 1]);
   });
 
   it('huangCost: k, gamma and labels outside 0..k-1 are refused naming the row and value', async () => {
-    expect((await caught(() => huangCost(numeric, categorical, [0, 0, 0, 0], 0, 1))).message).toBe('k must be an integer >= 1, got 0');
-    expect((await caught(() => huangCost(numeric, categorical, [0, 0, 0, 0], 1, -1))).message).toBe('gamma must be a finite number >= 0, got -1');
+    expect((await thrown(() => huangCost(numeric, categorical, [0, 0, 0, 0], 0, 1))).message).toBe('k must be an integer >= 1, got 0');
+    expect((await thrown(() => huangCost(numeric, categorical, [0, 0, 0, 0], 1, -1))).message).toBe('gamma must be a finite number >= 0, got -1');
     const cases: [number[], string, object][] = [
       [[0, 3, 1, 2], 'labels row 2 is 3, outside 0..2', { row: 2, label: 3, k: 3 }],
       [[0, 1, 2, -1], 'labels row 4 is -1, outside 0..2', { row: 4, label: -1, k: 3 }],
     ];
     for (const [labels, message, details] of cases) {
-      const error = await caught(() => huangCost(numeric, categorical, labels, 3, 1));
+      const error = await thrown(() => huangCost(numeric, categorical, labels, 3, 1));
       expect([error.code, error.message, error.details]).toEqual(['INVALID_K', message, details]);
     }
   });

@@ -19,17 +19,7 @@ import { createPlusPlusBuffers, kmeansPlusPlus, weightedDraw } from '../src/driv
 import { fitKMeans, predictNearest, type KMeansOptions, type KMeansResult } from '../src/drivers/kmeans.js';
 import { shardMatrix } from '../src/drivers/sharding/sharded-data.js';
 import { checkFloat32Range, countDistinctRows, FLOAT32_MAX, validateMatrix } from '../src/drivers/validate-input.js';
-
-/** The error a call throws (a SegmentaError), or a failure when it succeeds. */
-async function thrown(run: () => unknown): Promise<SegmentaError> {
-  try {
-    await run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(SegmentaError);
-    return error as SegmentaError;
-  }
-  throw new Error('expected a SegmentaError, but the call succeeded');
-}
+import { thrown } from './helpers/thrown.js';
 
 /** Gaussian blobs around `centres` random centres in [-10, 10)^cols, seeded. */
 function blobs(rows: number, cols: number, centres: number, seed: number, spread = 1.5): Matrix {

@@ -40,6 +40,7 @@ import {
   withinClusterSumOfSquares,
 } from '../src/metrics/index.js';
 import { countDistinctRows } from '../src/drivers/validate-input.js';
+import { thrown } from './helpers/thrown.js';
 
 function grid(rows: number, cols: number, at?: { row: number; col: number; value: number }): Matrix {
   const data = new Float32Array(rows * cols);
@@ -92,16 +93,6 @@ const ENTRIES: Record<string, { call: Entry; labels?: boolean; allowsNoColumns?:
   clusterMeans: { call: (m, l) => clusterMeans(m, l ?? labels(m.rows)), labels: true },
   evaluatePartition: { call: (m, l) => evaluatePartition(m, l ?? labels(m.rows)), labels: true },
 };
-
-async function thrown(run: () => unknown): Promise<SegmentaError> {
-  try {
-    await run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(SegmentaError);
-    return error as SegmentaError;
-  }
-  throw new Error('expected a SegmentaError, but the call succeeded');
-}
 
 describe.each(Object.entries(ENTRIES))('%s validates its input', (_name, entry) => {
   it('accepts the good input', async () => {
