@@ -4,9 +4,10 @@
  * then reports an abort, and untilAborted rejects at once on an abort from
  * outside while the work is still pending.
  */
-import { describe, expect, it } from 'vitest';
+import { getEventListeners } from 'node:events';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AbortedError } from '../src/common/errors.js';
-import { SLICE_MS, TimeSlicer, untilAborted, yieldToEventLoop } from '../src/common/time-slice.js';
+import { runSteps, SLICE_MS, TimeSlicer, untilAborted, yieldToEventLoop, type Steps } from '../src/common/time-slice.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -81,7 +82,113 @@ describe('TimeSlicer', () => {
   });
 });
 
+describe('TimeSlicer and runSteps on a controlled clock (only performance.now is faked; immediates and timers are real)', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('a slice is due exactly when its budget has elapsed, not a millisecond before', () => {
+    vi.useFakeTimers({ toFake: ['performance'] });
+    const s = new TimeSlicer(undefined, 8);
+    vi.advanceTimersByTime(7);
+    expect(s.due()).toBe(false);
+    vi.advanceTimersByTime(1);
+    expect(s.due()).toBe(true);
+    expect(new TimeSlicer(undefined, 0).due()).toBe(true); // no time at all has passed on this clock
+  });
+
+  it('runSteps hands the event loop over once per SLICE_MS of work: after steps SLICE_MS, 2·SLICE_MS, … and never between', async () => {
+    vi.useFakeTimers({ toFake: ['performance'] });
+    // A real setImmediate chain marks every turn of the event loop.
+    let turned = false;
+    let ticking = true;
+    const tick = (): void => {
+      turned = true;
+      if (ticking) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const sawTurn: number[] = [];
+    const steps = 5 * SLICE_MS;
+    function* work(): Steps<string> {
+      for (let k = 1; k <= steps; k++) {
+        if (turned) sawTurn.push(k);
+        turned = false;
+        vi.advanceTimersByTime(1); // each step "takes" 1 ms
+        yield;
+      }
+      return 'done';
+    }
+    try {
+      expect(await runSteps(work())).toBe('done');
+    } finally {
+      ticking = false;
+    }
+    // The slice starts at 0 ms; after step k the clock reads k ms, so the slice is used up after step SLICE_MS,
+    // the pause lets the loop turn, and step SLICE_MS + 1 is the first to see it; and so on every SLICE_MS steps.
+    const expected: number[] = [];
+    for (let k = SLICE_MS + 1; k <= steps; k += SLICE_MS) expected.push(k);
+    expect(sawTurn).toEqual(expected);
+  });
+});
+
+describe('runSteps cancellation', () => {
+  it('an abort from a timer stops endless work at its next pause, and the work\'s own finally runs', async () => {
+    const controller = new AbortController();
+    let cleaned = false;
+    let stepsRun = 0;
+    const started = performance.now();
+    function* endless(): Steps<string> {
+      try {
+        // Without pauses the timer could never fire: the loop would run to its 5 s cap and return.
+        while (performance.now() - started < 5_000) {
+          stepsRun++;
+          yield;
+        }
+        return 'ran to the cap';
+      } finally {
+        cleaned = true;
+      }
+    }
+    setTimeout(() => controller.abort(new Error('timer')), 20);
+    const e = await rejection(runSteps(endless(), { signal: controller.signal }));
+    expect(e.message).toBe('aborted: timer');
+    expect(cleaned).toBe(true);
+    expect(stepsRun).toBeGreaterThan(0);
+    expect(performance.now() - started).toBeLessThan(4_000);
+  }, 15_000);
+
+  it('an already aborted signal rejects before the first step', async () => {
+    const controller = new AbortController();
+    controller.abort('before');
+    let stepsRun = 0;
+    function* work(): Steps<number> {
+      stepsRun++;
+      yield;
+      return 1;
+    }
+    const e = await rejection(runSteps(work(), { signal: controller.signal }));
+    expect(e.message).toBe('aborted: before');
+    expect(stepsRun).toBe(0);
+  });
+});
+
 describe('untilAborted', () => {
+  it('leaves no listener on the signal once the work settles or the abort came', async () => {
+    const signal = new AbortController().signal; // one long-lived signal shared by many calls
+    for (let i = 0; i < 3; i++) {
+      await expect(untilAborted(sleep(1).then(() => i), signal)).resolves.toBe(i);
+      await expect(untilAborted(sleep(1).then(() => Promise.reject(new Error(`no ${i}`))), signal)).rejects.toThrow(`no ${i}`);
+    }
+    expect(getEventListeners(signal, 'abort')).toHaveLength(0);
+
+    const controller = new AbortController();
+    setTimeout(() => controller.abort('timer'), 5);
+    const pending = untilAborted(new Promise(() => undefined), controller.signal);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1);
+    await rejection(pending);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+  });
+
   it('without a signal is the work itself', async () => {
     const work = Promise.resolve(3);
     expect(untilAborted(work, undefined)).toBe(work);
