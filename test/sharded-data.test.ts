@@ -283,6 +283,15 @@ describe('local shards against one job over all rows', () => {
     expect(create).toHaveBeenCalledTimes(3);
   });
 
+  it('a shard disposed while its job is being created releases that job', async () => {
+    const { backend, disposed } = countingBackend();
+    const shard = new LocalShard({ start: 0, end: matrix.rows }, matrix.data, 2, backend);
+    const pending = shard.getJob();
+    await shard.dispose();
+    await pending;
+    expect(disposed).toHaveLength(1);
+  });
+
   it('a backend without readAssignBlocks is refused naming the kernel, and its job is released', async () => {
     const { backend, disposed } = countingBackend({ withoutBlocks: true });
     const shard = new LocalShard({ start: 0, end: matrix.rows }, matrix.data, 2, backend);
@@ -386,6 +395,29 @@ describe('shards loaded from a file', () => {
     const e = await rejection(loadShard(csv, features, { start: 2 * ROW_BLOCK_SIZE, end: 3 * ROW_BLOCK_SIZE }, jsReferenceBackend));
     expect(e.code).toBe('MALFORMED_FILE');
     expect(e.message).toBe(`'${csv}' rows 8193..12288: read ${10_000 - 2 * ROW_BLOCK_SIZE} of 4096 rows (did the file change?)`);
+    expect(e.details).toEqual({ path: csv, range: { start: 2 * ROW_BLOCK_SIZE, end: 3 * ROW_BLOCK_SIZE }, rows: 10_000 - 2 * ROW_BLOCK_SIZE });
+  });
+
+  it('loadShard reads into the backend’s own allocation and hands the job options to the shard’s job', async () => {
+    const allocated: [number, number][] = [];
+    const jobOptions: unknown[] = [];
+    const backend: KernelBackend = {
+      ...jsReferenceBackend,
+      allocateMatrix(rows, cols) {
+        allocated.push([rows, cols]);
+        return new Float32Array(rows * cols);
+      },
+      async createJob(data, rows, dims, options) {
+        jobOptions.push(options);
+        return jsReferenceBackend.createJob(data, rows, dims, options);
+      },
+    };
+    const signal = new AbortController().signal;
+    const shard = await loadShard(parquet, features, { start: 0, end: ROW_BLOCK_SIZE }, backend, { threads: 3, signal });
+    expect(allocated).toEqual([[ROW_BLOCK_SIZE, 3]]);
+    await shard.assign(Float32Array.of(30, 50, 50), 1);
+    expect(jobOptions).toEqual([{ threads: 3, signal }]);
+    await shard.dispose();
   });
 
   it('loadShard stops on an aborted signal', async () => {

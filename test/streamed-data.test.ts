@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../src/backends/built-in-backends.js';
 import { jsReferenceBackend } from '../src/backends/js-reference/js-reference-backend.js';
-import { ROW_BLOCK_SIZE, type KernelBackend } from '../src/backends/kernel-contract.js';
+import { ROW_BLOCK_SIZE, squaredDistanceF32, type KernelBackend } from '../src/backends/kernel-contract.js';
 import { SegmentaError } from '../src/common/errors.js';
 import type { Matrix } from '../src/common/matrix.js';
 import { SeededRandom } from '../src/common/seeded-random.js';
@@ -174,6 +174,7 @@ describe('streamed passes', () => {
     expect(error).toBeInstanceOf(SegmentaError);
     expect((error as SegmentaError).code).toBe('INVALID_OPTION');
     expect((error as SegmentaError).message).toBe(`chunkRows must be a positive multiple of 4096 (the accumulation block), got ${chunkRows}`);
+    expect((error as SegmentaError).details).toEqual({ option: 'chunkRows', value: chunkRows });
   });
 
   it('folds, scaling and the tolerance scale equal the one-matrix doubles, one pass each', async () => {
@@ -229,7 +230,8 @@ describe('streamed passes', () => {
     const { shards, data, log } = streamedMemory(matrix, ROW_BLOCK_SIZE);
     try {
       expect(shards.backend).toBe('js, streamed in chunks of 4,096 rows');
-      expect((await rejection(shards.farthestAll(1))).message).toBe('farthest rows are asked before any assign pass');
+      const early = await rejection(shards.farthestAll(1));
+      expect([early.code, early.message]).toEqual(['INVALID_OPTION', 'farthest rows are asked before any assign pass']);
       const before = await shards.labelsAll();
       expect(before.map((l) => l.length)).toEqual([4096, 4096, 500]);
       expect(before.every((l) => l.every((x) => x === -1))).toBe(true);
@@ -281,6 +283,16 @@ describe('streamed passes', () => {
     const longer = memorySource(matrix);
     const grown = new StreamedData(new StreamedShards({ ...longer, rows: 2 * ROW_BLOCK_SIZE }, 2, ROW_BLOCK_SIZE, jsReferenceBackend), 2);
     expect((await rejection(grown.foldAll({ kind: 'sum' }))).message).toBe('the file changed while it was streamed: rows 8193..8692 came where chunk 3 was planned');
+    // A chunk that ends where one was planned but starts elsewhere.
+    const late: ChunkSource = {
+      rows: matrix.rows,
+      async pass(chunkRows, onChunk) {
+        await onChunk(new Float32Array(chunkRows * 2), 5, ROW_BLOCK_SIZE - 5);
+      },
+      async close() {},
+    };
+    const moved = new StreamedData(new StreamedShards(late, 2, ROW_BLOCK_SIZE, jsReferenceBackend), 2);
+    expect((await rejection(moved.foldAll({ kind: 'sum' }))).message).toBe('the file changed while it was streamed: rows 6..4096 came where chunk 1 was planned');
     // A short last chunk.
     const shrunk = new StreamedData(new StreamedShards({ ...longer, rows: matrix.rows + 1 }, 2, ROW_BLOCK_SIZE, jsReferenceBackend), 2);
     expect((await rejection(shrunk.foldAll({ kind: 'sum' }))).message).toBe('the file changed while it was streamed: rows 8193..8692 came where chunk 3 was planned');
@@ -288,8 +300,10 @@ describe('streamed passes', () => {
 
   it('per-shard folds and distinct sets are not offered: streamed data does them a whole pass at a time', async () => {
     const { shards } = streamedMemory(matrix, ROW_BLOCK_SIZE);
-    expect((await rejection(shards.fold(0, { kind: 'sum' }, new Float64Array(2)))).code).toBe('INVALID_OPTION');
-    expect((await rejection(shards.distinctRows(0, [], 1))).code).toBe('INVALID_OPTION');
+    const fold = await rejection(shards.fold(0, { kind: 'sum' }, new Float64Array(2)));
+    expect([fold.code, fold.message]).toEqual(['INVALID_OPTION', 'streamed data folds a whole pass at a time (StreamedData.foldAll)']);
+    const distinct = await rejection(shards.distinctRows(0, [], 1));
+    expect([distinct.code, distinct.message]).toEqual(['INVALID_OPTION', 'streamed data counts distinct rows a whole pass at a time (StreamedData.countDistinctRows)']);
   });
 
   it('a backend without readAssignBlocks is refused naming the kernel, and each job is released', async () => {
@@ -315,6 +329,13 @@ describe('streamed passes', () => {
     expect(e.code).toBe('KERNEL_NOT_IMPLEMENTED');
     expect(e.message).toBe("backend 'js-without-blocks' does not implement kernel 'readAssignBlocks'");
     expect(disposed).toBe(1);
+    // The farthest-row pass (no block partials needed) releases each chunk's job too.
+    const far = await data.farthestRows(2);
+    const origin = Float32Array.of(0, 0);
+    const distance = Array.from({ length: matrix.rows }, (_, i) => squaredDistanceF32(matrix.data, i * 2, origin, 0, 2));
+    const order = Array.from(distance.keys()).sort((a, b) => distance[b]! - distance[a]! || a - b);
+    expect(far.map((f) => f.row)).toEqual(order.slice(0, 2));
+    expect(disposed).toBe(4);
   });
 
   it('a streamed pass stops on an aborted signal between chunks', async () => {
@@ -336,6 +357,30 @@ describe('openStreamedData', () => {
     const e = await rejection(openStreamedData(csv, { features: FEATURES, chunkRows: 5000 }));
     expect(e.code).toBe('INVALID_OPTION');
     expect(e.message).toMatch(/chunkRows must be a positive multiple of 4096.*got 5000/);
+  });
+
+  it('hands threads and the signal to every chunk’s job; an aborted signal stops the opening', async () => {
+    const jobOptions: unknown[] = [];
+    const backend: KernelBackend = {
+      ...jsReferenceBackend,
+      async createJob(data, rows, dims, options) {
+        jobOptions.push(options);
+        return jsReferenceBackend.createJob(data, rows, dims, options);
+      },
+    };
+    const controller = new AbortController();
+    const data = await openStreamedData(csv, { features: FEATURES, chunkRows: 2 * ROW_BLOCK_SIZE, backend, threads: 3, signal: controller.signal });
+    try {
+      await data.job.assign(Float32Array.of(0, 0, 0), 1, new Float64Array(3), new Float64Array(1));
+      expect(jobOptions).toEqual([
+        { threads: 3, signal: controller.signal },
+        { threads: 3, signal: controller.signal },
+      ]);
+    } finally {
+      await data.job.dispose();
+    }
+    controller.abort();
+    expect((await rejection(openStreamedData(csv, { features: FEATURES, backend, signal: controller.signal }))).code).toBe('ABORTED');
   });
 
   it('an unknown column is UNKNOWN_COLUMN; the default chunk is 262,144 rows', async () => {

@@ -162,7 +162,7 @@ export class MiniBatchState {
     } finally {
       await job.dispose();
     }
-    if (tolScaled > 0) this.previous.set(centers);
+    this.previous.set(centers);
     // _minibatch_update_dense: c = (c · n_c + Σ batch rows of c) / (n_c + batch count of c).
     for (let c = 0; c < k; c++) {
       const b = batchCounts[c]!;
@@ -172,7 +172,8 @@ export class MiniBatchState {
       for (let j = 0; j < d; j++) centers[c * d + j] = (centers[c * d + j]! * n + sums[c * d + j]!) / total;
       counts[c] = total;
     }
-    const reassigned = reassign && this.run.reassignmentRatio > 0 ? this.reassignLowCounts(batch, m) : 0;
+    // A ratio of 0 moves nothing: no count is below 0 × the largest.
+    const reassigned = reassign ? this.reassignLowCounts(batch, m) : 0;
     this.reassignedTotal += reassigned;
     for (let q = 0; q < k * d; q++) this.centers32[q] = Math.fround(centers[q]!);
     let shift = 0;
@@ -201,7 +202,6 @@ export class MiniBatchState {
       for (let q = cap; q < k; q++) low[order[q]!] = false;
       n = cap;
     }
-    if (n === 0) return 0;
     let keptMin = Infinity;
     for (let c = 0; c < k; c++) if (!low[c]) keptMin = Math.min(keptMin, counts[c]!);
     const rows = chooseDistinct(m, n, this.rng);

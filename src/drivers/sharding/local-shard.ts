@@ -24,8 +24,8 @@ export function farthestRows(distances: Float32Array, m: number): number[] {
   for (let i = 0; i < distances.length; i++) {
     const v = distances[i]!;
     if (top.length === m && v <= distances[top[m - 1]!]!) continue;
+    // Below m rows, p = top.length: the shift (or top[p] = i) appends.
     let p = top.length === m ? m - 1 : top.length;
-    if (top.length < m) top.push(i);
     while (p > 0 && distances[top[p - 1]!]! < v) {
       top[p] = top[p - 1]!;
       p--;
@@ -61,7 +61,6 @@ export class LocalShard {
 
   /** The shard's backend job, created on first use. */
   async getJob(): Promise<KernelJob> {
-    if (this.job) return this.job;
     this.jobPromise ??= this.kernels.createJob(this.data, this.rows, this.cols, this.jobOptions);
     const job = await this.jobPromise;
     if (!job.readAssignBlocks) {

@@ -37,11 +37,14 @@ export interface ShardGroup extends AssignShards {
   dispose(): Promise<void>;
 }
 
-/** Splits ascending global ids by shard: `[lo, hi)` index ranges into `ids`, one per shard. */
+/**
+ * Splits ascending global ids by shard: `[lo, hi)` index ranges into `ids`,
+ * one per shard. The ranges are a job's shards: contiguous from row 0, so
+ * each shard's ids start where the previous shard's end.
+ */
 export function splitIds(ids: Int32Array, ranges: readonly { start: number; end: number }[]): [number, number][] {
   let lo = 0;
   return ranges.map((r) => {
-    while (lo < ids.length && ids[lo]! < r.start) lo++;
     let hi = lo;
     while (hi < ids.length && ids[hi]! < r.end) hi++;
     const part: [number, number] = [lo, hi];
