@@ -265,8 +265,11 @@ describe('local shards against one job over all rows', () => {
   it('each shard creates its job once and disposes it once; a shard never used disposes nothing', async () => {
     const { backend, disposed } = countingBackend();
     const create = vi.spyOn(backend, 'createJob');
-    const { local, sharded: s } = sharded(matrix, 3, backend);
+    const { local, group, sharded: s } = sharded(matrix, 3, backend);
     expect(s.job.backend).toBe('js-counting × 3 shards');
+    // Labels before any assign pass need no job.
+    expect((await group.labelsAll()).every((l) => l.every((x) => x === -1))).toBe(true);
+    expect(create).not.toHaveBeenCalled();
     await s.job.assign(centroids, 3, new Float64Array(6), new Float64Array(3));
     await s.job.assign(centroids, 3, new Float64Array(6), new Float64Array(3));
     expect(create).toHaveBeenCalledTimes(3);

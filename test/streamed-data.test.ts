@@ -379,6 +379,14 @@ describe('openStreamedData', () => {
     } finally {
       await data.job.dispose();
     }
+    // Without threads or a signal, the jobs get neither.
+    const plain = await openStreamedData(csv, { features: FEATURES, chunkRows: 4 * ROW_BLOCK_SIZE, backend });
+    try {
+      await plain.job.assign(Float32Array.of(0, 0, 0), 1, new Float64Array(3), new Float64Array(1));
+      expect(jobOptions[2]).toStrictEqual({});
+    } finally {
+      await plain.job.dispose();
+    }
     controller.abort();
     expect((await rejection(openStreamedData(csv, { features: FEATURES, backend, signal: controller.signal }))).code).toBe('ABORTED');
   });
