@@ -251,6 +251,8 @@ describe('streamed passes', () => {
 
       const distances = new Float32Array(matrix.rows);
       await one.readDistances(distances);
+      // The farthest pass uses the centroids of the last assign, even if the caller's array changed since.
+      moved.fill(100);
       const order = Array.from({ length: matrix.rows }, (_, i) => i).sort((a, b) => distances[b]! - distances[a]! || a - b);
       const chunks = log.chunks;
       const far = await data.farthestRows(30);
