@@ -85,8 +85,10 @@ export class ShardedData {
 
   /** The `m` rows farthest from their centroid over all shards: largest distance first, lowest row on ties. */
   async farthestRows(m: number): Promise<FarRow[]> {
+    // Each shard's rows come largest first, lowest row on ties, and the shards in row order:
+    // a stable sort by distance keeps equal distances in row order.
     const all = (await this.shards.farthestAll(m)).flat();
-    all.sort((a, b) => b.distance - a.distance || a.row - b.row);
+    all.sort((a, b) => b.distance - a.distance);
     return all.slice(0, m);
   }
 }
