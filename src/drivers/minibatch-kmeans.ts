@@ -311,7 +311,7 @@ export interface MiniBatchOutcome {
   epochs: number;
   converged: boolean;
   reassigned: number;
-  /** Every `reportEvery` steps and the last: step, smoothed inertia × rows, shift, seconds. */
+  /** Every 64 steps and the last: step, smoothed inertia × rows, shift, seconds. */
   history: { iteration: number; wcss: number; shift: number; changed: number; seconds: number }[];
 }
 
@@ -357,6 +357,15 @@ export async function miniBatchFitChunks(
   const history: MiniBatchOutcome['history'] = [];
   let converged = false;
   let mark = performance.now();
+  let last: StepOutcome | undefined;
+  const record = (outcome: StepOutcome): void => {
+    const s = state.steps;
+    const wcss = (state.smoothedInertia ?? outcome.inertia / m) * rows;
+    const now = performance.now();
+    history.push({ iteration: s, wcss, shift: outcome.shift, changed: 0, seconds: (now - mark) / 1000 });
+    mark = now;
+    progress?.onProgress?.({ kind: 'iteration', k: run.k, run: progress.run, nInit: progress.nInit, iteration: s, maxIter: nSteps, wcss, shift: outcome.shift, changed: 0 });
+  };
   for (let epoch = 0; epoch < maxIter && !converged && state.steps < nSteps; epoch++) {
     await forEachChunk(async (data, n) => {
       const steps = Math.max(1, Math.round(n / m));
@@ -365,21 +374,16 @@ export async function miniBatchFitChunks(
         await slicer.maybePause();
         drawWithReplacement(n, m, rng, ids);
         gather(chunk, ids, batch);
-        const outcome = await state.step(batch, m);
-        converged = outcome.converged;
-        const s = state.steps;
-        if (s % 64 === 0 || converged || s === nSteps) {
-          const wcss = (state.smoothedInertia ?? outcome.inertia / m) * rows;
-          const now = performance.now();
-          history.push({ iteration: s, wcss, shift: outcome.shift, changed: 0, seconds: (now - mark) / 1000 });
-          mark = now;
-          progress?.onProgress?.({ kind: 'iteration', k: run.k, run: progress.run, nInit: progress.nInit, iteration: s, maxIter: nSteps, wcss, shift: outcome.shift, changed: 0 });
-        }
-        if (converged || s >= nSteps) return false;
+        last = await state.step(batch, m);
+        converged = last.converged;
+        if (state.steps % 64 === 0) record(last);
+        if (converged || state.steps >= nSteps) return false;
       }
       return true;
     });
   }
+  // The last step, however the run ended (early stop, the step budget, or maxIter epochs of rounded steps).
+  if (last && history.at(-1)?.iteration !== state.steps) record(last);
   return { centers: state.centers32, steps: state.steps, epochs: Math.ceil((state.steps * m) / rows), converged, reassigned: state.reassignedTotal, history };
 }
 
