@@ -211,6 +211,30 @@ describe('k-prototypes: exact results on hand-made data', () => {
     expect([fit.iterations, fit.converged]).toEqual([2, true]);
   });
 
+  it('a run cut by maxIter still returns a consistent result: each row labelled with its nearest returned prototype, cost = Σ of those dissimilarities', async () => {
+    const { numeric: data, categorical } = mixed(40, 7);
+    const gamma = 0.7;
+    let cut = 0;
+    for (const [maxIter, seed] of [[1, 0], [1, 1], [1, 2], [2, 3], [100, 4]] as const) {
+      const fit = await fitKPrototypes(data, categorical, { k: 4, nInit: 1, maxIter, seed, gamma });
+      if (!fit.converged) cut++;
+      // Huang's dissimilarity of row i to prototype c, written out here from the definition.
+      const d = (i: number, c: number): number =>
+        (data.data[i * 2]! - fit.centroids[c * 2]!) ** 2 +
+        (data.data[i * 2 + 1]! - fit.centroids[c * 2 + 1]!) ** 2 +
+        gamma * (Number(categorical.codes[i * 2] !== fit.modes[c * 2]) + Number(categorical.codes[i * 2 + 1] !== fit.modes[c * 2 + 1]));
+      let total = 0;
+      for (let i = 0; i < 40; i++) {
+        const own = d(i, fit.labels[i]!);
+        for (let c = 0; c < 4; c++) expect(own).toBeLessThanOrEqual(d(i, c));
+        total += own;
+      }
+      expect(fit.cost).toBeCloseTo(total, 9);
+      expect(fit.runCost).toEqual([fit.cost]);
+    }
+    expect(cut).toBeGreaterThanOrEqual(3); // maxIter 1 never converges here: the test covers the cut runs
+  });
+
   it('modes are the most frequent level of each segment (ties: the lowest code); cost = squared deviations + γ × mismatches', async () => {
     // Two groups of 6 rows, at 0..5 and 100..105; in each, column a has levels 0, 1, 1, 2, 2, 2
     // (mode 2) and column b 0, 1, 1, 2, 2, 3 (levels 1 and 2 tie: mode 1).

@@ -16,7 +16,9 @@
  *
  * Each run starts from k distinct customers drawn with the seed and
  * alternates assignment and update (batch, like Lloyd) until no label
- * changes; the cost never rises. The best of `nInit` runs wins. An empty
+ * changes; the cost never rises. A run that `maxIter` stops first ends with
+ * one more assignment to the updated prototypes, so its labels, prototypes
+ * and cost agree. The best of `nInit` runs wins. An empty
  * segment keeps its prototype. The loop runs on the calling thread in the
  * driver (there is no mixed-data kernel in the backend contract yet), cut
  * into slices of about 8 ms that yield to the event loop (every pass over the
@@ -73,7 +75,7 @@ export interface KPrototypesResult {
   /** One segment per row, 0..k-1. */
   labels: Int32Array;
   sizes: number[];
-  /** Huang's cost of the result. */
+  /** Huang's cost of the result: Σ_i d(x_i, prototype of labels[i]), each row's label being its nearest prototype. */
   cost: number;
   gamma: number;
   /** How γ was set. */
@@ -262,6 +264,40 @@ export async function fitKPrototypes(numeric: Matrix, categorical: CategoricalCo
 
 type FitCore = Omit<KPrototypesResult, 'gamma' | 'gammaSource' | 'k' | 'rows'>;
 
+/**
+ * One assignment pass: each row to its nearest prototype (ties: the lowest
+ * segment), written into `labels`; returns Huang's cost of that assignment and
+ * how many labels changed.
+ */
+function* assignSteps(
+  numeric: Matrix,
+  categorical: CategoricalColumns,
+  k: number,
+  centroids: Float64Array,
+  modes: Int32Array,
+  gamma: number,
+  labels: Int32Array,
+): Steps<{ cost: number; changed: number }> {
+  let changed = 0;
+  let cost = 0;
+  for (let i = 0; i < numeric.rows; i++) {
+    if ((i & ROW_MASK) === 0) yield;
+    let bc = 0;
+    let bd = Infinity;
+    for (let c = 0; c < k; c++) {
+      const d = dissimilarity(numeric, categorical, i, centroids, modes, c, gamma);
+      if (d < bd) {
+        bd = d;
+        bc = c;
+      }
+    }
+    if (labels[i] !== bc) changed++;
+    labels[i] = bc;
+    cost += bd;
+  }
+  return { cost, changed };
+}
+
 /** The `nInit` runs of the batch k-prototypes loop; the best one, with every run's cost. */
 function* fitSteps(numeric: Matrix, categorical: CategoricalColumns, k: number, nInit: number, maxIter: number, seed: number, gamma: number): Steps<FitCore, ProgressEvent> {
   const n = numeric.rows;
@@ -286,31 +322,19 @@ function* fitSteps(numeric: Matrix, categorical: CategoricalColumns, k: number, 
     let converged = false;
     let cost = 0;
     for (let it = 1; it <= maxIter; it++) {
-      let changed = 0;
-      cost = 0;
-      for (let i = 0; i < n; i++) {
-        if ((i & ROW_MASK) === 0) yield;
-        let bc = 0;
-        let bd = Infinity;
-        for (let c = 0; c < k; c++) {
-          const d = dissimilarity(numeric, categorical, i, centroids, modes, c, gamma);
-          if (d < bd) {
-            bd = d;
-            bc = c;
-          }
-        }
-        if (labels[i] !== bc) changed++;
-        labels[i] = bc;
-        cost += bd;
-      }
+      const pass = yield* assignSteps(numeric, categorical, k, centroids, modes, gamma, labels);
+      cost = pass.cost;
       iterations = it;
-      yield { kind: 'phase', phase: 'k-prototypes', detail: `run ${run + 1} of ${nInit}, iteration ${it}: cost ${cost}, ${changed.toLocaleString('en-US')} rows moved` };
-      if (changed === 0) {
+      yield { kind: 'phase', phase: 'k-prototypes', detail: `run ${run + 1} of ${nInit}, iteration ${it}: cost ${cost}, ${pass.changed.toLocaleString('en-US')} rows moved` };
+      if (pass.changed === 0) {
         converged = true;
         break;
       }
       yield* prototypesSteps(numeric, categorical, labels, k, centroids, modes);
     }
+    // Cut by maxIter after an update: label each row with its nearest updated prototype (as
+    // scikit-learn's KMeans does), so that labels, prototypes and cost describe the same partition.
+    if (!converged) cost = (yield* assignSteps(numeric, categorical, k, centroids, modes, gamma, labels)).cost;
     runCost.push(cost);
     if (!best || cost < best.cost) {
       const sizes = new Array<number>(k).fill(0);
