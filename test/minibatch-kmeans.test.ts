@@ -26,7 +26,7 @@ import { squaredDistanceF32 } from '../src/backends/kernel-contract.js';
 import type { ProgressEvent } from '../src/common/progress.js';
 import { validateSpec } from '../src/pipeline/validate-spec.js';
 import { fitScaler } from '../src/preparation/scaling.js';
-import { rejection } from './helpers/sharding-fixtures.js';
+import { thrown } from './helpers/thrown.js';
 
 function generated(rows: number, features: number, seed = 7): Matrix {
   const raw = generatedFeatureMatrix(generateCustomers({ rows, features, seed }));
@@ -118,14 +118,14 @@ describe('mini-batch options', () => {
     [{ algorithm: 'minibatch', reassignmentRatio: 2 }, /reassignmentRatio must be in \[0, 1\], got 2/],
     [{ algorithm: 'minibatch', maxNoImprovement: 1.5 }, /maxNoImprovement/],
   ])('%o is refused with INVALID_OPTION naming the value', async (options, message) => {
-    const e = await rejection(fitKMeans(m, { k: 2, ...(options as object) }));
+    const e = await thrown(() => fitKMeans(m, { k: 2, ...(options as object) }));
     expect(e.code).toBe('INVALID_OPTION');
     expect(e.message).toMatch(message);
   });
 
   it('sharded data is refused with INVALID_OPTION (mini-batch draws rows from memory)', async () => {
     const big = generated(20_000, 3, 1);
-    const e = await rejection(fitKMeans(big, { k: 3, algorithm: 'minibatch', shards: 2 }));
+    const e = await thrown(() => fitKMeans(big, { k: 3, algorithm: 'minibatch', shards: 2 }));
     expect(e.code).toBe('INVALID_OPTION');
     expect(e.message).toMatch(/does not run on sharded data/);
   });
@@ -147,7 +147,7 @@ describe('mini-batch options', () => {
     const interval = setInterval(() => ticks++, 10);
     setTimeout(() => controller.abort(), 300);
     const started = performance.now();
-    const e = await rejection(
+    const e = await thrown(() => 
       fitKMeans(big, { k: 8, algorithm: 'minibatch', maxNoImprovement: 1_000_000, maxIter: 1000, signal: controller.signal, backend: 'wasm' }),
     );
     clearInterval(interval);
@@ -466,7 +466,7 @@ describe('mini-batch initialisation and settings', () => {
     expect(resolveInitSize({ ...settings, batchSize: 1 }, 5, 1e6)).toBe(15);
   });
 
-  it('checkMiniBatchSettings takes the bounds and refuses past them, naming option and value', () => {
+  it('checkMiniBatchSettings takes the bounds and refuses past them, naming option and value', async () => {
     expect(() => checkMiniBatchSettings({})).not.toThrow();
     expect(() => checkMiniBatchSettings({ batchSize: 1, maxNoImprovement: 1, reassignmentRatio: 0, initSize: 1 })).not.toThrow();
     expect(() => checkMiniBatchSettings({ batchSize: 1 << 24, reassignmentRatio: 1 })).not.toThrow();
@@ -478,14 +478,9 @@ describe('mini-batch initialisation and settings', () => {
       [{ initSize: 0 }, 'initSize', 0, /^initSize must be an integer >= 1, got 0$/],
     ];
     for (const [settings, option, value, message] of cases) {
-      let error: unknown;
-      try {
-        checkMiniBatchSettings(settings);
-      } catch (e) {
-        error = e;
-      }
-      expect(error).toMatchObject({ code: 'INVALID_OPTION', details: { option, value } });
-      expect((error as Error).message).toMatch(message);
+      const e = await thrown(() => checkMiniBatchSettings(settings));
+      expect(e).toMatchObject({ code: 'INVALID_OPTION', details: { option, value } });
+      expect(e.message).toMatch(message);
     }
   });
 });

@@ -29,7 +29,8 @@ import { splitIds } from '../src/drivers/sharding/shard-ops.js';
 import { ShardedData, shardMatrix } from '../src/drivers/sharding/sharded-data.js';
 import { countDistinctRows, meanFeatureVariance } from '../src/drivers/validate-input.js';
 import { fitScaler } from '../src/preparation/scaling.js';
-import { rejection, repeatingGroups } from './helpers/sharding-fixtures.js';
+import { repeatingGroups } from './helpers/sharding-fixtures.js';
+import { thrown } from './helpers/thrown.js';
 
 function customers(rows: number, seed: number, features = 4): Matrix {
   return generatedFeatureMatrix(generateCustomers({ rows, seed, features }));
@@ -189,7 +190,7 @@ describe('sharded data reproduces the unsharded doubles', () => {
   it('gathered rows of the wrong length are refused with SHAPE_MISMATCH naming the counts', async () => {
     const { group } = sharded(matrix, 2);
     const short = new ShardedData({ ...group, gatherRows: async (ids) => new Float32Array((ids.length - 1) * 4) }, 4);
-    const e = await rejection(short.gatherRows(Int32Array.of(1, 2, 3)));
+    const e = await thrown(() => short.gatherRows(Int32Array.of(1, 2, 3)));
     expect(e.code).toBe('SHAPE_MISMATCH');
     expect(e.message).toBe('gathered 2 of 3 rows from the shards');
     await short.job.dispose();
@@ -298,12 +299,12 @@ describe('local shards against one job over all rows', () => {
   it('a backend without readAssignBlocks is refused naming the kernel, and its job is released', async () => {
     const { backend, disposed } = countingBackend({ withoutBlocks: true });
     const shard = new LocalShard({ start: 0, end: matrix.rows }, matrix.data, 2, backend);
-    const e = await rejection(shard.assign(centroids, 3));
+    const e = await thrown(() => shard.assign(centroids, 3));
     expect(e.code).toBe('KERNEL_NOT_IMPLEMENTED');
     expect(e.message).toBe("backend 'js-counting job' does not implement kernel 'readAssignBlocks'");
     expect(disposed).toHaveLength(1);
     // Asked again, it tries a new job (and refuses again) rather than keep a failed one.
-    await rejection(shard.assign(centroids, 3));
+    await thrown(() => shard.assign(centroids, 3));
     expect(disposed).toHaveLength(2);
     await shard.dispose();
     expect(disposed).toHaveLength(2);
@@ -313,8 +314,8 @@ describe('local shards against one job over all rows', () => {
     const controller = new AbortController();
     controller.abort();
     const { sharded: s } = sharded(matrix, 2, jsReferenceBackend, controller.signal);
-    expect((await rejection(s.fitAndScale('standard'))).code).toBe('ABORTED');
-    expect((await rejection(s.foldAll({ kind: 'range' }))).code).toBe('ABORTED');
+    expect((await thrown(() => s.fitAndScale('standard'))).code).toBe('ABORTED');
+    expect((await thrown(() => s.foldAll({ kind: 'range' }))).code).toBe('ABORTED');
   });
 });
 
@@ -361,7 +362,7 @@ describe('sharded K-Means equals the unsharded fit (js)', () => {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), 150);
     const started = performance.now();
-    const e = await rejection(fitKMeans(matrix, { k: 10, nInit: 500, tol: 0, seed: 1, backend: 'js', shards: 3, signal: controller.signal }));
+    const e = await thrown(() => fitKMeans(matrix, { k: 10, nInit: 500, tol: 0, seed: 1, backend: 'js', shards: 3, signal: controller.signal }));
     clearTimeout(timer);
     expect(e.code).toBe('ABORTED');
     expect(performance.now() - started).toBeLessThan(20_000);
@@ -395,7 +396,7 @@ describe('shards loaded from a file', () => {
   });
 
   it('a range past the end of the file is MALFORMED_FILE naming the rows read', async () => {
-    const e = await rejection(loadShard(csv, features, { start: 2 * ROW_BLOCK_SIZE, end: 3 * ROW_BLOCK_SIZE }, jsReferenceBackend));
+    const e = await thrown(() => loadShard(csv, features, { start: 2 * ROW_BLOCK_SIZE, end: 3 * ROW_BLOCK_SIZE }, jsReferenceBackend));
     expect(e.code).toBe('MALFORMED_FILE');
     expect(e.message).toBe(`'${csv}' rows 8193..12288: read ${10_000 - 2 * ROW_BLOCK_SIZE} of 4096 rows (did the file change?)`);
     expect(e.details).toEqual({ path: csv, range: { start: 2 * ROW_BLOCK_SIZE, end: 3 * ROW_BLOCK_SIZE }, rows: 10_000 - 2 * ROW_BLOCK_SIZE });
@@ -426,7 +427,7 @@ describe('shards loaded from a file', () => {
   it('loadShard stops on an aborted signal', async () => {
     const controller = new AbortController();
     controller.abort();
-    const e = await rejection(loadShard(parquet, features, { start: 0, end: ROW_BLOCK_SIZE }, jsReferenceBackend, { signal: controller.signal }));
+    const e = await thrown(() => loadShard(parquet, features, { start: 0, end: ROW_BLOCK_SIZE }, jsReferenceBackend, { signal: controller.signal }));
     expect(e.code).toBe('ABORTED');
   });
 });

@@ -14,7 +14,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import '../src/backends/built-in-backends.js';
 import { jsReferenceBackend } from '../src/backends/js-reference/js-reference-backend.js';
 import { ROW_BLOCK_SIZE, squaredDistanceF32, type KernelBackend } from '../src/backends/kernel-contract.js';
-import { SegmentaError } from '../src/common/errors.js';
 import type { Matrix } from '../src/common/matrix.js';
 import { SeededRandom } from '../src/common/seeded-random.js';
 import { writeGeneratedCustomers } from '../src/data-in/generate-customers.js';
@@ -24,7 +23,8 @@ import { DEFAULT_CHUNK_ROWS, openStreamedData, StreamedData, StreamedShards, typ
 import { countDistinctRows, meanFeatureVariance } from '../src/drivers/validate-input.js';
 import { prepareFeatures } from '../src/preparation/prepare-features.js';
 import { fitScaler } from '../src/preparation/scaling.js';
-import { rejection, repeatingGroups } from './helpers/sharding-fixtures.js';
+import { repeatingGroups } from './helpers/sharding-fixtures.js';
+import { thrown } from './helpers/thrown.js';
 
 const FEATURES = ['Age', 'Annual Income (k$)', 'Spending Score (1-100)'];
 type Scale = 'standard' | 'minmax' | 'none';
@@ -140,7 +140,7 @@ describe('streamed K-Means equals the in-memory fit (js)', () => {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), 150);
     const started = performance.now();
-    const e = await rejection(streamed(parquet, 'standard', ROW_BLOCK_SIZE, { k: 8, seed: 1, backend: 'js', nInit: 500, tol: 0, signal: controller.signal }));
+    const e = await thrown(() => streamed(parquet, 'standard', ROW_BLOCK_SIZE, { k: 8, seed: 1, backend: 'js', nInit: 500, tol: 0, signal: controller.signal }));
     clearTimeout(timer);
     expect(e.code).toBe('ABORTED');
     expect(performance.now() - started).toBeLessThan(20_000);
@@ -164,17 +164,11 @@ describe('streamed passes', () => {
     expect(streamedMemory(matrix, 3 * ROW_BLOCK_SIZE).shards.ranges).toEqual([{ start: 0, end: 8692 }]);
   });
 
-  it.each([5000, 2048, 0, -4096, 4096.5, Number.NaN])('chunkRows %s is refused with INVALID_OPTION naming the value', (chunkRows) => {
-    let error: unknown;
-    try {
-      streamedMemory(matrix, chunkRows);
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toBeInstanceOf(SegmentaError);
-    expect((error as SegmentaError).code).toBe('INVALID_OPTION');
-    expect((error as SegmentaError).message).toBe(`chunkRows must be a positive multiple of 4096 (the accumulation block), got ${chunkRows}`);
-    expect((error as SegmentaError).details).toEqual({ option: 'chunkRows', value: chunkRows });
+  it.each([5000, 2048, 0, -4096, 4096.5, Number.NaN])('chunkRows %s is refused with INVALID_OPTION naming the value', async (chunkRows) => {
+    const e = await thrown(() => streamedMemory(matrix, chunkRows));
+    expect(e.code).toBe('INVALID_OPTION');
+    expect(e.message).toBe(`chunkRows must be a positive multiple of 4096 (the accumulation block), got ${chunkRows}`);
+    expect(e.details).toEqual({ option: 'chunkRows', value: chunkRows });
   });
 
   it('folds, scaling and the tolerance scale equal the one-matrix doubles, one pass each', async () => {
@@ -230,7 +224,7 @@ describe('streamed passes', () => {
     const { shards, data, log } = streamedMemory(matrix, ROW_BLOCK_SIZE);
     try {
       expect(shards.backend).toBe('js, streamed in chunks of 4,096 rows');
-      const early = await rejection(shards.farthestAll(1));
+      const early = await thrown(() => shards.farthestAll(1));
       expect([early.code, early.message]).toEqual(['INVALID_OPTION', 'farthest rows are asked before any assign pass']);
       const before = await shards.labelsAll();
       expect(before.map((l) => l.length)).toEqual([4096, 4096, 500]);
@@ -278,13 +272,13 @@ describe('streamed passes', () => {
 
   it('a chunk where another was planned (the file changed) is MALFORMED_FILE naming the rows', async () => {
     const shifted = new StreamedData(new StreamedShards(memorySource(matrix, undefined, 10), 2, ROW_BLOCK_SIZE, jsReferenceBackend), 2);
-    const e = await rejection(shifted.foldAll({ kind: 'sum' }));
+    const e = await thrown(() => shifted.foldAll({ kind: 'sum' }));
     expect(e.code).toBe('MALFORMED_FILE');
     expect(e.message).toBe('the file changed while it was streamed: rows 11..4106 came where chunk 1 was planned');
     // More rows than planned: a chunk past the last one.
     const longer = memorySource(matrix);
     const grown = new StreamedData(new StreamedShards({ ...longer, rows: 2 * ROW_BLOCK_SIZE }, 2, ROW_BLOCK_SIZE, jsReferenceBackend), 2);
-    expect((await rejection(grown.foldAll({ kind: 'sum' }))).message).toBe('the file changed while it was streamed: rows 8193..8692 came where chunk 3 was planned');
+    expect((await thrown(() => grown.foldAll({ kind: 'sum' }))).message).toBe('the file changed while it was streamed: rows 8193..8692 came where chunk 3 was planned');
     // A chunk that ends where one was planned but starts elsewhere.
     const late: ChunkSource = {
       rows: matrix.rows,
@@ -294,17 +288,17 @@ describe('streamed passes', () => {
       async close() {},
     };
     const moved = new StreamedData(new StreamedShards(late, 2, ROW_BLOCK_SIZE, jsReferenceBackend), 2);
-    expect((await rejection(moved.foldAll({ kind: 'sum' }))).message).toBe('the file changed while it was streamed: rows 6..4096 came where chunk 1 was planned');
+    expect((await thrown(() => moved.foldAll({ kind: 'sum' }))).message).toBe('the file changed while it was streamed: rows 6..4096 came where chunk 1 was planned');
     // A short last chunk.
     const shrunk = new StreamedData(new StreamedShards({ ...longer, rows: matrix.rows + 1 }, 2, ROW_BLOCK_SIZE, jsReferenceBackend), 2);
-    expect((await rejection(shrunk.foldAll({ kind: 'sum' }))).message).toBe('the file changed while it was streamed: rows 8193..8692 came where chunk 3 was planned');
+    expect((await thrown(() => shrunk.foldAll({ kind: 'sum' }))).message).toBe('the file changed while it was streamed: rows 8193..8692 came where chunk 3 was planned');
   });
 
   it('per-shard folds and distinct sets are not offered: streamed data does them a whole pass at a time', async () => {
     const { shards } = streamedMemory(matrix, ROW_BLOCK_SIZE);
-    const fold = await rejection(shards.fold(0, { kind: 'sum' }, new Float64Array(2)));
+    const fold = await thrown(() => shards.fold(0, { kind: 'sum' }, new Float64Array(2)));
     expect([fold.code, fold.message]).toEqual(['INVALID_OPTION', 'streamed data folds a whole pass at a time (StreamedData.foldAll)']);
-    const distinct = await rejection(shards.distinctRows(0, [], 1));
+    const distinct = await thrown(() => shards.distinctRows(0, [], 1));
     expect([distinct.code, distinct.message]).toEqual(['INVALID_OPTION', 'streamed data counts distinct rows a whole pass at a time (StreamedData.countDistinctRows)']);
   });
 
@@ -327,7 +321,7 @@ describe('streamed passes', () => {
       },
     };
     const { data } = streamedMemory(matrix, ROW_BLOCK_SIZE, backend);
-    const e = await rejection(data.job.assign(Float32Array.of(0, 0), 1, new Float64Array(2), new Float64Array(1)));
+    const e = await thrown(() => data.job.assign(Float32Array.of(0, 0), 1, new Float64Array(2), new Float64Array(1)));
     expect(e.code).toBe('KERNEL_NOT_IMPLEMENTED');
     expect(e.message).toBe("backend 'js-without-blocks' does not implement kernel 'readAssignBlocks'");
     expect(disposed).toBe(1);
@@ -344,7 +338,7 @@ describe('streamed passes', () => {
     const controller = new AbortController();
     const log = { chunks: 0, closed: 0 };
     const shards = new StreamedShards(memorySource(matrix, log), 2, ROW_BLOCK_SIZE, jsReferenceBackend, { signal: controller.signal });
-    const e = await rejection(
+    const e = await thrown(() => 
       shards.forEachChunk(() => {
         controller.abort();
       }),
@@ -356,7 +350,7 @@ describe('streamed passes', () => {
 
 describe('openStreamedData', () => {
   it('a chunk that is not a whole number of blocks is refused, naming the value', async () => {
-    const e = await rejection(openStreamedData(csv, { features: FEATURES, chunkRows: 5000 }));
+    const e = await thrown(() => openStreamedData(csv, { features: FEATURES, chunkRows: 5000 }));
     expect(e.code).toBe('INVALID_OPTION');
     expect(e.message).toMatch(/chunkRows must be a positive multiple of 4096.*got 5000/);
   });
@@ -390,11 +384,11 @@ describe('openStreamedData', () => {
       await plain.job.dispose();
     }
     controller.abort();
-    expect((await rejection(openStreamedData(csv, { features: FEATURES, backend, signal: controller.signal }))).code).toBe('ABORTED');
+    expect((await thrown(() => openStreamedData(csv, { features: FEATURES, backend, signal: controller.signal }))).code).toBe('ABORTED');
   });
 
   it('an unknown column is UNKNOWN_COLUMN; the default chunk is 262,144 rows', async () => {
-    expect((await rejection(openStreamedData(csv, { features: ['Income'] }))).code).toBe('UNKNOWN_COLUMN');
+    expect((await thrown(() => openStreamedData(csv, { features: ['Income'] }))).code).toBe('UNKNOWN_COLUMN');
     const data = await openStreamedData(csv, { features: FEATURES, backend: jsReferenceBackend, threads: 1 });
     try {
       expect(data.streamed.chunkRows).toBe(DEFAULT_CHUNK_ROWS);

@@ -1,21 +1,9 @@
 /**
- * Small fixtures of the sharded, streamed and mini-batch tests (the
- * drivers-streaming mutation unit's fast files).
+ * Data for the sharded and streamed tests (the drivers-streaming mutation
+ * unit's fast files).
  */
-import { expect } from 'vitest';
 import { ROW_BLOCK_SIZE } from '../../src/backends/kernel-contract.js';
-import { SegmentaError } from '../../src/common/errors.js';
 import type { Matrix } from '../../src/common/matrix.js';
-
-/** The SegmentaError `p` rejects with (fails the test when it resolves or throws something else). */
-export async function rejection(p: Promise<unknown>): Promise<SegmentaError> {
-  const error = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(SegmentaError);
-  return error as SegmentaError;
-}
 
 /**
  * Three groups of rows (around (0, 0), (10, 5), (20, 10)) whose values repeat
