@@ -134,6 +134,11 @@ describe('every K-Means option is checked: code, message and details name the op
     }
   });
 
+  it('a bad matrix is reported before bad options', async () => {
+    const e = await thrown(() => fitKMeans({ data: new Float32Array(3), rows: 2, cols: 2 }, undefined as unknown as KMeansOptions));
+    expect(e.code).toBe('SHAPE_MISMATCH');
+  });
+
   it('kMin and kMax of a sweep are k values: INVALID_K', async () => {
     for (const options of [{ kMin: 1.5 }, { kMax: 2.5 }]) {
       const e = await thrown(() => sweepK(fourRows, { backend: js, ...options }));
@@ -239,6 +244,7 @@ describe('empty clusters take the farthest rows (scikit-learn’s relocation)', 
     // iteration 1's WCSS is that of its assignment (before the relocation): 1 + 0 + 1 + 19² + 29²
     expect(r.history.map((h) => h.wcss)).toEqual([1 + 0 + 1 + 19 ** 2 + 29 ** 2, 2]);
     expect(r.history.map((h) => h.changed)).toEqual([5, 2]);
+    expect(r.history.map((h) => h.shift)).toEqual([970 ** 2 + 1980 ** 2, 0]);
     expect(r.wcss).toBe(2);
     expect(r.iterations).toBe(2);
     expect(r.converged).toBe(true);
@@ -252,6 +258,9 @@ describe('empty clusters take the farthest rows (scikit-learn’s relocation)', 
     expect(r.notes).toEqual(['1 empty cluster(s) relocated to the farthest rows']);
     expect(Array.from(r.centroids)).toEqual([1, 20]);
     expect(r.history[0]!.wcss).toBe(2 + 3 * 19 ** 2);
+    // iteration 1 moves the centres 1 → 1 and 1000 → 20; iteration 2 moves nothing and stops the run
+    expect(r.history.map((h) => h.shift)).toEqual([980 ** 2, 0]);
+    expect(r.iterations).toBe(2);
     expect(r.wcss).toBe(2);
     expect(r.segmentWeights).toEqual([3, 3]);
     expect(r.sizes).toEqual([3, 1]);
@@ -264,7 +273,61 @@ describe('empty clusters take the farthest rows (scikit-learn’s relocation)', 
   });
 });
 
+describe('a cluster emptied by a relocation', () => {
+  // Rows 0, 6, 4, 0, 0, 2, 2 from centres 1, −1 and 10: iteration 1 gives centre 1 every row but 6, centre −1 none
+  // and centre 10 only row 6. Row 6 is the farthest from its centre (4² = 16), so it moves to the empty cluster 2,
+  // which leaves cluster 3 with no row: it keeps its centre (10) instead of 0 / 0.
+  const m = matrixFromRows([[0], [6], [4], [0], [0], [2], [2]]);
+
+  it('keeps its centre: no NaN centroid, even when the run ends right after (maxIter 1)', async () => {
+    const r = await fitKMeans(m, { k: 3, init: [1, -1, 10], maxIter: 1, backend: js });
+    expect(r.notes).toEqual(['1 empty cluster(s) relocated to the farthest rows']);
+    // the final assignment to (4/3, 6, 10): row 4 is nearer 6 (2) than 4/3 (8/3); nothing is nearest 10
+    expect(Array.from(r.centroids)).toEqual([Math.fround(4 / 3), 6, 10]);
+    expect(Array.from(r.labels)).toEqual([0, 1, 1, 0, 0, 0, 0]);
+    expect(r.sizes).toEqual([5, 2, 0]);
+    // the shift of iteration 1: centre 1 → 4/3, −1 → 6, 10 stays
+    expect(r.history[0]!.shift).toBe((Math.fround(4 / 3) - 1) ** 2 + 7 ** 2);
+  });
+
+  it('and the run goes on to a finite fit', async () => {
+    const r = await fitKMeans(m, { k: 3, init: [1, -1, 10], backend: js });
+    expect(r.centroids.every((x) => Number.isFinite(x))).toBe(true);
+    expect(r.sizes.reduce((a, b) => a + b, 0)).toBe(7);
+    expect(r.converged).toBe(true);
+  });
+});
+
+describe('a cluster left empty by the final assignment', () => {
+  it('keeps the mean of its rows at the last update (float64), as a cluster that still has rows does', async () => {
+    // Rows 10, 10, 11, 3, 5, 2 from centres 10, 11, 0: iteration 1 gives centre 10 the rows 10, 10 and 5 (5 ties
+    // between 10 and 0: the first centre wins), centre 11 the row 11, centre 0 the rows 3 and 2: means 25/3, 11, 2.5.
+    // The final assignment gives both 10s to 11 (1 away, not 5/3): cluster 1 ends with no row.
+    const r = await fitKMeans(matrixFromRows([[10], [10], [11], [3], [5], [2]]), { k: 3, init: [10, 11, 0], maxIter: 1, backend: js });
+    expect(r.sizes).toEqual([0, 3, 3]);
+    expect(Array.from(r.labels)).toEqual([1, 1, 1, 2, 2, 2]);
+    expect(Array.from(r.centroids)).toEqual([25 / 3, 11, 2.5]);
+    expect(r.notes).toEqual([]);
+  });
+});
+
 describe('convergence', () => {
+  it('every run stops only on a second iteration without changes, even when the first changes no label of the previous run', async () => {
+    // two tight, far apart groups: every k-means++ start labels the rows as the previous run ended (or swapped),
+    // and every run must still move its centres to the group means before it stops
+    const m = matrixFromRows(Array.from({ length: 40 }, (_, i) => [(i % 2) * 1000 + (i % 5), (i % 3) * 0.5]));
+    const r = await fitKMeans(m, { k: 2, seed: 3, nInit: 6, refine: false, backend: js });
+    const groups = [0, 1].map((g) => Array.from({ length: 20 }, (_, q) => 2 * q + g));
+    let optimum = 0;
+    for (const g of groups) {
+      for (let j = 0; j < 2; j++) {
+        const mu = Math.fround(g.reduce((s, i) => s + m.data[i * 2 + j]!, 0) / g.length);
+        optimum += g.reduce((s, i) => s + Math.fround(m.data[i * 2 + j]! - mu) ** 2, 0);
+      }
+    }
+    for (const w of r.runWcss) expect(Math.abs(w - optimum) / optimum).toBeLessThan(1e-6);
+  });
+
   it('a centre shift equal to tol × variance stops the run: tol 0 from the exact means stops after iteration 1', async () => {
     // From centres 0.5 and 10.5, the means of {0, 1} and {10, 11}: iteration 1 labels every row (4 changes) and moves nothing.
     const m = matrixFromRows([[0], [1], [10], [11]]);
@@ -486,6 +549,11 @@ describe("algorithm 'minibatch' through fitKMeans", () => {
     const e = await thrown(() => fitKMeans(big, { k: 3, init: [0, 0, 1, 1, NaN, 2], algorithm: 'minibatch', backend: js }));
     expect(e.code).toBe('NON_FINITE_VALUE');
     expect(e.message).toBe('init centre 3, feature 1 is NaN');
+    expect(e.details).toEqual({ index: 4 });
+    const short = await thrown(() => fitKMeans(big, { k: 3, init: [0, 0, 1, 1, 2], algorithm: 'minibatch', backend: js }));
+    expect(short.code).toBe('SHAPE_MISMATCH');
+    expect(short.message).toBe('init holds 5 values but k × features = 3 × 2 = 6');
+    expect(short.details).toEqual({ length: 5, k: 3, cols: 2 });
   });
 
   it('defaults to maxIter 100 epochs and tol 0 (Lloyd’s 300 and 1e-4 do not apply)', async () => {

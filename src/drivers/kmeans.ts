@@ -179,6 +179,7 @@ export interface FitContext {
   counts: Float64Array;
   labels: Int32Array;
   distances: Float32Array;
+  /** Distinct rows (of positive weight), counted up to the largest k of the context: min(distinct, maxK). */
   distinctRows: number;
   /** The shards, when the data lives in shards (then `matrix.data` is empty and labels/distances are unused). */
   sharded?: ShardedData;
@@ -393,12 +394,10 @@ export async function fitWithContext(ctx: FitContext, k: number): Promise<KMeans
   if (k > matrix.rows) {
     throw new SegmentaError('INVALID_K', `k = ${k} is larger than the number of rows (${matrix.rows})`, { k, rows: matrix.rows });
   }
+  // The context counted the distinct rows up to its largest k (>= k): below k, that is their number.
   if (k > ctx.distinctRows) {
-    const distinct = ctx.sharded ? await ctx.sharded.countDistinctRows(k) : countDistinctRows(matrix, k, ctx.weights);
-    if (distinct < k) {
-      const what = ctx.weights ? 'distinct rows of positive weight' : 'distinct rows';
-      throw new SegmentaError('TOO_FEW_DISTINCT_POINTS', `k = ${k} is larger than the number of ${what} (${distinct})`, { k, distinct });
-    }
+    const what = ctx.weights ? 'distinct rows of positive weight' : 'distinct rows';
+    throw new SegmentaError('TOO_FEW_DISTINCT_POINTS', `k = ${k} is larger than the number of ${what} (${ctx.distinctRows})`, { k, distinct: ctx.distinctRows });
   }
   if (settings.algorithm === 'minibatch') return fitMiniBatch(ctx, k, started);
   const notes: string[] = [];
@@ -592,7 +591,8 @@ async function lloyd(ctx: FitContext, k: number, init: Float32Array, run: number
     for (let c = 0; c < k; c++) {
       const n = counts[c]!;
       for (let j = 0; j < d; j++) {
-        const m = sums[c * d + j]! / n;
+        // A cluster whose only row went to an empty cluster (relocation) keeps its centre, instead of 0 / 0.
+        const m = n > 0 ? sums[c * d + j]! / n : centers[c * d + j]!;
         means[c * d + j] = m;
         const f = Math.fround(m);
         next[c * d + j] = f;
