@@ -54,18 +54,24 @@ export function removeTemporaryFilesSync(): string[] {
   const removed = [...liveTemporaryPaths];
   for (const path of removed) {
     try {
-      rmSync(path, { recursive: true, force: true });
+      rmSync(path, { recursive: true });
     } catch {
-      // Best effort: a signal handler must not throw.
+      // Best effort (already gone, or not removable): a signal handler must not throw.
     }
     liveTemporaryPaths.delete(path);
   }
   return removed;
 }
 
+/**
+ * Removes a writer's temporary file and forgets it. Best effort: it runs on the
+ * way out of a failure or an abort, and the file may be gone already (a signal
+ * handler removed it) or may never have been created (its name too long), so
+ * a cleanup error must not hide the error being reported.
+ */
 async function removeTemporary(path: string): Promise<void> {
-  await rm(path, { recursive: true, force: true });
   releaseTemporaryPath(path);
+  await rm(path).catch(() => undefined);
 }
 
 // ---------------------------------------------------------------------------
@@ -179,7 +185,8 @@ export async function resolveOutputPath(path: string, options: OutputOptions = {
 async function keepAttributes(handle: FileHandle, out: OutputTarget): Promise<void> {
   if (out.mode === undefined) return;
   await handle.chmod(out.mode);
-  if (out.owner && typeof process.getuid === 'function' && process.getuid() === 0) await handle.chown(out.owner.uid, out.owner.gid).catch(() => undefined);
+  // Root may give the file back to any owner; another user may keep its own file's group. Where not allowed (EPERM), the writer owns it.
+  if (out.owner) await handle.chown(out.owner.uid, out.owner.gid).catch(() => undefined);
 }
 
 /**
@@ -246,13 +253,9 @@ export async function openAtomicWriter(path: string, options: OutputOptions = {}
     async write(chunk) {
       if (!handle) throw new Error(`atomic writer for '${path}' is already closed`);
       try {
-        // A short write (a full disk) is not an error by itself: write the rest, which then fails with ENOSPC.
-        const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
-        for (let offset = 0; offset < bytes.length; ) {
-          const { bytesWritten } = await handle.write(bytes, offset, bytes.length - offset);
-          if (bytesWritten <= 0) throw Object.assign(new Error('ENOSPC: nothing written'), { code: 'ENOSPC' });
-          offset += bytesWritten;
-        }
+        // The whole chunk, at the current position (strings as UTF-8). After a short write (a nearly full
+        // disk) Node writes the rest, which then fails with ENOSPC.
+        await handle.writeFile(chunk);
       } catch (error) {
         await fail(error);
       }
