@@ -24,7 +24,9 @@ export class SeededRandom {
     this.b = next();
     this.c = next();
     this.d = next();
-    if ((this.a | this.b | this.c | this.d) === 0) this.a = 1;
+    // The state is never all zero (xoshiro's one fixed point): the finaliser is a
+    // bijection with 0 → 0, so a word is 0 only when its `s` is, and the four
+    // consecutive `s` (odd steps of 0x9e3779b9) are distinct, so at most one is 0.
   }
 
   /** Next unsigned 32-bit integer. */
