@@ -85,6 +85,8 @@ export const MUTATION_UNITS = [
       'test/data-in-output.test.ts',
       'test/preparation.test.ts',
       'test/kmeans-driver.test.ts',
+      // every entry point's input checks (validate-matrix.ts) from the outside
+      'test/validation-edges.test.ts',
     ],
   },
   { name: 'drivers-k-selection', mutate: K_SELECTION, tests: ['test/elbow-sweep.test.ts', 'test/suggest-k.test.ts', 'test/kmeans-driver.test.ts'] },
