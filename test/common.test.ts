@@ -14,6 +14,7 @@ import { matrixFrom, matrixFromRows } from '../src/common/matrix.js';
 import type { Matrix } from '../src/common/matrix.js';
 import { packageVersion } from '../src/common/package-version.js';
 import { SeededRandom, sampleIndices } from '../src/common/seeded-random.js';
+import { thrown } from './helpers/thrown.js';
 import { kindOf, scanFinite, validateFiniteMatrix, validateLabels, validateMatrixShape, validateSampleWeight } from '../src/common/validate-matrix.js';
 
 describe('SeededRandom (xoshiro128** seeded through splitmix32)', () => {
@@ -191,17 +192,6 @@ describe('matrix helpers', () => {
   });
 });
 
-/** The SegmentaError `run` throws (it must throw one). */
-function thrownBy(run: () => unknown): SegmentaError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(SegmentaError);
-    return error as SegmentaError;
-  }
-  throw new Error('expected a SegmentaError, but the call returned');
-}
-
 /** A Node.js file-system error: an Error with an errno `code`. */
 const errnoError = (code: unknown, message: string): Error => Object.assign(new Error(message), { code });
 
@@ -313,16 +303,16 @@ describe('validateMatrixShape', () => {
   const HOW = 'build one with matrixFromRows(rows) or matrixFrom(data, rows, cols)';
   const shape = (rows: number, cols: number, length = rows * cols): Matrix => ({ data: new Float32Array(length), rows, cols });
 
-  it('accepts rows × cols float32 values, and rows × 0 only when asked to', () => {
+  it('accepts rows × cols float32 values, and rows × 0 only when asked to', async () => {
     expect(() => validateMatrixShape(shape(3, 2))).not.toThrow();
     expect(() => validateMatrixShape(shape(3, 0), 'numeric data', true)).not.toThrow();
-    for (const e of [thrownBy(() => validateMatrixShape(shape(3, 0))), thrownBy(() => validateMatrixShape(shape(3, 0), 'data', false))]) {
+    for (const e of [await thrown(() => validateMatrixShape(shape(3, 0))), await thrown(() => validateMatrixShape(shape(3, 0), 'data', false))]) {
       expect(e).toMatchObject({ code: 'SHAPE_MISMATCH', message: 'data has 0 feature columns (shape 3 × 0): at least 1 is required' });
       expect(e.details).toEqual({ rows: 3, cols: 0 });
     }
   });
 
-  it('names what it got instead of a matrix, and how to build one', () => {
+  it('names what it got instead of a matrix, and how to build one', async () => {
     const got: Array<[unknown, string]> = [
       [null, 'null'],
       [5, 'number 5'],
@@ -331,15 +321,15 @@ describe('validateMatrixShape', () => {
       [Float32Array.of(1, 2), 'a Float32Array'],
     ];
     for (const [value, kind] of got) {
-      const e = thrownBy(() => validateMatrixShape(value as Matrix, 'matrix'));
+      const e = await thrown(() => validateMatrixShape(value as Matrix, 'matrix'));
       expect(e.code).toBe('INVALID_DATA');
       expect(e.message).toBe(`matrix must be a matrix { data: Float32Array, rows, cols }, got ${kind}; ${HOW}`);
       expect(e.details).toEqual({ got: kind });
     }
-    expect(thrownBy(() => validateMatrixShape(null as unknown as Matrix)).message).toBe(`data must be a matrix { data: Float32Array, rows, cols }, got null; ${HOW}`);
+    expect((await thrown(() => validateMatrixShape(null as unknown as Matrix))).message).toBe(`data must be a matrix { data: Float32Array, rows, cols }, got null; ${HOW}`);
   });
 
-  it('wants data as a Float32Array, with a hint to convert float64 and plain arrays', () => {
+  it('wants data as a Float32Array, with a hint to convert float64 and plain arrays', async () => {
     const hint = '; segmenta computes in float32: convert with Float32Array.from(data) (values round to float32)';
     const got: Array<[unknown, string, string]> = [
       [new Float64Array(2), 'a Float64Array', hint],
@@ -347,31 +337,31 @@ describe('validateMatrixShape', () => {
       [new Int32Array(2), 'a Int32Array', ''],
     ];
     for (const [data, kind, tail] of got) {
-      const e = thrownBy(() => validateMatrixShape({ data, rows: 1, cols: 2 } as Matrix));
+      const e = await thrown(() => validateMatrixShape({ data, rows: 1, cols: 2 } as Matrix));
       expect(e.code).toBe('INVALID_DATA');
       expect(e.message).toBe(`data.data must be a Float32Array of rows × cols values, got ${kind}${tail}`);
       expect(e.details).toEqual({ got: kind });
     }
   });
 
-  it('rejects a shape that is not two integers >= 0, even when its product matches the data', () => {
+  it('rejects a shape that is not two integers >= 0, even when its product matches the data', async () => {
     for (const [rows, cols, length] of [
       [1.5, 2, 3],
       [2, 1.5, 3],
       [-1, 0, 0],
       [0, -2, 0],
     ] as const) {
-      const e = thrownBy(() => validateMatrixShape(shape(rows, cols, length)));
+      const e = await thrown(() => validateMatrixShape(shape(rows, cols, length)));
       expect(e).toMatchObject({ code: 'SHAPE_MISMATCH', message: `data has an invalid shape ${rows} × ${cols}` });
       expect(e.details).toEqual({ rows, cols });
     }
   });
 
-  it('states how many values the shape needs, and that it needs a row', () => {
-    const e = thrownBy(() => validateMatrixShape(shape(4, 2, 7), 'profile data'));
+  it('states how many values the shape needs, and that it needs a row', async () => {
+    const e = await thrown(() => validateMatrixShape(shape(4, 2, 7), 'profile data'));
     expect(e).toMatchObject({ code: 'SHAPE_MISMATCH', message: 'profile data holds 7 values but its shape 4 × 2 needs 8' });
     expect(e.details).toEqual({ rows: 4, cols: 2, length: 7 });
-    const empty = thrownBy(() => validateMatrixShape(shape(0, 3), 'data', true));
+    const empty = await thrown(() => validateMatrixShape(shape(0, 3), 'data', true));
     expect(empty).toMatchObject({ code: 'EMPTY_TABLE', message: 'data has no rows (shape 0 × 3): at least 1 is required' });
     expect(empty.details).toEqual({ rows: 0, cols: 3 });
   });
@@ -380,28 +370,28 @@ describe('validateMatrixShape', () => {
 describe('scanFinite and validateFiniteMatrix', () => {
   const NOT_ALLOWED = 'NaN and infinite values are not allowed';
 
-  it('name the first NaN or ±Infinity by its 1-based row and feature, and the feature name when given', () => {
+  it('name the first NaN or ±Infinity by its 1-based row and feature, and the feature name when given', async () => {
     const m: Matrix = { data: Float32Array.of(1, 2, 3, 4, 5, NaN), rows: 2, cols: 3 };
-    const e = thrownBy(() => validateFiniteMatrix(m));
+    const e = await thrown(() => validateFiniteMatrix(m));
     expect(e).toMatchObject({ code: 'NON_FINITE_VALUE', message: `data row 2, feature 3 is NaN: ${NOT_ALLOWED}` });
     expect(e.details).toEqual({ row: 2, column: 3, value: NaN });
     const names = ['age', 'income', 'score'];
-    expect(thrownBy(() => validateFiniteMatrix(m, 'profile data', names)).message).toBe(`profile data row 2, feature 3 ('score') is NaN: ${NOT_ALLOWED}`);
+    expect((await thrown(() => validateFiniteMatrix(m, 'profile data', names))).message).toBe(`profile data row 2, feature 3 ('score') is NaN: ${NOT_ALLOWED}`);
     const first: Matrix = { data: Float32Array.of(1, 2, 3, -Infinity, 5, 6), rows: 2, cols: 3 };
-    expect(thrownBy(() => validateFiniteMatrix(first, 'data', names)).message).toBe(`data row 2, feature 1 ('age') is -Infinity: ${NOT_ALLOWED}`);
+    expect((await thrown(() => validateFiniteMatrix(first, 'data', names))).message).toBe(`data row 2, feature 1 ('age') is -Infinity: ${NOT_ALLOWED}`);
     // the shape comes first, with the same defaults as validateMatrixShape
     const noColumns: Matrix = { data: new Float32Array(0), rows: 3, cols: 0 };
-    expect(thrownBy(() => validateFiniteMatrix(noColumns)).message).toBe('data has 0 feature columns (shape 3 × 0): at least 1 is required');
+    expect((await thrown(() => validateFiniteMatrix(noColumns))).message).toBe('data has 0 feature columns (shape 3 × 0): at least 1 is required');
     expect(() => validateFiniteMatrix(noColumns, 'the rows to number', undefined, true)).not.toThrow();
   });
 
-  it('scanFinite returns the largest magnitude of the values in [from, to)', () => {
+  it('scanFinite returns the largest magnitude of the values in [from, to)', async () => {
     const m: Matrix = { data: Float32Array.of(3, -1, -5, 2, 0, NaN), rows: 3, cols: 2 };
     expect(scanFinite(m, 0, 2, 'data')).toBe(3);
     expect(scanFinite(m, 2, 4, 'data')).toBe(5);
     expect(scanFinite(m, 0, 5, 'data')).toBe(5);
     expect(scanFinite(m, 4, 5, 'data')).toBe(0);
-    expect(thrownBy(() => scanFinite(m, 2, 6, 'data')).message).toBe(`data row 3, feature 2 is NaN: ${NOT_ALLOWED}`);
+    expect((await thrown(() => scanFinite(m, 2, 6, 'data'))).message).toBe(`data row 3, feature 2 is NaN: ${NOT_ALLOWED}`);
   });
 });
 
@@ -412,28 +402,28 @@ describe('validateLabels', () => {
     expect(() => validateLabels(Float64Array.of(0, -1), 2)).not.toThrow();
   });
 
-  it('names what it got instead of an array', () => {
+  it('names what it got instead of an array', async () => {
     for (const [value, kind] of [
       [null, 'null'],
       [3, 'number 3'],
       ['abc', 'string abc'],
       [{}, 'an object'],
     ] as const) {
-      const e = thrownBy(() => validateLabels(value as unknown as ArrayLike<number>, 3));
+      const e = await thrown(() => validateLabels(value as unknown as ArrayLike<number>, 3));
       expect(e).toMatchObject({ code: 'INVALID_OPTION', message: `labels must be an array of integers (one per row), got ${kind}` });
       expect(e.details).toEqual({ got: kind });
     }
   });
 
-  it('names the lengths that differ, and the first row whose label is not an integer', () => {
-    const short = thrownBy(() => validateLabels([0, 1], 3));
+  it('names the lengths that differ, and the first row whose label is not an integer', async () => {
+    const short = await thrown(() => validateLabels([0, 1], 3));
     expect(short).toMatchObject({ code: 'SHAPE_MISMATCH', message: '2 labels for 3 rows: give one label per row' });
     expect(short.details).toEqual({ labels: 2, rows: 3 });
-    expect(thrownBy(() => validateLabels([0], 2, 'labels of k = 2')).message).toBe('1 labels of k = 2 for 2 rows: give one label per row');
-    const fraction = thrownBy(() => validateLabels([0, 1, 2.5, 0.5], 4));
+    expect((await thrown(() => validateLabels([0], 2, 'labels of k = 2'))).message).toBe('1 labels of k = 2 for 2 rows: give one label per row');
+    const fraction = await thrown(() => validateLabels([0, 1, 2.5, 0.5], 4));
     expect(fraction).toMatchObject({ code: 'INVALID_OPTION', message: 'labels must be integers, got 2.5 at row 3' });
     expect(fraction.details).toEqual({ row: 3, value: 2.5 });
-    expect(thrownBy(() => validateLabels(Float64Array.of(NaN, 1), 2, 'segments')).message).toBe('segments must be integers, got NaN at row 1');
+    expect((await thrown(() => validateLabels(Float64Array.of(NaN, 1), 2, 'segments'))).message).toBe('segments must be integers, got NaN at row 1');
   });
 });
 
@@ -449,39 +439,39 @@ describe('validateSampleWeight', () => {
     expect(Array.from(copy)).toEqual(plain);
   });
 
-  it('names what it got instead of an array, and lengths that differ', () => {
+  it('names what it got instead of an array, and lengths that differ', async () => {
     for (const [value, kind] of [
       [null, 'null'],
       [2, 'number 2'],
       ['ab', 'string ab'],
       [{}, 'an object'],
     ] as const) {
-      const e = thrownBy(() => validateSampleWeight(value as unknown as ArrayLike<number>, 2));
+      const e = await thrown(() => validateSampleWeight(value as unknown as ArrayLike<number>, 2));
       expect(e).toMatchObject({ code: 'INVALID_OPTION', message: `sampleWeight must be an array of numbers (one weight per row), got ${kind}` });
       expect(e.details).toEqual({ option, got: kind });
     }
-    const short = thrownBy(() => validateSampleWeight([1, 2], 3));
+    const short = await thrown(() => validateSampleWeight([1, 2], 3));
     expect(short).toMatchObject({ code: 'SHAPE_MISMATCH', message: 'sampleWeight holds 2 weights for 3 rows: give one weight per row' });
     expect(short.details).toEqual({ option, length: 2, rows: 3 });
   });
 
-  it('names the first row whose weight is not a finite number, or is negative', () => {
-    const nan = thrownBy(() => validateSampleWeight([1, NaN, -1], 3));
+  it('names the first row whose weight is not a finite number, or is negative', async () => {
+    const nan = await thrown(() => validateSampleWeight([1, NaN, -1], 3));
     expect(nan).toMatchObject({ code: 'NON_FINITE_VALUE', message: 'sampleWeight row 2 is NaN: weights must be finite numbers' });
     expect(nan.details).toEqual({ option, row: 2, value: NaN });
-    expect(thrownBy(() => validateSampleWeight([Infinity], 1)).message).toBe('sampleWeight row 1 is Infinity: weights must be finite numbers');
-    const text = thrownBy(() => validateSampleWeight(['1', 1] as unknown as number[], 2));
+    expect((await thrown(() => validateSampleWeight([Infinity], 1))).message).toBe('sampleWeight row 1 is Infinity: weights must be finite numbers');
+    const text = await thrown(() => validateSampleWeight(['1', 1] as unknown as number[], 2));
     expect(text).toMatchObject({ code: 'NON_FINITE_VALUE', message: 'sampleWeight row 1 is 1: weights must be finite numbers' });
-    const negative = thrownBy(() => validateSampleWeight([1, 2, -0.5], 3, "weight column 'Visits'"));
+    const negative = await thrown(() => validateSampleWeight([1, 2, -0.5], 3, "weight column 'Visits'"));
     expect(negative).toMatchObject({ code: 'INVALID_OPTION', message: "weight column 'Visits' row 3 is -0.5: weights must be >= 0" });
     expect(negative.details).toEqual({ option, row: 3, value: -0.5 });
   });
 
-  it('needs one positive weight, and a finite total', () => {
-    const zeros = thrownBy(() => validateSampleWeight([0, 0, 0], 3));
+  it('needs one positive weight, and a finite total', async () => {
+    const zeros = await thrown(() => validateSampleWeight([0, 0, 0], 3));
     expect(zeros).toMatchObject({ code: 'INVALID_OPTION', message: 'sampleWeight: all 3 weights are 0; at least one row needs a positive weight' });
     expect(zeros.details).toEqual({ option, rows: 3 });
-    const huge = thrownBy(() => validateSampleWeight([1e308, 1e308], 2));
+    const huge = await thrown(() => validateSampleWeight([1e308, 1e308], 2));
     expect(huge).toMatchObject({ code: 'VALUE_TOO_LARGE', message: 'sampleWeight: the weights add up to Infinity; scale them down' });
     expect(huge.details).toEqual({ option, total: Infinity });
   });
