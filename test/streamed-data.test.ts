@@ -136,6 +136,18 @@ describe('streamed K-Means equals the in-memory fit (js)', () => {
     expect(a.wcss / lloyd.wcss).toBeLessThan(1.05);
   });
 
+  it('mini-batch epochs are passes: round(chunk rows / batch) steps a chunk, at least one, up to maxIter × rows / batch steps', async () => {
+    const matrix = repeatingGroups(2 * ROW_BLOCK_SIZE + 500);
+    const { data } = streamedMemory(matrix, ROW_BLOCK_SIZE);
+    const fit = await fitKMeans(data, { k: 3, init: [0, 0, 10, 5, 20, 10], algorithm: 'minibatch', batchSize: 512, maxIter: 2, maxNoImprovement: 1000, backend: 'js' });
+    // Chunks of 4,096, 4,096 and 500 rows: 8 + 8 + 1 = 17 steps a pass; the budget is floor(2 × 8,692 / 512) = 33.
+    const perPass = [4096, 4096, 500].reduce((a, n) => a + Math.max(1, Math.round(n / 512)), 0);
+    const budget = Math.floor((2 * matrix.rows) / 512);
+    expect(fit.steps).toBe(Math.min(budget, 2 * perPass));
+    expect(fit.iterations).toBe(Math.ceil((fit.steps! * 512) / matrix.rows));
+    expect(fit.sizes.reduce((a, b) => a + b, 0)).toBe(matrix.rows);
+  });
+
   it('a timer aborts a streamed fit', async () => {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), 150);
