@@ -86,79 +86,6 @@ function streamedMemory(matrix: Matrix, chunkRows: number, backend: KernelBacken
   return { shards, data: new StreamedData(shards, matrix.cols), log };
 }
 
-describe('streamed K-Means equals the in-memory fit (js)', () => {
-  it('Parquet, standard scaling, chunks of 2 blocks (the last one short): the same WCSS, labels, centroids and history bit for bit', async () => {
-    const options = { k: 5, seed: 3, backend: 'js', nInit: 2 };
-    const ref = await inMemory(parquet, 'standard', options);
-    const fit = await streamed(parquet, 'standard', 2 * ROW_BLOCK_SIZE, options);
-    expect(fit.wcss).toBe(ref.wcss);
-    expect(Buffer.from(fit.labels.buffer).equals(Buffer.from(ref.labels.buffer))).toBe(true);
-    expect(Array.from(fit.centroids)).toEqual(Array.from(ref.centroids));
-    expect(fit.runWcss).toEqual(ref.runWcss);
-    expect(fit.iterations).toBe(ref.iterations);
-    expect(fit.history.map((h) => [h.wcss, h.changed, h.shift])).toEqual(ref.history.map((h) => [h.wcss, h.changed, h.shift]));
-    expect(fit.notes).toEqual(ref.notes);
-    expect(fit.backend).toBe('js, streamed in chunks of 8,192 rows × 3 shards');
-  });
-
-  it.each(['minmax', 'none'] as const)('CSV, %s scaling, chunks of one block: the same fit', async (scale) => {
-    const options = { k: 4, seed: 8, backend: 'js', nInit: 1 };
-    const ref = await inMemory(csv, scale, options);
-    const fit = await streamed(csv, scale, ROW_BLOCK_SIZE, options);
-    expect(fit.wcss).toBe(ref.wcss);
-    expect(Buffer.from(fit.labels.buffer).equals(Buffer.from(ref.labels.buffer))).toBe(true);
-    expect(Array.from(fit.centroids)).toEqual(Array.from(ref.centroids));
-    expect(fit.history.map((h) => h.changed)).toEqual(ref.history.map((h) => h.changed));
-  });
-
-  it('an empty cluster relocates to the same farthest rows as in memory', async () => {
-    const matrix = repeatingGroups();
-    const init = [0, 0, 10, 5, 1000, 1000];
-    const one = await fitKMeans(matrix, { k: 3, init, backend: 'js' });
-    const { data } = streamedMemory(matrix, ROW_BLOCK_SIZE);
-    const fit = await fitKMeans(data, { k: 3, init, backend: 'js' });
-    expect(one.notes.join(' ')).toMatch(/relocated/);
-    expect(fit.notes).toEqual(one.notes);
-    expect(fit.wcss).toBe(one.wcss);
-    expect(Array.from(fit.centroids)).toEqual(Array.from(one.centroids));
-    expect(Buffer.from(fit.labels.buffer).equals(Buffer.from(one.labels.buffer))).toBe(true);
-  });
-
-  it('mini-batch on streamed chunks: the same fit under a seed, every row labelled, close to Lloyd', async () => {
-    const options = { k: 4, seed: 2, backend: 'js', algorithm: 'minibatch' as const, batchSize: 512 };
-    const lloyd = await inMemory(parquet, 'standard', { k: 4, seed: 2, backend: 'js' });
-    const a = await streamed(parquet, 'standard', 2 * ROW_BLOCK_SIZE, options);
-    const b = await streamed(parquet, 'standard', 2 * ROW_BLOCK_SIZE, options);
-    expect(a.algorithm).toBe('minibatch');
-    expect(b.wcss).toBe(a.wcss);
-    expect(Array.from(b.centroids)).toEqual(Array.from(a.centroids));
-    expect(a.sizes.reduce((x, y) => x + y, 0)).toBe(20_000);
-    expect(a.wcss / lloyd.wcss).toBeLessThan(1.05);
-  });
-
-  it('mini-batch epochs are passes: round(chunk rows / batch) steps a chunk, at least one, up to maxIter × rows / batch steps', async () => {
-    const matrix = repeatingGroups(2 * ROW_BLOCK_SIZE + 500);
-    const { data } = streamedMemory(matrix, ROW_BLOCK_SIZE);
-    const fit = await fitKMeans(data, { k: 3, init: [0, 0, 10, 5, 20, 10], algorithm: 'minibatch', batchSize: 512, maxIter: 2, maxNoImprovement: 1000, backend: 'js' });
-    // Chunks of 4,096, 4,096 and 500 rows: 8 + 8 + 1 = 17 steps a pass; the budget is floor(2 × 8,692 / 512) = 33.
-    const perPass = [4096, 4096, 500].reduce((a, n) => a + Math.max(1, Math.round(n / 512)), 0);
-    const budget = Math.floor((2 * matrix.rows) / 512);
-    expect(fit.steps).toBe(Math.min(budget, 2 * perPass));
-    expect(fit.iterations).toBe(Math.ceil((fit.steps! * 512) / matrix.rows));
-    expect(fit.sizes.reduce((a, b) => a + b, 0)).toBe(matrix.rows);
-  });
-
-  it('a timer aborts a streamed fit', async () => {
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), 150);
-    const started = performance.now();
-    const e = await thrown(() => streamed(parquet, 'standard', ROW_BLOCK_SIZE, { k: 8, seed: 1, backend: 'js', nInit: 500, tol: 0, signal: controller.signal }));
-    clearTimeout(timer);
-    expect(e.code).toBe('ABORTED');
-    expect(performance.now() - started).toBeLessThan(20_000);
-  });
-});
-
 describe('streamed passes', () => {
   const matrix = repeatingGroups(2 * ROW_BLOCK_SIZE + 500);
 
@@ -357,6 +284,79 @@ describe('streamed passes', () => {
     );
     expect(e.code).toBe('ABORTED');
     expect(log.chunks).toBe(1);
+  });
+});
+
+describe('streamed K-Means equals the in-memory fit (js)', () => {
+  it('Parquet, standard scaling, chunks of 2 blocks (the last one short): the same WCSS, labels, centroids and history bit for bit', async () => {
+    const options = { k: 5, seed: 3, backend: 'js', nInit: 2 };
+    const ref = await inMemory(parquet, 'standard', options);
+    const fit = await streamed(parquet, 'standard', 2 * ROW_BLOCK_SIZE, options);
+    expect(fit.wcss).toBe(ref.wcss);
+    expect(Buffer.from(fit.labels.buffer).equals(Buffer.from(ref.labels.buffer))).toBe(true);
+    expect(Array.from(fit.centroids)).toEqual(Array.from(ref.centroids));
+    expect(fit.runWcss).toEqual(ref.runWcss);
+    expect(fit.iterations).toBe(ref.iterations);
+    expect(fit.history.map((h) => [h.wcss, h.changed, h.shift])).toEqual(ref.history.map((h) => [h.wcss, h.changed, h.shift]));
+    expect(fit.notes).toEqual(ref.notes);
+    expect(fit.backend).toBe('js, streamed in chunks of 8,192 rows × 3 shards');
+  });
+
+  it.each(['minmax', 'none'] as const)('CSV, %s scaling, chunks of one block: the same fit', async (scale) => {
+    const options = { k: 4, seed: 8, backend: 'js', nInit: 1 };
+    const ref = await inMemory(csv, scale, options);
+    const fit = await streamed(csv, scale, ROW_BLOCK_SIZE, options);
+    expect(fit.wcss).toBe(ref.wcss);
+    expect(Buffer.from(fit.labels.buffer).equals(Buffer.from(ref.labels.buffer))).toBe(true);
+    expect(Array.from(fit.centroids)).toEqual(Array.from(ref.centroids));
+    expect(fit.history.map((h) => h.changed)).toEqual(ref.history.map((h) => h.changed));
+  });
+
+  it('an empty cluster relocates to the same farthest rows as in memory', async () => {
+    const matrix = repeatingGroups();
+    const init = [0, 0, 10, 5, 1000, 1000];
+    const one = await fitKMeans(matrix, { k: 3, init, backend: 'js' });
+    const { data } = streamedMemory(matrix, ROW_BLOCK_SIZE);
+    const fit = await fitKMeans(data, { k: 3, init, backend: 'js' });
+    expect(one.notes.join(' ')).toMatch(/relocated/);
+    expect(fit.notes).toEqual(one.notes);
+    expect(fit.wcss).toBe(one.wcss);
+    expect(Array.from(fit.centroids)).toEqual(Array.from(one.centroids));
+    expect(Buffer.from(fit.labels.buffer).equals(Buffer.from(one.labels.buffer))).toBe(true);
+  });
+
+  it('mini-batch on streamed chunks: the same fit under a seed, every row labelled, close to Lloyd', async () => {
+    const options = { k: 4, seed: 2, backend: 'js', algorithm: 'minibatch' as const, batchSize: 512 };
+    const lloyd = await inMemory(parquet, 'standard', { k: 4, seed: 2, backend: 'js' });
+    const a = await streamed(parquet, 'standard', 2 * ROW_BLOCK_SIZE, options);
+    const b = await streamed(parquet, 'standard', 2 * ROW_BLOCK_SIZE, options);
+    expect(a.algorithm).toBe('minibatch');
+    expect(b.wcss).toBe(a.wcss);
+    expect(Array.from(b.centroids)).toEqual(Array.from(a.centroids));
+    expect(a.sizes.reduce((x, y) => x + y, 0)).toBe(20_000);
+    expect(a.wcss / lloyd.wcss).toBeLessThan(1.05);
+  });
+
+  it('mini-batch epochs are passes: round(chunk rows / batch) steps a chunk, at least one, up to maxIter × rows / batch steps', async () => {
+    const matrix = repeatingGroups(2 * ROW_BLOCK_SIZE + 500);
+    const { data } = streamedMemory(matrix, ROW_BLOCK_SIZE);
+    const fit = await fitKMeans(data, { k: 3, init: [0, 0, 10, 5, 20, 10], algorithm: 'minibatch', batchSize: 512, maxIter: 2, maxNoImprovement: 1000, backend: 'js' });
+    // Chunks of 4,096, 4,096 and 500 rows: 8 + 8 + 1 = 17 steps a pass; the budget is floor(2 × 8,692 / 512) = 33.
+    const perPass = [4096, 4096, 500].reduce((a, n) => a + Math.max(1, Math.round(n / 512)), 0);
+    const budget = Math.floor((2 * matrix.rows) / 512);
+    expect(fit.steps).toBe(Math.min(budget, 2 * perPass));
+    expect(fit.iterations).toBe(Math.ceil((fit.steps! * 512) / matrix.rows));
+    expect(fit.sizes.reduce((a, b) => a + b, 0)).toBe(matrix.rows);
+  });
+
+  it('a timer aborts a streamed fit', async () => {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), 150);
+    const started = performance.now();
+    const e = await thrown(() => streamed(parquet, 'standard', ROW_BLOCK_SIZE, { k: 8, seed: 1, backend: 'js', nInit: 500, tol: 0, signal: controller.signal }));
+    clearTimeout(timer);
+    expect(e.code).toBe('ABORTED');
+    expect(performance.now() - started).toBeLessThan(20_000);
   });
 });
 
