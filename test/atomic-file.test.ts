@@ -23,6 +23,7 @@ import {
 } from '../src/common/atomic-file.js';
 import { SegmentaError } from '../src/common/errors.js';
 import { thrown } from './helpers/thrown.js';
+import { mountTmpfs, tmpfsRefusal } from './helpers/tmpfs.js';
 
 let root: string;
 beforeAll(async () => {
@@ -399,21 +400,13 @@ describe('the destination changes while the writer runs', () => {
 });
 
 // A real full disk needs a small tmpfs mount (root in a container that allows it); elsewhere this says why it does not run.
-const mountRefusal = ((): string => {
-  if (!isRoot) return 'not root';
-  const probe = join(tmpdir(), `segmenta-atomic-mount-probe-${process.pid}`);
-  mkdirSync(probe, { recursive: true });
-  const r = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=16k', 'tmpfs', probe]);
-  if (r.status === 0) spawnSync('umount', [probe]);
-  spawnSync('rmdir', [probe]);
-  return r.status === 0 ? '' : `mount failed: ${String(r.stderr).trim()}`;
-})();
+const mountRefusal = tmpfsRefusal();
 if (mountRefusal) console.log(`atomic-file: the full-disk test on a real tmpfs does not run here (${mountRefusal})`);
 
 describe.runIf(mountRefusal === '')('a full disk (a 64 KiB tmpfs)', () => {
   it('a write larger than the space left fails with ENOSPC naming the path; the old file keeps its bytes and no temporary file stays', async () => {
     const mnt = await freshDir();
-    expect(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mnt]).status).toBe(0);
+    const unmount = mountTmpfs(mnt, 'size=64k');
     try {
       const path = join(mnt, 'labels.csv');
       await writeFile(path, 'old bytes\n');
@@ -433,7 +426,7 @@ describe.runIf(mountRefusal === '')('a full disk (a 64 KiB tmpfs)', () => {
       expect(readdirSync(mnt)).toEqual(['labels.csv']);
       expect(await readFile(path, 'utf8')).toBe('old bytes\n');
     } finally {
-      spawnSync('umount', [mnt]);
+      unmount();
     }
   });
 });

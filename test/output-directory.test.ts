@@ -5,13 +5,14 @@
  * typed error). The report and the CLI use it; test/safety.test.ts checks the
  * same rules through the CLI.
  */
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
-import { link, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmodSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmod, link, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SegmentaError } from '../src/common/errors.js';
 import { checkOutputDirectory, MANIFEST_NAME, readManifest, writeOutputDirectory, type OutputDirectoryOptions } from '../src/common/output-directory.js';
+import { mountTmpfs, tmpfsRefusal } from './helpers/tmpfs.js';
 
 let root: string;
 beforeAll(async () => {
@@ -138,6 +139,7 @@ describe('writeOutputDirectory: a directory segmenta wrote before', () => {
     for (const force of [false, true]) {
       const e = await refusal(writeFiles(dir, { 'b.txt': 'B' }, { force }));
       expect(e.message).toBe(`cannot write the output to '${dir}': 'b.txt' there is a directory`);
+      expect(e.details).toEqual({ path: join(dir, 'b.txt') });
     }
   });
 
@@ -206,14 +208,14 @@ describe('checkOutputDirectory and writeOutputDirectory refuse what segmenta did
     expect(await readManifest(freshPath())).toBeNull();
   });
 
-  it('a path that is a file, or an empty path', async () => {
+  it('a path that is a file, or an empty or missing path', async () => {
     const file = join(root, `file-${++count}.txt`);
     await writeFile(file, 'x');
     const e = await refusal(checkOutputDirectory(file, { what: 'the report' }));
     expect(e.message).toBe(`cannot write the report to '${file}': it exists and is not a directory`);
     expect(e.details).toEqual({ path: file });
-    for (const empty of ['', '   ']) {
-      const f = await refusal(checkOutputDirectory(empty));
+    for (const empty of ['', '   ', undefined]) {
+      const f = await refusal(checkOutputDirectory(empty as string));
       expect(f.message).toBe('the directory for the output is empty; name a directory');
       expect(f.details).toEqual({ path: empty });
     }
@@ -245,5 +247,142 @@ describe('checkOutputDirectory and writeOutputDirectory refuse what segmenta did
     expect(e.message).toMatch(new RegExp(`^cannot write the report to '${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}': .+ \\(ENOSPC\\)$`));
     expect(e.details).toEqual({ path: dir, errno: 'ENOSPC' });
     expect(existsSync(dir)).toBe(false);
+  });
+});
+
+const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+describe('where the files are built, and what stays as it was', () => {
+  it('fill works in a hidden temporary directory: beside a new directory (its name made safe), inside an existing one', async () => {
+    const parent = freshPath();
+    const dir = join(parent, 'my report*');
+    const seen: string[] = [];
+    const record = async (temp: string): Promise<void> => {
+      seen.push(temp);
+      await writeFile(join(temp, 'a.txt'), 'A');
+    };
+    await writeOutputDirectory(dir, ['a.txt'], record);
+    await writeOutputDirectory(dir, ['a.txt'], record);
+    expect(dirname(seen[0]!)).toBe(parent);
+    expect(basename(seen[0]!)).toMatch(new RegExp(`^\\.my_report_\\.${process.pid}\\.[0-9a-f]{8}\\.tmp$`));
+    expect(dirname(seen[1]!)).toBe(dir);
+    expect(basename(seen[1]!)).toMatch(new RegExp(`^\\.segmenta-tmp\\.${process.pid}\\.[0-9a-f]{8}$`));
+    expect(listing(parent)).toEqual(['my report*']);
+    expect(listing(dir)).toEqual([MANIFEST_NAME, 'a.txt']);
+  });
+
+  it('a new directory with a 250-character name: its temporary sibling keeps only the first 80', async () => {
+    const parent = freshPath();
+    const dir = join(parent, `r${'e'.repeat(248)}t`);
+    let temp = '';
+    await writeOutputDirectory(dir, ['a.txt'], async (t) => {
+      temp = t;
+      await writeFile(join(t, 'a.txt'), 'A');
+    });
+    expect(basename(temp)).toMatch(new RegExp(`^\\.r${'e'.repeat(79)}\\.${process.pid}\\.`));
+    expect(listing(dir)).toEqual([MANIFEST_NAME, 'a.txt']);
+  });
+
+  it('an existing empty directory is written into, not replaced: same inode, same permission bits', async () => {
+    const dir = freshPath();
+    mkdirSync(dir);
+    await chmod(dir, 0o750);
+    const before = await stat(dir);
+    await writeFiles(dir, { 'a.txt': 'A' });
+    const after = await stat(dir);
+    expect(after.ino).toBe(before.ino);
+    expect(after.mode & 0o7777).toBe(0o750);
+    expect(listing(dir)).toEqual([MANIFEST_NAME, 'a.txt']);
+  });
+
+  it('a fill that leaves out a file it named fails naming the directory; the manifest still lists both runs\' files, so the next run may replace them', async () => {
+    const dir = freshPath();
+    await writeFiles(dir, { 'old.txt': 'O' });
+    const e = await refusal(
+      writeOutputDirectory(dir, ['a.txt', 'b.txt'], async (temp) => {
+        await writeFile(join(temp, 'a.txt'), 'A');
+      }),
+      'FILE_SYSTEM_ERROR',
+    );
+    expect(e.message).toBe(`cannot write '${dir}': no such file or directory (ENOENT)`);
+    expect(await readManifest(dir)).toEqual(['a.txt', 'b.txt', 'old.txt']);
+    expect(listing(dir)).toEqual([MANIFEST_NAME, 'a.txt', 'old.txt']);
+    await writeFiles(dir, { 'a.txt': 'A2' });
+    expect(listing(dir)).toEqual([MANIFEST_NAME, 'a.txt']);
+    expect(await readFile(join(dir, 'a.txt'), 'utf8')).toBe('A2');
+  });
+
+  it('a file-system error without an errno (a space check) passes through as it is', async () => {
+    const dir = freshPath();
+    const low = new SegmentaError('FILE_SYSTEM_ERROR', `cannot write '${dir}/big.csv': it needs about 2 GB but only 1 GB are free on its file system`, { path: `${dir}/big.csv` });
+    const e = await refusal(writeOutputDirectory(dir, ['big.csv'], () => Promise.reject(low)), 'FILE_SYSTEM_ERROR');
+    expect(e).toBe(low);
+    expect(existsSync(dir)).toBe(false);
+  });
+});
+
+describe('another process makes the path while fill runs (a new directory)', () => {
+  it('a directory with someone\'s file in it: refused as foreign without force, written file by file with force; the file stays', async () => {
+    for (const force of [false, true]) {
+      const dir = freshPath();
+      const fill = async (temp: string): Promise<void> => {
+        await writeFile(join(temp, 'a.txt'), 'A');
+        mkdirSync(dir); // the other process
+        writeFileSync(join(dir, 'theirs.txt'), 'theirs');
+      };
+      const run = writeOutputDirectory(dir, ['a.txt'], fill, { force });
+      if (force) {
+        await expect(run).resolves.toBe(dir);
+        expect(listing(dir)).toEqual([MANIFEST_NAME, 'a.txt', 'theirs.txt']);
+        expect(await readManifest(dir)).toEqual(['a.txt']);
+      } else {
+        const e = await refusal(run);
+        expect(e.message).toMatch(new RegExp(`^cannot write the output to '${escape(dir)}': the directory is not empty and segmenta did not write it`));
+        expect(listing(dir)).toEqual(['theirs.txt']);
+      }
+      expect(await readFile(join(dir, 'theirs.txt'), 'utf8')).toBe('theirs');
+      expect(readdirSync(root).filter((n) => n.includes('.tmp'))).toEqual([]);
+    }
+  });
+
+  it('a plain file: FILE_SYSTEM_ERROR (ENOTDIR) naming the path; the file stays', async () => {
+    const dir = freshPath();
+    const e = await refusal(
+      writeOutputDirectory(dir, ['a.txt'], async (temp) => {
+        await writeFile(join(temp, 'a.txt'), 'A');
+        writeFileSync(dir, 'a file now');
+      }),
+      'FILE_SYSTEM_ERROR',
+    );
+    expect(e.message).toBe(`cannot write '${dir}': a component of the path is not a directory (ENOTDIR)`);
+    expect(await readFile(dir, 'utf8')).toBe('a file now');
+    expect(readdirSync(root).filter((n) => n.includes('.tmp'))).toEqual([]);
+  });
+});
+
+// A directory this process cannot write: mode 555 for a user; root ignores mode bits, so a read-only tmpfs for root.
+const mountRefusal = typeof process.getuid === 'function' && process.getuid() === 0 ? tmpfsRefusal() : '';
+if (mountRefusal) console.log(`output-directory: the unwritable-ancestor test does not run here (as root it needs a read-only tmpfs: ${mountRefusal})`);
+
+describe.runIf(mountRefusal === '')('a new directory under one this process cannot write', () => {
+  it('is refused before fill runs, naming the path, even several levels down', async () => {
+    const locked = freshPath();
+    mkdirSync(locked);
+    const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+    const unmount = asRoot ? mountTmpfs(locked, 'ro,size=16k') : (chmodSync(locked, 0o555), () => chmodSync(locked, 0o755));
+    const code = asRoot ? 'EROFS' : 'EACCES';
+    const words = asRoot ? 'read-only file system' : 'permission denied';
+    try {
+      const dir = join(locked, 'a', 'b', 'report');
+      const e = await refusal(checkOutputDirectory(dir), 'FILE_SYSTEM_ERROR');
+      expect(e.message).toBe(`cannot write '${dir}': ${words} (${code})`);
+      expect(e.details).toMatchObject({ path: dir, errno: code });
+      let filled = false;
+      await refusal(writeOutputDirectory(dir, ['a.txt'], async () => { filled = true; }), 'FILE_SYSTEM_ERROR');
+      expect(filled).toBe(false);
+      expect(readdirSync(locked)).toEqual([]);
+    } finally {
+      unmount();
+    }
   });
 });

@@ -79,7 +79,6 @@ interface DirectoryState {
   exists: boolean;
   /** Files of the earlier run (its manifest), or null. */
   manifest: string[] | null;
-  entries: string[];
 }
 
 /**
@@ -106,7 +105,7 @@ async function inspect(dir: string, options: OutputDirectoryOptions): Promise<Di
       let parent = dirname(target);
       while (!(await stat(parent).then(() => true, () => false)) && dirname(parent) !== parent) parent = dirname(parent);
       await access(parent, constants.W_OK | constants.X_OK);
-      return { target, exists: false, manifest: null, entries: [] };
+      return { target, exists: false, manifest: null };
     }
     if (!s.isDirectory()) {
       throw new SegmentaError('OUTPUT_REFUSED', `cannot write ${what} to '${dir}': it exists and is not a directory`, { path: dir });
@@ -123,7 +122,7 @@ async function inspect(dir: string, options: OutputDirectoryOptions): Promise<Di
         { path: dir },
       );
     }
-    return { target, exists: true, manifest, entries };
+    return { target, exists: true, manifest };
   } catch (error) {
     throw fileSystemError(error, dir);
   }
@@ -170,7 +169,7 @@ export async function writeOutputDirectory(
   const state = await inspect(dir, options);
   const { target } = state;
   try {
-    if (!state.exists) await mkdir(dirname(target), { recursive: true });
+    await mkdir(dirname(target), { recursive: true }); // the parents of a new directory (a no-op for an existing one)
     // A fresh directory is built beside its destination and renamed into place; an existing one gets a temporary directory inside.
     const temp = state.exists
       ? join(target, `.segmenta-tmp.${process.pid}.${randomBytes(4).toString('hex')}`)
