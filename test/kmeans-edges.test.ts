@@ -18,7 +18,7 @@ import { sweepK } from '../src/drivers/elbow-sweep.js';
 import { createPlusPlusBuffers, kmeansPlusPlus, weightedDraw } from '../src/drivers/kmeans-plusplus.js';
 import { fitKMeans, predictNearest, type KMeansOptions, type KMeansResult } from '../src/drivers/kmeans.js';
 import { shardMatrix } from '../src/drivers/sharding/sharded-data.js';
-import { checkFloat32Range, countDistinctRows, FLOAT32_MAX, validateMatrix } from '../src/drivers/validate-input.js';
+import { checkFloat32Range, countDistinctRows, meanFeatureVariance, requireOptions, validateMatrix } from '../src/drivers/validate-input.js';
 import { thrown } from './helpers/thrown.js';
 
 /** Gaussian blobs around `centres` random centres in [-10, 10)^cols, seeded. */
@@ -122,16 +122,24 @@ describe('every K-Means option is checked: code, message and details name the op
 
   it('options that are not an object are refused, naming what came', async () => {
     for (const [given, kind] of [
-      [undefined, 'undefined undefined'],
+      [undefined, 'undefined'],
       [null, 'null'],
       [[2], 'a plain array'],
       [2, 'number 2'],
     ] as const) {
       const e = await thrown(() => fitKMeans(fourRows, given as unknown as KMeansOptions));
       expect(e.code).toBe('INVALID_OPTION');
-      expect(e.message).toBe(`fitKMeans needs an options object with k, got ${kind}`);
+      expect(e.message.startsWith(`fitKMeans needs an options object with k, got ${kind}`)).toBe(true);
       expect(e.details).toEqual({ option: 'options', value: given });
     }
+  });
+
+  it('requireOptions: no options mean {} unless some are required; an object passes as it is', () => {
+    expect(requireOptions(undefined, 'f')).toEqual({});
+    const given = { a: 1 };
+    expect(requireOptions(given, 'f', ['a'])).toBe(given);
+    expect(() => requireOptions(undefined, 'f', ['a', 'b'])).toThrow(/^f needs an options object with a, b, got undefined/);
+    expect(() => requireOptions(null as unknown as object, 'f')).toThrow('f needs an options object, got null');
   });
 
   it('a bad matrix is reported before bad options', async () => {
@@ -473,6 +481,15 @@ describe('the backend contract the driver keeps', () => {
     const plain = await fitKMeans(m, { k: 3, seed: 6, backend: js });
     const without = await fitKMeans(m, { k: 3, seed: 6, backend: rec.backend });
     expect(outcome(without)).toEqual(outcome(plain));
+    // k-means++ itself: the second pass (updateClosest, no reset) gives the fused pass's centres
+    for (const seed of [1, 2, 3]) {
+      const fused = await js.createJob(m.data, m.rows, m.cols);
+      const bare = Object.create(await js.createJob(m.data, m.rows, m.cols)) as KernelJob;
+      Object.defineProperty(bare, 'chooseCandidate', { value: undefined });
+      const a = await kmeansPlusPlus(fused, m, 8, new SeededRandom(seed), createPlusPlusBuffers(m.rows));
+      const b = await kmeansPlusPlus(bare, m, 8, new SeededRandom(seed), createPlusPlusBuffers(m.rows));
+      expect(Array.from(b), `seed ${seed}`).toEqual(Array.from(a));
+    }
   });
 });
 
@@ -610,6 +627,13 @@ describe('values too large for float32 distances, and predictNearest', () => {
     expect(() => validateMatrix(matrixFromRows([[3, -1e19]]))).toThrow('data row 1, feature 2 is -1.000e+19: ');
   });
 
+  it('refuses two features each at the per-value bound of one (4 · v² = f32max / 4: the sum of both is twice the limit)', async () => {
+    const v = Math.fround(Math.sqrt(f32max / 4 / 4));
+    const m = matrixFromRows([[v, v], [0, 0]]);
+    expect(() => validateMatrix(m)).toThrow(/^data row 1, feature 1 is /);
+    expect((await thrown(() => fitKMeans(m, { k: 1, backend: js }))).code).toBe('VALUE_TOO_LARGE');
+  });
+
   it('accepts data within the per-feature bound even when the largest value times the features is above it', async () => {
     // 4 · v² ≤ f32max / 4 < 4 · 2 · v²: only the first feature is large
     const v = Math.fround(Math.sqrt(f32max / 4 / 6));
@@ -636,6 +660,22 @@ describe('values too large for float32 distances, and predictNearest', () => {
     expect(() => predictNearest(new Float64Array([0, 2]), 2, matrixFromRows([[1], [1e19]]))).toThrow(/^rows to predict row 2, feature 1 is 1.000e\+19: /);
     // row 1 is 1 from both centroids 0 and 2; row 3 is nearer the second
     expect(Array.from(predictNearest(new Float64Array([0, 2]), 2, matrixFromRows([[1], [0.5], [1.5]])))).toEqual([0, 0, 1]);
+  });
+});
+
+describe('meanFeatureVariance', () => {
+  it('is the mean over features of the population variance', () => {
+    const m = blobs(257, 3, 4, 81, 3);
+    let want = 0;
+    for (let j = 0; j < 3; j++) {
+      let mu = 0;
+      for (let i = 0; i < m.rows; i++) mu += m.data[i * 3 + j]!;
+      mu /= m.rows;
+      let ss = 0;
+      for (let i = 0; i < m.rows; i++) ss += (m.data[i * 3 + j]! - mu) ** 2;
+      want += ss / m.rows / 3;
+    }
+    expect(Math.abs(meanFeatureVariance(m) - want) / want).toBeLessThan(1e-12);
   });
 });
 
@@ -820,6 +860,8 @@ describe('k-means++ draws its candidates as scikit-learn does', () => {
     expect(weightedDraw(gaps, 0.49)).toBe(1);
     expect(weightedDraw(gaps, 0.5)).toBe(3);
     expect(weightedDraw(gaps, 0.999)).toBe(3);
+    // u = 1 (outside [0, 1)) clamps to the last row of positive weight
+    expect(weightedDraw(gaps, 1)).toBe(3);
   });
 });
 

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { Matrix } from '../src/common/matrix.js';
 import { SeededRandom } from '../src/common/seeded-random.js';
 import { readCustomerTable } from '../src/data-in/read-customer-table.js';
-import { dropGains, sampleLloyd } from '../src/drivers/swap-refinement.js';
+import { dropGains, refineBySwaps, sampleLloyd } from '../src/drivers/swap-refinement.js';
 import { HAVE_MALL, INCOME, MALL_CSV, MALL_SKIP_REASON, SCORE } from './helpers/mall-data.js';
 
 /** Gaussian blobs (overlapping when `spread` is large), or integer-valued rows full of ties when `grid`. */
@@ -159,5 +159,148 @@ describe('swap refinement: every dropped centre’s gains in one pass per candid
       }
       expect(positive).toBeGreaterThan(k * candidates * 0.9);
     }
+  });
+});
+
+/**
+ * refineBySwaps written out plainly from its description (no pruning, one gain
+ * pass per dropped centre, the full-search Lloyd above): the seeded subsample
+ * above 1,024 rows, `sampleRuns` k-means++ + Lloyd runs on it, then swaps
+ * (each centre in turn replaced by the evenly spaced candidate row of largest
+ * guaranteed gain, then 30 Lloyd iterations; the best trial kept while it
+ * lowers the cost by more than 1e-9 relative), and the result only when it
+ * beats the start's own sample Lloyd by more than 1e-9 relative.
+ */
+function plainRefine(matrix: Matrix, start: Float32Array, k: number, seed: number, sampleRuns = 20): Float32Array | null {
+  if (k < 2) return null;
+  const cols = matrix.cols;
+  const sq = (a: Float32Array, ao: number, b: Float32Array, bo: number): number => {
+    let acc = 0;
+    for (let j = 0; j < cols; j++) acc += (a[ao + j]! - b[bo + j]!) ** 2;
+    return acc;
+  };
+  let s: Matrix = matrix;
+  if (matrix.rows > 1024) {
+    const pick = new SeededRandom(seed);
+    const data = new Float32Array(1024 * cols);
+    for (let q = 0; q < 1024; q++) {
+      const i = pick.nextInt(matrix.rows);
+      data.set(matrix.data.subarray(i * cols, (i + 1) * cols), q * cols);
+    }
+    s = { data, rows: 1024, cols };
+  }
+  const { data, rows } = s;
+  const rng = new SeededRandom(seed ^ 0x27d4eb2d);
+  const near = new Float64Array(rows);
+  const lloyd = (centres: Float32Array, maxIter: number): number => fullSearchLloyd(s, centres, k, new Int32Array(rows).fill(-1), near, maxIter);
+  let best = Float32Array.from(start);
+  let bestCost = lloyd(best, 100);
+  const baseline = bestCost;
+  for (let r = 0; r < sampleRuns; r++) {
+    // k-means++ (plain D² sampling)
+    const c = new Float32Array(k * cols);
+    let pick = rng.nextInt(rows);
+    c.set(data.subarray(pick * cols, (pick + 1) * cols), 0);
+    const d2 = Array.from({ length: rows }, (_, i) => sq(data, i * cols, c, 0));
+    for (let q = 1; q < k; q++) {
+      let target = rng.nextFloat() * d2.reduce((a, b) => a + b, 0);
+      pick = rows - 1;
+      for (let i = 0; i < rows; i++) {
+        target -= d2[i]!;
+        if (target < 0) {
+          pick = i;
+          break;
+        }
+      }
+      c.set(data.subarray(pick * cols, (pick + 1) * cols), q * cols);
+      for (let i = 0; i < rows; i++) d2[i] = Math.min(d2[i]!, sq(data, i * cols, c, q * cols));
+    }
+    const cost = lloyd(c, 30);
+    if (cost < bestCost) {
+      best = c;
+      bestCost = cost;
+    }
+  }
+  const candidates = Math.min(rows, 256);
+  const stride = Math.floor(rows / candidates);
+  let current = best;
+  let cost = bestCost;
+  for (let attempt = 0; attempt < k; attempt++) {
+    const dist = Array.from({ length: rows }, (_, i) => Array.from({ length: k }, (_, c) => sq(data, i * cols, current, c * cols)));
+    const nearest = dist.map((d) => d.indexOf(Math.min(...d)));
+    const first = dist.map((d) => Math.min(...d));
+    const second = dist.map((d, i) => Math.min(...d.filter((_, c) => c !== nearest[i])));
+    let trialBest: { centres: Float32Array; cost: number } | undefined;
+    for (let drop = 0; drop < k; drop++) {
+      let bestGain = -1;
+      let bestRow = 0;
+      for (let q = 0; q < candidates; q++) {
+        const a = q * stride;
+        let gain = 0;
+        for (let i = 0; i < rows; i++) {
+          const g = (nearest[i] === drop ? second[i]! : first[i]!) - sq(data, i * cols, data, a * cols);
+          if (g > 0) gain += g;
+        }
+        if (gain > bestGain) {
+          bestGain = gain;
+          bestRow = a;
+        }
+      }
+      const trial = Float32Array.from(current);
+      trial.set(data.subarray(bestRow * cols, (bestRow + 1) * cols), drop * cols);
+      const trialCost = lloyd(trial, 30);
+      if (!trialBest || trialCost < trialBest.cost) trialBest = { centres: trial, cost: trialCost };
+    }
+    if (!(trialBest!.cost < cost * (1 - 1e-9))) break;
+    current = trialBest!.centres;
+    cost = trialBest!.cost;
+  }
+  return cost < baseline * (1 - 1e-9) ? current : null;
+}
+
+describe('swap refinement: refineBySwaps proposes what its plain description computes, bit for bit', () => {
+  it('on small and subsampled data, from poor and from good starts', async () => {
+    let proposals = 0;
+    const cases: Array<[Matrix, number, string]> = [
+      [data(300, 2, 21, { spread: 2 }), 4, '300 × 2'],
+      [data(500, 3, 22, { grid: true }), 5, 'integer grid 500 × 3'],
+      [data(1500, 2, 23, { spread: 1.5 }), 6, '1,500 × 2 (subsampled)'],
+    ];
+    for (const [m, k, name] of cases) {
+      for (const seed of [1, 2]) {
+        const start = someRows(m, k, 40 + seed);
+        const got = await refineBySwaps(m, start, k, seed, 6);
+        const want = plainRefine(m, start, k, seed, 6);
+        if (want === null) expect(got, `${name}, seed ${seed}`).toBeNull();
+        else {
+          proposals++;
+          expect(got === null ? null : Array.from(got), `${name}, seed ${seed}`).toEqual(Array.from(want));
+        }
+      }
+    }
+    expect(proposals).toBeGreaterThanOrEqual(3);
+  });
+
+  it('on exactly 1,024 rows, tiny values, fewer distinct rows than k, and mirror-image ties', async () => {
+    const tiny = data(400, 2, 24, { spread: 2 });
+    // rows (0, 0), (1, 2), (2, 4), (5, 10), ten times each
+    const fourPoints: Matrix = { data: Float32Array.from({ length: 80 }, (_, q) => ((q >> 1) % 4 === 3 ? 5 : (q >> 1) % 4) * ((q & 1) + 1)), rows: 40, cols: 2 };
+    const cases: Array<[Matrix, Float32Array, number, number, string]> = [
+      [data(1024, 2, 25, { spread: 2 }), someRows(data(1024, 2, 25, { spread: 2 }), 5, 3), 5, 20, '1,024 rows (no subsample)'],
+      [{ ...tiny, data: tiny.data.map((v) => v * 1e-3) }, someRows({ ...tiny, data: tiny.data.map((v) => v * 1e-3) }, 4, 5), 4, 6, 'values near 1e-3 (every gain below 1)'],
+      // four distinct rows and k = 5: a zero cost is reachable, and k-means++ runs out of rows to draw
+      [fourPoints, new Float32Array(10), 5, 6, 'four distinct rows, k = 5'],
+      [fourPoints, new Float32Array(10), 5, 0, 'four distinct rows, k = 5, swaps only'],
+      // −2 … 2 and two centres at 0 with no sample runs: dropping either centre, candidates −2 and 2 gain the same
+      [{ data: Float32Array.from({ length: 50 }, (_, i) => (i % 5) - 2), rows: 50, cols: 1 }, Float32Array.from([0, 0]), 2, 0, 'mirror-image ties'],
+    ];
+    let proposals = 0;
+    for (const [m, start, k, runs, name] of cases) {
+      const got = await refineBySwaps(m, start, k, 9, runs);
+      const want = plainRefine(m, start, k, 9, runs);
+      if (want !== null) proposals++;
+      expect(got === null ? null : Array.from(got), name).toEqual(want === null ? null : Array.from(want));
+    }
+    expect(proposals).toBeGreaterThanOrEqual(3);
   });
 });
