@@ -612,15 +612,8 @@ describe('values too large for float32 distances, and predictNearest', () => {
     expect(single.message).toContain(`(with 1 feature, keep |values| below about ${perValue(1).toPrecision(2)})`);
   });
 
-  it('between features of equally large values, names the first feature; names features when given names', () => {
-    const e = (() => {
-      try {
-        checkFloat32Range(matrixFromRows([[0, -1e19], [1e19, 0]]), 'rows', ['age', 'income']);
-      } catch (error) {
-        return error as SegmentaError;
-      }
-      throw new Error('no error');
-    })();
+  it('between features of equally large values, names the first feature; names features when given names', async () => {
+    const e = await thrown(() => checkFloat32Range(matrixFromRows([[0, -1e19], [1e19, 0]]), 'rows', ['age', 'income']));
     expect(e.code).toBe('VALUE_TOO_LARGE');
     expect(e.message.startsWith("rows row 2, feature 1 ('age') is 1.000e+19: ")).toBe(true);
     expect(() => validateMatrix(matrixFromRows([[3, -1e19]]), 'rows', ['age', 'income'])).toThrow("rows row 1, feature 2 ('income') is -1.000e+19: ");
@@ -644,15 +637,8 @@ describe('values too large for float32 distances, and predictNearest', () => {
     await expect(fitKMeans(m, { k: 1, backend: js })).resolves.toMatchObject({ k: 1 });
   });
 
-  it('predictNearest checks the rows it labels, and keeps the first of equally near centroids', () => {
-    const e = (() => {
-      try {
-        predictNearest(new Float64Array([0, 0, 1, 1]), 2, matrixFromRows([[1, 2, 3]]));
-      } catch (error) {
-        return error as SegmentaError;
-      }
-      throw new Error('no error');
-    })();
+  it('predictNearest checks the rows it labels, and keeps the first of equally near centroids', async () => {
+    const e = await thrown(() => predictNearest(new Float64Array([0, 0, 1, 1]), 2, matrixFromRows([[1, 2, 3]])));
     expect(e.code).toBe('SHAPE_MISMATCH');
     expect(e.message).toBe('rows to predict have 3 features but the model has 2');
     expect(e.details).toEqual({ expected: 2, got: 3 });
