@@ -21,6 +21,7 @@ import { sweepK } from '../src/drivers/elbow-sweep.js';
 import { fitKMeans } from '../src/drivers/kmeans.js';
 import { fitAgglomerative } from '../src/drivers/agglomerative/fit-agglomerative.js';
 import { runSegmenta } from './helpers/run-cli-in-process.js';
+import { mountTmpfs, tmpfsRefusal } from './helpers/tmpfs.js';
 
 const CLI = resolve(import.meta.dirname, '../dist/src/cli/main.js');
 
@@ -337,15 +338,7 @@ describe('5. file-system errors are one line naming the path, exit 2', () => {
   });
 
   // Real full and read-only file systems need a tmpfs mount (root in a container that allows it).
-  const canMount = (() => {
-    if (typeof process.getuid !== 'function' || process.getuid() !== 0) return 'not root';
-    const probe = join(tmpdir(), `segmenta-mount-probe-${process.pid}`);
-    mkdirSync(probe, { recursive: true });
-    const r = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=16k', 'tmpfs', probe]);
-    if (r.status === 0) spawnSync('umount', [probe]);
-    spawnSync('rmdir', [probe]);
-    return r.status === 0 ? '' : `mount failed: ${String(r.stderr).trim()}`;
-  })();
+  const canMount = tmpfsRefusal();
   if (canMount) console.log(`safety: the ENOSPC/EROFS tests on real tmpfs mounts do not run here (${canMount}); the mapping test above still runs`);
 
   it.runIf(canMount === '')('a full disk (16 KB tmpfs) and a read-only one: exit 2, one line, nothing left behind, no truncated file with exit 0', async () => {
@@ -355,8 +348,8 @@ describe('5. file-system errors are one line naming the path, exit 2', () => {
     const ro = join(dir, 'ro');
     mkdirSync(full);
     mkdirSync(ro);
-    expect(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=16k', 'tmpfs', full]).status).toBe(0);
-    expect(spawnSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=16k', 'tmpfs', ro]).status).toBe(0);
+    const unmountFull = mountTmpfs(full, 'size=16k');
+    const unmountRo = mountTmpfs(ro, 'ro,size=16k');
     try {
       // 10,000 rows are about 200 KB: a short write must not pass for success.
       expectOneLine(await runSegmenta('generate', '--rows', '10000', '--out', join(full, 'g.csv')), /cannot write '.*g\.csv': no space left on the device \(ENOSPC\)/);
@@ -366,8 +359,8 @@ describe('5. file-system errors are one line naming the path, exit 2', () => {
       expectOneLine(await runSegmenta('kmeans', input, '--features', 'a,b', '--k', '2', '--out', join(ro, 'labels.csv')), /labels\.csv': read-only file system \(EROFS\)/);
       expectOneLine(await runSegmenta('report', input, ...FAST_REPORT, '--out', join(ro, 'report')), /read-only file system/);
     } finally {
-      spawnSync('umount', [full]);
-      spawnSync('umount', [ro]);
+      unmountFull();
+      unmountRo();
     }
   });
 
