@@ -4,7 +4,7 @@
  * say why they do not run.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
@@ -12,8 +12,7 @@ import { expect } from 'vitest';
 /** Why a tmpfs cannot be mounted here, or '' when it can (probed once per test file). */
 export function tmpfsRefusal(): string {
   if (typeof process.getuid !== 'function' || process.getuid() !== 0) return 'not root';
-  const probe = join(tmpdir(), `segmenta-tmpfs-probe-${process.pid}`);
-  mkdirSync(probe, { recursive: true });
+  const probe = mkdtempSync(join(tmpdir(), 'segmenta-tmpfs-probe-')); // unique even for test files sharing a process
   const r = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=16k', 'tmpfs', probe]);
   if (r.status === 0) spawnSync('umount', [probe]);
   spawnSync('rmdir', [probe]);
