@@ -8,6 +8,7 @@
  * Expected values are worked out by hand or by a formula written here.
  */
 import { describe, expect, it } from 'vitest';
+import '../src/backends/built-in-backends.js';
 import { jsReferenceBackend } from '../src/backends/js-reference/js-reference-backend.js';
 import type { JobOptions, KernelBackend, KernelJob } from '../src/backends/kernel-contract.js';
 import { SegmentaError } from '../src/common/errors.js';
@@ -226,6 +227,20 @@ describe('what a fit reports: notes, progress, timings and the result fields', (
     expect(below.notes).toEqual(['k-means++ initialised on a seeded sample of 399 of 400 rows']);
   });
 
+  it('the k-means++ sample is the seeded uniform sample of row ids, in row order, with their weights', async () => {
+    const { sampleIndices } = await import('../src/common/seeded-random.js');
+    const m = blobs(700, 3, 4, 9);
+    const w = Float64Array.from({ length: m.rows }, (_, i) => 1 + (i % 7));
+    for (const seed of [0, 5, -3]) {
+      const rec: Array<{ data: Float32Array; weights: Float64Array | undefined }> = [];
+      const backend: KernelBackend = { ...js, createJob: async (data, rows, dims, options) => (rec.push({ data: data.slice(), weights: options?.weights?.slice() }), js.createJob(data, rows, dims, options)) };
+      await fitKMeans(m, { k: 3, seed, nInit: 1, backend, initSampleSize: 250, sampleWeight: w });
+      const ids = sampleIndices(m.rows, 250, new SeededRandom((seed ^ 0x5bd1e995) >>> 0));
+      expect(Array.from(rec[1]!.data)).toEqual(Array.from(ids).flatMap((i) => Array.from(m.data.subarray(i * 3, i * 3 + 3))));
+      expect(Array.from(rec[1]!.weights!)).toEqual(Array.from(ids, (i) => w[i]!));
+    }
+  });
+
   it('the defaults are nInit 3, maxIter 300, tol 1e-4, seed 0 and the refined run', async () => {
     const m = blobs(1500, 2, 9, 8, 2.5);
     const plain = await fitKMeans(m, { k: 9, backend: js });
@@ -362,6 +377,9 @@ describe('sharded fits through fitKMeans equal the fit of one job, bit for bit',
     expect(data.shards.ranges).toHaveLength(2);
     expect(outcome(await fitKMeans(data, base))).toEqual(outcome(whole));
     expect(outcome(await fitKMeans(shardMatrix(m, 2, js, {}), { ...base, initSampleSize: m.rows }))).toEqual(outcome(whole));
+    // a backend named by its registry name
+    expect(outcome(await fitKMeans(shardMatrix(m, 2, js, {}), { ...base, backend: 'js' }))).toEqual(outcome(whole));
+    expect(outcome(await fitKMeans(m, { ...base, backend: 'js' }))).toEqual(outcome(whole));
   });
 
   it('relocates an empty cluster to the farthest row over all shards', async () => {
@@ -554,7 +572,49 @@ describe("algorithm 'minibatch' through fitKMeans", () => {
     expect(Array.from(r.labels)).toEqual(Array.from(predictNearest(r.centroids, 5, m)));
     expect(r.sizes).toEqual([0, 1, 2, 3, 4].map((c) => r.labels.filter((l) => l === c).length));
     expect(events.at(-1)).toEqual({ kind: 'fit', k: 5, wcss: r.wcss, iterations: r.iterations, converged: r.converged, seconds: r.seconds });
+    // each run reports its steps, run by run
+    const iterationRuns = events.flatMap((e) => (e.kind === 'iteration' ? [[e.run, e.nInit]] : []));
+    expect(new Set(iterationRuns.map(([run]) => run))).toEqual(new Set([0, 1, 2]));
+    expect(iterationRuns.every(([, n]) => n === 3)).toBe(true);
     expect(r.seconds).toBeGreaterThan(0);
+  });
+
+  it('on streamed chunks: k-means++ samples gathered by id (repeats, any order) from the chunks, then the loop over the chunks', async () => {
+    const { miniBatchInit, miniBatchFitChunks, matrixRowsAt } = await import('../src/drivers/minibatch-kmeans.js');
+    const { runSeed } = await import('../src/drivers/kmeans.js');
+    const { StreamedData, StreamedShards } = await import('../src/drivers/sharding/streamed-data.js');
+    const s = blobs(4096 + 700, 2, 4, 91);
+    const chunk = (start: number, chunkRows: number): [Float32Array, number] => {
+      const n = Math.min(chunkRows, s.rows - start);
+      return [s.data.slice(start * 2, (start + n) * 2), n];
+    };
+    const source = {
+      rows: s.rows,
+      async pass(chunkRows: number, onChunk: (data: Float32Array, start: number, rows: number) => Promise<boolean | void>): Promise<void> {
+        for (let start = 0; start < s.rows; start += chunkRows) {
+          const [rows, n] = chunk(start, chunkRows);
+          if ((await onChunk(rows, start, n)) === false) return;
+        }
+      },
+      async close(): Promise<void> {},
+    };
+    const data = new StreamedData(new StreamedShards(source, 2, 4096, js), 2);
+    const r = await fitKMeans(data, { k: 4, seed: 3, nInit: 2, algorithm: 'minibatch', batchSize: 256, backend: js });
+    const runs = [];
+    for (let run = 0; run < 2; run++) {
+      const rng = new SeededRandom(runSeed(3, 4, run));
+      const init = await miniBatchInit(matrixRowsAt(s), s.rows, 2, 4, 3, 3 * 256, rng);
+      const loop = { k: 4, cols: 2, rows: s.rows, batchSize: 256, maxNoImprovement: 10, reassignmentRatio: 0.01, tolScaled: 0 };
+      const chunks = async (fn: (d: Float32Array, n: number) => Promise<boolean | void>): Promise<void> => {
+        for (let start = 0; start < s.rows; start += 4096) if ((await fn(...chunk(start, 4096))) === false) return;
+      };
+      runs.push(await miniBatchFitChunks(chunks, s.rows, init.centers, loop, 100, rng));
+    }
+    const best = r.bestRun;
+    expect(Array.from(r.centroids)).toEqual(Array.from(runs[best]!.centers));
+    expect(r.steps).toBe(runs[best]!.steps);
+    r.runWcss.forEach((w, q) => expect(Math.abs(w - nearestWcss(s, runs[q]!.centers, 4)) / w).toBeLessThan(1e-6));
+    expect(Array.from(r.labels)).toEqual(Array.from(predictNearest(r.centroids, 4, s)));
   });
 
   it('from given centres: one run, no k-means++ note; an early stop is noted; thousands of rows print with separators', async () => {
@@ -583,6 +643,22 @@ describe("algorithm 'minibatch' through fitKMeans", () => {
     expect(plain.converged).toBe(false);
     // tol 1e-4 would stop these runs early
     expect((await fitKMeans(small, { ...base, tol: 1e-4 })).iterations).toBeLessThan(100);
+  });
+
+  it('a timer aborts a long mini-batch run within its loop (a few progress reports after, not the rest of the run)', async () => {
+    const controller = new AbortController();
+    let fired = false;
+    let after = 0;
+    const timer = setTimeout(() => {
+      fired = true;
+      controller.abort();
+    }, 100);
+    const options = { k: 5, seed: 1, nInit: 1, algorithm: 'minibatch', batchSize: 64, maxIter: 10_000, maxNoImprovement: 1_000_000, backend: js, signal: controller.signal } as const;
+    const e = await thrown(() => fitKMeans(m, { ...options, onProgress: (ev) => void (fired && ev.kind === 'iteration' && after++) }));
+    clearTimeout(timer);
+    expect(e.code).toBe('ABORTED');
+    // 10,000 epochs of 3,000 rows in batches of 64 would report 7,300 times
+    expect(after).toBeLessThan(50);
   });
 
   it('the first of equal-WCSS runs wins', async () => {
@@ -727,6 +803,35 @@ describe('sample weights through the whole seeded fit', () => {
     expect(e.code).toBe('INVALID_OPTION');
     expect(e.message).toBe("sampleWeight is not supported with algorithm 'minibatch' yet: use algorithm 'lloyd', or leave the weights out");
     expect(e.details).toEqual({ option: 'sampleWeight', algorithm: 'minibatch' });
+  });
+
+  it('the refined run of a weighted fit searches 1,024 rows drawn with replacement in proportion to the weights', async () => {
+    const { refineBySwaps } = await import('../src/drivers/swap-refinement.js');
+    const { runSeed } = await import('../src/drivers/kmeans.js');
+    let made = 0;
+    for (const [k, seed] of [[4, 5], [6, 5], [5, 2]] as const) {
+      const r = await fitKMeans(m, { k, seed, nInit: 2, backend: js, sampleWeight: w });
+      const plain = await fitKMeans(m, { k, seed, nInit: 2, refine: false, backend: js, sampleWeight: w });
+      // the draws: the first row whose cumulative weight exceeds u · Σ w
+      const rng = new SeededRandom((runSeed(seed, k, 2) ^ 0x27d4eb2f) >>> 0);
+      const total = w.reduce((a, b) => a + b, 0);
+      const rows = Array.from({ length: 1024 }, () => {
+        const target = rng.nextFloat() * total;
+        let cum = 0;
+        for (let i = 0; i < m.rows; i++) if ((cum += w[i]!) > target) return i;
+        return m.rows - 1;
+      });
+      const sample: Matrix = { data: Float32Array.from(rows.flatMap((i) => Array.from(m.data.subarray(i * 3, i * 3 + 3)))), rows: 1024, cols: 3 };
+      const proposal = await refineBySwaps(sample, Float32Array.from(plain.centroids), k, runSeed(seed, k, 2));
+      if (proposal === null) {
+        expect(r.runWcss).toEqual(plain.runWcss);
+        continue;
+      }
+      made++;
+      const fromProposal = await fitKMeans(m, { k, init: proposal, backend: js, sampleWeight: w });
+      expect(r.runWcss, `k = ${k}, seed ${seed}`).toEqual([...plain.runWcss, fromProposal.wcss]);
+    }
+    expect(made).toBeGreaterThanOrEqual(1);
   });
 
   it('tol is relative to the weighted mean feature variance Σ w (x − m)² / Σ w', async () => {

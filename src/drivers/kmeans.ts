@@ -364,12 +364,13 @@ function refineRows(matrix: Matrix, weights: Float64Array | undefined, seed: num
     const target = rng.nextFloat() * total;
     let lo = 0;
     let hi = cum.length - 1;
+    // The first row whose cumulative weight exceeds the target (< total): never a row of weight 0,
+    // whose cumulative weight equals the row's before it.
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       if (cum[mid]! > target) hi = mid;
       else lo = mid + 1;
     }
-    while (lo > 0 && !(weights[lo]! > 0)) lo--;
     data.set(matrix.data.subarray(lo * cols, (lo + 1) * cols), q * cols);
   }
   return { data, rows: SWAP_SAMPLE, cols };
