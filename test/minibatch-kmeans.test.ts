@@ -243,6 +243,18 @@ describe('the mini-batch loop, value by value', () => {
     expect(total).toBeLessThan(60);
   });
 
+  it('a run that ends on a 64th step reports it once', async () => {
+    // 16 rows in batches of 4: 4 steps an epoch, 16 epochs = 64 steps, the budget too.
+    const rows16: Matrix = { data: Float32Array.from({ length: 32 }, (_, i) => (i * 3) % 5), rows: 16, cols: 2 };
+    const events: ProgressEvent[] = [];
+    const out = await miniBatchFit(rows16, Float32Array.of(0, 0), runOf({ rows: 16 }), 16, new SeededRandom(2), { onProgress: (e) => void events.push(e), run: 0, nInit: 1 });
+    const ref = oneCentreRun(rows16, [0, 0], 4, 64, 2);
+    expect(out.steps).toBe(64);
+    expect(Array.from(out.centers)).toEqual(ref.centre);
+    expect(out.history.map((h) => [h.iteration, h.wcss])).toEqual([[64, ref.ewas[63]! * 16]]);
+    expect(events).toHaveLength(1);
+  });
+
   it('maxIter epochs of rounded-down steps end the run before the budget; the last step is still reported', async () => {
     // 12 rows in batches of 5: round(2.4) = 2 steps an epoch, so 5 epochs are 10 steps (the budget is 5 × 12 / 5 = 12).
     const rows12: Matrix = { data: Float32Array.from({ length: 24 }, (_, i) => (i * 5) % 7), rows: 12, cols: 2 };
