@@ -197,8 +197,8 @@ export class MiniBatchState {
     let n = low.filter(Boolean).length;
     const cap = Math.floor(0.5 * m);
     if (n > cap) {
-      // Only the `cap` lowest counts move (stable order on ties), as scikit-learn.
-      const order = Array.from({ length: k }, (_, c) => c).sort((a, b) => counts[a]! - counts[b]! || a - b);
+      // Only the `cap` lowest counts move, the lower index first on equal counts (a stable sort of 0..k-1), as scikit-learn.
+      const order = Array.from({ length: k }, (_, c) => c).sort((a, b) => counts[a]! - counts[b]!);
       for (let q = cap; q < k; q++) low[order[q]!] = false;
       n = cap;
     }
