@@ -239,6 +239,15 @@ describe('what a fit reports: notes, progress, timings and the result fields', (
       expect(Array.from(rec[1]!.data)).toEqual(Array.from(ids).flatMap((i) => Array.from(m.data.subarray(i * 3, i * 3 + 3))));
       expect(Array.from(rec[1]!.weights!)).toEqual(Array.from(ids, (i) => w[i]!));
     }
+    // a sample whose rows all weigh 0 cannot seed k-means++ by weight: it is drawn as if unweighted (unit weights)
+    const few = new Float64Array(m.rows);
+    few[0] = 1;
+    few[1] = 2;
+    const seed = [0, 1, 2, 3].find((q) => !sampleIndices(m.rows, 20, new SeededRandom((q ^ 0x5bd1e995) >>> 0)).some((i) => i < 2))!;
+    const rec: Array<Float64Array | undefined> = [];
+    const backend: KernelBackend = { ...js, createJob: async (data, rows, dims, options) => (rec.push(options?.weights?.slice()), js.createJob(data, rows, dims, options)) };
+    await fitKMeans(m, { k: 2, seed, nInit: 1, backend, initSampleSize: 20, sampleWeight: few });
+    expect(Array.from(rec[1]!)).toEqual(new Array(20).fill(1));
   });
 
   it('the defaults are nInit 3, maxIter 300, tol 1e-4, seed 0 and the refined run', async () => {
