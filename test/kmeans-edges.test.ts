@@ -19,7 +19,7 @@ import { sweepK } from '../src/drivers/elbow-sweep.js';
 import { createPlusPlusBuffers, kmeansPlusPlus, weightedDraw } from '../src/drivers/kmeans-plusplus.js';
 import { fitKMeans, predictNearest, type KMeansOptions, type KMeansResult } from '../src/drivers/kmeans.js';
 import { shardMatrix } from '../src/drivers/sharding/sharded-data.js';
-import { checkFloat32Range, countDistinctRows, meanFeatureVariance, requireOptions, validateMatrix } from '../src/drivers/validate-input.js';
+import { checkFloat32Range, countDistinctRows, meanFeatureVariance, requireOptions, validateAndMeasure, validateMatrix } from '../src/drivers/validate-input.js';
 import { thrown } from './helpers/thrown.js';
 
 /** Gaussian blobs around `centres` random centres in [-10, 10)^cols, seeded. */
@@ -703,6 +703,9 @@ describe('values too large for float32 distances, and predictNearest', () => {
     expect(e.message.startsWith("rows row 2, feature 1 ('age') is 1.000e+19: ")).toBe(true);
     expect(() => validateMatrix(matrixFromRows([[3, -1e19]]), 'rows', ['age', 'income'])).toThrow("rows row 1, feature 2 ('income') is -1.000e+19: ");
     expect(() => validateMatrix(matrixFromRows([[3, -1e19]]))).toThrow('data row 1, feature 2 is -1.000e+19: ');
+    // unnamed, the rows are "data"
+    expect(() => checkFloat32Range(matrixFromRows([[3, -1e19]]))).toThrow(/^data row 1, feature 2 is -1.000e\+19: /);
+    await expect(validateAndMeasure(matrixFromRows([[1], [NaN]]))).rejects.toThrow('data row 2, feature 1 is NaN: NaN and infinite values are not allowed');
   });
 
   it('refuses two features each at the per-value bound of one (4 · v² = f32max / 4: the sum of both is twice the limit)', async () => {
