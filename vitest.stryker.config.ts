@@ -32,6 +32,7 @@ const ORDER = [
   'suggest-k',
   'k-prototypes',
   'data-in-output',
+  'agglomerative-edges',
   'agglomerative',
 ];
 class CheapFirst extends BaseSequencer {

@@ -30,6 +30,7 @@ const STREAMING = ['src/drivers/minibatch-kmeans.ts', 'src/drivers/sharding/**/*
  * exercise the same code far more slowly, and the sandbox has no dist/.
  */
 export const STRYKER_TESTS = [
+  'test/agglomerative-edges.test.ts',
   'test/agglomerative.test.ts',
   'test/agglomerative-matrix-free.test.ts',
   'test/atomic-file.test.ts',
@@ -111,7 +112,7 @@ export const MUTATION_UNITS = [
       'test/elbow-sweep.test.ts',
     ],
   },
-  { name: 'drivers-agglomerative', mutate: ['src/drivers/agglomerative/**/*.ts'], tests: ['test/agglomerative.test.ts', 'test/agglomerative-matrix-free.test.ts'] },
+  { name: 'drivers-agglomerative', mutate: ['src/drivers/agglomerative/**/*.ts'], tests: ['test/agglomerative-edges.test.ts', 'test/agglomerative.test.ts', 'test/agglomerative-matrix-free.test.ts'] },
   { name: 'drivers-density', mutate: ['src/drivers/density/**/*.ts'], tests: ['test/dbscan.test.ts', 'test/hdbscan.test.ts', 'test/compare-methods.test.ts'] },
   { name: 'drivers-gmm', mutate: GMM, tests: ['test/gaussian-mixture.test.ts', 'test/compare-methods.test.ts'] },
   { name: 'drivers-compare', mutate: COMPARE, tests: ['test/compare-methods.test.ts'] },
