@@ -92,6 +92,75 @@ describe('js reference kernels on data computed by hand', () => {
     expect(Array.from(closest)).toEqual([221, 200, 185, 1, 0]);
   });
 
+  it('weighted kernels: every row counts w times in WCSS, sums, counts and potentials', async () => {
+    const w = Float64Array.from([2, 0.5, 3, 1, 4]);
+    const job = await jsReferenceBackend.createJob(data, 5, 2, { weights: w });
+    const sums = new Float64Array(4);
+    const counts = new Float64Array(2);
+    // distances 0, 1, 4 to (0,0) and 0, 1 to (10,10), each times its weight
+    const s = await job.assign(f32([0, 0, 10, 10]), 2, sums, counts);
+    expect(s).toEqual({ wcss: 2 * 0 + 0.5 * 1 + 3 * 4 + 1 * 0 + 4 * 1, changed: 5 });
+    expect(Array.from(counts)).toEqual([2 + 0.5 + 3, 1 + 4]);
+    expect(Array.from(sums)).toEqual([0.5 * 1, 3 * 2, 1 * 10 + 4 * 11, 1 * 10 + 4 * 10]);
+    // from (0,0): closest 0, 1, 4, 200, 221, weighted
+    expect(await job.updateClosest(f32([0, 0]), true)).toBe(0.5 * 1 + 3 * 4 + 200 + 4 * 221);
+    const out = new Float64Array(2);
+    await job.candidatePotentials(f32([10, 10, 1, 0]), 2, out);
+    expect(Array.from(out)).toEqual([0.5 * 1 + 3 * 4 + 0 + 4 * 1, 0 + 3 * 4 + 181 + 4 * 200]);
+    // take (10,10) through the update pass: the weighted minimum
+    expect(await job.updateClosest(f32([10, 10]), false)).toBe(0.5 * 1 + 3 * 4 + 0 + 4 * 1);
+  });
+
+  it('chooseCandidate takes a candidate of the last candidatePotentials: its potential, and closest becomes its minimum', async () => {
+    const job = await jsReferenceBackend.createJob(data, 5, 2);
+    await job.updateClosest(f32([0, 0]), true);
+    const out = new Float64Array(2);
+    await job.candidatePotentials(f32([10, 10, 1, 0]), 2, out);
+    expect(await job.chooseCandidate!(1)).toBe(385);
+    const closest = new Float32Array(5);
+    await job.readClosest(closest);
+    expect(Array.from(closest)).toEqual([0, 0, 4, 181, 200]);
+    // each candidatePotentials call can be chosen from once
+    await expect(job.chooseCandidate!(0)).rejects.toMatchObject({
+      code: 'INVALID_OPTION',
+      message: 'chooseCandidate(0): no such candidate in the last candidatePotentials call',
+    });
+    await job.candidatePotentials(f32([10, 10, 1, 0]), 2, out);
+    for (const bad of [-1, 2]) {
+      await expect(job.chooseCandidate!(bad)).rejects.toMatchObject({ message: `chooseCandidate(${bad}): no such candidate in the last candidatePotentials call` });
+      await job.candidatePotentials(f32([10, 10, 1, 0]), 2, out);
+    }
+    // an updateClosest between the two calls (closest 0, 0, 4, 1, 0): the choice recomputes from
+    // the new closest (0, 0, 4, 0, 0: potential 4), not from the distances kept before (5)
+    await job.updateClosest(f32([11, 10]), false);
+    expect(await job.chooseCandidate!(0)).toBe(0 + 0 + 4 + 0 + 0);
+    await job.readClosest(closest);
+    expect(Array.from(closest)).toEqual([0, 0, 4, 0, 0]);
+  });
+
+  it('chooseCandidate when the candidates’ distances are too many to keep: the same potential and closest from an update pass', async () => {
+    // more than 16 Mi (candidates × rows) values: 70,000 rows × 240 candidates
+    const rows = 70_000;
+    const rng = new SeededRandom(3);
+    const big = new Float32Array(rows * 2).map(() => rng.nextFloat() * 100);
+    const count = 240;
+    const candidates = new Float32Array(count * 2).map(() => rng.nextFloat() * 100);
+    const a = await jsReferenceBackend.createJob(big, rows, 2);
+    await a.updateClosest(big.subarray(0, 2), true);
+    const out = new Float64Array(count);
+    await a.candidatePotentials(candidates, count, out);
+    const chosen = await a.chooseCandidate!(count - 1);
+    expect(chosen).toBe(out[count - 1]);
+    const b = await jsReferenceBackend.createJob(big, rows, 2);
+    await b.updateClosest(big.subarray(0, 2), true);
+    expect(await b.updateClosest(candidates.subarray((count - 1) * 2, count * 2), false)).toBe(chosen);
+    const ca = new Float32Array(rows);
+    const cb = new Float32Array(rows);
+    await a.readClosest(ca);
+    await b.readClosest(cb);
+    expect(ca).toEqual(cb);
+  }, 60_000);
+
   it('assign reads only the first k centroids and writes only the first k sums and counts of longer buffers', async () => {
     const job = await jsReferenceBackend.createJob(data, 5, 2);
     // a third centroid right on rows 3 and 4, beyond k = 2
