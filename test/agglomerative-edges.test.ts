@@ -120,6 +120,11 @@ describe('merges and heights worked by hand, for each exact method', () => {
     expect(rows[0]![2]).toBe(1);
     expect(rows[1]![2]).toBe(1);
     expect(rows[2]![2]).toBeCloseTo(Math.sqrt(2) * 2, 12);
+    // the top merge hangs over the first merge (id 4 = leaves) and the second, each formed at 1
+    expect(dendrogramTop(r.tree, 1).leaves).toEqual([
+      { id: 4, size: 2, height: 1 },
+      { id: 5, size: 2, height: 1 },
+    ]);
   });
 });
 
@@ -312,6 +317,7 @@ describe('progress and cancellation', () => {
     const controller = new AbortController();
     const events: ProgressEvent[] = [];
     let timer: NodeJS.Timeout | undefined;
+    let afterAbort = 0;
     const e = await thrown(() =>
       fitAgglomerative(m, {
         k: 2,
@@ -319,6 +325,7 @@ describe('progress and cancellation', () => {
         backend: 'js',
         signal: controller.signal,
         onProgress: (ev) => {
+          if (controller.signal.aborted) afterAbort++;
           events.push(ev);
           // the first merging report starts a timer; the timer aborts
           if (ev.kind === 'phase' && ev.phase === 'merging' && !timer) timer = setTimeout(() => controller.abort(new Error('timer')), 0);
@@ -326,10 +333,15 @@ describe('progress and cancellation', () => {
       }),
     );
     expect([e.code, e.message]).toEqual(['ABORTED', 'aborted: timer']);
+    // the merging stops at the next pause: nothing is reported after the abort
+    expect(afterAbort).toBe(0);
     const p = phases(events);
     expect(p[0]).toEqual(['distances', `${((pairs * 8) / 1e6).toFixed(1)} MB for 3,000 rows`]);
     const shares = p.filter(([phase]) => phase === 'distances').slice(1).map(([, d]) => d!);
-    expect(shares[shares.length - 1]).toBe(`100% of ${pairs.toLocaleString('en-US')} pairs`);
+    // two kernel calls of at most 4,000,000 pairs: the first always reports, and the last
+    expect(shares).toHaveLength(2);
+    expect(shares[0]).toMatch(new RegExp(`^\\d\\d% of ${pairs.toLocaleString('en-US')} pairs$`));
+    expect(shares[1]).toBe(`100% of ${pairs.toLocaleString('en-US')} pairs`);
     const merging = p.filter(([phase]) => phase === 'merging').map(([, d]) => d!);
     expect(merging.length).toBeGreaterThan(0);
     for (const d of merging) {
