@@ -10,7 +10,10 @@ import { SegmentaError } from '../src/common/errors.js';
 import { gaussians } from './helpers/gaussians.js';
 import { HAVE_MALL, INCOME, MALL_CSV, MALL_SKIP_REASON, SCORE } from './helpers/mall-data.js';
 import { sweepK } from '../src/drivers/elbow-sweep.js';
-import { suggestK, gapOneStandardError, K_METHODS, parseKMethods } from '../src/drivers/suggest-k.js';
+import { suggestK, gapOneStandardError, K_METHODS, ALL_K_METHODS, K_CHOICE_RULE, parseKMethods, verdicts } from '../src/drivers/suggest-k.js';
+import { findElbow } from '../src/drivers/knee-detection.js';
+import { SeededRandom } from '../src/common/seeded-random.js';
+import { thrown } from './helpers/thrown.js';
 import { partitionIndices, selectK, silhouetteCurves } from '../src/drivers/k-selection.js';
 import { readCustomerTable } from '../src/data-in/read-customer-table.js';
 import { calinskiHarabasz, daviesBouldin, silhouetteSamples } from '../src/metrics/cluster-metrics.js';
@@ -125,5 +128,238 @@ describe('selectK finds obvious structure', () => {
     const sel = await selectK(table.matrix, { kMin: 1, kMax: 10, nInit: 10, seed: 42 });
     expect(sel.choice.suggestedK, sel.choice.reason).toBe(5);
     expect(sel.silhouette).toMatchObject({ sampled: false, sampleSize: 200 });
+  });
+});
+
+/**
+ * The k-selection edges, pinned from the outside (found by reading
+ * elbow-sweep.ts, knee-detection.ts, suggest-k.ts and k-selection.ts against
+ * StrykerJS's mutators): Kneedle on curves worked out by hand and against a
+ * plain restatement of the paper, each method's k and its sentence, the
+ * combination's reasons, and every refusal's code, message and details.
+ */
+describe('Kneedle against its plain description', () => {
+  /** Satopää et al. (2011) as the paper states it, for a convex decreasing curve, written out here. */
+  function kneedle(xs: number[], ys: number[], s: number): number | null {
+    const n = xs.length;
+    if (n < 3) return null;
+    const lox = Math.min(...xs), hix = Math.max(...xs), loy = Math.min(...ys), hiy = Math.max(...ys);
+    if (lox === hix || loy === hiy) return null;
+    const d = xs.map((x, i) => 1 - (ys[i]! - loy) / (hiy - loy) - (x - lox) / (hix - lox));
+    const isMax = (i: number): boolean => i > 0 && i < n - 1 && d[i]! >= d[i - 1]! && d[i]! >= d[i + 1]!;
+    const isMin = (i: number): boolean => i > 0 && i < n - 1 && d[i]! <= d[i - 1]! && d[i]! <= d[i + 1]!;
+    // the mean gap between consecutive normalised x values (kneed: np.mean(np.diff(x_normalized)))
+    const xn = xs.map((x) => (x - lox) / (hix - lox));
+    const step = xn.slice(1).reduce((a, x, i) => a + (x - xn[i]!), 0) / (n - 1);
+    let first = -1;
+    for (let i = 0; i < n; i++) if (isMax(i)) { first = i; break; }
+    if (first < 0) return null;
+    let knee: number | null = null;
+    let t = 0;
+    for (let i = first; i < n - 1; i++) {
+      if (isMax(i)) { t = d[i]! - s * step; knee = i; }
+      if (isMin(i)) t = 0;
+      if (knee !== null && d[i + 1]! < t) return xs[knee]!;
+    }
+    return null;
+  }
+
+  it('three points: a knee only when the sensitivity lets the last point fall below the threshold', () => {
+    // x_n = 0, .5, 1; flipped y_n = 0, 8/9, 1; difference 0, 7/18, 0. S = 1: threshold 7/18 − 1/2 < 0 = last difference.
+    expect(findElbow([1, 2, 3], [10, 2, 1])).toBeNull();
+    // S = 0: threshold 7/18 > 0, so the last point ends the knee at x = 2.
+    expect(findElbow([1, 2, 3], [10, 2, 1], 0)).toBe(2);
+  });
+  it('a minimum resets the threshold to 0: a later negative difference ends the earlier knee', () => {
+    // y = 10, 4, 6, 0, 8 (x = 1..5): y_n flipped = 0, .6, .4, 1, .2; x_n = 0, .25, .5, .75, 1;
+    // difference 0, .35, −.1, .25, −.8. Maxima at x = 2 and 4, minimum at x = 3.
+    // S = 3: the threshold at x = 2 is .35 − .75 = −.4; −.1 is above it; at the minimum it drops to 0,
+    // the next difference (.25) is not below 0; x = 4 is a maximum (threshold .25 − .75), −.8 is below: knee 4.
+    expect(findElbow([1, 2, 3, 4, 5], [10, 4, 6, 0, 8], 3)).toBe(4);
+    // y = 10, 4, 6, 5, 8: difference 0, .35, −.1, −.05, −.6; one maximum (x = 2), minimum at x = 3 resets to 0,
+    // so −.05 (below 0) ends the knee at x = 2; without the reset (threshold −.4) nothing would.
+    expect(findElbow([1, 2, 3, 4, 5], [10, 4, 6, 5, 8], 3)).toBe(2);
+  });
+  it('a plateau of equal differences is a maximum (>=), and so is an equal neighbour below', () => {
+    // y = 8, 2, 0, 0 … x = 1..4 would be flat at the end; take y = 9, 3, 1, 0, 0 with x = 0..4:
+    // y_n flipped = 0, 2/3, 8/9, 1, 1; x_n = 0, .25, .5, .75, 1.
+    expect(findElbow([0, 1, 2, 3, 4], [9, 3, 1, 0, 0])).toBe(kneedle([0, 1, 2, 3, 4], [9, 3, 1, 0, 0], 1));
+    // Differences 0, .5, .5, 0 at x = 1, 2, 3, 4 … equal neighbours: y = 4, 1, 0.5? use exact dyadic values:
+    // x = 0..4 (x_n = 0, 1/4, 1/2, 3/4, 1), y_n flipped = 0, 3/4, 1, 1, 1 → differences 0, 1/2, 1/2, 1/4, 0.
+    // x = 1 is a maximum (1/2 ≥ 0 and ≥ 1/2): its threshold 1/2 − 1/4 = 1/4; 1/2 is not below; x = 2 a maximum too
+    // (threshold 1/4); 1/4 is not below 1/4; 0 is: the knee is x = 2.
+    expect(findElbow([0, 1, 2, 3, 4], [4, 1, 0, 0, 0])).toBe(2);
+  });
+  it('agrees with the plain description on seeded random curves and sensitivities', () => {
+    const rng = new SeededRandom(7);
+    let knees = 0;
+    for (let t = 0; t < 3000; t++) {
+      const n = 2 + rng.nextInt(9);
+      const start = rng.nextInt(3);
+      let x = start;
+      const xs = Array.from({ length: n }, (_, i) => (i === 0 ? x : (x += 1 + (t % 3 === 0 ? rng.nextInt(2) : 0))));
+      // small integers, so that ties and exact thresholds happen
+      let y = 20 + rng.nextInt(20);
+      const ys = xs.map(() => (y = Math.max(0, y - rng.nextInt(12) + (t % 5 === 0 ? rng.nextInt(6) : 0))));
+      const s = [0, 0.5, 1, 1, 2][t % 5]!;
+      const want = kneedle(xs, ys, s);
+      if (want !== null) knees++;
+      expect(findElbow(xs, ys, s), `${xs} ${ys} S = ${s}`).toBe(want);
+    }
+    expect(knees).toBeGreaterThan(500);
+  });
+  it('checks its curve: arrays, equal lengths, finite values (code, message, details)', async () => {
+    const e1 = await thrown(() => findElbow('1,2,3' as unknown as number[], [1, 2, 3]));
+    expect([e1.code, e1.message, e1.details]).toEqual(['INVALID_OPTION', 'findElbow takes arrays of numbers', { fn: 'findElbow' }]);
+    const e2 = await thrown(() => findElbow([1, 2, 3], {} as unknown as number[]));
+    expect(e2.message).toBe('findElbow takes arrays of numbers');
+    const e3 = await thrown(() => findElbow([1, 2, 3], [3, 2]));
+    expect([e3.code, e3.message, e3.details]).toEqual(['SHAPE_MISMATCH', 'findElbow: 2 ys values for 3 k values', { fn: 'findElbow', xs: 3, ys: 2 }]);
+    const e4 = await thrown(() => findElbow([1, NaN, 3], [3, 2, 1]));
+    expect([e4.code, e4.message, e4.details]).toEqual(['NON_FINITE_VALUE', 'findElbow: k value 2 is NaN; finite numbers are required', { fn: 'findElbow', position: 2, value: NaN }]);
+    const e5 = await thrown(() => findElbow([1, 2, 3], [3, 2, Infinity]));
+    expect([e5.code, e5.message]).toEqual(['NON_FINITE_VALUE', 'findElbow: ys value 3 is Infinity; finite numbers are required']);
+    const e6 = await thrown(() => findElbow([1, 2, 3], [3, '2', 1] as unknown as number[]));
+    expect(e6.message).toBe('findElbow: ys value 2 is 2; finite numbers are required');
+  });
+});
+
+describe('gapOneStandardError at its edges', () => {
+  it('takes Gap(k) equal to Gap(k+1) − s(k+1) (≥), and skips pairs of k that are not consecutive', () => {
+    // 0.75 − 0.25 = 0.5 exactly
+    expect(gapOneStandardError([1, 2, 3], [0.5, 0.75, 0.8], [0.1, 0.25, 0.1])).toBe(1);
+    // k = 1 and 3 are not neighbours: only (3, 4) is compared, and 0.9 ≥ 1 − 0.2
+    expect(gapOneStandardError([1, 3, 4], [2, 0.9, 1], [0, 0, 0.2])).toBe(3);
+  });
+  it('allows undefined gap values but checks k and the lengths', async () => {
+    // Infinity ≥ Infinity − 0 at k = 2; s(1), never read, may be NaN
+    expect(gapOneStandardError([1, 2, 3], [0.1, Infinity, Infinity], [NaN, 0, 0])).toBe(2);
+    const e1 = await thrown(() => gapOneStandardError([1, NaN], [0, 0], [0, 0]));
+    expect([e1.code, e1.message]).toEqual(['NON_FINITE_VALUE', 'gapOneStandardError: k value 2 is NaN; finite numbers are required']);
+    const e2 = await thrown(() => gapOneStandardError([1, 2], [0, 0], [0]));
+    expect([e2.code, e2.message]).toEqual(['SHAPE_MISMATCH', 'gapOneStandardError: 1 sk values for 2 k values']);
+    const e3 = await thrown(() => gapOneStandardError([1, 2], [0], [0, 0]));
+    expect(e3.message).toBe('gapOneStandardError: 1 gap values for 2 k values');
+  });
+});
+
+describe("each method's k and its sentence", () => {
+  it('the elbow names the drop to the next k, or has no clear elbow', () => {
+    // KS/WCSS: elbow at 3, and WCSS 250 → 200 is a drop of 100 · (1 − 200/250) = 20.0 %.
+    const v = verdicts({ ks: KS, wcss: WCSS });
+    expect(v.elbow).toEqual({ k: 3, why: `Kneedle finds the elbow of the WCSS curve at k = 3 (the next k lowers WCSS by ${(100 * (1 - 200 / 250)).toFixed(1)}%)` });
+    // WCSS 10, 0, 0, 0: x_n = 0, 1/3, 2/3, 1; differences 0, 2/3, 1/3, 0: the elbow is k = 2, whose WCSS is 0 (no drop to name).
+    expect(verdicts({ ks: [1, 2, 3, 4], wcss: [10, 0, 0, 0] }).elbow).toEqual({ k: 2, why: 'Kneedle finds the elbow of the WCSS curve at k = 2' });
+    expect(verdicts({ ks: [1, 2, 3, 4], wcss: [4, 3, 2, 1] }).elbow).toEqual({ k: null, why: 'the WCSS curve has no clear elbow' });
+    expect(verdicts({ ks: [1, 2, 3] })).toEqual({});
+  });
+  it('highest or lowest, with the runner-up; the first of equal bests; undefined values skipped', () => {
+    const v = verdicts({
+      ks: [1, 2, 3, 4, 5],
+      silhouette: [null, 0.5, 0.75, 0.75, NaN],
+      calinski: [null, 1000, 10, 9.5, 2000],
+      davies: [null, 0.25, 0.5, 0.125, 0.25],
+      bic: [-1000, -10, -10.5, null, 12],
+      aic: [null, null, null, null, null],
+    });
+    expect(v.silhouette).toEqual({ k: 3, why: 'mean silhouette is highest at k = 3 (0.750; next best 0.750 at k = 4)' });
+    expect(v.calinski).toEqual({ k: 5, why: 'Calinski-Harabasz is highest at k = 5 (2000; next best 1000 at k = 2)' });
+    expect(v.davies).toEqual({ k: 4, why: 'Davies-Bouldin is lowest at k = 4 (0.125; next best 0.250 at k = 2)' });
+    expect(v.bic).toEqual({ k: 1, why: "the Gaussian mixture's BIC is lowest at k = 1 (-1000; next best -10.5 at k = 3)" });
+    expect(v.aic).toEqual({ k: null, why: "the Gaussian mixture's AIC is undefined on this range (no mixture could be fitted)" });
+    const one = verdicts({ ks: [1, 2], silhouette: [null, 0.0625], calinski: [null, null], davies: [-10, 9.99] });
+    expect(one.silhouette).toEqual({ k: 2, why: `mean silhouette is highest at k = 2 (${(0.0625).toFixed(3)})` });
+    expect(one.calinski).toEqual({ k: null, why: 'Calinski-Harabasz is undefined on this range (it needs k ≥ 2)' });
+    expect(one.davies).toEqual({ k: 1, why: 'Davies-Bouldin is lowest at k = 1 (-10.0; next best 9.990 at k = 2)' });
+  });
+  it('the gap names Gap(k), Gap(k+1) and s(k+1), or asks for a wider range', () => {
+    const v = verdicts({ ks: [2, 3, 4], gap: { gap: [0.5, 0.75, 0.8], sk: [0.1, 0.25, 0.1] } });
+    expect(v.gap).toEqual({ k: 2, why: 'smallest k with Gap(k) ≥ Gap(k+1) − s(k+1): Gap(2) = 0.500 ≥ 0.750 − 0.250' });
+    expect(verdicts({ ks: [2, 3], gap: { gap: [0.5, 0.75], sk: [0, 0.125] } }).gap).toEqual({ k: null, why: 'the gap still rises at the largest k (widen the range)' });
+  });
+});
+
+describe('suggestK: the choice and its reason, word for word', () => {
+  const f = (v: number): string => v.toFixed(3); // every silhouette below is under 10 in magnitude
+  it('refuses curves without k values, and curves of another length (code, message, details)', async () => {
+    for (const bad of [null, {}, { ks: 'x' }, { ks: [] }]) {
+      const e = await thrown(() => suggestK(bad as never));
+      expect([e.code, e.message, e.details]).toEqual(['INVALID_OPTION', 'suggestK needs curves with a non-empty ks array', {}]);
+    }
+    for (const name of ['silhouette', 'calinski', 'davies'] as const) {
+      const e = await thrown(() => suggestK({ ks: [1, 2, 3, 4], [name]: [null, 1, 2] }));
+      expect([e.code, e.message]).toEqual(['SHAPE_MISMATCH', `suggestK: 3 ${name} values for 4 k values`]);
+    }
+    // NaN is allowed in the curves (a silhouette of one cluster)
+    expect(suggestK({ ks: [1, 2, 3], silhouette: [null, NaN, 0.5] }).suggestedK).toBe(3);
+  });
+  it('climbs from the elbow until the silhouette falls', () => {
+    const sil = [null, 0.3, 0.4, 0.45, 0.5, 0.42, 0.41];
+    const c = suggestK({ ks: KS, wcss: WCSS, silhouette: sil });
+    expect(c.reason).toBe(
+      `The WCSS elbow is at k = 3; the mean silhouette keeps rising (${f(0.4)} → ${f(0.45)} at k = 4, ${f(0.45)} → ${f(0.5)} at k = 5) until a silhouette of ${f(0.42)} at k = 6.` +
+        ' 1 of 2 methods point at k = 5 (silhouette); elbow says 3.',
+    );
+    expect(c.votes).toEqual({ '3': ['elbow'], '5': ['silhouette'] });
+    expect(c.rule).toBe(K_CHOICE_RULE);
+  });
+  it('climbs to the end of the range, and does not climb when the silhouette falls at once', () => {
+    const up = suggestK({ ks: KS, wcss: WCSS, silhouette: [null, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6] });
+    expect(up.suggestedK).toBe(7);
+    expect(up.reason).toMatch(/ until the end of the range\. 1 of 2 methods point at k = 7 \(silhouette\); elbow says 3\.$/);
+    const flat = suggestK({ ks: KS, wcss: WCSS, silhouette: [null, 0.5, 0.4, 0.4, 0.3, 0.2, 0.1] });
+    expect(flat.suggestedK).toBe(3);
+    expect(flat.reason).toBe(`The WCSS elbow is at k = 3 and the mean silhouette does not rise at k = 4 (${f(0.4)} → ${f(0.4)}). 1 of 2 methods point at k = 3 (elbow); silhouette says 2.`);
+  });
+  it('the gap bounds the climb only above the elbow, up to and including its own k', () => {
+    const sil = [null, 0.3, 0.4, 0.45, 0.5, 0.55, 0.6];
+    const gap4 = { gap: [0.1, 0.3, 0.5, 0.7, 0.69, 0.7, 0.71], sk: Array(7).fill(0.02) }; // 1-SE: 0.7 ≥ 0.69 − 0.02 at k = 4
+    const c = suggestK({ ks: KS, wcss: WCSS, silhouette: sil, gap: gap4 });
+    expect(c.reason).toBe(
+      `The WCSS elbow is at k = 3; the mean silhouette keeps rising (${f(0.4)} → ${f(0.45)} at k = 4) until the gap statistic's k = 4. 1 of 3 methods point at k = 4 (gap); elbow says 3, silhouette says 7.`,
+    );
+    // A gap k equal to the elbow bounds nothing either (it is not above it).
+    const gap3 = { gap: [0.1, 0.3, 0.5, 0.49, 0.6, 0.7, 0.8], sk: Array(7).fill(0.02) };
+    const at = suggestK({ ks: KS, wcss: WCSS, silhouette: sil, gap: gap3 });
+    expect(at.byMethod.gap?.k).toBe(3);
+    expect(at.suggestedK).toBe(7);
+    // A gap with no k bounds nothing, and the tally says so.
+    const none = suggestK({ ks: KS, wcss: WCSS, silhouette: sil, gap: { gap: [1, 2, 3, 4, 5, 6, 7], sk: Array(7).fill(0) } });
+    expect(none.suggestedK).toBe(7);
+    expect(none.reason).toMatch(/ 1 of 3 methods point at k = 7 \(silhouette\); elbow says 3, gap gives none\.$/);
+  });
+  it('votes without the elbow: one winner, ties by the higher silhouette (the first of equal ones), else the smallest', () => {
+    const ks = [1, 2, 3, 4, 5];
+    const one = suggestK({ ks, calinski: [null, 5, 9, 7, 1], davies: [null, 2, 1, 3, 4] });
+    expect(one.suggestedK).toBe(3);
+    expect(one.reason).toBe('Majority vote: k = 3 has the most votes. 2 of 2 methods point at k = 3 (calinski, davies).');
+    const calinski = [null, 5, 9, 7, 1]; // 3
+    const davies = [null, 2, 3, 1, 4]; // 4
+    const tie = suggestK({ ks, silhouette: [null, 0.5, 0.6, 0.55, 0.1], calinski: [null, 9, 5, 7, 1], davies });
+    expect(tie.votes).toEqual({ '2': ['calinski'], '3': ['silhouette'], '4': ['davies'] });
+    expect(tie.reason).toBe(
+      `Majority vote tied between k = 2, 3, 4; k = 3 has the highest mean silhouette (2: ${f(0.5)}, 3: ${f(0.6)}, 4: ${f(0.55)}). 1 of 3 methods point at k = 3 (silhouette); calinski says 2, davies says 4.`,
+    );
+    // k = 2 and 3 have the same silhouette: the smaller of them stays.
+    const even = suggestK({ ks, silhouette: [null, 0.6, 0.6, 0.55, 0.1], calinski, davies });
+    expect(even.suggestedK).toBe(2);
+    // No silhouette at any tied k: the smallest wins.
+    const dark = suggestK({ ks, silhouette: [null, null, null, null, null], calinski, davies });
+    expect(dark.reason).toBe('Majority vote tied between k = 3, 4; the smallest wins. 1 of 3 methods point at k = 3 (calinski); silhouette gives none, davies says 4.');
+    const none = suggestK({ ks: [1, 2], wcss: [10, 5], calinski: [null, null] });
+    expect(none).toEqual({ suggestedK: null, byMethod: none.byMethod, votes: {}, reason: 'no method gives a k on k = 1..2', rule: K_CHOICE_RULE });
+  });
+});
+
+describe('parseKMethods at its edges', () => {
+  it('all, empty, case and spaces, every alias once, mixture methods by name', () => {
+    for (const v of ['', ' , ', ' ALL ', 'gap,all']) expect(parseKMethods(v)).toEqual([...K_METHODS]);
+    expect(parseKMethods('Elbow, kneedle ,WCSS')).toEqual(['elbow']);
+    expect(parseKMethods('calinski-harabasz,davies-bouldin,db,ch,bic,aic')).toEqual(['calinski', 'davies', 'bic', 'aic']);
+  });
+  it('names the unknown method and every known one', async () => {
+    const e = await thrown(() => parseKMethods('elbow, Magic'));
+    expect([e.code, e.message, e.details]).toEqual(['INVALID_OPTION', `unknown method 'magic': choose from ${ALL_K_METHODS.join(', ')} or all`, { option: 'method', value: 'magic' }]);
+    expect(ALL_K_METHODS).toEqual([...K_METHODS, 'bic', 'aic']);
   });
 });

@@ -157,9 +157,10 @@ export function verdicts(curves: KCurves): Partial<Record<KMethod, MethodVerdict
     const i = bestIndex(values, higher ? (a, b) => a > b : (a, b) => a < b);
     if (i < 0) out[name] = { k: null, why: `${label} is undefined on this range (${needs})` };
     else {
-      const others = values.filter((v, j) => j !== i && v !== null) as number[];
-      const runner = others.length > 0 ? (higher ? Math.max(...others) : Math.min(...others)) : undefined;
-      const runnerK = runner !== undefined ? ks[values.indexOf(runner)] : undefined;
+      // The runner-up is the best of the other defined values (NaN, e.g. a silhouette of one cluster, is none).
+      const r = bestIndex(values.map((v, j) => (j === i ? null : v)), higher ? (a, b) => a > b : (a, b) => a < b);
+      const runner = r < 0 ? undefined : values[r]!;
+      const runnerK = r < 0 ? undefined : ks[r];
       out[name] = {
         k: ks[i]!,
         why: `${label} is ${higher ? 'highest' : 'lowest'} at k = ${ks[i]} (${fmt(values[i]!)}${runner !== undefined ? `; next best ${fmt(runner)} at k = ${runnerK}` : ''})`,
