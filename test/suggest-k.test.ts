@@ -363,3 +363,39 @@ describe('parseKMethods at its edges', () => {
     expect(ALL_K_METHODS).toEqual([...K_METHODS, 'bic', 'aic']);
   });
 });
+
+describe('suggestK: the corners of the climb and the vote', () => {
+  const f = (v: number): string => v.toFixed(3);
+  it('a climb that ends on no method’s k names none of them; a NaN silhouette is lower than any', () => {
+    const c = suggestK({ ks: KS, wcss: WCSS, silhouette: [null, 0.6, 0.3, 0.4, 0.35, 0.2, 0.1] });
+    expect(c.suggestedK).toBe(4);
+    expect(c.reason).toBe(`The WCSS elbow is at k = 3; the mean silhouette keeps rising (${f(0.3)} → ${f(0.4)} at k = 4) until a silhouette of ${f(0.35)} at k = 5. 0 of 2 methods point at k = 4; elbow says 3, silhouette says 2.`);
+    // NaN at the elbow (one cluster present): any defined silhouette above it is a rise
+    expect(suggestK({ ks: KS, wcss: WCSS, silhouette: [null, 0.6, NaN, 0.4, 0.35, 0.2, 0.1] }).suggestedK).toBe(4);
+  });
+  it('a silhouette equal at the gap’s k + 1 is where the climb stopped, not the gap', () => {
+    const gap4 = { gap: [0.1, 0.3, 0.5, 0.7, 0.69, 0.7, 0.71], sk: Array(7).fill(0.02) };
+    const c = suggestK({ ks: KS, wcss: WCSS, silhouette: [null, 0.3, 0.4, 0.5, 0.5, 0.55, 0.6], gap: gap4 });
+    expect(c.suggestedK).toBe(4);
+    expect(c.reason).toMatch(new RegExp(` until a silhouette of ${f(0.5)} at k = 5\\. `));
+  });
+  it('an elbow whose next k was not swept: the silhouette has nothing to rise to', () => {
+    const ks = [1, 2, 3, 5, 7, 9, 11];
+    const elbow = findElbow(ks, WCSS)!;
+    expect(ks.includes(elbow + 1)).toBe(false);
+    const c = suggestK({ ks, wcss: WCSS, silhouette: [null, 0.1, 0.4, 0.5, 0.6, 0.7, 0.8] });
+    expect(c.suggestedK).toBe(elbow);
+    expect(c.reason).toMatch(new RegExp(`^The WCSS elbow is at k = ${elbow} and the mean silhouette does not rise at k = ${elbow + 1} \\(${f(0.4)} → none\\)\\.`));
+  });
+  it('the lowest of equal values is the first; the runner-up may be the first k', () => {
+    const v = verdicts({ ks: [1, 2, 3, 4, 5], davies: [null, 0.25, 0.5, 0.125, 0.125], bic: [-10, -1000, 5, 6, 7] });
+    expect(v.davies?.k).toBe(4);
+    expect(v.bic).toEqual({ k: 2, why: "the Gaussian mixture's BIC is lowest at k = 2 (-1000; next best -10.0 at k = 1)" });
+  });
+  it('a tie with a silhouette at only some tied k goes to the highest of those', () => {
+    const ks = [1, 2, 3, 4, 5];
+    const c = suggestK({ ks, silhouette: [null, null, null, 0.2, 0.7], calinski: [null, 5, 9, 7, 1], davies: [null, 2, 3, 1, 4] });
+    expect(c.votes).toEqual({ '3': ['calinski'], '4': ['davies'], '5': ['silhouette'] });
+    expect(c.suggestedK).toBe(5);
+  });
+});
