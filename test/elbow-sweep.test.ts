@@ -142,6 +142,13 @@ describe('sweepK at its edges', () => {
     expect([few.code, few.message, few.details]).toEqual(['TOO_FEW_DISTINCT_POINTS', 'kMax = 5 is larger than the number of distinct rows (4)', { kMax: 5, distinct: 4 }]);
     const bad = await thrown(() => sweepK(squares, 'fast' as never));
     expect(bad.code).toBe('INVALID_OPTION');
+    // a bad matrix is reported before bad options
+    const data = await thrown(() => sweepK([[1, 2]] as never, 'fast' as never));
+    expect(data.code).toBe('INVALID_DATA');
+    // kMax equal to the rows (all distinct) is allowed
+    expect((await sweepK(matrixFromRows([[0], [1], [2]]), { kMax: 3, backend: 'js' })).ks).toEqual([1, 2, 3]);
+    // kMin = kMax is one k
+    expect((await sweepK(squares, { kMin: 2, kMax: 2, backend: 'js' })).ks).toEqual([2]);
   });
 
   it('sweeps k = 1..10 by default', async () => {

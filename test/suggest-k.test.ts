@@ -399,3 +399,35 @@ describe('suggestK: the corners of the climb and the vote', () => {
     expect(c.suggestedK).toBe(5);
   });
 });
+
+describe("selectK's refusals", () => {
+  const m = gaussians(40, [[0, 0], [8, 8]], 2);
+  it('bic/aic with sample weights, and each method setting out of range (code, message, details)', async () => {
+    const w = new Float64Array(m.rows).fill(1);
+    const one = await thrown(() => selectK(m, { methods: ['elbow', 'bic'], sampleWeight: w, backend: 'js' }));
+    expect([one.code, one.message, one.details]).toEqual([
+      'INVALID_OPTION',
+      'k methods bic fit Gaussian mixtures, which take no sample weights: leave bic out of methods, or the weights out',
+      { option: 'methods', value: ['bic'] },
+    ]);
+    const both = await thrown(() => selectK(m, { methods: ['aic', 'bic'], sampleWeight: w, backend: 'js' }));
+    expect(both.message).toBe('k methods bic and aic fit Gaussian mixtures, which take no sample weights: leave bic/aic out of methods, or the weights out');
+    for (const [option, value, range] of [
+      ['silhouetteSampleSize', 1, 'an integer >= 2'],
+      ['gapReferences', 1, 'an integer in [2, 1000]'],
+      ['gapReferences', 1001, 'an integer in [2, 1000]'],
+      ['gapSampleSize', 9, 'an integer >= 10'],
+    ] as const) {
+      const e = await thrown(() => selectK(m, { [option]: value, backend: 'js' }));
+      expect([e.code, e.message, e.details]).toEqual(['INVALID_OPTION', `${option} must be ${range}, got ${value}`, { option, value }]);
+    }
+  });
+  it('runs the methods asked for, in report order; the elbow votes only when asked for', async () => {
+    const sel = await selectK(m, { methods: ['davies', 'calinski'], kMax: 4, seed: 1, backend: 'js' });
+    expect(sel.methods).toEqual(['calinski', 'davies']);
+    expect(Object.keys(sel.choice.byMethod)).toEqual(['calinski', 'davies']);
+    expect(sel.curves.wcss).toEqual(sel.sweep.wcss);
+    expect([sel.curves.calinski?.[0], sel.curves.davies?.[0]]).toEqual([null, null]);
+    expect([sel.silhouette, sel.gap, sel.mixture, sel.curves.silhouette, sel.curves.gap]).toEqual([undefined, undefined, undefined, undefined, undefined]);
+  });
+});
