@@ -3,11 +3,13 @@
  * hand, then (when /usr/bin/python3 has scikit-learn) random data checked
  * against sklearn.metrics itself.
  */
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { runPythonReference, skipSuffix, type PythonResult } from './helpers/python-reference.js';
 import { SegmentaError } from '../src/common/errors.js';
 import { matrixFromRows, type Matrix } from '../src/common/matrix.js';
+import type { ProgressEvent } from '../src/common/progress.js';
 import { SeededRandom } from '../src/common/seeded-random.js';
+import { SLICE_MS } from '../src/common/time-slice.js';
 import {
   adjustedRandIndex,
   calinskiHarabasz,
@@ -306,5 +308,147 @@ describe('metric edges: exact/sampled bounds, option checks, details, evaluatePa
     expect(await daviesBouldin(matrixFromRows([[0], [2e-10], [5], [5]]), [0, 0, 1, 1])).toBe(0);
     // a spread of 1e-6 is above the threshold: the plain ratio (1e-6 + 0) / 5
     expect(await daviesBouldin(matrixFromRows([[0], [2e-6], [5], [5]]), [0, 0, 1, 1])).toBeCloseTo(2e-7, 12);
+  });
+});
+
+/** The adjusted Rand index by scikit-learn's combinatorial formula (pairs C(x, 2) from the contingency table), in doubles. */
+function ariByCombinations(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const c2 = (x: number): number => (x * (x - 1)) / 2;
+  const count = (keys: string[]): number[] => {
+    const m = new Map<string, number>();
+    for (const k of keys) m.set(k, (m.get(k) ?? 0) + 1);
+    return [...m.values()];
+  };
+  const rows = Array.from({ length: a.length }, (_, i) => i);
+  const sumCells = count(rows.map((i) => `${a[i]},${b[i]}`)).reduce((t, x) => t + c2(x), 0);
+  const sumA = count(rows.map((i) => `${a[i]}`)).reduce((t, x) => t + c2(x), 0);
+  const sumB = count(rows.map((i) => `${b[i]}`)).reduce((t, x) => t + c2(x), 0);
+  const expected = (sumA * sumB) / c2(a.length);
+  return (sumCells - expected) / ((sumA + sumB) / 2 - expected);
+}
+
+describe('ARI with more than 4,000,000 label pairs (the sparse contingency table), without scikit-learn', () => {
+  it('equals the combinatorial formula, both ways round', async () => {
+    // 2,100 rows. a: rows 0..19 in pairs (10 labels), the rest alone (2,080); b: rows 0..29 in threes (10), the rest alone (2,070).
+    // 2,090 × 2,080 = 4,347,200 label pairs. Pairs together: 10 in a, 30 in b, 7 in both ({0,1}, {4,5}, {6,7}, {10,11}, {12,13}, {16,17}, {18,19}).
+    const n = 2100;
+    const a = Int32Array.from({ length: n }, (_, i) => (i < 20 ? Math.floor(i / 2) : 1000 + 7 * i));
+    const b = Int32Array.from({ length: n }, (_, i) => (i < 30 ? -1 - Math.floor(i / 3) : 5 * i));
+    expect(new Set(a).size * new Set(b).size).toBe(4_347_200);
+    const want = ariByCombinations(a, b);
+    const expectedIndex = (10 * 30) / ((n * (n - 1)) / 2);
+    expect(want).toBeCloseTo((7 - expectedIndex) / ((10 + 30) / 2 - expectedIndex), 14);
+    expect(await adjustedRandIndex(a, b)).toBeCloseTo(want, 14);
+    expect(await adjustedRandIndex(b, a)).toBeCloseTo(want, 14);
+  });
+
+  it('65,537 × 65,536 labels (over 2^32 label pairs, more than a typed array holds) need no dense table of every pair', async () => {
+    // The size that makes a table of every label pair impossible; about 0.4 s, the slowest test of this file.
+    const m = 65_537;
+    const x = Int32Array.from({ length: m }, (_, i) => i);
+    const y = Int32Array.from({ length: m }, (_, i) => (i === 1 ? 0 : i)); // rows 0 and 1 together in y only: 65,536 labels
+    // No pair is together in x, one in y: by the combinatorial formula, sumCells = sumA = 0, so ARI = 0 / (1/2) = 0.
+    expect(await adjustedRandIndex(x, y)).toBe(0);
+  });
+});
+
+describe('progress of the silhouette and of evaluatePartition', () => {
+  it('silhouette: one metrics event, then one event as the pairs done pass each twentieth of the n(n − 1)/2 pairs', async () => {
+    const n = 200;
+    const m = { data: Float32Array.from({ length: n }, (_, i) => i), rows: n, cols: 1 };
+    const labels = Int32Array.from({ length: n }, (_, i) => (i < 120 ? 0 : 1));
+    const events: ProgressEvent[] = [];
+    await silhouetteSamples(m, labels, { onProgress: (e) => events.push(e) });
+    // Row i pairs with the n − 1 − i rows after it; the pairs done before row i are i(n − 1) − i(i − 1)/2.
+    // Event t is reported at the first row whose pairs done before it reach t/20 of all pairs.
+    const pairs = (n * (n - 1)) / 2;
+    const doneBefore = (i: number): number => i * (n - 1) - (i * (i - 1)) / 2;
+    const rows: number[] = [];
+    for (let t = 1; t <= 20; t++) {
+      let i = 0;
+      while (20 * doneBefore(i) < t * pairs) i++;
+      rows.push(i);
+    }
+    expect(new Set(rows).size).toBe(20); // a row covers under 1 % of the pairs here: twenty distinct rows
+    expect(rows[19]).toBe(n - 1); // the last twentieth is passed when only the last row is left
+    expect(events).toEqual([
+      { kind: 'phase', phase: 'metrics', detail: 'silhouette on 200 rows' },
+      ...rows.map((i) => ({ kind: 'phase', phase: 'silhouette', detail: `${i} of 200 rows` })),
+    ]);
+  });
+
+  it('evaluatePartition names each metric as it starts; on 6 rows every row after the first reports (one event a row at most)', async () => {
+    const events: ProgressEvent[] = [];
+    await evaluatePartition(matrixFromRows([[0], [1], [2], [10], [11], [13]]), [0, 0, 0, 1, 1, 1], { onProgress: (e) => events.push(e) });
+    // 15 pairs, a twentieth is 0.75 pairs; before row 1 the 5 pairs of row 0 are done, six twentieths at once:
+    // from there each row reports once, rows 1 to 5 (row 6 does not exist).
+    const phase = (p: string, detail: string): ProgressEvent => ({ kind: 'phase', phase: p, detail });
+    expect(events).toEqual([
+      phase('metrics', 'WCSS on 6 rows'),
+      phase('metrics', 'silhouette on 6 rows'),
+      ...[1, 2, 3, 4, 5].map((i) => phase('silhouette', `${i} of 6 rows`)),
+      phase('metrics', 'Calinski-Harabasz on 6 rows'),
+      phase('metrics', 'Davies-Bouldin on 6 rows'),
+    ]);
+  });
+
+  it('a matrix that is not one is refused under the name "data"', async () => {
+    await expectCode(() => withinClusterSumOfSquares(null as unknown as Matrix, [0, 1]), 'INVALID_DATA', /^data must be a matrix \{ data: Float32Array, rows, cols \}, got null/);
+  });
+});
+
+describe('time slicing: every pass hands the event loop over when its slice is used up', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  /**
+   * Runs `call` on a clock where every check finds the slice used up (each
+   * performance.now() reads SLICE_MS later than the one before: the slowest
+   * machine), and counts the turns of the event loop while it runs with a
+   * setImmediate chain started before the call.
+   */
+  async function turnsWhileRunning(call: () => Promise<unknown>): Promise<number> {
+    let now = 0;
+    vi.spyOn(performance, 'now').mockImplementation(() => (now += SLICE_MS));
+    let turns = 0;
+    let ticking = true;
+    const tick = (): void => {
+      if (!ticking) return;
+      turns++;
+      setImmediate(tick);
+    };
+    setImmediate(tick);
+    try {
+      await call();
+    } finally {
+      ticking = false;
+      vi.restoreAllMocks();
+    }
+    return turns;
+  }
+
+  // Six rows in two clusters with spread: each pass below covers under 4,096 rows or clusters, so it pauses once.
+  const six = matrixFromRows([[0], [1], [3], [10], [11], [14]]);
+  const sixLabels = [0, 0, 0, 1, 1, 1];
+
+  it.each([
+    // [metric, call, pauses: one per pass over the rows or the clusters, plus one per silhouette row and per Davies-Bouldin cluster twice]
+    ['clusterMeans (labels renumbered, sums)', () => clusterMeans(six, sixLabels), 2],
+    ['withinClusterSumOfSquares (+ the squares)', () => withinClusterSumOfSquares(six, sixLabels), 3],
+    ['calinskiHarabasz (labels, sums, overall mean, clusters, squares)', () => calinskiHarabasz(six, sixLabels), 5],
+    ['daviesBouldin (labels, sums, spreads, 2 × 2 clusters)', () => daviesBouldin(six, sixLabels), 3 + 2 * 2],
+    ['silhouetteSamples (labels, its metrics event, 6 rows, coefficients)', () => silhouetteSamples(six, sixLabels), 3 + 6],
+    ['silhouetteScore, exact (+ the mean)', () => silhouetteScore(six, sixLabels), 4 + 6],
+    ['silhouetteScore on a sample of 5 (the copy, then the silhouette of 5 rows and its mean)', () => silhouetteScore(six, sixLabels, { maxExactRows: 2, sampleSize: 5 }), 1 + 4 + 5],
+    ['adjustedRandIndex, dense table (two labelings, the counts, the table)', () => adjustedRandIndex(sixLabels, [0, 1, 0, 1, 2, 2]), 4],
+    [
+      'adjustedRandIndex, sparse table (2,001 × 2,001 labels)',
+      () => adjustedRandIndex(Int32Array.from({ length: 2001 }, (_, i) => i), Int32Array.from({ length: 2001 }, (_, i) => 2000 - i)),
+      4,
+    ],
+    ['withinClusterSumOfSquares on 4,097 rows (each pass pauses at rows 0 and 4,096)', () => withinClusterSumOfSquares({ data: new Float32Array(4097), rows: 4097, cols: 1 }, Int32Array.from({ length: 4097 }, (_, i) => i % 2)), 3 * 2],
+  ] as const)('%s', async (_name, call, pauses) => {
+    expect(await turnsWhileRunning(call)).toBeGreaterThanOrEqual(pauses);
   });
 });
