@@ -336,7 +336,7 @@ export class Coordinator implements ShardGroup {
         'updated',
         new Date().toISOString(),
       );
-      await redis.del(jobKey(id, 'heartbeat'), jobKey(id, 'done'), jobKey(id, 'backend'), ...this.ranges.map((_, s) => jobKey(id, `owner:${s}`)));
+      await redis.del(jobKey(id, 'heartbeat'), jobKey(id, 'done'), jobKey(id, 'backend'));
       let cursor = '0';
       do {
         const [nextCursor, keys] = await redis.scan(cursor, 'MATCH', jobKey(id, 'res:*'), 'COUNT', 1000);
@@ -344,6 +344,9 @@ export class Coordinator implements ShardGroup {
         cursor = nextCursor;
       } while (cursor !== '0');
       await redis.expire(jobKey(id, 'cmds'), 60);
+      // The owners live as long as the commands: a worker that wakes after a stall
+      // reads the `end` command and, beside it, that its shard was handed over.
+      for (let s = 0; s < this.ranges.length; s++) await redis.expire(jobKey(id, `owner:${s}`), 60);
       await redis.expire(jobKey(id, 'spec'), 86_400);
       await redis.expire(jobKey(id, 'status'), 86_400);
     } finally {

@@ -18,7 +18,8 @@
  * - `segmenta:job:J:done`: the last sequence number the coordinator gathered
  *   (a new owner resumes after it).
  * - `segmenta:job:J:owner:S`: the current owner's token (a worker that finds
- *   another token there stops serving the shard).
+ *   another token there stops serving the shard; kept 60 s after the job
+ *   ends, like the commands, so a worker that wakes late still learns it).
  * - `segmenta:job:J:backend` (hash): shard → its job's backend, after its first assign pass.
  * - `segmenta:job:J:heartbeat`: set by the coordinator with a TTL.
  * - `segmenta:job:J:status` (hash): state (running, done, failed) and reason.

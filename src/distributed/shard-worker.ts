@@ -273,7 +273,12 @@ async function commandLoop(ctx: ServeContext, spec: JobSpec, s: number, shard: L
     for (const text of batch) {
       const seq = next++;
       const cmd = JSON.parse(text) as Command;
-      if (cmd.op === 'end') return 'done';
+      if (cmd.op === 'end') {
+        // A worker that stalled past its shard's handover meets the end first.
+        const owner = await redis.get(jobKey(id, `owner:${s}`));
+        if (owner !== null && owner !== token) throw new OwnershipMoved();
+        return 'done';
+      }
       if (cmd.op === 'scale' && !scaled) {
         await shard.scale({ method: cmd.method as 'standard', offset: Array.from(f64FromBase64(cmd.offset)), scale: Array.from(f64FromBase64(cmd.scale)) });
         scaled = true;
