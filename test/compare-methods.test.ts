@@ -57,6 +57,7 @@ describe('compareMethods', () => {
     expect(Array.from(c.methods[0]!.labels)).toEqual(Array.from(km.labels));
     expect(Array.from(c.methods[1]!.labels)).toEqual(Array.from(g.labels));
     expect(c.methods[1]!.details).toMatchObject({ covariance: 'spherical', meanLogLikelihood: g.meanLogLikelihood });
+    expect(c.methods[1]!.label).toBe('Gaussian mixture (spherical)');
     expect(c.ari[0]![0]).toBe(1);
     expect(c.ari[1]![1]).toBe(1);
     expect(c.ari[0]![1]).toBe(c.ari[1]![0]);
@@ -111,6 +112,7 @@ describe('compareMethods passes settings on and reports what each driver says', 
     const c = await compareMethods(m, ['kmeans'], { k: 2, backend: 'js' });
     expect(c.k).toBe(2);
     expect(c.methods[0]!.clusters).toBe(2);
+    expect((await compareMethods(m, ['agglomerative'], { k: 2, backend: 'js' })).methods[0]!.label).toBe('Agglomerative (ward, exact)');
     expect(await compareMethods(m, ['agglomerative'], { k: 1.5 }).catch((e: unknown) => e)).toMatchObject({ code: 'INVALID_K', details: { k: 1.5 } });
     expect(Object.keys(await compareMethods(m, ['hdbscan'], { hdbscan: { minClusterSize: 10 } }))).not.toContain('k');
   });
