@@ -479,6 +479,6 @@ describe('validateSampleWeight', () => {
 
 describe('kindOf', () => {
   it('describes a value of the wrong kind in a few words', () => {
-    expect([null, [1], new Float64Array(1), {}, 'abc', 7].map(kindOf)).toEqual(['null', 'a plain array', 'a Float64Array', 'an object', 'string abc', 'number 7']);
+    expect([null, undefined, [1], new Float64Array(1), {}, 'abc', 7].map(kindOf)).toEqual(['null', 'undefined', 'a plain array', 'a Float64Array', 'an object', 'string abc', 'number 7']);
   });
 });

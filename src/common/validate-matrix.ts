@@ -9,7 +9,7 @@ import type { Matrix } from './matrix.js';
 
 /** A short description of a value of the wrong kind (`a plain array`, `string abc`, …). */
 export function kindOf(value: unknown): string {
-  if (value === null) return 'null';
+  if (value === null || value === undefined) return String(value);
   if (Array.isArray(value)) return 'a plain array';
   if (ArrayBuffer.isView(value)) return `a ${value.constructor.name}`;
   return typeof value === 'object' ? 'an object' : `${typeof value} ${String(value)}`;
