@@ -280,7 +280,7 @@ async function pairwiseSource(matrix: Matrix, eps: number, options: DbscanOption
           if ((i & 255) === 0 && slicer.due()) await slicer.pause();
         }
         i0 = i1;
-        progressEvent(options.onProgress, phase, i0, rows);
+        progressEvent(options.onProgress, phase, i0, rows - 1);
         await slicer.maybePause();
       }
     },
