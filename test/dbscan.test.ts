@@ -278,3 +278,309 @@ describe('the k-distance curve for choosing eps', () => {
     expect(a.knee!).toBeGreaterThan(a.distances[a.distances.length - 1]!);
   });
 });
+
+/** scikit-learn's DBSCAN written out plainly (its `dbscan_inner`): neighbours by brute force in float64 from the float32 values, `<= eps²`, the row itself included; clusters grown from core rows in row order with a stack. */
+function bruteDbscan(m: Matrix, eps: number, minSamples: number): { labels: number[]; core: number[]; pairs: number } {
+  const { data, rows, cols } = m;
+  const nbrs: number[][] = [];
+  let pairs = 0;
+  for (let i = 0; i < rows; i++) {
+    const list: number[] = [];
+    for (let j = 0; j < rows; j++) {
+      let s = 0;
+      for (let f = 0; f < cols; f++) s += (data[i * cols + f]! - data[j * cols + f]!) ** 2;
+      if (s <= eps * eps) {
+        list.push(j);
+        if (j > i) pairs++;
+      }
+    }
+    nbrs.push(list);
+  }
+  const isCore = nbrs.map((l) => l.length >= minSamples);
+  const labels = new Array<number>(rows).fill(-1);
+  let c = 0;
+  for (let i = 0; i < rows; i++) {
+    if (labels[i] !== -1 || !isCore[i]) continue;
+    const stack = [i];
+    labels[i] = c;
+    while (stack.length > 0) {
+      const p = stack.pop()!;
+      if (!isCore[p]) continue;
+      for (const q of nbrs[p]!) {
+        if (labels[q] !== -1) continue;
+        labels[q] = c;
+        if (isCore[q]) stack.push(q);
+      }
+    }
+    c++;
+  }
+  return { labels, core: isCore.flatMap((k, i) => (k ? [i] : [])), pairs };
+}
+
+/** Integer rows on a small lattice (many pairs exactly at an integer eps, across cell edges), shifted by `offset`. */
+function lattice(rows: number, cols: number, seed: number, span: number, offset = 0): Matrix {
+  const rng = new SeededRandom(seed);
+  const data = new Float32Array(rows * cols);
+  for (let p = 0; p < data.length; p++) data[p] = Math.floor(rng.nextFloat() * span) + offset;
+  return { data, rows, cols };
+}
+
+describe('DBSCAN against scikit-learn written out (brute force), at the eps boundary and cell edges', () => {
+  it.each([
+    [1, 100, 1, 8],
+    [2, 20, 1, 5],
+    [3, 10, 1, 4],
+    [4, 6, 1, 4],
+    [5, 6, 2, 6],
+  ])('%i feature(s) on %i integers, eps %i, minSamples %i: the grid, the pairwise kernel and the brute force agree row by row', async (cols, span, eps, minSamples) => {
+    // 300 rows of integers from -7: many pairs exactly eps apart, and exactly on cell edges.
+    const m = lattice(300, cols, 40 + cols, span, -7);
+    const ref = bruteDbscan(m, eps, minSamples);
+    // The case is not degenerate: several clusters, noise and border rows.
+    expect(Math.max(...ref.labels)).toBeGreaterThanOrEqual(1);
+    expect(ref.labels).toContain(-1);
+    expect(ref.labels.filter((l) => l >= 0).length).toBeGreaterThan(ref.core.length + 20);
+    expect(ref.labels.filter((l) => l === -1).length).toBeGreaterThan(10);
+    for (const neighbourSearch of ['grid', 'pairwise'] as const) {
+      const fit = await fitDbscan(m, { eps, minSamples, neighbourSearch, backend: 'js' });
+      expect(fit.neighbourSearch).toBe(neighbourSearch);
+      expect(Array.from(fit.labels), neighbourSearch).toEqual(ref.labels);
+      expect(Array.from(fit.coreSamples), neighbourSearch).toEqual(ref.core);
+      expect(fit.neighbourPairs, neighbourSearch).toBe(ref.pairs);
+      expect(fit.clusters).toBe(Math.max(...ref.labels) + 1);
+      expect(fit.noise).toBe(ref.labels.filter((l) => l === -1).length);
+      expect(fit.sizes).toEqual(Array.from({ length: fit.clusters }, (_, c) => ref.labels.filter((l) => l === c).length));
+    }
+  });
+
+  it('half-unit eps on half-unit data, and rows far apart (cells far apart in the hash)', async () => {
+    const rows: number[][] = [];
+    for (let i = 0; i < 40; i++) rows.push([(i % 8) * 0.5, Math.floor(i / 8) * 0.5 + (i % 3 === 0 ? 1000 : 0)]);
+    rows.push([-5000, 7], [5000, -7], [5000, -6.5]);
+    const m = matrixFromRows(rows);
+    for (const [eps, minSamples] of [[0.5, 3], [0.5, 5], [1, 6], [0.25, 1]] as const) {
+      const ref = bruteDbscan(m, eps, minSamples);
+      const fit = await fitDbscan(m, { eps, minSamples });
+      expect(fit.neighbourSearch).toBe('grid');
+      expect(Array.from(fit.labels), `eps ${eps}, minSamples ${minSamples}`).toEqual(ref.labels);
+      expect(fit.neighbourPairs).toBe(ref.pairs);
+    }
+  });
+
+  it('border rows of many clusters: each takes the lowest cluster among its core neighbours (more border pairs than the first buffer holds)', async () => {
+    // Dense groups of 5 rows in a row along x, 3 apart; between each pair a lone row 1.5 from both.
+    const rows: number[][] = [];
+    for (let g = 0; g < 300; g++) {
+      for (let r = 0; r < 5; r++) rows.push([g * 3, r * 0.001]);
+      rows.push([g * 3 + 1.5, 0]);
+    }
+    const m = matrixFromRows(rows);
+    const fit = await fitDbscan(m, { eps: 1.5, minSamples: 5 });
+    const ref = bruteDbscan(m, 1.5, 5);
+    expect(Array.from(fit.labels)).toEqual(ref.labels);
+    expect(fit.clusters).toBe(300);
+    // Row 6g + 5 sits between groups g and g + 1 and takes g (the last one only has group 299).
+    for (let g = 0; g < 300; g++) expect(fit.labels[6 * g + 5]).toBe(g);
+    expect(fit.sizes).toEqual(new Array(300).fill(6));
+  });
+
+  it('many occupied cells: more than the first coordinate buffer (65,536 cells) and a long hash table', async () => {
+    const rows = 70_000;
+    const data = new Float32Array(rows);
+    // Pairs of rows 1 apart, 4 between pairs: each row in its own cell.
+    for (let i = 0; i < rows; i++) data[i] = (i >> 1) * 5 + (i & 1);
+    const fit = await fitDbscan({ data, rows, cols: 1 }, { eps: 1, minSamples: 2 });
+    expect(fit.clusters).toBe(rows / 2);
+    expect(fit.neighbourPairs).toBe(rows / 2);
+    expect(fit.labels[rows - 1]).toBe(rows / 2 - 1);
+    expect(fit.labels[2 * 1234 + 1]).toBe(1234);
+  }, 60_000);
+});
+
+describe('DBSCAN results, defaults and refusals, field by field', () => {
+  const doc = matrixFromRows([[1, 2], [2, 2], [2, 3], [8, 7], [8, 8], [25, 80]]);
+
+  it('reports eps, minSamples (default 5: counting the row itself), the search and the backend', async () => {
+    // Six rows within 2 of each other (the row itself included) are core at the default minSamples 5; four are not.
+    const five = matrixFromRows([[0, 0], [0, 1], [1, 0], [1, 1], [0.5, 0.5], [20, 20], [20, 21], [21, 20], [21, 21]]);
+    const fit = await fitDbscan(five, { eps: 2 });
+    expect(fit.minSamples).toBe(5);
+    expect(fit.eps).toBe(2);
+    expect(Array.from(fit.labels)).toEqual([0, 0, 0, 0, 0, -1, -1, -1, -1]);
+    expect(fit).toMatchObject({ neighbourSearch: 'grid', backend: 'grid', clusters: 1, noise: 4, sizes: [5] });
+    // minSamples 4: the second group of four is a cluster too.
+    expect(Array.from((await fitDbscan(five, { eps: 2, minSamples: 4 })).labels)).toEqual([0, 0, 0, 0, 0, 1, 1, 1, 1]);
+    const before = performance.now();
+    const pairwise = await fitDbscan(doc, { eps: 3, minSamples: 2, neighbourSearch: 'pairwise', backend: 'js' });
+    const wall = (performance.now() - before) / 1000;
+    expect(pairwise).toMatchObject({ neighbourSearch: 'pairwise', backend: 'js', eps: 3, minSamples: 2, neighbourPairs: 4 });
+    // seconds: the fit's own wall time, in seconds.
+    expect(pairwise.seconds).toBeGreaterThanOrEqual(0);
+    expect(pairwise.seconds).toBeLessThanOrEqual(wall);
+    // auto: the grid up to 5 features, the pairwise kernel above.
+    expect((await fitDbscan(lattice(30, 5, 1, 4), { eps: 1, minSamples: 2 })).neighbourSearch).toBe('grid');
+    expect((await fitDbscan(lattice(30, 6, 1, 4), { eps: 1, minSamples: 2, backend: 'js' })).neighbourSearch).toBe('pairwise');
+  });
+
+  it('no core row at all: every row noise, no clusters', async () => {
+    const fit = await fitDbscan(doc, { eps: 0.5, minSamples: 2 });
+    expect(fit).toMatchObject({ clusters: 0, noise: 6, sizes: [], neighbourPairs: 0 });
+    expect(Array.from(fit.labels)).toEqual([-1, -1, -1, -1, -1, -1]);
+    expect(fit.coreSamples.length).toBe(0);
+  });
+
+  it('one row: a cluster of itself at minSamples 1, noise above', async () => {
+    const one = matrixFromRows([[3, 4]]);
+    expect(Array.from((await fitDbscan(one, { eps: 1, minSamples: 1 })).labels)).toEqual([0]);
+    expect(Array.from((await fitDbscan(one, { eps: 1, minSamples: 2 })).labels)).toEqual([-1]);
+    expect(Array.from((await fitDbscan(one, { eps: 1, minSamples: 1, neighbourSearch: 'pairwise', backend: 'js' })).labels)).toEqual([0]);
+  });
+
+  it('refusals carry the option and the value in their details', async () => {
+    const details = async (p: Promise<unknown>) => ((await p.catch((e: unknown) => e)) as SegmentaError).details;
+    expect(await details(fitDbscan(doc, { eps: -2 }))).toEqual({ option: 'eps', value: -2 });
+    expect(await details(fitDbscan(doc, { eps: '1' as never }))).toEqual({ option: 'eps', value: '1' });
+    expect(await details(fitDbscan(doc, { eps: 1, minSamples: 0 }))).toEqual({ option: 'minSamples', value: 0 });
+    expect(await details(fitDbscan(doc, { eps: 1, neighbourSearch: 'tree' as never }))).toEqual({ option: 'neighbourSearch', value: 'tree' });
+    expect(await details(fitDbscan(lattice(10, 7, 1, 5), { eps: 1, neighbourSearch: 'grid' }))).toEqual({ option: 'neighbourSearch', value: 'grid' });
+    // eps so small that a feature spans 2^30 cells or more: the grid is refused, auto falls back to pairwise.
+    const wide = matrixFromRows([[0], [1], [1.5]]);
+    await expectCode(fitDbscan(wide, { eps: 1e-9, neighbourSearch: 'grid' }), 'INVALID_OPTION', /^eps 1e-9 is too small for the grid \(a feature spans 2\^30 cells or more\); use neighbourSearch 'pairwise' or 'auto'$/);
+    expect(await details(fitDbscan(wide, { eps: 1e-9, neighbourSearch: 'grid' }))).toEqual({ option: 'neighbourSearch', value: 'grid' });
+    const auto = await fitDbscan(wide, { eps: 1e-9, minSamples: 1, backend: 'js' });
+    expect(auto.neighbourSearch).toBe('pairwise');
+    expect(Array.from(auto.labels)).toEqual([0, 1, 2]);
+    // Just inside 2^30 cells the grid still applies.
+    expect((await fitDbscan(matrixFromRows([[0], [1]]), { eps: 1 / 2 ** 29, minSamples: 1 })).neighbourSearch).toBe('grid');
+  });
+
+  it('progress events, in order, through the grid and through the pairwise kernel', async () => {
+    const seen = async (neighbourSearch: 'grid' | 'pairwise', eps: number) => {
+      const events: unknown[] = [];
+      await fitDbscan(doc, { eps, minSamples: 2, neighbourSearch, backend: 'js', onProgress: (e) => events.push(e) });
+      return events;
+    };
+    expect(await seen('grid', 3)).toEqual([
+      { kind: 'phase', phase: 'dbscan', detail: 'building the grid' },
+      { kind: 'phase', phase: 'dbscan', detail: '2 clusters, 1 noise rows' },
+    ]);
+    expect(await seen('pairwise', 3)).toEqual([
+      { kind: 'phase', phase: 'dbscan', detail: 'starting the pairwise kernel' },
+      { kind: 'phase', phase: 'dbscan', detail: 'counting neighbours: 100%' },
+      { kind: 'phase', phase: 'dbscan', detail: 'joining core rows: 100%' },
+      { kind: 'phase', phase: 'dbscan', detail: '2 clusters, 1 noise rows' },
+    ]);
+    // No core row: the joining pass is skipped.
+    expect(await seen('pairwise', 0.5)).toEqual([
+      { kind: 'phase', phase: 'dbscan', detail: 'starting the pairwise kernel' },
+      { kind: 'phase', phase: 'dbscan', detail: 'counting neighbours: 100%' },
+      { kind: 'phase', phase: 'dbscan', detail: '0 clusters, 6 noise rows' },
+    ]);
+  });
+
+  it('an already aborted signal stops the fit before any work, through either search', async () => {
+    const controller = new AbortController();
+    controller.abort(new Error('stop'));
+    await expect(fitDbscan(doc, { eps: 3, signal: controller.signal })).rejects.toBeInstanceOf(AbortedError);
+    await expect(fitDbscan(doc, { eps: 3, neighbourSearch: 'pairwise', backend: 'js', signal: controller.signal })).rejects.toBeInstanceOf(AbortedError);
+  });
+});
+
+describe('the pairwise kernel at eps and in chunks', () => {
+  it('a pair one float32 step above eps is not neighbours, one exactly at eps is (the float64 recheck)', async () => {
+    const above = 1 + 2 ** -23; // the float32 right after 1
+    for (const neighbourSearch of ['grid', 'pairwise'] as const) {
+      const near = await fitDbscan(matrixFromRows([[0, 0], [above, 0], [5, 5], [5, 6]]), { eps: 1, minSamples: 2, neighbourSearch, backend: 'js' });
+      expect(Array.from(near.labels), neighbourSearch).toEqual([-1, -1, 0, 0]);
+      const at = await fitDbscan(matrixFromRows([[0, 0], [1, 0], [5, 5], [5, 6 + 2 ** -21]]), { eps: 1, minSamples: 2, neighbourSearch, backend: 'js' });
+      expect(Array.from(at.labels), neighbourSearch).toEqual([0, 0, -1, -1]);
+    }
+  });
+
+  it('2,902 rows: more distances than one chunk holds (2^22; the first chunk fills all but 4); the same labels as the grid, progress per chunk', async () => {
+    const m = lattice(2902, 1, 77, 2000);
+    const rows = m.rows;
+    const events: string[] = [];
+    const pairwise = await fitDbscan(m, { eps: 1, minSamples: 3, neighbourSearch: 'pairwise', backend: 'js', onProgress: (e) => e.kind === 'phase' && events.push(e.detail ?? '') });
+    const grid = await fitDbscan(m, { eps: 1, minSamples: 3 });
+    expect(grid.clusters).toBeGreaterThan(10);
+    expect(Array.from(pairwise.labels)).toEqual(Array.from(grid.labels));
+    expect(pairwise.neighbourPairs).toBe(grid.neighbourPairs);
+    // The first chunk ends at the last row i1 with at most 2^22 distances from rows 0 .. i1 − 1.
+    let i1 = 0;
+    for (let count = 0; count + (rows - 1 - i1) <= 2 ** 22; i1++) count += rows - 1 - i1;
+    const counting = events.filter((d) => d.startsWith('counting neighbours'));
+    expect(counting).toEqual([`counting neighbours: ${Math.floor((100 * i1) / (rows - 1))}%`, 'counting neighbours: 100%']);
+  }, 60_000);
+});
+
+describe('the k-distance curve, value by value', () => {
+  const line = (...xs: number[]) => matrixFromRows(xs.map((x) => [x]));
+
+  it('the k-th nearest other row, by hand; rows at distance 0 count; largest first', async () => {
+    // Nearest other row of 0, 1, 3, 7: 1, 1, 2, 4.
+    expect(Array.from((await kDistanceCurve(line(0, 1, 3, 7), { k: 1 })).distances)).toEqual([4, 2, 1, 1]);
+    // Second nearest: 0 → 3, 1 → 2, 3 → 3, 7 → 6.
+    expect(Array.from((await kDistanceCurve(line(0, 1, 3, 7), { k: 2 })).distances)).toEqual([6, 3, 3, 2]);
+    // A duplicate row is a neighbour at distance 0.
+    expect(Array.from((await kDistanceCurve(line(0, 0, 5), { k: 1 })).distances)).toEqual([5, 0, 0]);
+    // Two features: the Euclidean distance (3-4-5).
+    expect(Array.from((await kDistanceCurve(matrixFromRows([[0, 0], [3, 4], [3, 5]]), { k: 1 })).distances)).toEqual([5, 1, 1]);
+  });
+
+  it('k defaults to 4 (minSamples 5 minus the row itself) and is capped at rows - 1; one row gives 0', async () => {
+    const six = line(0, 1, 3, 7, 15, 31);
+    const byDefault = await kDistanceCurve(six);
+    expect(byDefault.k).toBe(4);
+    // Fourth nearest: 0 → 15, 1 → 14, 3 → 12, 7 → 8, 15 → 15, 31 → 30.
+    expect(Array.from(byDefault.distances)).toEqual([30, 15, 15, 14, 12, 8]);
+    const capped = await kDistanceCurve(line(0, 1, 3), { k: 9 });
+    expect(capped.k).toBe(2);
+    expect(Array.from(capped.distances)).toEqual([3, 3, 2]);
+    // Two rows: each is the other's nearest.
+    expect(Array.from((await kDistanceCurve(line(0, 5))).distances)).toEqual([5, 5]);
+    const one = await kDistanceCurve(line(4));
+    expect(one).toMatchObject({ k: 1, sampleSize: 1, rows: 1, sampled: false, knee: null });
+    expect(Array.from(one.distances)).toEqual([0]);
+  });
+
+  it('samples only above sampleSize (default 2,000)', async () => {
+    const m = line(...Array.from({ length: 2001 }, (_, i) => i * i));
+    const sampled = await kDistanceCurve(m);
+    expect(sampled).toMatchObject({ sampled: true, sampleSize: 2000, rows: 2001 });
+    const all = await kDistanceCurve(line(0, 1, 3), { k: 1, sampleSize: 3 });
+    expect(all).toMatchObject({ sampled: false, sampleSize: 3, rows: 3 });
+  });
+
+  it('the knee: the first point farthest below the chord; null for a curve on or above it', async () => {
+    // [4, 2, 1, 1]: gaps 1 − x − y are 0, 1/3, 1/3, 0; the first of the two wins.
+    expect((await kDistanceCurve(line(0, 1, 3, 7), { k: 1 })).knee).toBe(2);
+    // [4, 2, 1, 0, 0]: gaps 0, 1/4, 1/4, 1/4, 0, exact in binary; the first of the three wins.
+    expect((await kDistanceCurve(line(0, 0, 1, 3, 7), { k: 1 })).knee).toBe(2);
+    // [2, 1, 1]: gap 1/2 at the middle point (three points are enough).
+    expect((await kDistanceCurve(line(0, 1, 3), { k: 1 })).knee).toBe(1);
+    // [5, 5, 4]: the middle point lies above the chord; no knee.
+    expect((await kDistanceCurve(line(0, 1, 5), { k: 2 })).knee).toBeNull();
+    // Flat: every row 1 from its nearest.
+    expect((await kDistanceCurve(line(0, 1, 2, 3), { k: 1 })).knee).toBeNull();
+  });
+
+  it('refuses bad k, sampleSize and seed, naming the value', async () => {
+    const m = line(0, 1, 3);
+    const refusal = async (options: object) => (await kDistanceCurve(m, options).catch((e: unknown) => e)) as SegmentaError;
+    expect(await refusal({ k: 0 })).toMatchObject({ code: 'INVALID_K', message: 'k must be an integer >= 1, got 0', details: { option: 'k', value: 0 } });
+    expect(await refusal({ sampleSize: 1 })).toMatchObject({ code: 'INVALID_OPTION', message: 'sampleSize must be an integer >= 2, got 1', details: { option: 'sampleSize', value: 1 } });
+    expect(await refusal({ seed: -1 })).toMatchObject({ code: 'INVALID_OPTION', message: 'seed must be an integer in [0, 4294967295], got -1' });
+    expect(await refusal({ seed: 2 ** 32 })).toMatchObject({ code: 'INVALID_OPTION', details: { option: 'seed', value: 2 ** 32 } });
+    expect((await kDistanceCurve(m, { seed: 4294967295 })).k).toBe(2);
+    expect(await refusal('fast' as never)).toMatchObject({ code: 'INVALID_OPTION', message: /kDistanceCurve needs an options object/ });
+    expect(await refusal({ k: 1, signal: AbortSignal.abort() })).toBeInstanceOf(AbortedError);
+    await expectCode(kDistanceCurve(matrixFromRows([[1], [Number.NaN]])), 'NON_FINITE_VALUE', /row 2, feature 1 is NaN/);
+  });
+});
+
+describe('the grid refusal for a tiny eps names eps, at any feature count up to the limit', () => {
+  it('5 features (the limit) and eps 1e-10: the eps message, not the feature-limit one', async () => {
+    await expectCode(fitDbscan(matrixFromRows([[0, 0, 0, 0, 0], [1, 1, 1, 1, 1]]), { eps: 1e-10, neighbourSearch: 'grid' }), 'INVALID_OPTION', /^eps 1e-10 is too small for the grid/);
+  });
+});

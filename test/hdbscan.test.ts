@@ -170,7 +170,10 @@ describe('HDBSCAN by hand (runs everywhere)', () => {
   });
 
   it('one row: noise; rows fewer than minClusterSize: all noise', async () => {
-    expect(Array.from((await fitHdbscan(matrixFromRows([[1, 2]]))).labels)).toEqual([-1]);
+    const one = await fitHdbscan(matrixFromRows([[1, 2]]));
+    expect(Array.from(one.labels)).toEqual([-1]);
+    expect(one).toMatchObject({ clusters: 0, noise: 1, sizes: [], minClusterSize: 5, minSamples: 1 });
+    expect(Array.from(one.coreDistances)).toEqual([0]);
     const few = await fitHdbscan(matrixFromRows([[0], [1], [2]]), { minClusterSize: 5 });
     expect(few.clusters).toBe(0);
     expect(few.noise).toBe(3);
@@ -236,5 +239,175 @@ describe('HDBSCAN input checks and cancellation', () => {
     expect(performance.now() - started).toBeLessThan(10_000);
     // The abort timer could fire only because the fit yields; the interval ran too.
     expect(ticks).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('HDBSCAN by hand: excess of mass, defaults and refusals', () => {
+  // Two groups of three (0-2 and 3.5-5.5, 1.5 apart) and a third far group (40-42). minSamples 1: every core distance is 1.
+  const rows = matrixFromRows([[0], [1], [2], [3.5], [4.5], [5.5], [40], [41], [42]]);
+
+  it('a parent more stable than its two children is kept (EOM), and the far group is a cluster too', async () => {
+    // mcs 3: the root splits at 34.5 into A (six rows) and C (three); A splits at 1.5 into two clusters of 3 whose
+    // rows leave at lambda 1. Children: 2 · 3 · (1 − 2/3) = 2; A: 6 · (2/3 − 1/34.5) ≈ 3.83 > 2, so A is kept.
+    const fit = await fitHdbscan(rows, { minClusterSize: 3, minSamples: 1 });
+    expect(Array.from(fit.labels)).toEqual([0, 0, 0, 0, 0, 0, 1, 1, 1]);
+    expect(fit).toMatchObject({ clusters: 2, noise: 0, sizes: [6, 3], minClusterSize: 3, minSamples: 1 });
+    const t = fit.condensedTree;
+    // Root 9 → clusters 10 (A) and 11 (C) at 1/34.5; A → 12 and 13 at 1/1.5; then every row at lambda 1.
+    expect(Array.from(t.parent.subarray(0, 4))).toEqual([9, 9, 10, 10]);
+    expect(Array.from(t.child.subarray(0, 4))).toEqual([10, 11, 12, 13]);
+    expect(Array.from(t.lambda.subarray(0, 4))).toEqual([1 / 34.5, 1 / 34.5, 1 / 1.5, 1 / 1.5]);
+    expect(Array.from(t.childSize.subarray(0, 4))).toEqual([6, 3, 3, 3]);
+    expect(t.parent.length).toBe(13);
+    expect(Array.from(t.lambda.subarray(4))).toEqual(new Array(9).fill(1));
+    // Every row leaves at lambda 1, the largest lambda in its selected cluster: probability 1, GLOSH 0.
+    expect(Array.from(fit.probabilities)).toEqual(new Array(9).fill(1));
+    expect(Array.from(fit.outlierScores)).toEqual(new Array(9).fill(0));
+  });
+
+  it('children more stable than their parent replace it', async () => {
+    // 0-2 and 10-12 (8 apart) under one parent with 40-42: the two close groups' own stabilities
+    // 3 · (1 − 1/8) each beat the parent's 6 · (1/8 − 1/28). Clusters are numbered by condensed-tree id, as the
+    // package numbers them: the root's split gives the six rows id 10 and the far three 11; the six's split gives 12, 13.
+    const fit = await fitHdbscan(matrixFromRows([[0], [1], [2], [10], [11], [12], [40], [41], [42]]), { minClusterSize: 3, minSamples: 1 });
+    expect(Array.from(fit.labels)).toEqual([1, 1, 1, 2, 2, 2, 0, 0, 0]);
+    expect(fit.sizes).toEqual([3, 3, 3]);
+  });
+
+  it('a split with one side too small: its rows fall out and the other side goes on as the same cluster', async () => {
+    // mcs 4: the far group of 3 leaves the root at 1/34.5; the six go on as the root, whose split at 1.5 is into
+    // two sides of 3: both fall out at 1/1.5. The root is never selected, so every row is noise.
+    const fit = await fitHdbscan(rows, { minClusterSize: 4, minSamples: 1 });
+    expect(fit).toMatchObject({ clusters: 0, noise: 9, sizes: [] });
+    expect(Array.from(fit.labels)).toEqual(new Array(9).fill(-1));
+    const t = fit.condensedTree;
+    expect(Array.from(t.parent)).toEqual(new Array(9).fill(9));
+    expect(t.lambda.filter((l) => l === 1 / 34.5).length).toBe(3);
+    expect(t.lambda.filter((l) => l === 1 / 1.5).length).toBe(6);
+    expect(Array.from(t.child).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(Array.from(fit.probabilities)).toEqual(new Array(9).fill(0));
+    // GLOSH against the root's largest lambda 1/1.5: the six rows 0, the far rows (2/3 − 1/34.5) / (2/3).
+    for (let i = 0; i < 6; i++) expect(fit.outlierScores[i]).toBe(0);
+    for (let i = 6; i < 9; i++) expect(fit.outlierScores[i]).toBeCloseTo((1 / 1.5 - 1 / 34.5) / (1 / 1.5), 14);
+  });
+
+  it('minClusterSize defaults to 5 and minSamples to it; minSamples is capped at rows − 1 and at least 1', async () => {
+    const groups: number[][] = [];
+    for (let g = 0; g < 3; g++) for (let r = 0; r < 6; r++) groups.push([g * 100 + r, (r * r) % 5]);
+    const m = matrixFromRows(groups);
+    const fit = await fitHdbscan(m);
+    expect(fit).toMatchObject({ minClusterSize: 5, minSamples: 5, clusters: 3, noise: 0, sizes: [6, 6, 6] });
+    expect(await fitHdbscan(m, { minClusterSize: 5, minSamples: 5 })).toMatchObject({ labels: fit.labels, coreDistances: fit.coreDistances });
+    // Groups of 4 are below the default minClusterSize: no cluster.
+    expect((await fitHdbscan(matrixFromRows(groups.filter((_, i) => i % 6 < 4)))).clusters).toBe(0);
+    expect((await fitHdbscan(matrixFromRows([[0], [5]]), { minClusterSize: 2, minSamples: 9 })).minSamples).toBe(1);
+    const pair = await fitHdbscan(matrixFromRows([[0], [5]]), { minClusterSize: 2 });
+    expect(Array.from(pair.coreDistances)).toEqual([5, 5]);
+    expect(pair.clusters).toBe(0);
+  });
+
+  it('refusals carry the option and the value; progress names the phases in order', async () => {
+    const m = matrixFromRows([[1], [2], [3]]);
+    const refusal = async (options: object) => (await fitHdbscan(m, options).catch((e: unknown) => e)) as SegmentaError;
+    expect(await refusal({ minClusterSize: 1 })).toMatchObject({ code: 'INVALID_OPTION', details: { option: 'minClusterSize', value: 1 } });
+    expect(await refusal({ minSamples: 1.5 })).toMatchObject({ code: 'INVALID_OPTION', message: 'minSamples must be an integer >= 1, got 1.5', details: { option: 'minSamples', value: 1.5 } });
+    expect(await refusal('fast' as never)).toMatchObject({ code: 'INVALID_OPTION', message: /fitHdbscan needs an options object/ });
+    expect(await refusal({ featureNames: ['income'], minSamples: 1 } as never)).toMatchObject({ labels: expect.any(Int32Array) });
+    const named = await fitHdbscan(matrixFromRows([[1], [Number.NaN]]), { featureNames: ['income'] }).catch((e: unknown) => e);
+    expect((named as SegmentaError).message).toMatch(/income/);
+    expect(await refusal({ signal: AbortSignal.abort() })).toBeInstanceOf(AbortedError);
+    const details: string[] = [];
+    await fitHdbscan(rows, { minClusterSize: 3, minSamples: 1, onProgress: (e) => e.kind === 'phase' && e.phase === 'hdbscan' && details.push(e.detail ?? '') });
+    expect(details.filter((d) => !d.includes('%'))).toEqual(['core distances', 'spanning tree', '2 clusters, 0 noise rows']);
+  });
+});
+
+describe('HDBSCAN by hand: core distances that differ make the mutual reachability distance', () => {
+  it('five rows on a line, minSamples 2: every lambda and GLOSH score worked out', async () => {
+    // Second nearest other row: 0 → 3, 1 → 2, 3 → 3, 7 → 6, 15 → 12. Mutual reachability max(core_a, core_b, d):
+    // (0,1) 3, (1,3) 3, (3,7) 6, (7,15) 12; so 15 leaves at 1/12, 7 at 1/6 and 0, 1, 3 at 1/3 (no side reaches 2).
+    const fit = await fitHdbscan(matrixFromRows([[0], [1], [3], [7], [15]]), { minClusterSize: 2, minSamples: 2 });
+    expect(Array.from(fit.coreDistances)).toEqual([3, 2, 3, 6, 12]);
+    expect(fit).toMatchObject({ clusters: 0, noise: 5 });
+    const t = fit.condensedTree;
+    const leaves = new Map(Array.from(t.child).map((c, r) => [c, t.lambda[r]!]));
+    expect(Object.fromEntries(leaves)).toEqual({ 0: 1 / 3, 1: 1 / 3, 2: 1 / 3, 3: 1 / 6, 4: 1 / 12 });
+    expect(Array.from(t.parent)).toEqual([5, 5, 5, 5, 5]);
+    // GLOSH against the root's largest lambda 1/3: (1/3 − lambda) / (1/3).
+    expect(fit.outlierScores[4]).toBeCloseTo(0.75, 15);
+    expect(fit.outlierScores[3]).toBeCloseTo(0.5, 15);
+    expect(Array.from(fit.outlierScores.subarray(0, 3))).toEqual([0, 0, 0]);
+  });
+});
+
+describe('heapArgsort on a sub-range (the introsort fallback sorts t[pl..pr] only)', () => {
+  it('sorts the positions pl..pr by value and leaves the rest of t alone', () => {
+    const v = Float64Array.from([5, 3, 9, 1, 7, 2, 8, 2, 6, 0, 4, 3]);
+    const t = Int32Array.from({ length: v.length }, (_, i) => i);
+    heapArgsort(v, t, 3, 9);
+    expect(Array.from(t.subarray(0, 3))).toEqual([0, 1, 2]);
+    expect(Array.from(t.subarray(10))).toEqual([10, 11]);
+    expect(Array.from(t.subarray(3, 10)).sort((a, b) => a - b)).toEqual([3, 4, 5, 6, 7, 8, 9]);
+    const sortedValues = Array.from(t.subarray(3, 10), (i) => v[i]!);
+    expect(sortedValues).toEqual([...sortedValues].sort((a, b) => a - b));
+  });
+});
+
+describe('HDBSCAN by hand: the first merge as a cluster, and a condensed tree longer than its first buffer', () => {
+  it('a pair that merges first (single-linkage node n, 2 rows) is a cluster of its own at minClusterSize 2', async () => {
+    // 0 and 0.5 merge first (at 0.5); 10, 11, 12 at 1; the root splits at 9.5 into 2 and 3 rows: two leaf clusters.
+    const fit = await fitHdbscan(matrixFromRows([[0], [0.5], [10], [11], [12]]), { minClusterSize: 2, minSamples: 1 });
+    expect(Array.from(fit.labels)).toEqual([0, 0, 1, 1, 1]);
+    expect(fit.sizes).toEqual([2, 3]);
+  });
+
+  it('1,100 rows: every row leaves the condensed tree once, and the two groups are the clusters', async () => {
+    const rows: number[][] = [];
+    for (let i = 0; i < 1100; i++) rows.push([(i % 2) * 1000 + (i >> 1) * 0.01]);
+    const fit = await fitHdbscan(matrixFromRows(rows), { minClusterSize: 50, minSamples: 3 });
+    const t = fit.condensedTree;
+    const leaves = Array.from(t.child).filter((c) => c < 1100).sort((a, b) => a - b);
+    expect(leaves).toEqual(Array.from({ length: 1100 }, (_, i) => i));
+    expect(fit.clusters).toBe(2);
+    expect(fit.sizes).toEqual([550, 550]);
+    expect(fit.labels[0]).not.toBe(fit.labels[1]);
+  });
+});
+
+describe('HDBSCAN by hand: a side of exactly minClusterSize goes on, the other side falls out', () => {
+  it.each([
+    ['the group first', [[0], [1], [2], [10]], 3],
+    ['the lone row first', [[10], [0], [1], [2]], 0],
+  ] as const)('%s: the three rows leave at lambda 1, the lone row at 1/8 (GLOSH 7/8)', async (_name, rows, lone) => {
+    const fit = await fitHdbscan(matrixFromRows(rows.map((r) => [...r])), { minClusterSize: 3, minSamples: 1 });
+    const t = fit.condensedTree;
+    const lambdaOf = new Map(Array.from(t.child).map((c, r) => [c, t.lambda[r]!]));
+    for (let i = 0; i < 4; i++) expect(lambdaOf.get(i), `row ${i}`).toBe(i === lone ? 1 / 8 : 1);
+    expect(fit.outlierScores[lone]).toBeCloseTo(7 / 8, 15);
+    expect(fit.noise).toBe(4);
+  });
+});
+
+describe('HDBSCAN by hand: a kept cluster drops its grandchildren too', () => {
+  it.each([
+    ['the pair of groups first', [0, 1, 2, 3.5, 4.5, 5.5, 7.5, 8.5, 9.5, 60, 61, 62]],
+    ['the single group first', [7.5, 8.5, 9.5, 0, 1, 2, 3.5, 4.5, 5.5, 60, 61, 62]],
+  ] as const)('%s', async (_name, xs) => {
+    // A = nine rows (born at 1/50.5) splits at 2 into X = {0-2, 3.5-5.5} and G = {7.5-9.5}; X splits at 1.5.
+    // X's children (2 · 3 · (1 − 2/3) = 2) beat X (6 · (2/3 − 1/2) = 1); A's 9 · (1/2 − 1/50.5) ≈ 4.32 beats
+    // X's 2 plus G's 3 · (1 − 1/2) = 1.5, so A is kept and every cluster under it dropped, grandchildren included.
+    const fit = await fitHdbscan(matrixFromRows(xs.map((x) => [x])), { minClusterSize: 3, minSamples: 1 });
+    expect(Array.from(fit.labels)).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1]);
+    expect(fit.sizes).toEqual([9, 3]);
+  });
+});
+
+describe('HDBSCAN by hand: duplicate rows (distance 0, lambda infinite)', () => {
+  it('two groups of three equal rows: clusters, probability 1 and GLOSH 0 (no NaN)', async () => {
+    const fit = await fitHdbscan(matrixFromRows([[0], [0], [0], [10], [10], [10]]), { minClusterSize: 3, minSamples: 1 });
+    expect(Array.from(fit.coreDistances)).toEqual([0, 0, 0, 0, 0, 0]);
+    expect(Array.from(fit.labels)).toEqual([0, 0, 0, 1, 1, 1]);
+    expect(Array.from(fit.probabilities)).toEqual([1, 1, 1, 1, 1, 1]);
+    expect(Array.from(fit.outlierScores)).toEqual([0, 0, 0, 0, 0, 0]);
   });
 });

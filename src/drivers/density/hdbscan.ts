@@ -81,7 +81,7 @@ export interface CondensedTree {
 
 /** What {@link fitHdbscan} returns. */
 export interface HdbscanResult {
-  /** One label per row, clusters numbered by their first row; -1 for noise. */
+  /** One label per row, -1 for noise; clusters numbered as the hdbscan package numbers them (by condensed-tree id). */
   labels: Int32Array;
   clusters: number;
   noise: number;
