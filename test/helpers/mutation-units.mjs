@@ -55,6 +55,8 @@ export const STRYKER_TESTS = [
   'test/gaussian-mixture.test.ts',
   'test/gmm-model-edges.test.ts',
   'test/gmm-fit-edges.test.ts',
+  'test/select-k-edges.test.ts',
+  'test/k-curves-edges.test.ts',
   'test/compare-methods.test.ts',
   'test/minibatch-kmeans.test.ts',
   'test/sharded-data.test.ts',
@@ -95,7 +97,12 @@ export const MUTATION_UNITS = [
       'test/validation-edges.test.ts',
     ],
   },
-  { name: 'drivers-k-selection', mutate: K_SELECTION, tests: ['test/elbow-sweep.test.ts', 'test/suggest-k.test.ts', 'test/kmeans-driver.test.ts'] },
+  {
+    name: 'drivers-k-selection',
+    mutate: K_SELECTION,
+    // The edge files hold the tests written against the first run's survivors (new files: the rerun keeps the other results).
+    tests: ['test/elbow-sweep.test.ts', 'test/suggest-k.test.ts', 'test/kmeans-driver.test.ts', 'test/select-k-edges.test.ts', 'test/k-curves-edges.test.ts'],
+  },
   {
     name: 'drivers-kmeans-init',
     mutate: KMEANS_INIT,
