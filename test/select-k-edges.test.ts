@@ -99,6 +99,26 @@ describe('selectK: Calinski-Harabasz and Davies-Bouldin', () => {
     const db = await run(M, { methods: ['davies'], kMax: 3 });
     expect([ch.sel.curves.calinski, 'davies' in ch.sel.curves]).toEqual([both.sel.curves.calinski, false]);
     expect([db.sel.curves.davies, 'calinski' in db.sel.curves]).toEqual([both.sel.curves.davies, false]);
+    // No Gaussian mixture runs (no gmm progress) without bic or aic.
+    expect([both, ch, db].map((r) => phases(r.events, 'gmm'))).toEqual([[], [], []]);
+  });
+
+  it('weighted: a signal aborted after the last fit stops its indices (ABORTED)', async () => {
+    const controller = new AbortController();
+    const w = Float64Array.from({ length: M.rows }, (_, i) => 1 + (i % 2));
+    const e = await thrown(() =>
+      run(M, {
+        methods: ['calinski'],
+        kMax: 2,
+        sampleWeight: w,
+        signal: controller.signal,
+        // The hook runs between the fit at k = 2 and its indices; the sweep checks the signal only before a fit.
+        afterFit: async (fit) => {
+          if (fit.k === 2) controller.abort();
+        },
+      }),
+    );
+    expect(e.code).toBe('ABORTED');
   });
 
   it("weighted: the weighted fit's labels scored unweighted, exactly as calinskiHarabasz/daviesBouldin score them; null at k = 1 and at k = rows", async () => {
