@@ -86,7 +86,7 @@ function r6(v: number | null | undefined): number | null {
 
 describe('silhouetteCurves in chunks of pair distances', () => {
   it('chunks of at most max(16,384, 1M / labelings) pairs, each as large as it can be; every value is the exact silhouette', async () => {
-    const n = 223;
+    const n = 345;
     const m = grid(n, 2, 11);
     const rng = new SeededRandom(5);
     const ks: number[] = [];
@@ -111,9 +111,11 @@ describe('silhouetteCurves in chunks of pair distances', () => {
       if (call.end < n - 1) expect(pairs + (n - 1 - call.end)).toBeGreaterThan(cap);
     }
     expect(log.calls.at(-1)!.end).toBe(n - 1);
-    // Rows 0..124 hold exactly 20,000 pairs (125 · 222 − 125 · 124 / 2): a chunk may be full.
-    expect(log.calls[0]).toEqual({ start: 0, end: 125, length: 20_000 });
-    expect(log.calls.length).toBe(2);
+    // Rows 0..63 hold exactly 20,000 pairs (64 · 344 − 64 · 63 / 2): a chunk may be full. The second chunk
+    // (19,837 pairs) is shorter than the first and not the last: a stray row would read the first one's distances.
+    expect(log.calls[0]).toEqual({ start: 0, end: 64, length: 20_000 });
+    expect(log.calls.map((c) => c.length)).toEqual([20_000, pairsOf(64, 147, n), pairsOf(147, n - 1, n)]);
+    expect(pairsOf(64, 147, n)).toBeLessThan(20_000);
     for (let q = 0; q < labs.length; q++) expect(scores[q]).toBeCloseTo(await meanSilhouette(m, labs[q]!), 12);
     expect(log.jobs.length).toBe(1);
     expect(log.disposed).toBe(1);
@@ -361,6 +363,15 @@ describe('suggest-k and the sweep at their corners', () => {
     const choice = suggestK({ ks: [1, 2, 3, 4, 5], calinski: [null, 10, 30, 20, 5], davies: [null, 1, 0.5, 0.8, 2], silhouette: [null, 0.2, 0.3, 0.5, 0.1] });
     expect(choice.suggestedK).toBe(3);
     expect(choice.reason).toBe('Majority vote: k = 3 has the most votes. 2 of 3 methods point at k = 3 (calinski, davies); silhouette says 4.');
+  });
+
+  it('refuses a non-finite k and a curve of the wrong length, whichever curves are given', async () => {
+    const nan = await thrown(() => suggestK({ ks: [1, NaN, 3], calinski: [1, 2, 3] }));
+    expect(nan.code).toBe('NON_FINITE_VALUE');
+    expect(nan.message).toBe('suggestK: k value 2 is NaN; finite numbers are required');
+    const short = await thrown(() => suggestK({ ks: [1, 2, 3], bic: [1, 2] }));
+    expect(short.code).toBe('SHAPE_MISMATCH');
+    expect(short.message).toBe('suggestK: 2 bic values for 3 k values');
   });
 
   it('sweepK names itself when its options are not an object, and disposes of its job', async () => {

@@ -197,9 +197,10 @@ export function suggestK(curves: KCurves): KSuggestion {
   if (curves === null || typeof curves !== 'object' || !Array.isArray(curves.ks) || curves.ks.length === 0) {
     throw new SegmentaError('INVALID_OPTION', 'suggestK needs curves with a non-empty ks array', {});
   }
-  for (const name of ['silhouette', 'calinski', 'davies'] as const) {
+  // Every method's curve: the same length as ks, and finite k values (the elbow and the gap check theirs too).
+  for (const name of ['silhouette', 'calinski', 'davies', 'bic', 'aic'] as const) {
     const c = curves[name];
-    if (c !== undefined && c.length !== curves.ks.length) validateCurve('suggestK', curves.ks, c, name, 'any');
+    if (c !== undefined) validateCurve('suggestK', curves.ks, c, name, 'any');
   }
   const byMethod = verdicts(curves);
   const votes: Record<string, KMethod[]> = {};
