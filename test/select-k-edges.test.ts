@@ -113,8 +113,9 @@ describe('selectK: Calinski-Harabasz and Davies-Bouldin', () => {
         sampleWeight: w,
         signal: controller.signal,
         // The hook runs between the fit at k = 2 and its indices; the sweep checks the signal only before a fit.
+        // The abort comes from a timer that the hook waits for, so it lands in that gap.
         afterFit: async (fit) => {
-          if (fit.k === 2) controller.abort();
+          if (fit.k === 2) await new Promise<void>((resolve) => setTimeout(() => (controller.abort(), resolve()), 1));
         },
       }),
     );
@@ -288,8 +289,9 @@ describe('selectK: BIC and AIC', () => {
         kMax: 2,
         signal: controller.signal,
         // The hook runs between the fit at k = 2 and its mixture; the sweep checks the signal only before a fit.
+        // The abort comes from a timer that the hook waits for, so it lands in that gap.
         afterFit: async (fit) => {
-          if (fit.k === 2) controller.abort();
+          if (fit.k === 2) await new Promise<void>((resolve) => setTimeout(() => (controller.abort(), resolve()), 1));
         },
       }),
     );
