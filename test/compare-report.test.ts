@@ -4,14 +4,17 @@
  * from compare-methods.test.ts because these run whole jobs: StrykerJS reruns
  * that file for every mutant of the drivers it covers.
  */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { writeGeneratedCustomers } from '../src/data-in/generate-customers.js';
+import { segmentCustomers } from '../src/pipeline/segment-customers.js';
+import { validateSpec } from '../src/pipeline/validate-spec.js';
+import { runSegmenta } from './helpers/run-cli-in-process.js';
 
 describe('the report compares methods (spec.compare, report --compare)', () => {
   it('segmentCustomers with compare: result.comparison, the "Comparing methods" table in index.html and segments.json', async () => {
-    const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
-    const { join } = await import('node:path');
-    const { tmpdir } = await import('node:os');
-    const { segmentCustomers } = await import('../src/pipeline/segment-customers.js');
     const dir = mkdtempSync(join(tmpdir(), 'segmenta-compare-report-'));
     try {
       const out = join(dir, 'report');
@@ -47,7 +50,6 @@ describe('the report compares methods (spec.compare, report --compare)', () => {
   });
 
   it('spec.compare is validated: unknown or repeated methods, and a job without a fit, are INVALID_SPEC naming the field', async () => {
-    const { validateSpec } = await import('../src/pipeline/validate-spec.js');
     const base = { data: { path: 'x.csv' }, features: ['a'] };
     expect(validateSpec({ ...base, compare: {} }).compare).toEqual({ methods: ['kmeans', 'agglomerative', 'gmm'], covariance: 'full', silhouetteSampleSize: 10_000 });
     expect(validateSpec({ ...base, compare: { dbscan: { eps: 0.3 } } }).compare!.methods).toEqual(['kmeans', 'agglomerative', 'gmm', 'dbscan']);
@@ -58,11 +60,6 @@ describe('the report compares methods (spec.compare, report --compare)', () => {
   });
 
   it('segmenta report --compare kmeans,agglomerative writes the table; a bad name exits 2 with one line', async () => {
-    const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
-    const { join } = await import('node:path');
-    const { tmpdir } = await import('node:os');
-    const { writeGeneratedCustomers } = await import('../src/data-in/generate-customers.js');
-    const { runSegmenta } = await import('./helpers/run-cli-in-process.js');
     const dir = mkdtempSync(join(tmpdir(), 'segmenta-report-compare-'));
     try {
       const file = join(dir, 'c.csv');
