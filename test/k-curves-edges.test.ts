@@ -8,52 +8,16 @@
  */
 import { describe, expect, it } from 'vitest';
 import { jsReferenceBackend } from '../src/backends/index.js';
-import type { JobOptions, KernelBackend, KernelJob } from '../src/backends/kernel-contract.js';
 import type { Matrix } from '../src/common/matrix.js';
 import { SeededRandom } from '../src/common/seeded-random.js';
 import { sweepK } from '../src/drivers/elbow-sweep.js';
 import { kSelectionCsv, kSelectionJson, selectK, silhouetteCurves, type KSelection } from '../src/drivers/k-selection.js';
 import { suggestK, verdicts } from '../src/drivers/suggest-k.js';
 import { silhouetteSamples } from '../src/metrics/cluster-metrics.js';
+import { recordingBackend } from './helpers/recording-backend.js';
 import { thrown } from './helpers/thrown.js';
 
 const js = jsReferenceBackend;
-
-/** The js backend, recording each job's options, its `pairwiseDistances` calls and its disposals. */
-function recording(opts: { noPairs?: boolean; stopAfter?: number } = {}) {
-  const log = { jobs: [] as JobOptions[], calls: [] as { start: number; end: number; length: number }[], disposed: 0 };
-  const backend: KernelBackend = {
-    name: 'recording',
-    priority: 0,
-    description: 'the js backend, recorded',
-    checkAvailability: () => js.checkAvailability(),
-    async createJob(data, rows, dims, options) {
-      log.jobs.push(options ?? {});
-      const job = await js.createJob(data, rows, dims, options);
-      return new Proxy(job, {
-        get(target, prop) {
-          if (prop === 'pairwiseDistances') {
-            if (opts.noPairs) return undefined;
-            return async (start: number, end: number, out: Float64Array) => {
-              log.calls.push({ start, end, length: out.length });
-              if (opts.stopAfter !== undefined && log.calls.length >= opts.stopAfter) throw new Error('stopped by the test');
-              await target.pairwiseDistances!(start, end, out);
-            };
-          }
-          if (prop === 'dispose') {
-            return async () => {
-              log.disposed++;
-              await target.dispose();
-            };
-          }
-          const v = Reflect.get(target, prop, target) as unknown;
-          return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-        },
-      }) as KernelJob;
-    },
-  };
-  return { backend, log };
-}
 
 /** Integer-valued rows (exact float32 distances), seeded. */
 function grid(rows: number, cols: number, seed: number, span = 30): Matrix {
@@ -98,23 +62,23 @@ describe('silhouetteCurves in chunks of pair distances', () => {
       ks.push(k);
       labs.push(Int32Array.from({ length: n }, () => rng.nextInt(used)));
     }
-    const { backend, log } = recording();
-    const scores = await silhouetteCurves(backend, m, labs, ks);
+    const log = recordingBackend();
+    const scores = await silhouetteCurves(log.backend, m, labs, ks);
     const cap = Math.max(16_384, Math.floor(1_000_000 / labs.length)); // 20,000 pairs
-    expect(log.calls[0]!.start).toBe(0);
-    for (const [c, call] of log.calls.entries()) {
-      if (c > 0) expect(call.start).toBe(log.calls[c - 1]!.end);
+    expect(log.pairwiseCalls[0]!.start).toBe(0);
+    for (const [c, call] of log.pairwiseCalls.entries()) {
+      if (c > 0) expect(call.start).toBe(log.pairwiseCalls[c - 1]!.end);
       const pairs = pairsOf(call.start, call.end, n);
       expect(call.length).toBe(pairs);
       expect(pairs).toBeLessThanOrEqual(cap);
       // As large as it can be: the next row's pairs would not fit.
       if (call.end < n - 1) expect(pairs + (n - 1 - call.end)).toBeGreaterThan(cap);
     }
-    expect(log.calls.at(-1)!.end).toBe(n - 1);
+    expect(log.pairwiseCalls.at(-1)!.end).toBe(n - 1);
     // Rows 0..63 hold exactly 20,000 pairs (64 · 344 − 64 · 63 / 2): a chunk may be full. The second chunk
     // (19,837 pairs) is shorter than the first and not the last: a stray row would read the first one's distances.
-    expect(log.calls[0]).toEqual({ start: 0, end: 64, length: 20_000 });
-    expect(log.calls.map((c) => c.length)).toEqual([20_000, pairsOf(64, 147, n), pairsOf(147, n - 1, n)]);
+    expect(log.pairwiseCalls[0]).toEqual({ start: 0, end: 64, length: 20_000 });
+    expect(log.pairwiseCalls.map((c) => c.length)).toEqual([20_000, pairsOf(64, 147, n), pairsOf(147, n - 1, n)]);
     expect(pairsOf(64, 147, n)).toBeLessThan(20_000);
     for (let q = 0; q < labs.length; q++) expect(scores[q]).toBeCloseTo(await meanSilhouette(m, labs[q]!), 12);
     expect(log.jobs.length).toBe(1);
@@ -125,10 +89,10 @@ describe('silhouetteCurves in chunks of pair distances', () => {
     const n = 16_386;
     const m: Matrix = { data: Float32Array.from({ length: n }, (_, i) => i % 7), rows: n, cols: 1 };
     const lab = Int32Array.from({ length: n }, (_, i) => i % 2);
-    const { backend, log } = recording({ stopAfter: 1 });
-    await expect(silhouetteCurves(backend, m, Array(62).fill(lab), Array(62).fill(2))).rejects.toThrow('stopped by the test');
+    const log = recordingBackend({ stopAfterPairwise: 1 });
+    await expect(silhouetteCurves(log.backend, m, Array(62).fill(lab), Array(62).fill(2))).rejects.toThrow('stopped by the test');
     // 1M / 62 < 16,384, so a chunk holds 16,384 pairs; row 0 alone has 16,385.
-    expect(log.calls[0]).toEqual({ start: 0, end: 1, length: n - 1 });
+    expect(log.pairwiseCalls[0]).toEqual({ start: 0, end: 1, length: n - 1 });
     expect(log.disposed).toBe(1);
   });
 
@@ -136,12 +100,12 @@ describe('silhouetteCurves in chunks of pair distances', () => {
     const m = grid(12, 2, 3);
     const lab = Int32Array.from({ length: 12 }, (_, i) => i % 3);
     const signal = new AbortController().signal;
-    const a = recording();
+    const a = recordingBackend();
     await silhouetteCurves(a.backend, m, [lab], [3], { threads: 3, signal });
-    expect(a.log.jobs).toEqual([{ threads: 3, signal }]);
-    const b = recording();
+    expect(a.jobs.map((j) => j.options ?? {})).toEqual([{ threads: 3, signal }]);
+    const b = recordingBackend();
     await silhouetteCurves(b.backend, m, [lab], [3]);
-    expect(b.log.jobs).toEqual([{}]);
+    expect(b.jobs.map((j) => j.options ?? {})).toEqual([{}]);
   });
 });
 
@@ -195,14 +159,14 @@ describe('silhouetteCurves: undefined cases and refusals', () => {
 
   it('no labelings: [] without a job; a backend without pairwiseDistances is refused by name, and its job disposed', async () => {
     const m = matrixOf([[0, 0], [1, 0], [5, 0], [7, 0]]);
-    const none = recording({ noPairs: true });
+    const none = recordingBackend({ without: ['pairwiseDistances'] });
     expect(await silhouetteCurves(none.backend, m, [], [])).toEqual([]);
-    expect(none.log.jobs.length).toBe(0);
+    expect(none.jobs.length).toBe(0);
     const e = await thrown(() => silhouetteCurves(none.backend, m, [Int32Array.from([0, 0, 1, 1])], [2]));
     expect(e.code).toBe('KERNEL_NOT_IMPLEMENTED');
     expect(e.message).toBe('backend js has no pairwiseDistances kernel, which the silhouette needs');
     expect(e.details).toEqual({ backend: 'js' });
-    expect(none.log.disposed).toBe(1);
+    expect(none.disposed).toBe(1);
   });
 });
 
@@ -378,8 +342,8 @@ describe('suggest-k and the sweep at their corners', () => {
     const e = await thrown(() => sweepK(matrixOf([[0], [1], [2]]), 'fast' as never));
     expect(e.code).toBe('INVALID_OPTION');
     expect(e.message).toMatch(/^sweepK needs an options object/);
-    const { backend, log } = recording();
-    await sweepK(grid(20, 2, 1), { kMin: 1, kMax: 3, nInit: 1, seed: 1, backend });
+    const log = recordingBackend();
+    await sweepK(grid(20, 2, 1), { kMin: 1, kMax: 3, nInit: 1, seed: 1, backend: log.backend });
     expect(log.jobs.length).toBeGreaterThan(0);
     expect(log.disposed).toBe(log.jobs.length);
   });

@@ -6,7 +6,6 @@
  */
 import { describe, expect, it } from 'vitest';
 import { jsReferenceBackend } from '../src/backends/js-reference/js-reference-backend.js';
-import type { KernelBackend, KernelJob } from '../src/backends/kernel-contract.js';
 import { matrixFromRows, type Matrix } from '../src/common/matrix.js';
 import { SeededRandom } from '../src/common/seeded-random.js';
 import { generateCustomers, generatedFeatureMatrix } from '../src/data-in/generate-customers.js';
@@ -16,33 +15,7 @@ import { fitKMeans, type KMeansResult } from '../src/drivers/kmeans.js';
 import { meanFeatureVariance } from '../src/drivers/validate-input.js';
 import { fitScaler } from '../src/preparation/scaling.js';
 import { HAVE_MALL, INCOME, MALL_CSV, MALL_SKIP_REASON, SCORE } from './helpers/mall-data.js';
-
-/** The js reference job, with every k-means++ kernel call recorded. */
-interface PlusPlusCall {
-  candidates: Float32Array;
-  potentials: Float64Array;
-}
-function recordingJob(job: KernelJob): { job: KernelJob; potentialCalls: PlusPlusCall[]; chosen: Float32Array[] } {
-  const potentialCalls: PlusPlusCall[] = [];
-  const chosen: Float32Array[] = [];
-  const spy: KernelJob = Object.create(job) as KernelJob;
-  Object.assign(spy, {
-    async candidatePotentials(candidates: Float32Array, count: number, out: Float64Array): Promise<void> {
-      await job.candidatePotentials(candidates, count, out);
-      potentialCalls.push({ candidates: candidates.slice(0, count * job.dims), potentials: out.slice(0, count) });
-    },
-    async updateClosest(center: Float32Array, reset: boolean): Promise<number> {
-      chosen.push(center.slice());
-      return job.updateClosest(center, reset);
-    },
-    async chooseCandidate(index: number): Promise<number> {
-      const { candidates } = potentialCalls[potentialCalls.length - 1]!;
-      chosen.push(candidates.slice(index * job.dims, (index + 1) * job.dims));
-      return job.chooseCandidate!(index);
-    },
-  });
-  return { job: spy, potentialCalls, chosen };
-}
+import { recordingJob } from './helpers/recording-backend.js';
 
 function wideBlobs(rows: number, seed: number): Matrix {
   const rng = new SeededRandom(seed);

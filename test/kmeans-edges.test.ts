@@ -10,8 +10,6 @@
 import { describe, expect, it } from 'vitest';
 import '../src/backends/built-in-backends.js';
 import { jsReferenceBackend } from '../src/backends/js-reference/js-reference-backend.js';
-import type { JobOptions, KernelBackend, KernelJob } from '../src/backends/kernel-contract.js';
-import { SegmentaError } from '../src/common/errors.js';
 import { matrixFromRows, type Matrix } from '../src/common/matrix.js';
 import type { ProgressEvent } from '../src/common/progress.js';
 import { SeededRandom } from '../src/common/seeded-random.js';
@@ -20,6 +18,7 @@ import { createPlusPlusBuffers, kmeansPlusPlus, weightedDraw } from '../src/driv
 import { fitKMeans, predictNearest, type KMeansOptions, type KMeansResult } from '../src/drivers/kmeans.js';
 import { shardMatrix } from '../src/drivers/sharding/sharded-data.js';
 import { checkFloat32Range, countDistinctRows, meanFeatureVariance, requireOptions, validateAndMeasure, validateMatrix } from '../src/drivers/validate-input.js';
+import { recordingBackend, recordingJob } from './helpers/recording-backend.js';
 import { thrown } from './helpers/thrown.js';
 
 /** Gaussian blobs around `centres` random centres in [-10, 10)^cols, seeded. */
@@ -52,38 +51,6 @@ function outcome(r: KMeansResult): unknown {
     notes: r.notes,
     algorithm: r.algorithm,
   };
-}
-
-/** A js backend that records what the driver asks of it. */
-interface Recorder {
-  backend: KernelBackend;
-  jobs: { rows: number; options: JobOptions | undefined; disposed: number }[];
-}
-function recordingBackend(opts: { withoutChooseCandidate?: boolean; failJob?: number } = {}): Recorder {
-  const jobs: Recorder['jobs'] = [];
-  const backend: KernelBackend = {
-    name: 'recording',
-    priority: 0,
-    description: 'js reference, recorded',
-    checkAvailability: () => jsReferenceBackend.checkAvailability(),
-    async createJob(data, rows, dims, options) {
-      if (opts.failJob === jobs.length) throw new SegmentaError('BACKEND_UNAVAILABLE', 'job refused on purpose');
-      const entry = { rows, options, disposed: 0 };
-      jobs.push(entry);
-      const job = await jsReferenceBackend.createJob(data, rows, dims, options);
-      const spy = Object.create(job) as KernelJob;
-      const own: Partial<KernelJob> = {
-        async dispose() {
-          entry.disposed++;
-          await job.dispose();
-        },
-      };
-      Object.assign(spy, own);
-      if (opts.withoutChooseCandidate) Object.defineProperty(spy, 'chooseCandidate', { value: undefined });
-      return spy;
-    },
-  };
-  return { backend, jobs };
 }
 
 const js = jsReferenceBackend;
@@ -232,22 +199,20 @@ describe('what a fit reports: notes, progress, timings and the result fields', (
     const m = blobs(700, 3, 4, 9);
     const w = Float64Array.from({ length: m.rows }, (_, i) => 1 + (i % 7));
     for (const seed of [0, 5, -3]) {
-      const rec: Array<{ data: Float32Array; weights: Float64Array | undefined }> = [];
-      const backend: KernelBackend = { ...js, createJob: async (data, rows, dims, options) => (rec.push({ data: data.slice(), weights: options?.weights?.slice() }), js.createJob(data, rows, dims, options)) };
-      await fitKMeans(m, { k: 3, seed, nInit: 1, backend, initSampleSize: 250, sampleWeight: w });
+      const rec = recordingBackend({ keepCopies: true });
+      await fitKMeans(m, { k: 3, seed, nInit: 1, backend: rec.backend, initSampleSize: 250, sampleWeight: w });
       const ids = sampleIndices(m.rows, 250, new SeededRandom((seed ^ 0x5bd1e995) >>> 0));
-      expect(Array.from(rec[1]!.data)).toEqual(Array.from(ids).flatMap((i) => Array.from(m.data.subarray(i * 3, i * 3 + 3))));
-      expect(Array.from(rec[1]!.weights!)).toEqual(Array.from(ids, (i) => w[i]!));
+      expect(Array.from(rec.jobs[1]!.data!)).toEqual(Array.from(ids).flatMap((i) => Array.from(m.data.subarray(i * 3, i * 3 + 3))));
+      expect(Array.from(rec.jobs[1]!.weights!)).toEqual(Array.from(ids, (i) => w[i]!));
     }
     // a sample whose rows all weigh 0 cannot seed k-means++ by weight: it is drawn as if unweighted (unit weights)
     const few = new Float64Array(m.rows);
     few[0] = 1;
     few[1] = 2;
     const seed = [0, 1, 2, 3].find((q) => !sampleIndices(m.rows, 20, new SeededRandom((q ^ 0x5bd1e995) >>> 0)).some((i) => i < 2))!;
-    const rec: Array<Float64Array | undefined> = [];
-    const backend: KernelBackend = { ...js, createJob: async (data, rows, dims, options) => (rec.push(options?.weights?.slice()), js.createJob(data, rows, dims, options)) };
-    await fitKMeans(m, { k: 2, seed, nInit: 1, backend, initSampleSize: 20, sampleWeight: few });
-    expect(Array.from(rec[1]!)).toEqual(new Array(20).fill(1));
+    const rec = recordingBackend({ keepCopies: true });
+    await fitKMeans(m, { k: 2, seed, nInit: 1, backend: rec.backend, initSampleSize: 20, sampleWeight: few });
+    expect(Array.from(rec.jobs[1]!.weights!)).toEqual(new Array(20).fill(1));
   });
 
   it('the defaults are nInit 3, maxIter 300, tol 1e-4, seed 0 and the refined run', async () => {
@@ -504,15 +469,14 @@ describe('the backend contract the driver keeps', () => {
   });
 
   it('runs on a backend without the optional fused kernel (chooseCandidate), with the same result', async () => {
-    const rec = recordingBackend({ withoutChooseCandidate: true });
+    const rec = recordingBackend({ without: ['chooseCandidate'] });
     const plain = await fitKMeans(m, { k: 3, seed: 6, backend: js });
     const without = await fitKMeans(m, { k: 3, seed: 6, backend: rec.backend });
     expect(outcome(without)).toEqual(outcome(plain));
     // k-means++ itself: the second pass (updateClosest, no reset) gives the fused pass's centres
     for (const seed of [1, 2, 3]) {
       const fused = await js.createJob(m.data, m.rows, m.cols);
-      const bare = Object.create(await js.createJob(m.data, m.rows, m.cols)) as KernelJob;
-      Object.defineProperty(bare, 'chooseCandidate', { value: undefined });
+      const bare = recordingJob(await js.createJob(m.data, m.rows, m.cols), { without: ['chooseCandidate'] }).job;
       const a = await kmeansPlusPlus(fused, m, 8, new SeededRandom(seed), createPlusPlusBuffers(m.rows));
       const b = await kmeansPlusPlus(bare, m, 8, new SeededRandom(seed), createPlusPlusBuffers(m.rows));
       expect(Array.from(b), `seed ${seed}`).toEqual(Array.from(a));
@@ -873,33 +837,10 @@ describe('sample weights through the whole seeded fit', () => {
 });
 
 describe('k-means++ draws its candidates as scikit-learn does', () => {
-  /** A js job that records the closest distances the driver reads, the potentials it gets back and the candidates it scores. */
+  /** A js job on `m` (weighted when given) that records the closest distances the driver reads, the potentials it gets back and the candidates it scores. */
   async function recorded(m: Matrix, weights?: Float64Array) {
-    const job = await js.createJob(m.data, m.rows, m.cols, weights ? { weights } : {});
-    const log = { potentials: [] as number[], closest: [] as Float32Array[], candidates: [] as Float32Array[], scores: [] as Float64Array[] };
-    const spy = Object.create(job) as KernelJob;
-    Object.assign(spy, {
-      async updateClosest(center: Float32Array, reset: boolean) {
-        const p = await job.updateClosest(center, reset);
-        log.potentials.push(p);
-        return p;
-      },
-      async chooseCandidate(index: number) {
-        const p = await job.chooseCandidate!(index);
-        log.potentials.push(p);
-        return p;
-      },
-      async readClosest(out: Float32Array) {
-        await job.readClosest(out);
-        log.closest.push(out.slice());
-      },
-      async candidatePotentials(candidates: Float32Array, count: number, out: Float64Array) {
-        await job.candidatePotentials(candidates, count, out);
-        log.candidates.push(candidates.slice(0, count * m.cols));
-        log.scores.push(out.slice(0, count));
-      },
-    });
-    return { job: spy, log };
+    const log = recordingJob(await js.createJob(m.data, m.rows, m.cols, weights ? { weights } : {}));
+    return { job: log.job, log };
   }
 
   /** The row a draw lands on: the first whose cumulative mass reaches the target (the last row of any mass past the end). */
@@ -929,7 +870,7 @@ describe('k-means++ draws its candidates as scikit-learn does', () => {
         const closest = log.closest[c - 1]!;
         const mass = Array.from(closest, (d, i) => (w ? w[i]! * d : d));
         const want = Array.from({ length: trials }, () => rowOf(landing(mass, rng.nextFloat() * log.potentials[c - 1]!)));
-        const got = Array.from({ length: trials }, (_, t) => Array.from(log.candidates[c - 1]!.subarray(t * 2, t * 2 + 2)));
+        const got = Array.from({ length: trials }, (_, t) => Array.from(log.potentialCalls[c - 1]!.candidates.subarray(t * 2, t * 2 + 2)));
         expect(got, `k = ${k}, centre ${c + 1}`).toEqual(want);
       }
       expect(log.closest).toHaveLength(k - 1);
@@ -943,9 +884,9 @@ describe('k-means++ draws its candidates as scikit-learn does', () => {
     for (let seed = 0; seed < 60; seed++) {
       const { job, log } = await recorded(m);
       const centres = await kmeansPlusPlus(job, m, 2, new SeededRandom(seed), createPlusPlusBuffers(m.rows));
-      const [a, b] = log.candidates[0]!;
+      const [a, b] = log.potentialCalls[0]!.candidates;
       if (centres[0] !== 0 || a === b) continue;
-      expect(log.scores[0]![0]).toBe(log.scores[0]![1]);
+      expect(log.potentialCalls[0]!.potentials[0]).toBe(log.potentialCalls[0]!.potentials[1]);
       expect(centres[1], `seed ${seed}`).toBe(a);
       decided++;
     }
