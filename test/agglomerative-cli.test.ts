@@ -2,24 +2,16 @@
  * `segmenta hclust`: JSON fields, --out, the two-stage switch, text output and
  * user errors (exit 2, one line). Runs the CLI in process.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeGeneratedCustomers } from '../src/data-in/generate-customers.js';
+import { describe, expect, it } from 'vitest';
 import { runSegmenta } from './helpers/run-cli-in-process.js';
 import { HAVE_MALL, MALL_CSV, MALL_SKIP_REASON } from './helpers/mall-data.js';
+import { customersFile, tempDir } from './helpers/temp-dir.js';
 
 const FEATURES = 'Annual Income (k$),Spending Score (1-100)';
-let dir = '';
-let customers = '';
-
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'segmenta-hclust-'));
-  customers = join(dir, 'customers.csv');
-  await writeGeneratedCustomers(customers, { rows: 2500, seed: 11 });
-});
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir('segmenta-hclust-');
+const customers = customersFile(dir, 'customers.csv', { rows: 2500, seed: 11 });
 
 describe('segmenta hclust', () => {
   it('--json prints mode, m, sizes, seconds, centroids in original units and the top merges', async () => {

@@ -5,16 +5,16 @@
  * last, and it prints to a PDF that is not blank. Skips, saying why, without
  * Chromium (`.ci/run` installs it).
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import '../src/backends/built-in-backends.js';
 import { generateCustomers, generatedFeatureMatrix } from '../src/data-in/generate-customers.js';
 import { segmentCentroidTree } from '../src/pipeline/centroid-tree.js';
 import { writeSegmentationReport } from '../src/report/write-report.js';
 import { findChromium, inspectPage } from './helpers/headless-chromium.js';
 import { pdfContent } from './helpers/pdf-content.js';
+import { tempDir } from './helpers/temp-dir.js';
 
 const CHROMIUM = findChromium();
 const SKIP_REASON = CHROMIUM ? '' : ' — skipped: no Chromium found ($CHROMIUM_PATH, /usr/bin/chromium…); `.ci/run` installs it with apt-get install chromium';
@@ -47,13 +47,7 @@ interface Probe {
   headings: string[];
 }
 
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'segmenta-layout-test-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const dir = tempDir('segmenta-layout-test-');
 
 /** A report of the generator's five segments on `features` numeric columns, with the segment tree. */
 async function generatedReport(features: number, name: string): Promise<string> {

@@ -5,10 +5,9 @@
  * and the screenshot must not be blank. Skips, saying why, without Chromium
  * (`.ci/run` installs it).
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import '../src/backends/built-in-backends.js';
 import { generateCustomers } from '../src/data-in/generate-customers.js';
 import { matrixFromRows } from '../src/common/matrix.js';
@@ -16,18 +15,13 @@ import { sampleDendrogram } from '../src/pipeline/sample-dendrogram.js';
 import { findChromium, inspectPage } from './helpers/headless-chromium.js';
 import { pngPixelStats } from './helpers/png-pixels.js';
 import { writeSegmentationReport } from '../src/report/write-report.js';
+import { tempDir } from './helpers/temp-dir.js';
 
 const CHROMIUM = findChromium();
 const SKIP_REASON = CHROMIUM ? '' : ' — skipped: no Chromium found ($CHROMIUM_PATH, /usr/bin/chromium…); `.ci/run` installs it with apt-get install chromium';
 if (!CHROMIUM) console.warn(SKIP_REASON);
 
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'segmenta-browser-test-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const dir = tempDir('segmenta-browser-test-');
 
 describe.skipIf(!CHROMIUM)(`the report in headless Chromium${SKIP_REASON}`, () => {
   it('loads with no console errors or requests, and its charts render', async () => {

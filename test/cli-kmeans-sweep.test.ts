@@ -3,12 +3,11 @@
  * Bad input → exit code 2 and exactly one line on stderr, never a stack trace.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeGeneratedCustomers } from '../src/data-in/generate-customers.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { HAVE_MALL, MALL_CSV, MALL_SKIP_REASON, SKLEARN_MALL_WCSS } from './helpers/mall-data.js';
+import { customersFile, tempDir, writeCsv } from './helpers/temp-dir.js';
 
 const CLI = resolve(import.meta.dirname, '../dist/src/cli/main.js');
 const FEATURES = 'Annual Income (k$),Spending Score (1-100)';
@@ -18,15 +17,11 @@ function segmenta(...args: string[]): { code: number; stdout: string; stderr: st
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
-let dir = '';
-let customers = '';
-beforeAll(async () => {
+beforeAll(() => {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build (npm install does it)`);
-  dir = mkdtempSync(join(tmpdir(), 'segmenta-cli-'));
-  customers = join(dir, 'customers.csv');
-  await writeGeneratedCustomers(customers, { rows: 3000, seed: 7 });
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir('segmenta-cli-');
+const customers = customersFile(dir, 'customers.csv', { rows: 3000, seed: 7 });
 
 describe('segmenta kmeans / sweep on generated customers', () => {
   it('kmeans --json prints one JSON document with the documented fields', () => {
@@ -122,9 +117,7 @@ describe('bad input: exit code 2 and one clear line', () => {
   ];
   let n = 0;
   function badCsv(text: string): string {
-    const p = join(dir, `bad-${n++}.csv`);
-    writeFileSync(p, text);
-    return p;
+    return writeCsv(dir, `bad-${n++}.csv`, text);
   }
 
   it.each(cases)('%s', (_name, args, message) => {

@@ -4,24 +4,22 @@
  * kmeans, sweep and hclust weighted by it; the saved model records the column;
  * a bad weight cell is one line on stderr naming the row and the value, exit 2.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { CLI, runCli } from './helpers/cli-process.js';
+import { tempDir, writeCsv } from './helpers/temp-dir.js';
 
 const FEATURES = 'Annual Income (k$),Spending Score (1-100)';
 const segmenta = runCli;
 
-let dir = '';
-let file = '';
+const dir = tempDir('segmenta-weight-');
+const file = join(dir, 'customers.csv');
 /** The file's rows: income, score, visits. */
 let rows: { x: [number, number]; w: number }[] = [];
 
 beforeAll(() => {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build (npm install does it)`);
-  dir = mkdtempSync(join(tmpdir(), 'segmenta-weight-'));
-  file = join(dir, 'customers.csv');
   const r = segmenta('generate', '--rows', '1500', '--seed', '5', '--weight-column', 'Visits', '--out', file);
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
@@ -32,7 +30,6 @@ beforeAll(() => {
     return { x: [f[3]!, f[4]!], w: f[5]! };
   });
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Weighted means of the rows per segment label. */
 function weightedMeans(labels: number[], k: number): number[][] {
@@ -107,13 +104,11 @@ describe('--weight COLUMN', () => {
   });
 
   const bad = (name: string, cell: string, row: number): string => {
-    const path = join(dir, `${name}.csv`);
     const lines = readFileSync(file, 'utf8').trim().split('\n');
     const f = lines[row]!.split(',');
     f[5] = cell;
     lines[row] = f.join(',');
-    writeFileSync(path, `${lines.join('\n')}\n`);
-    return path;
+    return writeCsv(dir, `${name}.csv`, lines);
   };
 
   it.each([

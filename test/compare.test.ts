@@ -3,29 +3,19 @@
  * `hclust` run separately, the sampled silhouette, errors, and Mall against
  * scikit-learn's metrics when /usr/bin/python3 has it.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeGeneratedCustomers } from '../src/data-in/generate-customers.js';
+import { describe, expect, it } from 'vitest';
 import { adjustedRandIndex } from '../src/metrics/cluster-metrics.js';
 import { runSegmenta } from './helpers/run-cli-in-process.js';
 import { HAVE_MALL, MALL_CSV, MALL_SKIP_REASON } from './helpers/mall-data.js';
 import { runPythonReference, skipSuffix, type PythonResult } from './helpers/python-reference.js';
+import { customersFile, tempDir } from './helpers/temp-dir.js';
 
 const FEATURES = 'Annual Income (k$),Spending Score (1-100)';
-let dir = '';
-let customers = '';
-let many = '';
-
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'segmenta-compare-'));
-  customers = join(dir, 'customers.csv');
-  many = join(dir, 'many.csv');
-  await writeGeneratedCustomers(customers, { rows: 2000, seed: 5 });
-  await writeGeneratedCustomers(many, { rows: 12_000, seed: 6 });
-});
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir('segmenta-compare-');
+const customers = customersFile(dir, 'customers.csv', { rows: 2000, seed: 5 });
+const many = customersFile(dir, 'many.csv', { rows: 12_000, seed: 6 });
 
 function labelsOf(file: string): number[] {
   return readFileSync(file, 'utf8').trim().split('\n').slice(1).map((l) => Number(l.split(',')[1]));

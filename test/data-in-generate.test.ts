@@ -1,8 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { runCli } from '../src/cli/cli-program.js';
 import { SegmentaError } from '../src/common/errors.js';
 import { SeededRandom } from '../src/common/seeded-random.js';
@@ -12,14 +11,9 @@ import {
   generateCustomers,
   writeGeneratedCustomers,
 } from '../src/data-in/generate-customers.js';
+import { tempDir } from './helpers/temp-dir.js';
 
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'segmenta-gen-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const dir = tempDir('segmenta-gen-');
 
 /** Plain Lloyd K-Means with k-means++ seeding, best of `nInit` (test-local, independent of the drivers). */
 function kmeans(points: Float64Array, n: number, d: number, k: number, seed: number, nInit = 5): Int32Array {

@@ -3,31 +3,22 @@
  * read exactly as the same file would be, errors naming the caller's label
  * and never the private file the reader used, which is gone afterwards.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeGeneratedCustomers } from '../src/data-in/generate-customers.js';
+import { describe, expect, it } from 'vitest';
 import { readCustomerTable } from '../src/data-in/read-customer-table.js';
 import { readTable } from '../src/data-in/read-from-memory.js';
+import { customersFile, tempDir } from './helpers/temp-dir.js';
 
 const FEATURES = ['Age', 'Annual Income (k$)', 'Spending Score (1-100)', 'Gender'];
 const OPTIONS = { features: FEATURES, encode: ['Gender'], keep: ['Gender'] };
 const SHM = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
 const leftovers = (): string[] => readdirSync(SHM).filter((f) => f.startsWith('segmenta-read-'));
 
-let dir = '';
-let csvPath = '';
-let parquetPath = '';
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'segmenta-memory-'));
-  csvPath = join(dir, 'customers.csv');
-  parquetPath = join(dir, 'customers.parquet');
-  await writeGeneratedCustomers(csvPath, { rows: 5000, seed: 2 });
-  await writeGeneratedCustomers(parquetPath, { rows: 5000, seed: 2 });
-});
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir('segmenta-memory-');
+const csvPath = customersFile(dir, 'customers.csv', { rows: 5000, seed: 2 });
+const parquetPath = customersFile(dir, 'customers.parquet', { rows: 5000, seed: 2 });
 
 describe('readTable from memory', () => {
   it('a Buffer, a string and a stream of CSV give the table the file gives, named as the caller labelled it', async () => {

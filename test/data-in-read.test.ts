@@ -1,28 +1,16 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SegmentaError } from '../src/common/errors.js';
 import type { ProgressEvent } from '../src/common/progress.js';
 import { generateCustomers, writeGeneratedCustomers } from '../src/data-in/generate-customers.js';
 import { readCustomerTable } from '../src/data-in/read-customer-table.js';
 import type { ReadTableOptions } from '../src/data-in/read-customer-table.js';
+import { tempDir, writeCsv } from './helpers/temp-dir.js';
 
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'segmenta-read-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-async function csv(name: string, text: string): Promise<string> {
-  const p = join(dir, name);
-  await writeFile(p, text);
-  return p;
-}
+const dir = tempDir('segmenta-read-');
 
 async function readError(path: string, options: ReadTableOptions): Promise<SegmentaError> {
   try {
@@ -107,7 +95,8 @@ describe('readCustomerTable on generated data', () => {
 
 describe('readCustomerTable on hand-written CSVs', () => {
   it('handles header names with spaces, $, parentheses, quotes and commas', async () => {
-    const path = await csv(
+    const path = writeCsv(
+      dir,
       'odd-names.csv',
       'Customer Key,"Spend, total ($)",Income (k$),"Say ""hi"""\nA-1,10.5,15,1\n"B,2",20,16,2\nC 3,30.25,17,3\n',
     );
@@ -120,7 +109,7 @@ describe('readCustomerTable on hand-written CSVs', () => {
   it('reads a feature whose first sampled values are integers and later ones decimals', async () => {
     const lines = ['id,x'];
     for (let i = 1; i <= 30_000; i++) lines.push(`${i},${i <= 25_000 ? i : i + 0.5}`);
-    const path = await csv('late-decimal.csv', lines.join('\n') + '\n');
+    const path = writeCsv(dir, 'late-decimal.csv', lines);
     const table = await readCustomerTable(path, { features: ['x'] });
     expect(table.rows).toBe(30_000);
     expect(table.matrix.data[29_999]).toBe(30_000.5);
@@ -142,7 +131,7 @@ describe('readCustomerTable on hand-written CSVs', () => {
     const e = await readError(badGz, { features: ['b', 'a'] });
     expect(e.code).toBe('NON_NUMERIC_VALUE');
     expect(e.message).toContain("row 60001, column 'a': 'oops' is not a number");
-    const tsv = await csv('data.tsv', 'id\tIncome (k$)\n1\t15\n2\t16\n');
+    const tsv = writeCsv(dir, 'data.tsv', 'id\tIncome (k$)\n1\t15\n2\t16\n');
     expect(Array.from((await readCustomerTable(tsv, { features: ['Income (k$)'] })).matrix.data)).toEqual([15, 16]);
   });
 
@@ -154,14 +143,14 @@ describe('readCustomerTable on hand-written CSVs', () => {
   });
 
   it('UNSUPPORTED_FORMAT for another extension', async () => {
-    const path = await csv('data.xlsx', 'a,b\n1,2\n');
+    const path = writeCsv(dir, 'data.xlsx', 'a,b\n1,2\n');
     const e = await readError(path, { features: ['a'] });
     expect(e.code).toBe('UNSUPPORTED_FORMAT');
     expect(e.message).toContain('.xlsx');
   });
 
   it('UNKNOWN_COLUMN lists the available columns', async () => {
-    const path = await csv('cols.csv', 'id,Age,Income (k$)\n1,20,30\n');
+    const path = writeCsv(dir, 'cols.csv', 'id,Age,Income (k$)\n1,20,30\n');
     for (const options of [{ features: ['Agee'] }, { features: ['Age'], keep: ['Region'] }, { features: ['Age'], encode: ['Sex'] }]) {
       const e = await readError(path, options);
       expect(e.code).toBe('UNKNOWN_COLUMN');
@@ -173,7 +162,7 @@ describe('readCustomerTable on hand-written CSVs', () => {
   it('NON_NUMERIC_VALUE names the 1-based data row, the column and the value', async () => {
     const lines = ['id,Age,Income'];
     for (let i = 1; i <= 40; i++) lines.push(`${i},${i === 17 ? 'abc' : 20 + i},${30 + i}`);
-    const path = await csv('bad-age.csv', lines.join('\n') + '\n');
+    const path = writeCsv(dir, 'bad-age.csv', lines);
     const e = await readError(path, { features: ['Income', 'Age'] });
     expect(e.code).toBe('NON_NUMERIC_VALUE');
     expect(e.message).toContain("row 17, column 'Age': 'abc' is not a number");
@@ -183,7 +172,7 @@ describe('readCustomerTable on hand-written CSVs', () => {
   it('NON_NUMERIC_VALUE far beyond the sniffer sample still names the right row', async () => {
     const lines = ['id,score'];
     for (let i = 1; i <= 60_000; i++) lines.push(`${i},${i === 54_321 ? '12x' : i % 100}`);
-    const path = await csv('late-bad.csv', lines.join('\n') + '\n');
+    const path = writeCsv(dir, 'late-bad.csv', lines);
     const e = await readError(path, { features: ['score'] });
     expect(e.code).toBe('NON_NUMERIC_VALUE');
     expect(e.message).toContain("row 54321, column 'score': '12x' is not a number");
@@ -192,7 +181,7 @@ describe('readCustomerTable on hand-written CSVs', () => {
   it('reads ids as strings when a late id is not a number', async () => {
     const lines = ['id,score'];
     for (let i = 1; i <= 30_000; i++) lines.push(`${i === 29_000 ? 'X-29000' : i},${i % 7}`);
-    const path = await csv('late-id.csv', lines.join('\n') + '\n');
+    const path = writeCsv(dir, 'late-id.csv', lines);
     const table = await readCustomerTable(path, { features: ['score'] });
     expect(table.rows).toBe(30_000);
     expect(Array.isArray(table.ids)).toBe(true);
@@ -201,7 +190,7 @@ describe('readCustomerTable on hand-written CSVs', () => {
   });
 
   it('MISSING_VALUE names the row and column', async () => {
-    const path = await csv('missing.csv', 'id,Age,Income\n1,20,30\n2,21,31\n3,,32\n4,23,33\n');
+    const path = writeCsv(dir, 'missing.csv', 'id,Age,Income\n1,20,30\n2,21,31\n3,,32\n4,23,33\n');
     const e = await readError(path, { features: ['Age', 'Income'] });
     expect(e.code).toBe('MISSING_VALUE');
     expect(e.message).toContain("row 3, column 'Age'");
@@ -209,7 +198,7 @@ describe('readCustomerTable on hand-written CSVs', () => {
   });
 
   it('MISSING_VALUE in an encoded column', async () => {
-    const path = await csv('missing-cat.csv', 'id,Gender,Age\n1,Male,20\n2,,21\n3,Female,22\n');
+    const path = writeCsv(dir, 'missing-cat.csv', 'id,Gender,Age\n1,Male,20\n2,,21\n3,Female,22\n');
     const e = await readError(path, { features: ['Age', 'Gender'], encode: ['Gender'] });
     expect(e.code).toBe('MISSING_VALUE');
     expect(e.message).toContain("row 2, column 'Gender'");
@@ -223,7 +212,7 @@ describe('readCustomerTable on hand-written CSVs', () => {
     ] as const) {
       const values = ['1.5', '2.5', '3.5'];
       values[row - 1] = bad;
-      const path = await csv(`nonfinite-${row}.csv`, `id,x\n${values.map((v, i) => `${i + 1},${v}`).join('\n')}\n`);
+      const path = writeCsv(dir, `nonfinite-${row}.csv`, `id,x\n${values.map((v, i) => `${i + 1},${v}`).join('\n')}\n`);
       const e = await readError(path, { features: ['x'] });
       expect(e.code).toBe('NON_FINITE_VALUE');
       expect(e.message).toContain(`row ${row}, column 'x'`);
@@ -231,21 +220,21 @@ describe('readCustomerTable on hand-written CSVs', () => {
   });
 
   it('NON_FINITE_VALUE for a value beyond float32', async () => {
-    const path = await csv('huge.csv', 'id,x\n1,1\n2,1e39\n');
+    const path = writeCsv(dir, 'huge.csv', 'id,x\n1,1\n2,1e39\n');
     const e = await readError(path, { features: ['x'] });
     expect(e.code).toBe('NON_FINITE_VALUE');
     expect(e.message).toContain("row 2, column 'x'");
   });
 
   it('EMPTY_TABLE for a header-only file and an empty file', async () => {
-    const headerOnly = await csv('header-only.csv', 'id,Age\n');
+    const headerOnly = writeCsv(dir, 'header-only.csv', 'id,Age\n');
     expect((await readError(headerOnly, { features: ['Age'] })).code).toBe('EMPTY_TABLE');
-    const empty = await csv('empty.csv', '');
+    const empty = writeCsv(dir, 'empty.csv', '');
     expect((await readError(empty, { features: ['Age'] })).code).toBe('EMPTY_TABLE');
   });
 
   it('a categorical feature not listed in encode is refused with a hint to --encode', async () => {
-    const path = await csv('cat.csv', 'id,Gender,Age\n1,Male,20\n2,Female,21\n3,Male,22\n');
+    const path = writeCsv(dir, 'cat.csv', 'id,Gender,Age\n1,Male,20\n2,Female,21\n3,Male,22\n');
     const e = await readError(path, { features: ['Age', 'Gender'] });
     expect(e.code).toBe('NON_NUMERIC_VALUE');
     expect(e.message).toContain("column 'Gender' is categorical");
@@ -254,7 +243,7 @@ describe('readCustomerTable on hand-written CSVs', () => {
   });
 
   it('INVALID_OPTION for an empty or duplicated feature list', async () => {
-    const path = await csv('opts.csv', 'id,a\n1,2\n');
+    const path = writeCsv(dir, 'opts.csv', 'id,a\n1,2\n');
     expect((await readError(path, { features: [] })).code).toBe('INVALID_OPTION');
     expect((await readError(path, { features: ['a', 'a'] })).code).toBe('INVALID_OPTION');
   });
@@ -300,7 +289,7 @@ describe.skipIf(!hasMall)('Mall_Customers.csv (shared sample data)', () => {
 
 describe('readCustomerTable allocate option', () => {
   it('fills the caller-allocated matrix (numeric and one-hot features) with the same values', async () => {
-    const p = await csv('alloc.csv', 'id,Gender,Age,Score\n1,Male,30,5\n2,Female,40,6\n3,Male,50,7\n');
+    const p = writeCsv(dir, 'alloc.csv', 'id,Gender,Age,Score\n1,Male,30,5\n2,Female,40,6\n3,Male,50,7\n');
     const calls: [number, number][] = [];
     const given: Float32Array[] = [];
     const allocate = (rows: number, cols: number): Float32Array => {

@@ -6,13 +6,13 @@
  * coordinator leaves a clear failed status.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, startCli, type CliProcess } from './helpers/cli-process.js';
 import { startLossyProxy } from './helpers/lossy-proxy.js';
 import { redisMissing, startRedis, type RedisServer } from './helpers/redis-server.js';
+import { tempDir, writeCsv } from './helpers/temp-dir.js';
 
 const missing = redisMissing();
 if (missing) console.warn(missing);
@@ -31,8 +31,8 @@ function wcssOf(stdout: string): number[] {
 }
 
 describe.skipIf(missing !== null)('sharded K-Means on Redis workers', () => {
-  let dir: string;
-  let data: string;
+  const dir = tempDir('segmenta-distributed-');
+  const data = join(dir, 'customers.parquet');
   let redis: RedisServer;
   let workers: CliProcess[] = [];
   const reference = { wcss: [] as number[], labels: '' };
@@ -63,8 +63,6 @@ describe.skipIf(missing !== null)('sharded K-Means on Redis workers', () => {
   };
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'segmenta-distributed-'));
-    data = join(dir, 'customers.parquet');
     expect(cli('generate', '--rows', '24000', '--seed', '1', '--features', '4', '--out', data).code).toBe(0);
     const sweep = cli('sweep', data, ...SWEEP);
     expect(sweep.code, sweep.stderr).toBe(0);
@@ -78,7 +76,6 @@ describe.skipIf(missing !== null)('sharded K-Means on Redis workers', () => {
   afterAll(async () => {
     await stopWorkers();
     await redis?.stop();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('1 process, 4 shards in one process and 2 workers × 4 shards give the same WCSS at every k and the same labels', async () => {
@@ -192,10 +189,9 @@ describe.skipIf(missing !== null)('sharded K-Means on Redis workers', () => {
   }, 300_000);
 
   it('a bad value in one shard fails the job with one line naming the file row', async () => {
-    const csv = join(dir, 'bad.csv');
     const lines = ['id,a,b'];
     for (let i = 1; i <= 9000; i++) lines.push(`${i},${i % 17},${i === 8500 ? 'oops' : String(i % 13)}`);
-    writeFileSync(csv, lines.join('\n') + '\n');
+    const csv = writeCsv(dir, 'bad.csv', lines);
     await startWorker();
     const run = startCli(['kmeans', csv, '--features', 'a,b', '--k', '2', '--redis', redis.url, '--shards', '3']);
     expect(await run.exit).toBe(2);

@@ -13,7 +13,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import '../src/backends/built-in-backends.js';
 import { resolveBackend } from '../src/backends/backend-registry.js';
 import { idleWorkerCount } from '../src/backends/wasm/wasm-threads.js';
@@ -21,6 +21,7 @@ import { AbortedError } from '../src/common/errors.js';
 import { generateCustomers, generatedFeatureMatrix, writeGeneratedCustomers } from '../src/data-in/generate-customers.js';
 import { fitKMeans } from '../src/drivers/kmeans.js';
 import { fitScaler } from '../src/preparation/scaling.js';
+import { customersFile, tempDir } from './helpers/temp-dir.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const CLI = join(ROOT, 'dist/src/cli/main.js');
@@ -117,14 +118,8 @@ describe('an AbortSignal fired from a timer stops fitKMeans mid-fit', () => {
 });
 
 describe.skipIf(!BUILT)('the CLI on a real SIGINT', () => {
-  let dir = '';
-  let customers = '';
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'segmenta-sigint-'));
-    customers = join(dir, 'customers.csv');
-    await writeGeneratedCustomers(customers, { rows: 200_000, seed: 4, features: 4 });
-  });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir('segmenta-sigint-');
+  const customers = customersFile(dir, 'customers.csv', { rows: 200_000, seed: 4, features: 4 });
 
   /** Starts the CLI, sends SIGINT once `ready` matches its progress lines, resolves with what happened. */
   function interrupt(args: string[], ready: RegExp): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string; exitMs: number }> {

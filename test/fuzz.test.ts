@@ -14,11 +14,9 @@
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import '../src/backends/built-in-backends.js';
 import { liveTemporaryFiles } from '../src/common/atomic-file.js';
 import { SegmentaError } from '../src/common/errors.js';
@@ -26,6 +24,7 @@ import type { Matrix } from '../src/common/matrix.js';
 import { sweepK } from '../src/drivers/elbow-sweep.js';
 import { fitKMeans } from '../src/drivers/kmeans.js';
 import { runSegmenta, type CliRun } from './helpers/run-cli-in-process.js';
+import { tempDir } from './helpers/temp-dir.js';
 
 const RUNS = Math.max(1, Number(process.env['SEGMENTA_FUZZ_RUNS'] ?? 60));
 const SEED = process.env['SEGMENTA_FUZZ_SEED'] !== undefined ? Number(process.env['SEGMENTA_FUZZ_SEED']) : undefined;
@@ -34,14 +33,8 @@ const params = (numRuns: number): fc.Parameters<unknown> => ({ numRuns, ...(SEED
 const TIMEOUT = 120_000 + RUNS * 2_000;
 const CLI = resolve(import.meta.dirname, '../dist/src/cli/main.js');
 
-let root: string;
+const root = tempDir('segmenta-fuzz-');
 let caseNo = 0;
-beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), 'segmenta-fuzz-'));
-});
-afterAll(async () => {
-  await rm(root, { recursive: true, force: true });
-});
 
 // ---------------------------------------------------------------------------
 // A CSV model and its text.

@@ -3,24 +3,16 @@
  * column, segment, one probability per segment), the table, and one-line
  * errors with exit code 2.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeGeneratedCustomers } from '../src/data-in/generate-customers.js';
+import { describe, expect, it } from 'vitest';
 import { mixtureParameterCount } from '../src/drivers/gaussian-mixture.js';
 import { runSegmenta } from './helpers/run-cli-in-process.js';
+import { customersFile, tempDir, writeCsv } from './helpers/temp-dir.js';
 
 const FEATURES = 'Age,Annual Income (k$),Spending Score (1-100)';
-let dir = '';
-let customers = '';
-
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'segmenta-gmm-'));
-  customers = join(dir, 'customers.csv');
-  await writeGeneratedCustomers(customers, { rows: 1500, seed: 8 });
-});
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir('segmenta-gmm-');
+const customers = customersFile(dir, 'customers.csv', { rows: 1500, seed: 8 });
 
 describe('segmenta gmm', () => {
   it('--json gives k, covariance, meanLogLikelihood, bic, aic, sizes, converged, iterations; --out writes every customer’s memberships', async () => {
@@ -80,8 +72,7 @@ describe('segmenta gmm', () => {
   }
 
   it('a NaN in the data: exit 2 naming the row and column', async () => {
-    const bad = join(dir, 'nan.csv');
-    writeFileSync(bad, 'CustomerID,Age,Score\n1,20,30\n2,21,NaN\n3,50,60\n4,52,61\n');
+    const bad = writeCsv(dir, 'nan.csv', 'CustomerID,Age,Score\n1,20,30\n2,21,NaN\n3,50,60\n4,52,61\n');
     const r = await runSegmenta('gmm', bad, '--features', 'Age,Score', '--k', '2');
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);

@@ -4,19 +4,18 @@
  * the CLI's kmeans --save-model → predict giving the fit's labels byte for byte.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import '../src/backends/built-in-backends.js';
 import { matrixFromRows } from '../src/common/matrix.js';
 import { fitKMeans } from '../src/drivers/kmeans.js';
 import { readCustomerTable } from '../src/data-in/read-customer-table.js';
-import { writeGeneratedCustomers } from '../src/data-in/generate-customers.js';
 import { prepareFeatures } from '../src/preparation/prepare-features.js';
 import { KMEANS_MODEL_SCHEMA, KMeansModel, loadModel, saveModel } from '../src/results/kmeans-model.js';
 import { HAVE_MALL, INCOME, MALL_CSV, MALL_SKIP_REASON, SCORE } from './helpers/mall-data.js';
+import { customersFile, tempDir, writeCsv } from './helpers/temp-dir.js';
 
 const CLI = resolve(import.meta.dirname, '../dist/src/cli/main.js');
 function segmenta(...args: string[]): { code: number; stdout: string; stderr: string } {
@@ -24,14 +23,8 @@ function segmenta(...args: string[]): { code: number; stdout: string; stderr: st
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
-let dir = '';
-let customers = '';
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'segmenta-model-'));
-  customers = join(dir, 'customers.csv');
-  await writeGeneratedCustomers(customers, { rows: 2000, seed: 11 });
-});
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir('segmenta-model-');
+const customers = customersFile(dir, 'customers.csv', { rows: 2000, seed: 11 });
 
 async function fittedModel(): Promise<{ model: KMeansModel; labels: Int32Array; rows: Record<string, unknown>[] }> {
   const table = await readCustomerTable(customers, { features: ['Age', INCOME, SCORE, 'Gender'], encode: ['Gender'], keep: ['Gender'] });
@@ -144,16 +137,14 @@ describe('KMeansModel.predict', () => {
 
   it('predictTable matches levels by name: a file with fewer levels works, an unseen level names its row', async () => {
     const { model } = await fittedModel();
-    const onlyMale = join(dir, 'male.csv');
-    writeFileSync(onlyMale, `CustomerID,Gender,Age,${INCOME},${SCORE}\n1,Male,30,70,80\n2,Male,50,20,10\n`);
+    const onlyMale = writeCsv(dir, 'male.csv', `CustomerID,Gender,Age,${INCOME},${SCORE}\n1,Male,30,70,80\n2,Male,50,20,10\n`);
     const t = await readCustomerTable(onlyMale, { features: model.sourceFeatures(), encode: model.encodedFeatures() });
     const got = model.predictTable(t);
     expect(Array.from(got)).toEqual([
       model.predictOne({ Gender: 'Male', Age: 30, [INCOME]: 70, [SCORE]: 80 }),
       model.predictOne({ Gender: 'Male', Age: 50, [INCOME]: 20, [SCORE]: 10 }),
     ]);
-    const other = join(dir, 'other.csv');
-    writeFileSync(other, `CustomerID,Gender,Age,${INCOME},${SCORE}\n1,Male,30,70,80\n2,Robot,50,20,10\n`);
+    const other = writeCsv(dir, 'other.csv', `CustomerID,Gender,Age,${INCOME},${SCORE}\n1,Male,30,70,80\n2,Robot,50,20,10\n`);
     const t2 = await readCustomerTable(other, { features: model.sourceFeatures(), encode: model.encodedFeatures() });
     expect(() => model.predictTable(t2)).toThrow(/row 2: column 'Gender': level 'Robot' was not in the training data/);
   });

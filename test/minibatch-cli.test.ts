@@ -4,11 +4,10 @@
  * driver itself is tested in minibatch-kmeans.test.ts.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeGeneratedCustomers } from '../src/data-in/generate-customers.js';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { customersFile, tempDir } from './helpers/temp-dir.js';
 
 describe('mini-batch on the CLI', () => {
   const CLI = resolve(import.meta.dirname, '../dist/src/cli/main.js');
@@ -16,15 +15,11 @@ describe('mini-batch on the CLI', () => {
     const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' } });
     return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
   };
-  let dir = '';
-  let file = '';
-  beforeAll(async () => {
+  beforeAll(() => {
     if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build`);
-    dir = mkdtempSync(join(tmpdir(), 'segmenta-minibatch-'));
-    file = join(dir, 'customers.csv');
-    await writeGeneratedCustomers(file, { rows: 20_000, seed: 3 });
   });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir('segmenta-minibatch-');
+  const file = customersFile(dir, 'customers.csv', { rows: 20_000, seed: 3 });
   const features = 'Annual Income (k$),Spending Score (1-100)';
 
   it('kmeans --algorithm minibatch --json reports the algorithm and steps, near the Lloyd WCSS', () => {

@@ -3,10 +3,9 @@
  * JSON spec (every problem, naming its field), the one rule for k, the one
  * numbering (labels, model, profiles agree), progress and cancellation.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import '../src/backends/built-in-backends.js';
 import type { ProgressEvent } from '../src/common/progress.js';
 import { fitKMeans } from '../src/drivers/kmeans.js';
@@ -16,9 +15,9 @@ import { segmentationSpecSchema, type SegmentationSpec } from '../src/pipeline/s
 import { validateSpec } from '../src/pipeline/validate-spec.js';
 import { numberSegments } from '../src/results/segment-numbering.js';
 import { HAVE_MALL, INCOME, MALL_CSV, MALL_SKIP_REASON, SCORE } from './helpers/mall-data.js';
+import { tempDir } from './helpers/temp-dir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'segmenta-pipeline-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir('segmenta-pipeline-');
 
 function problemsOf(spec: unknown): { field: string; message: string }[] {
   try {

@@ -4,10 +4,9 @@
  * page, the atomic report directory, and `segmenta report` end to end.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import '../src/backends/built-in-backends.js';
 import { runSegmenta } from './helpers/run-cli-in-process.js';
 import { matrixFromRows } from '../src/common/matrix.js';
@@ -30,14 +29,9 @@ import { chartFontOptions, renderChart, svgToPng } from '../src/report/render-ch
 import { escapeHtml, inlineSvg } from '../src/report/report-html.js';
 import { writeSegmentationReport, type SegmentationReportInput } from '../src/report/write-report.js';
 import { HAVE_MALL, MALL_CSV, MALL_SKIP_REASON } from './helpers/mall-data.js';
+import { tempDir } from './helpers/temp-dir.js';
 
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'segmenta-report-test-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const dir = tempDir('segmenta-report-test-');
 
 /** Every src/href/url() in a page, and whether any http(s) text appears at all. */
 function externalReferences(html: string): string[] {

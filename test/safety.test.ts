@@ -7,11 +7,9 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import '../src/backends/built-in-backends.js';
 import { liveTemporaryFiles } from '../src/common/atomic-file.js';
 import { matrixFromRows, type Matrix } from '../src/common/matrix.js';
@@ -22,17 +20,12 @@ import { fitKMeans } from '../src/drivers/kmeans.js';
 import { fitAgglomerative } from '../src/drivers/agglomerative/fit-agglomerative.js';
 import { runSegmenta } from './helpers/run-cli-in-process.js';
 import { mountTmpfs, tmpfsRefusal } from './helpers/tmpfs.js';
+import { tempDir, writeCsv } from './helpers/temp-dir.js';
 
 const CLI = resolve(import.meta.dirname, '../dist/src/cli/main.js');
 
-let root: string;
+const root = tempDir('segmenta-safety-');
 let n = 0;
-beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), 'segmenta-safety-'));
-});
-afterAll(async () => {
-  await rm(root, { recursive: true, force: true });
-});
 
 function fresh(): string {
   const dir = join(root, `case-${++n}`);
@@ -44,9 +37,7 @@ function fresh(): string {
 function smallCsv(dir: string, name = 'data.csv', rows = 40): string {
   const lines = ['id,a,b'];
   for (let i = 1; i <= rows; i++) lines.push(`${i},${(i % 2) * 10 + (i % 5)},${(i % 2) * 20 + (i % 3)}`);
-  const path = join(dir, name);
-  writeFileSync(path, `${lines.join('\n')}\n`);
-  return path;
+  return writeCsv(dir, name, lines);
 }
 
 /** Exit 2 with exactly one line on stderr, no stack trace. */
@@ -185,8 +176,7 @@ describe('2. a path names exactly one file', () => {
   it('SQL in a column name or option is a name, never run', async () => {
     const dir = fresh();
     const evil = `a"), read_text('/etc/passwd') --`;
-    const path = join(dir, 'evil.csv');
-    writeFileSync(path, `id,"${evil.replace(/"/g, '""')}",b\n1,1,2\n2,3,4\n3,5,6\n`);
+    const path = writeCsv(dir, 'evil.csv', `id,"${evil.replace(/"/g, '""')}",b\n1,1,2\n2,3,4\n3,5,6\n`);
     const table = await readCustomerTable(path, { features: [evil, 'b'] });
     expect(table.featureNames).toEqual([evil, 'b']);
     expect(Array.from(table.matrix.data)).toEqual([1, 2, 3, 4, 5, 6]);
@@ -261,8 +251,7 @@ describe('4. no wrong answer with exit 0', () => {
 
   it('values whose squared distances overflow float32: one line naming the column and a value', async () => {
     const dir = fresh();
-    const path = join(dir, 'huge.csv');
-    writeFileSync(path, `id,a,b\n${Array.from({ length: 19 }, (_, i) => `${i + 1},${1e20 * (i + 1)},${i + 1}`).join('\n')}\n`);
+    const path = writeCsv(dir, 'huge.csv', `id,a,b\n${Array.from({ length: 19 }, (_, i) => `${i + 1},${1e20 * (i + 1)},${i + 1}`).join('\n')}\n`);
     const r = await runSegmenta('kmeans', path, '--features', 'a,b', '--k', '2', '--json');
     expectOneLine(r, /feature 1 \('a'\) is 1\.900e\+21: squared distances .* overflow float32/);
     expect(r.stdout).toBe('');
@@ -378,40 +367,35 @@ describe('5. file-system errors are one line naming the path, exit 2', () => {
 describe('6. clear messages', () => {
   it('ragged rows near the top name the data row and the field counts', async () => {
     const dir = fresh();
-    const path = join(dir, 'ragged.csv');
-    writeFileSync(path, 'id,a,b\n1,1,2\n2,3\n3,5,6,7\n4,7,8\n');
+    const path = writeCsv(dir, 'ragged.csv', 'id,a,b\n1,1,2\n2,3\n3,5,6,7\n4,7,8\n');
     expectOneLine(await runSegmenta('kmeans', path, '--features', 'a,b', '--k', '2'), /data row 2 \(line 3\) has 2 fields, expected 3/);
   });
 
   it('a bad row late in the file names the data row, not just a file line', async () => {
     const dir = fresh();
-    const path = join(dir, 'late.csv');
     const lines = ['id,a,b'];
     for (let i = 1; i <= 30_000; i++) lines.push(`${i},${i % 13},${i % 7}`);
     lines.push('30001,1,2,3');
     for (let i = 30_002; i <= 30_010; i++) lines.push(`${i},${i % 13},${i % 7}`);
-    writeFileSync(path, `${lines.join('\n')}\n`);
+    const path = writeCsv(dir, 'late.csv', lines);
     expectOneLine(await runSegmenta('kmeans', path, '--features', 'a,b', '--k', '2'), /data row 30001 \(line 30002\) has 4 fields, expected 3/);
   });
 
   it('a duplicated header name is an error naming it', async () => {
     const dir = fresh();
-    const path = join(dir, 'dup.csv');
-    writeFileSync(path, 'id,a,a\n1,1,2\n2,3,4\n3,5,6\n');
+    const path = writeCsv(dir, 'dup.csv', 'id,a,a\n1,1,2\n2,3,4\n3,5,6\n');
     expectOneLine(await runSegmenta('kmeans', path, '--features', 'a,a_1', '--k', '2'), /header names column 'a' 2 times \(columns 2, 3\)/);
   });
 
   it('a header name with a newline still gives one line', async () => {
     const dir = fresh();
-    const path = join(dir, 'nl.csv');
-    writeFileSync(path, 'id,"a\nb",c\n1,2,3\n2,3,4\n3,4,5\n');
+    const path = writeCsv(dir, 'nl.csv', 'id,"a\nb",c\n1,2,3\n2,3,4\n3,4,5\n');
     expectOneLine(await runSegmenta('kmeans', path, '--features', 'x', '--k', '2'), /'a\\nb'/);
   });
 
   it('CLI messages name flags, not library options', async () => {
     const dir = fresh();
-    const path = join(dir, 'three.csv');
-    writeFileSync(path, 'id,a,b\n1,1,1\n2,2,2\n3,3,3\n4,1,1\n5,2,2\n6,3,3\n');
+    const path = writeCsv(dir, 'three.csv', 'id,a,b\n1,1,1\n2,2,2\n3,3,3\n4,1,1\n5,2,2\n6,3,3\n');
     const r = await runSegmenta('sweep', path, '--features', 'a,b', '--k-max', '5');
     expectOneLine(r, /--k-max = 5 is larger than the number of distinct rows \(3\)/);
     expect(r.stderr).not.toMatch(/\bkMax\b|\bkMin\b/);
@@ -422,8 +406,7 @@ describe('6. clear messages', () => {
 
   it('sweep with the default --k-max on fewer than 10 distinct rows: clamped, with a note', async () => {
     const dir = fresh();
-    const path = join(dir, 'few.csv');
-    writeFileSync(path, 'id,a,b\n1,1,1\n2,2,2\n3,9,9\n4,10,10\n5,1,1\n6,20,20\n');
+    const path = writeCsv(dir, 'few.csv', 'id,a,b\n1,1,1\n2,2,2\n3,9,9\n4,10,10\n5,1,1\n6,20,20\n');
     const r = await runSegmenta('sweep', path, '--features', 'a,b', '--json');
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout) as { k: number[]; notes: string[] };

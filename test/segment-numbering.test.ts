@@ -4,16 +4,15 @@
  * (segments by descending size, ties by centre), and `--keep-columns` writes
  * the original columns beside the segment.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { numberSegments } from '../src/results/segment-numbering.js';
 import { HAVE_MALL, INCOME, MALL_CSV, MALL_SKIP_REASON, SCORE } from './helpers/mall-data.js';
 import { runSegmenta } from './helpers/run-cli-in-process.js';
+import { tempDir } from './helpers/temp-dir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'segmenta-numbering-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir('segmenta-numbering-');
 const FEATURES = `${INCOME},${SCORE}`;
 
 /** The segment column of a labels file, by id. */

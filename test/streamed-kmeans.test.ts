@@ -5,32 +5,22 @@
  * Parquet and from CSV, with scaling; chunk sizes must be whole blocks; bad
  * cells are named; a timer's abort stops a streamed fit.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import '../src/backends/built-in-backends.js';
 import { SegmentaError } from '../src/common/errors.js';
-import { writeGeneratedCustomers } from '../src/data-in/generate-customers.js';
 import { readCustomerTable } from '../src/data-in/read-customer-table.js';
 import { fitKMeans } from '../src/drivers/kmeans.js';
 import { openStreamedData } from '../src/drivers/sharding/streamed-data.js';
 import { prepareFeatures } from '../src/preparation/prepare-features.js';
 import { validateSpec } from '../src/pipeline/validate-spec.js';
 import { runSegmenta } from './helpers/run-cli-in-process.js';
+import { customersFile, tempDir } from './helpers/temp-dir.js';
 
 const FEATURES = ['Age', 'Annual Income (k$)', 'Spending Score (1-100)'];
-let dir = '';
-let parquet = '';
-let csv = '';
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'segmenta-streamed-'));
-  parquet = join(dir, 'customers.parquet');
-  csv = join(dir, 'customers.csv');
-  await writeGeneratedCustomers(parquet, { rows: 1_000_000, seed: 5 });
-  await writeGeneratedCustomers(csv, { rows: 30_000, seed: 6 });
-}, 120_000);
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir('segmenta-streamed-');
+const parquet = customersFile(dir, 'customers.parquet', { rows: 1_000_000, seed: 5 });
+const csv = customersFile(dir, 'customers.csv', { rows: 30_000, seed: 6 });
 
 // One k-means++ run without the refined run keeps the 1M-row check short on a loaded 2-core machine; every kind of pass is still exercised.
 const RUNS = { nInit: 1, refine: false };

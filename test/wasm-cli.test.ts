@@ -5,21 +5,20 @@
  * and its JSON `backend` starts with `wasm`. Also: `segmenta bench` options
  * are validated, and a MEMORY_LIMIT message reaches the user as one line.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import '../src/backends/built-in-backends.js';
 import { runSegmenta } from './helpers/run-cli-in-process.js';
 import { writeGeneratedCustomers } from '../src/data-in/generate-customers.js';
+import { tempDir } from './helpers/temp-dir.js';
 
 async function capture(argv: string[]): Promise<{ code: number; out: string; err: string }> {
   const r = await runSegmenta(...argv);
   return { code: r.code, out: r.stdout, err: r.stderr };
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'segmenta-wasm-cli-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir('segmenta-wasm-cli-');
 
 describe('segmenta kmeans --backend wasm', () => {
   it('writes the same labels as --backend js on generated customers, and names the wasm backend', async () => {
