@@ -9,7 +9,7 @@ import type { ProgressListener } from '../common/progress.js';
 import { resolveBackend } from '../backends/backend-registry.js';
 import { planShards } from '../backends/sharded/sharded-job.js';
 import { describeCustomerTable } from '../data-in/read-customer-table.js';
-import { Coordinator } from '../distributed/coordinator.js';
+import type { Coordinator } from '../distributed/coordinator.js';
 import { loadShard } from '../drivers/sharding/load-shard.js';
 import { localShardGroup, type LocalShard } from '../drivers/sharding/local-shard.js';
 import { ShardedData } from '../drivers/sharding/sharded-data.js';
@@ -55,6 +55,8 @@ export async function openShardedSource(
   let data: ShardedData;
   let coordinator: Coordinator | undefined;
   if (redis !== undefined) {
+    // BullMQ and ioredis load only for a distributed job (~0.2 s of CPU a local run does not pay).
+    const { Coordinator } = await import('../distributed/coordinator.js');
     coordinator = await Coordinator.start({
       redis,
       file: resolve(path),
