@@ -4,6 +4,7 @@
  * the wasm32 memory-limit error, allocateMatrix adoption, availability
  * reasons, job lifecycle.
  */
+import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import '../src/backends/built-in-backends.js';
 import { jsReferenceBackend } from '../src/backends/js-reference/js-reference-backend.js';
@@ -11,7 +12,7 @@ import { ROW_BLOCK_SIZE, type KernelJob } from '../src/backends/kernel-contract.
 import { SegmentaError } from '../src/common/errors.js';
 import { SeededRandom } from '../src/common/seeded-random.js';
 import { fitKMeans } from '../src/drivers/kmeans.js';
-import { WASM_FILE_ENV, resetKernelsCache, wasmBackend, WASM32_MAX_BYTES, type BoundsMode } from '../src/backends/wasm/wasm-backend.js';
+import { WASM_FILE_ENV, defaultThreads, resetKernelsCache, wasmBackend, WASM32_MAX_BYTES, type BoundsMode } from '../src/backends/wasm/wasm-backend.js';
 import { boundsByDefault } from '../src/backends/wasm/wasm-job.js';
 
 async function expectCode(p: Promise<unknown> | (() => unknown), code: string, message?: RegExp): Promise<SegmentaError> {
@@ -142,6 +143,43 @@ describe('wasm backend: memory and lifecycle', () => {
     expect(e.message).toContain('200,000,000 rows × 8 features × 4 bytes = 6,400,000,000 bytes');
     expect(e.details.limitBytes).toBe(WASM32_MAX_BYTES);
     await expectCode(() => wasmBackend.allocateMatrix(150_000_000, 8), 'MEMORY_LIMIT', /wasm32 memory limit of 4 GiB/);
+  });
+
+  it('defaults to one thread up to one row block (4,096 rows) and to the available cores above; an explicit count is kept', async () => {
+    const cores = Math.max(1, availableParallelism());
+    const name = (t: number): string => `wasm-simd (${t} thread${t === 1 ? '' : 's'})`;
+    expect(defaultThreads(1)).toBe(1);
+    expect(defaultThreads(ROW_BLOCK_SIZE)).toBe(1);
+    expect(defaultThreads(ROW_BLOCK_SIZE + 1)).toBe(cores);
+    for (const [rows, want] of [
+      [200, 1],
+      [ROW_BLOCK_SIZE, 1],
+      [ROW_BLOCK_SIZE + 1, cores],
+    ] as const) {
+      const data = blobs(rows, 2, 9);
+      const job = await wasmBackend.createJob(data, rows, 2);
+      try {
+        expect(job.backend, `${rows} rows`).toBe(name(want));
+      } finally {
+        await job.dispose();
+      }
+    }
+    // The user's count wins, on a tiny table too.
+    const small = await wasmBackend.createJob(blobs(200, 2, 9), 200, 2, { threads: 2 });
+    try {
+      expect(small.backend).toBe(name(2));
+    } finally {
+      await small.dispose();
+    }
+    // And the results do not depend on it: a default (1-thread) fit of 200 rows equals a 2-thread one.
+    const m = { data: blobs(200, 2, 4), rows: 200, cols: 2 };
+    const byDefault = await fitKMeans(m, { k: 4, seed: 3, backend: wasmBackend });
+    const two = await fitKMeans(m, { k: 4, seed: 3, backend: wasmBackend, threads: 2 });
+    expect(byDefault.backend).toBe(name(1));
+    expect(two.backend).toBe(name(2));
+    expect(byDefault.wcss).toBe(two.wcss);
+    expect(Array.from(byDefault.labels)).toEqual(Array.from(two.labels));
+    expect(Array.from(byDefault.centroids)).toEqual(Array.from(two.centroids));
   });
 
   it('rejects a bad thread count with the value', async () => {

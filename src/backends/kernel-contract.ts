@@ -195,7 +195,7 @@ export function mergedCoordinate(na: number, a: number, nb: number, b: number): 
 
 /** Options a driver passes when it creates a job. */
 export interface JobOptions {
-  /** Worker threads for backends that use them. Default: the available cores. */
+  /** Worker threads for backends that use them. Default: the available cores (wasm: 1 for a table of at most 4,096 rows, where more would not run in parallel). */
   threads?: number;
   /**
    * Stops job creation (e.g. while copying a large matrix) and every later

@@ -93,7 +93,7 @@ export function addWeightOption(cmd: Command): Command {
 export function addFitOptions(cmd: Command): Command {
   return cmd
     .option('--backend <name>', 'kernel backend: auto | js | wasm | tfjs', 'auto')
-    .option('--threads <n>', 'worker threads (default: available cores)')
+    .option('--threads <n>', 'worker threads (default: available cores; 1 up to 4,096 rows)')
     .option('--seed <s>', 'random seed', '0')
     .option('--n-init <n>', 'k-means++ initialisations; the best WCSS wins', '3')
     .option('--max-iter <n>', 'maximum Lloyd iterations per run (default: 300; epochs with --algorithm minibatch, default 100)')

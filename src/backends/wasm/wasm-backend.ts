@@ -14,7 +14,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { SegmentaError } from '../../common/errors.js';
-import type { BackendAvailability, KernelBackend, KernelJob } from '../kernel-contract.js';
+import { ROW_BLOCK_SIZE, type BackendAvailability, type KernelBackend, type KernelJob } from '../kernel-contract.js';
 import { wasmApi, type WasmMemory } from './wasm-api.js';
 import { kernelsAvailability, loadKernels } from './wasm-module.js';
 import { WasmJob, type JobMemory, type WasmJobOptions } from './wasm-job.js';
@@ -36,8 +36,20 @@ interface Adoptable {
 /** Matrices handed out by allocateMatrix, by their buffer. */
 const adoptable = new WeakMap<ArrayBufferLike, Adoptable>();
 
-function resolveThreads(threads: number | undefined): number {
-  if (threads === undefined) return Math.max(1, availableParallelism());
+/**
+ * The threads of a job: `threads` when given, else the available cores, but
+ * one for a table of at most {@link ROW_BLOCK_SIZE} rows. Such a table is one
+ * row block, so every assign, k-means++ and update pass runs on one worker
+ * whatever the count, and a linkage scan of it runs inline; a second worker
+ * would only cost its start-up (an isolate and the kernels, ~30 ms of CPU).
+ * Results are identical for any thread count.
+ */
+export function defaultThreads(rows: number): number {
+  return rows <= ROW_BLOCK_SIZE ? 1 : Math.max(1, availableParallelism());
+}
+
+function resolveThreads(threads: number | undefined, rows: number): number {
+  if (threads === undefined) return defaultThreads(rows);
   if (!Number.isInteger(threads) || threads < 1 || threads > MAX_WASM_THREADS) {
     throw new SegmentaError('INVALID_OPTION', `threads must be an integer in [1, ${MAX_WASM_THREADS}], got ${threads}`, { option: 'threads', value: threads });
   }
@@ -150,7 +162,7 @@ export const wasmBackend: KernelBackend & {
 
   async createJob(data: Float32Array, rows: number, dims: number, options: WasmJobOptions = {}): Promise<WasmJob> {
     checkShape(rows, dims);
-    const threads = resolveThreads(options.threads);
+    const threads = resolveThreads(options.threads, rows);
     checkMemoryLimit(rows, dims, initialJobBytes(rows, dims, threads), `a ${rows.toLocaleString('en-US')} × ${dims} matrix`);
     const loaded = await loadKernels();
     if (!loaded.ok) throw new SegmentaError('BACKEND_UNAVAILABLE', `backend 'wasm' is not available: ${loaded.reason}`, { backend: 'wasm', reason: loaded.reason });

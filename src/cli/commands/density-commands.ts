@@ -64,7 +64,7 @@ export function registerDensityCommands(program: Command): void {
   addDataOptions(dbscan);
   dbscan
     .option('--backend <name>', 'kernel backend of the pairwise search above 5 features: auto | js | wasm | tfjs', 'auto')
-    .option('--threads <n>', 'worker threads (default: available cores)')
+    .option('--threads <n>', 'worker threads (default: available cores; 1 up to 4,096 rows)')
     .option('--out <file.csv>', 'write labels: the first input column, then `segment` (-1 = noise)')
     .option('--plot <file.png>', 'write the k-distance plot (k = min-samples − 1) with eps marked, to choose eps')
     .option('--kdist-sample <n>', 'rows of the seeded sample the k-distance plot queries', '2000')

@@ -88,7 +88,7 @@ export function registerHclustCommand(program: Command): void {
   addAgglomerativeOptions(cmd);
   cmd
     .option('--backend <name>', 'kernel backend: auto | js | wasm | tfjs', 'auto')
-    .option('--threads <n>', 'worker threads (default: available cores)')
+    .option('--threads <n>', 'worker threads (default: available cores; 1 up to 4,096 rows)')
     .option('--seed <s>', 'random seed (two-stage micro-clusters)', '0')
     .option('--top-merges <n>', 'merges of the dendrogram in the JSON output', '30')
     .option('--json', 'print one JSON document on stdout')

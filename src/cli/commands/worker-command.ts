@@ -19,7 +19,7 @@ export function registerWorkerCommand(program: Command): void {
     .command('worker')
     .description('serve shards of sharded sweep/kmeans jobs from Redis (BullMQ) until stopped')
     .option('--redis <url>', 'Redis URL, e.g. redis://127.0.0.1:6379 (required)')
-    .option('--threads <n>', "threads of each shard's backend job (default: available cores)")
+    .option('--threads <n>', "threads of each shard's backend job (default: available cores; 1 up to 4,096 rows)")
     .option('--lock-timeout <s>', "seconds after a worker's last sign of life before its shards go to another worker", '10')
     .action(async (flags: WorkerFlags) => {
       const redis = parseRedisUrl(flags.redis);
