@@ -112,6 +112,35 @@ describe.skipIf(missing !== null)('sharded K-Means on Redis workers', () => {
     await stopWorkers();
   }, 300_000);
 
+  it('a worker takes at most its fair share of a job while another worker is alive, and the rest once it is alone', async () => {
+    // A second worker that is registered (alive) but has not taken anything yet.
+    await redis.client.zadd('segmenta:workers', Date.now() + 3_600_000, 'test-phantom-worker');
+    try {
+      const w = await startWorker();
+      const run = startCli(['kmeans', data, ...FIT, '--redis', redis.url, '--shards', '4', '--out', join(dir, 'fair.csv')]);
+      await run.waitForStderr(/job ([\w-]+): \d+ shards/);
+      const job = /job ([\w-]+): \d+ shards/.exec(run.stderr)![1]!;
+      // The worker saw the four ownership jobs and put back at least one (BullMQ's delayed set).
+      const deadline = Date.now() + 60_000;
+      while (!(await redis.client.zrange('segmenta:segmenta-shards:delayed', 0, -1)).some((id) => id.startsWith(`${job}-`))) {
+        if (Date.now() > deadline) throw new Error(`the worker never left a shard of job ${job} for the other worker; its stderr:\n${w.stderr}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await w.waitForStderr(/(shard \d \(rows[^\n]*loaded[\s\S]*){2}/);
+      const owners = await Promise.all([0, 1, 2, 3].map((s) => redis.client.get(`segmenta:job:${job}:owner:${s}`)));
+      expect(owners.filter((o) => o !== null)).toHaveLength(2);
+      expect(w.stderr.match(/shard \d \(rows[^\n]*loaded/g)).toHaveLength(2);
+      // Alone now: it takes the other two and the job finishes with the same labels.
+      await redis.client.zrem('segmenta:workers', 'test-phantom-worker');
+      expect(await run.exit, run.stderr).toBe(0);
+      expect(w.stderr.match(/shard \d \(rows[^\n]*loaded/g)).toHaveLength(4);
+      expect(readFileSync(join(dir, 'fair.csv'), 'utf8')).toBe(reference.labels);
+    } finally {
+      await redis.client.zrem('segmenta:workers', 'test-phantom-worker');
+      await stopWorkers();
+    }
+  }, 300_000);
+
   it('a worker that stalls past --shard-timeout: its shard is handed over, the result is identical, and it drops the shard when it wakes', async () => {
     const slow = await startWorker(120); // long lock: only the coordinator's timeout can move its shards
     await startWorker(120);

@@ -120,8 +120,12 @@ export async function startShardWorker(options: ShardWorkerOptions): Promise<Sha
       if (state !== 'running') return `job ${state ?? 'gone'}`;
       const spec = JSON.parse(specText) as JobSpec;
       // Take at most a fair share of the job's shards while other workers are alive.
-      const mine = owned.get(jobId) ?? 0;
+      // BullMQ runs several of these at once: the count is read after the last
+      // await, so that reading it and taking the shard are one step (read before
+      // the await, four ownership jobs that arrived together all saw 0 and one
+      // worker took every shard).
       const live = Math.max(1, await redis.zcount(WORKERS_KEY, Date.now(), '+inf'));
+      const mine = owned.get(jobId) ?? 0;
       if (mine >= Math.ceil(spec.ranges.length / live)) {
         await job.moveToDelayed(Date.now() + 200, token);
         throw new DelayedError();
@@ -133,7 +137,9 @@ export async function startShardWorker(options: ShardWorkerOptions): Promise<Sha
         return await serveShard(ctx, spec, shard, String(job.id), stop.signal);
       } finally {
         serving.delete(stop);
-        owned.set(jobId, (owned.get(jobId) ?? 1) - 1);
+        const left = (owned.get(jobId) ?? 1) - 1;
+        if (left > 0) owned.set(jobId, left);
+        else owned.delete(jobId);
       }
     },
     {
