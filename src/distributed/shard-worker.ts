@@ -192,9 +192,11 @@ const FAIL_IF_RUNNING = `if redis.call('hget', KEYS[1], 'state') == 'running' th
  * Writes shard ARGV[2]'s answer ARGV[3] to command ARGV[1] (hash KEYS[1]) once,
  * unless the coordinator has gathered that command already (KEYS[2], its last
  * gathered sequence number, is at or past it: a resent write after a lost
- * reply, or a slow shard's late answer), then publishes ARGV[5] on ARGV[4].
+ * reply, or a slow shard's late answer) or the job has ended (KEYS[3]'s state:
+ * a worker that wakes from a stall after the end would otherwise leave a
+ * `res` key that nobody deletes), then publishes ARGV[5] on ARGV[4].
  */
-const WRITE_ANSWER = `if tonumber(redis.call('get', KEYS[2]) or '-1') < tonumber(ARGV[1]) then
+const WRITE_ANSWER = `if redis.call('hget', KEYS[3], 'state') == 'running' and tonumber(redis.call('get', KEYS[2]) or '-1') < tonumber(ARGV[1]) then
   redis.call('hsetnx', KEYS[1], ARGV[2], ARGV[3])
 end
 redis.call('publish', ARGV[4], ARGV[5])
@@ -313,7 +315,7 @@ async function commandLoop(ctx: ServeContext, spec: JobSpec, s: number, shard: L
         if (!isUserError(error)) throw error;
         result = Buffer.concat([Buffer.from([ERROR_MARK]), Buffer.from(JSON.stringify({ code: error.code, message: error.message }))]);
       }
-      await redis.eval(WRITE_ANSWER, 2, resKey, jobKey(id, 'done'), seq, String(s), result, EVENTS_CHANNEL, `res ${id}`);
+      await redis.eval(WRITE_ANSWER, 3, resKey, jobKey(id, 'done'), jobKey(id, 'status'), seq, String(s), result, EVENTS_CHANNEL, `res ${id}`);
     }
   }
 }
