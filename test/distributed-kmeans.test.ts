@@ -148,22 +148,41 @@ describe.skipIf(missing !== null)('sharded K-Means on Redis workers', () => {
     const out = join(dir, 'slow.csv');
     const { run, job } = await coordinatorAt(['kmeans', data, ...FIT, '--redis', redis.url, '--shards', '4', '--shard-timeout', '3', '--out', out], 20);
     // The stalled worker must hold shards of this job (the fair share gives each
-    // two, but a worker whose registration lapsed on a loaded machine looks gone).
-    const shardsOf = (w: CliProcess): string[] => [...w.stderr.matchAll(new RegExp(`job ${job}: shard (\\d) \\(rows[^\\n]*loaded`, 'g'))].map((m) => m[1]!);
-    const slow = shardsOf(first).length > 0 ? first : second;
+    // two, but a worker whose registration lapsed on a loaded machine looks gone;
+    // a shard it loaded and then dropped is no longer its own).
+    const count = (text: string, re: RegExp): Map<string, number> => {
+      const n = new Map<string, number>();
+      for (const m of text.matchAll(re)) n.set(m[1]!, (n.get(m[1]!) ?? 0) + 1);
+      return n;
+    };
+    const heldBy = (w: CliProcess): string[] => {
+      const dropped = count(w.stderr, new RegExp(`job ${job}: shard (\\d) moved`, 'g'));
+      return [...count(w.stderr, new RegExp(`job ${job}: shard (\\d) \\(rows[^\\n]*loaded`, 'g'))].filter(([s, n]) => n > (dropped.get(s) ?? 0)).map(([s]) => s);
+    };
+    const slow = heldBy(first).length > 0 ? first : second;
     slow.child.kill('SIGSTOP');
-    const stalled = shardsOf(slow);
+    const stalled = heldBy(slow);
+    const [runFrom, slowFrom] = [run.stderr.length, slow.stderr.length];
     expect(stalled.length).toBeGreaterThan(0);
-    // One of the stalled worker's own shards is handed over (a slow answer of
-    // the other worker's on a loaded machine may be handed over too).
-    await run.waitForStderr(new RegExp(`handing shard (${stalled.join('|')}) to another worker`), 120_000);
+    /** Resolves once `w`'s stderr written since `from` matches `re` (false after `ms` or when it exits). */
+    const seen = async (w: CliProcess, from: number, re: RegExp, ms: number): Promise<boolean> => {
+      const deadline = Date.now() + ms;
+      while (!re.test(w.stderr.slice(from))) {
+        if (Date.now() > deadline || w.child.exitCode !== null) return re.test(w.stderr.slice(from));
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return true;
+    };
+    // After the stall, one of the stalled worker's own shards is handed over (a
+    // slow answer of the other worker's on a loaded machine may be handed over too).
+    const handedOver = new RegExp(`handing shard (${stalled.join('|')}) to another worker`);
+    expect(await seen(run, runFrom, handedOver, 120_000), run.stderr).toBe(true);
     expect(await run.exit, run.stderr).toBe(0);
     slow.child.kill('SIGCONT');
     expect(readFileSync(out, 'utf8')).toBe(reference.labels);
-    const handed = [...run.stderr.matchAll(/handing shard (\d) to another worker/g)].map((m) => m[1]!).filter((s) => stalled.includes(s));
+    const handed = [...run.stderr.slice(runFrom).matchAll(/handing shard (\d) to another worker/g)].map((m) => m[1]!).filter((s) => stalled.includes(s));
     const dropped = new RegExp(`job ${job}: shard (${handed.join('|')}) moved to another worker; dropped it here`);
-    await slow.waitForStderr(dropped, 60_000).catch(() => undefined);
-    expect(slow.stderr).toMatch(dropped);
+    expect(await seen(slow, slowFrom, dropped, 60_000), slow.stderr).toBe(true);
     // Nothing it computed after the end was written back (the job's answers are all deleted).
     expect(await redis.client.keys(`segmenta:job:${job}:res:*`)).toEqual([]);
     await stopWorkers();
