@@ -9,11 +9,12 @@ import { describe, expect, it } from 'vitest';
 import '../src/backends/built-in-backends.js';
 import { jsReferenceBackend } from '../src/backends/js-reference/js-reference-backend.js';
 import { ROW_BLOCK_SIZE, type KernelJob } from '../src/backends/kernel-contract.js';
-import { SegmentaError } from '../src/common/errors.js';
+import { AbortedError, SegmentaError } from '../src/common/errors.js';
 import { SeededRandom } from '../src/common/seeded-random.js';
 import { fitKMeans } from '../src/drivers/kmeans.js';
 import { WASM_FILE_ENV, defaultThreads, resetKernelsCache, wasmBackend, WASM32_MAX_BYTES, type BoundsMode } from '../src/backends/wasm/wasm-backend.js';
-import { boundsByDefault } from '../src/backends/wasm/wasm-job.js';
+import { INLINE_MAX_OPS, boundsByDefault } from '../src/backends/wasm/wasm-job.js';
+import { idleWorkerCount, shutdownWorkerPool } from '../src/backends/wasm/wasm-threads.js';
 
 async function expectCode(p: Promise<unknown> | (() => unknown), code: string, message?: RegExp): Promise<SegmentaError> {
   let error: unknown;
@@ -181,6 +182,61 @@ describe('wasm backend: memory and lifecycle', () => {
     expect(Array.from(byDefault.labels)).toEqual(Array.from(two.labels));
     expect(Array.from(byDefault.centroids)).toEqual(Array.from(two.centroids));
   });
+
+  it('a one-thread job runs small passes on the host and starts its worker only for a larger pass; the bits are js’s either way', async () => {
+    await shutdownWorkerPool();
+    const rows = ROW_BLOCK_SIZE;
+    const data = blobs(rows, 1, 12);
+    // k = 64: rows × k × dims = INLINE_MAX_OPS, inline; k = 65: one more centroid, a worker's pass.
+    for (const [k, workers] of [
+      [INLINE_MAX_OPS / rows, 0],
+      [INLINE_MAX_OPS / rows + 1, 1],
+    ] as const) {
+      const centroids = Float32Array.from({ length: k }, (_, c) => c / 7);
+      const job = await wasmBackend.createJob(data, rows, 1, { threads: 1 });
+      const js = await jsReferenceBackend.createJob(data, rows, 1);
+      const want = { sums: new Float64Array(k), counts: new Float64Array(k) };
+      const got = { sums: new Float64Array(k), counts: new Float64Array(k) };
+      try {
+        const a = await job.assign(centroids, k, got.sums, got.counts);
+        const b = await js.assign(centroids, k, want.sums, want.counts);
+        expect(a, `k = ${k}`).toEqual(b);
+        expect(Array.from(got.sums)).toEqual(Array.from(want.sums));
+        expect(Array.from(got.counts)).toEqual(Array.from(want.counts));
+        expect(await job.updateClosest(centroids.subarray(0, 1), true)).toBe(await js.updateClosest(centroids.subarray(0, 1), true));
+      } finally {
+        await job.dispose();
+        await js.dispose();
+      }
+      // A disposed job returns the workers it started to the pool.
+      expect(idleWorkerCount(), `k = ${k}`).toBe(workers);
+    }
+  });
+
+  it('inline passes give the event loop back every few milliseconds, and a timer’s abort stops them', async () => {
+    const rows = 200;
+    const data = blobs(rows, 2, 13);
+    const job = await wasmBackend.createJob(data, rows, 2, { threads: 1, signal: AbortSignal.timeout(200) });
+    const centroids = Float32Array.from(data.subarray(0, 10));
+    const sums = new Float64Array(10);
+    const counts = new Float64Array(10);
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 1);
+    let error: unknown;
+    let passes = 0;
+    try {
+      // Hundreds of thousands of passes of tens of microseconds each: only the abort ends this within the test's time.
+      for (; passes < 2_000_000; passes++) await job.assign(centroids, 5, sums, counts);
+    } catch (e) {
+      error = e;
+    } finally {
+      clearInterval(timer);
+      await job.dispose();
+    }
+    expect(error).toBeInstanceOf(AbortedError);
+    expect(passes).toBeGreaterThan(0);
+    expect(ticks).toBeGreaterThan(0);
+  }, 60_000);
 
   it('rejects a bad thread count with the value', async () => {
     await expectCode(wasmBackend.createJob(new Float32Array(4), 2, 2, { threads: 0 }), 'INVALID_OPTION', /threads must be an integer in \[1, 256\], got 0/);

@@ -10,9 +10,15 @@
  * flight: the host moves the shared block counter past the end, each worker
  * finishes the block it holds (a few milliseconds) and claims no more, and the
  * call rejects with `AbortedError` once every worker is idle again, so the job
- * can be disposed at once. The one exception: a matrix-free linkage scan of
- * fewer than 8 blocks (tens of microseconds) runs inline on the host, where
- * waking the workers would cost more than the scan.
+ * can be disposed at once. The exceptions, where waking a worker would cost
+ * more than the work: a matrix-free linkage scan of fewer than 8 blocks (tens
+ * of microseconds), and, in a one-thread job, a pass of at most
+ * {@link INLINE_MAX_OPS} multiply-adds (a table of a few thousand rows and a
+ * small k: well under a millisecond). Those run inline on the host, in slices:
+ * once inline passes have held the event loop for 8 ms, the next one first
+ * yields to it (and honours an abort). A one-thread job starts its worker on
+ * its first pass that does not run inline, so a small table's job starts none.
+ * The host runs the same kernel as worker 0 would, so the results are the same.
  *
  * ## Threads and determinism
  * A command (assign, potentials, updateClosest, pairwise) is run by every
@@ -49,9 +55,9 @@
  */
 import type { Worker } from 'node:worker_threads';
 import { AbortedError, SegmentaError, throwIfAborted } from '../../common/errors.js';
-import { yieldToEventLoop } from '../../common/time-slice.js';
+import { TimeSlicer, yieldToEventLoop } from '../../common/time-slice.js';
 import { mergedCoordinate, squaredDistanceF32, wardCost, type AssignStats, type JobOptions, type KernelJob, type LinkageNearest } from '../kernel-contract.js';
-import { wasmApi, type WasmMemory } from './wasm-api.js';
+import { wasmApi, type WasmMemory, type WasmModule } from './wasm-api.js';
 import type { KernelExports, LoadedKernels } from './wasm-module.js';
 import { attachWorkers, releaseWorkers } from './wasm-threads.js';
 import {
@@ -165,6 +171,13 @@ const PAIRWISE_STAGING_DOUBLES = 1 << 21;
 /** Linkage scans of fewer blocks than this run inline on the host (see linkageScan). */
 const LINKAGE_THREADS_MIN_BLOCKS = 8;
 /**
+ * A one-thread job runs a pass of at most this many multiply-adds (rows × k ×
+ * dims for an assign pass) inline on the host: well under a millisecond, less
+ * than waking a worker and awaiting it costs (tens of microseconds of CPU on
+ * both sides). See the module comment.
+ */
+export const INLINE_MAX_OPS = 1 << 18;
+/**
  * candidatePotentials keeps every candidate's closest distances (in the staging
  * area) when they take at most this many bytes; above, chooseCandidate runs an
  * update pass instead (same result, one more pass over the data).
@@ -193,6 +206,10 @@ export class WasmJob implements KernelJob {
   private readonly fixed: FixedLayout;
   private work: WorkLayout;
   private workers: Worker[] = [];
+  /** The kernels, for workers attached later (a one-thread job attaches its worker on its first pass that is not inline). */
+  private readonly module: WasmModule;
+  /** Slices of the event loop that inline passes take (see the module comment). */
+  private readonly slicer: TimeSlicer;
   private readonly ctrlPtr: number;
   private readonly ctrl: Int32Array;
   private readonly ctrlF32: Float32Array;
@@ -247,6 +264,8 @@ export class WasmJob implements KernelJob {
     this.boundsMode = bounds;
     this.onRelease = mem.onRelease;
     this.backend = `wasm-simd (${threads} thread${threads === 1 ? '' : 's'})`;
+    this.module = kernels.module;
+    this.slicer = new TimeSlicer(signal);
     const instance = new wasmApi!.Instance(kernels.module, { env: { memory: mem.memory } });
     this.exports = instance.exports as unknown as KernelExports;
     this.ctrlPtr = mem.fixed.ctrl;
@@ -261,7 +280,8 @@ export class WasmJob implements KernelJob {
 
   /**
    * Creates a job: sets up the memory, copies the data unless it is already
-   * there, resets the per-row state and attaches `threads - 1` workers.
+   * there, resets the per-row state and attaches `threads` workers (a
+   * one-thread job: on its first pass that does not run inline).
    */
   static async create(kernels: LoadedKernels, data: Float32Array, mem: JobMemory, options: WasmJobOptions): Promise<WasmJob> {
     const threads = options.threads!;
@@ -273,17 +293,22 @@ export class WasmJob implements KernelJob {
       if (!mem.filled) await job.copyIn(data, mem.fixed.data >>> 2);
       throwIfAborted(options.signal);
       await job.initState();
-      job.workers = await attachWorkers(threads, kernels.module, mem.memory, job.ctrlPtr, Atomics.load(job.ctrl, S_GEN));
-      for (const w of job.workers) {
-        w.on('exit', job.onWorkerExit);
-        w.on('error', job.onWorkerError);
-      }
+      if (threads > 1) await job.attach();
       throwIfAborted(options.signal);
     } catch (error) {
       await job.dispose();
       throw error;
     }
     return job;
+  }
+
+  /** Attaches the job's `threads` workers to its memory. */
+  private async attach(): Promise<void> {
+    this.workers = await attachWorkers(this.threads, this.module, this.memory!, this.ctrlPtr, Atomics.load(this.ctrl, S_GEN));
+    for (const w of this.workers) {
+      w.on('exit', this.onWorkerExit);
+      w.on('error', this.onWorkerError);
+    }
   }
 
   /** Copies the matrix into wasm memory in slices of 4 MB, yielding between them. */
@@ -430,13 +455,27 @@ export class WasmJob implements KernelJob {
    * Runs `cmd` on every worker of the job and awaits them without blocking
    * the event loop. An abort stops the claims; the call still waits until
    * every worker is idle, then rejects with `AbortedError`.
+   *
+   * A single work item (`items` <= 1: a linkage scan of a few blocks, ~10 µs
+   * each) and, in a one-thread job, a pass of at most {@link INLINE_MAX_OPS}
+   * multiply-adds (`ops`) run inline on the host instead, where waking the
+   * workers would cost more than the work; in slices of the event loop.
    */
-  private run(cmd: number, items = Infinity): Promise<void> {
-    if (items <= 1 && cmd !== CMD_EXIT) {
-      // A single short work item (a linkage scan of a few blocks, ~10 µs each): waking the
-      // workers would cost more than the work, so the host runs it inline, in microseconds.
-      this.runInline(cmd);
-      return Promise.resolve();
+  private run(cmd: number, items = Infinity, ops = Infinity): Promise<void> {
+    if (cmd !== CMD_EXIT && (items <= 1 || (this.threads === 1 && ops <= INLINE_MAX_OPS))) {
+      if (!this.slicer.due()) {
+        this.runInline(cmd);
+        return Promise.resolve();
+      }
+      const done = this.slicer.pause().then(
+        () => this.runInline(cmd),
+        (error: unknown) => {
+          this.forgetPass();
+          throw error;
+        },
+      );
+      this.inflight = done.catch(() => undefined);
+      return done;
     }
     const done = this.runNow(cmd);
     this.inflight = done.catch(() => undefined);
@@ -445,18 +484,35 @@ export class WasmJob implements KernelJob {
 
   private runInline(cmd: number): void {
     const c = this.ctrl;
-    if (this.workerFailure) throw this.workerFailure;
-    throwIfAborted(this.signal);
+    try {
+      if (this.workerFailure) throw this.workerFailure;
+      throwIfAborted(this.signal);
+    } catch (error) {
+      this.forgetPass();
+      throw error;
+    }
     c[S_CMD] = cmd;
     c[S_ERROR] = 0;
     Atomics.store(c, S_NEXT, 0);
     this.exports.runCommand(this.ctrlPtr, 0);
   }
 
+  /** After a pass that did not run to the end: forget cached block sums and bounds. */
+  private forgetPass(): void {
+    this.cacheK = -1;
+    this.boundsK = -1;
+    this.lastK = -1;
+  }
+
   private async runNow(cmd: number): Promise<void> {
     const c = this.ctrl;
     if (this.workerFailure) throw this.workerFailure;
     if (cmd !== CMD_EXIT) throwIfAborted(this.signal);
+    if (this.workers.length === 0 && cmd !== CMD_EXIT) {
+      await this.attach();
+      if (this.workerFailure) throw this.workerFailure;
+      throwIfAborted(this.signal);
+    }
     c[S_CMD] = cmd;
     c[S_ERROR] = 0;
     Atomics.store(c, S_NEXT, 0);
@@ -484,9 +540,7 @@ export class WasmJob implements KernelJob {
     }
     if (signal?.aborted) {
       // the pass is incomplete: forget cached block sums and bounds before throwing
-      this.cacheK = -1;
-      this.boundsK = -1;
-      this.lastK = -1;
+      this.forgetPass();
       throwIfAborted(signal);
       throw new AbortedError();
     }
@@ -518,7 +572,7 @@ export class WasmJob implements KernelJob {
     const c = this.ctrl;
     c[S_K] = k;
     c[S_FLAGS] = flags | this.weightFlag;
-    await this.run(CMD_ASSIGN);
+    await this.run(CMD_ASSIGN, Infinity, this.rows * k * d);
     this.boundsK = (flags & FLAG_BOUNDS) !== 0 ? k : -1;
     this.lastPassRate = -1;
     if ((flags & FLAG_BOUNDS_VALID) !== 0) {
@@ -598,7 +652,7 @@ export class WasmJob implements KernelJob {
     c[S_FLAGS] = (keep ? FLAG_KEEP : 0) | this.weightFlag;
     c[S_KEEP] = w.staging;
     c[S_KEEP_STRIDE] = keepStride;
-    await this.run(CMD_POTENTIALS);
+    await this.run(CMD_POTENTIALS, Infinity, this.rows * count * this.dims);
     this.exports.reducePotentials(this.ctrlPtr);
     const p = w.potOut >>> 3;
     for (let t = 0; t < count; t++) out[t] = this.f64[p + t]!;
@@ -642,7 +696,7 @@ export class WasmJob implements KernelJob {
     for (let q = 0; q < this.dims; q++) f32[raw + q] = center[q]!;
     this.exports.buildSplats(w.cand, w.candRaw, this.dims);
     this.ctrl[S_FLAGS] = (reset ? FLAG_RESET : 0) | this.weightFlag;
-    await this.run(CMD_UPDATE);
+    await this.run(CMD_UPDATE, Infinity, this.rows * this.dims);
     return this.exports.reduceUpdate(this.ctrlPtr);
   }
 
@@ -700,7 +754,7 @@ export class WasmJob implements KernelJob {
       }
       this.ctrl[S_ROW0] = r;
       this.ctrl[S_ROW1] = r2;
-      await this.run(CMD_PAIRWISE);
+      await this.run(CMD_PAIRWISE, Infinity, total * this.dims);
       out.set(this.f64.subarray(staging, staging + total), o);
       o += total;
       r = r2;
