@@ -58,6 +58,9 @@ export function parseIntegerOption(name: string, raw: string | undefined, min: n
 }
 
 /** Raw flags of the shared options, as commander hands them over. */
+/** The `--threads` default, as every command's help says it (the wasm backend's defaultThreads). */
+export const THREADS_DEFAULT_HELP = 'available cores; 1 up to 4,096 rows';
+
 export interface DataFlags {
   features?: string;
   encode?: string;
@@ -93,7 +96,7 @@ export function addWeightOption(cmd: Command): Command {
 export function addFitOptions(cmd: Command): Command {
   return cmd
     .option('--backend <name>', 'kernel backend: auto | js | wasm | tfjs', 'auto')
-    .option('--threads <n>', 'worker threads (default: available cores; 1 up to 4,096 rows)')
+    .option('--threads <n>', `worker threads (default: ${THREADS_DEFAULT_HELP})`)
     .option('--seed <s>', 'random seed', '0')
     .option('--n-init <n>', 'k-means++ initialisations; the best WCSS wins', '3')
     .option('--max-iter <n>', 'maximum Lloyd iterations per run (default: 300; epochs with --algorithm minibatch, default 100)')

@@ -6,6 +6,7 @@
  * scikit-learn on the same file in the same run, with the speed-up and the
  * WCSS-sum comparison. See src/benchmark/ for the pieces.
  */
+import { THREADS_DEFAULT_HELP } from '../command-options.js';
 import type { Command } from 'commander';
 import { SegmentaError } from '../../common/errors.js';
 
@@ -37,7 +38,7 @@ export function registerBenchCommand(program: Command): void {
     .option('--10m', 'also n = 10M kernels, the 10M x 4 sweep and the 10M x 8 fit peak-RSS check (minutes, GBs)')
     .option('--rows <n>', 'generated customers in the sweep (default 1000000)')
     .option('--backends <list>', 'comma-separated backends (default: every available one; js only up to 200k rows in the sweep)')
-    .option('--threads <n>', 'worker threads (default: available cores; 1 up to 4,096 rows)')
+    .option('--threads <n>', `worker threads (default: ${THREADS_DEFAULT_HELP})`)
     .option('--no-kernel', 'skip the kernel bench')
     .option('--no-job', 'skip the sweep bench')
     .option('--no-sklearn', 'do not run scikit-learn')

@@ -6,7 +6,7 @@
  */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { fitSpec, parseFitFlags, parseIntegerOption, withCliJob, type DataFlags } from '../command-options.js';
+import { fitSpec, parseFitFlags, parseIntegerOption, withCliJob, type DataFlags, THREADS_DEFAULT_HELP } from '../command-options.js';
 import { formatTable } from '../text-table.js';
 
 interface DemoFlags {
@@ -27,7 +27,7 @@ export function registerDemoCommand(program: Command): void {
     .description('run the whole segmentation job on a generated customer base')
     .option('--rows <n>', 'customers to generate', '100000')
     .option('--backend <name>', 'kernel backend: auto | js | wasm | tfjs', 'auto')
-    .option('--threads <n>', 'worker threads (default: available cores; 1 up to 4,096 rows)')
+    .option('--threads <n>', `worker threads (default: ${THREADS_DEFAULT_HELP})`)
     .option('--seed <s>', 'random seed', '42')
     .option('--out <dir>', 'report directory', 'segmenta-report')
     .action(async (flags: DemoFlags) => {

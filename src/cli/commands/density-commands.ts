@@ -8,7 +8,7 @@
 import type { Command } from 'commander';
 import { SegmentaError } from '../../common/errors.js';
 import type { Matrix } from '../../common/matrix.js';
-import { addDataOptions, checkOutFile, loadFeatures, parseIntegerOption, parseNumberOption, withCliJob, type DataFlags } from '../command-options.js';
+import { addDataOptions, checkOutFile, loadFeatures, parseIntegerOption, parseNumberOption, withCliJob, type DataFlags, THREADS_DEFAULT_HELP } from '../command-options.js';
 import { formatSegmentTable } from '../text-table.js';
 
 interface DensityFlags extends DataFlags {
@@ -64,7 +64,7 @@ export function registerDensityCommands(program: Command): void {
   addDataOptions(dbscan);
   dbscan
     .option('--backend <name>', 'kernel backend of the pairwise search above 5 features: auto | js | wasm | tfjs', 'auto')
-    .option('--threads <n>', 'worker threads (default: available cores; 1 up to 4,096 rows)')
+    .option('--threads <n>', `worker threads (default: ${THREADS_DEFAULT_HELP})`)
     .option('--out <file.csv>', 'write labels: the first input column, then `segment` (-1 = noise)')
     .option('--plot <file.png>', 'write the k-distance plot (k = min-samples − 1) with eps marked, to choose eps')
     .option('--kdist-sample <n>', 'rows of the seeded sample the k-distance plot queries', '2000')

@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { SegmentaError } from '../../common/errors.js';
 import { COVARIANCE_TYPES, parseCovarianceType, type GaussianMixtureResult } from '../../drivers/gaussian-mixture.js';
 import { numberSegments, reorderRows } from '../../results/segment-numbering.js';
-import { checkOutFile, addDataOptions, loadFeatures, parseIntegerOption, parseK, parseNumberOption, roundTo, withCliJob, type DataFlags } from '../command-options.js';
+import { checkOutFile, addDataOptions, loadFeatures, parseIntegerOption, parseK, parseNumberOption, roundTo, withCliJob, type DataFlags, THREADS_DEFAULT_HELP } from '../command-options.js';
 import { formatTable } from '../text-table.js';
 
 interface GmmFlags extends DataFlags {
@@ -85,7 +85,7 @@ export function registerGmmCommand(program: Command): void {
     .option('--reg-covar <x>', 'added to the diagonal of every covariance', '1e-6')
     .option('--n-init <n>', 'initialisations (K-Means with different seeds); the highest likelihood wins', '1')
     .option('--backend <name>', 'kernel backend of the K-Means initialisation: auto | js | wasm | tfjs', 'auto')
-    .option('--threads <n>', 'worker threads (default: available cores; 1 up to 4,096 rows)')
+    .option('--threads <n>', `worker threads (default: ${THREADS_DEFAULT_HELP})`)
     .option('--seed <s>', 'random seed', '0')
     .option('--out <file>', 'write memberships: the first input column, `segment`, then probability_0 … probability_{k-1}')
     .option('--json', 'print one JSON document on stdout')

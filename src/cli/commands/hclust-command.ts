@@ -8,7 +8,7 @@ import { SegmentaError } from '../../common/errors.js';
 import type { AgglomerativeResult } from '../../drivers/agglomerative/fit-agglomerative.js';
 import { LINKAGES, dendrogramTop, parseLinkage } from '../../drivers/agglomerative/linkage-tree.js';
 import { hclustDocument } from '../../pipeline/result-documents.js';
-import { addDataOptions, addWeightOption, dataSpec, labelsOnlySpec, parseIntegerOption, parseK, parseNumberOption, roundCentroids, withCliJob, type DataFlags } from '../command-options.js';
+import { addDataOptions, addWeightOption, dataSpec, labelsOnlySpec, parseIntegerOption, parseK, parseNumberOption, roundCentroids, withCliJob, type DataFlags, THREADS_DEFAULT_HELP } from '../command-options.js';
 import { formatSegmentTable } from '../text-table.js';
 
 /** Flags of the agglomerative options, shared by `hclust` and `compare`. */
@@ -88,7 +88,7 @@ export function registerHclustCommand(program: Command): void {
   addAgglomerativeOptions(cmd);
   cmd
     .option('--backend <name>', 'kernel backend: auto | js | wasm | tfjs', 'auto')
-    .option('--threads <n>', 'worker threads (default: available cores; 1 up to 4,096 rows)')
+    .option('--threads <n>', `worker threads (default: ${THREADS_DEFAULT_HELP})`)
     .option('--seed <s>', 'random seed (two-stage micro-clusters)', '0')
     .option('--top-merges <n>', 'merges of the dendrogram in the JSON output', '30')
     .option('--json', 'print one JSON document on stdout')

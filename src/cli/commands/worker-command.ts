@@ -4,7 +4,7 @@
  * (Ctrl-C or SIGTERM drops its shards; other workers take them over).
  */
 import type { Command } from 'commander';
-import { parseIntegerOption, parseNumberOption } from '../command-options.js';
+import { parseIntegerOption, parseNumberOption, THREADS_DEFAULT_HELP } from '../command-options.js';
 import { parseRedisUrl } from '../../distributed/redis-url.js';
 
 interface WorkerFlags {
@@ -19,7 +19,7 @@ export function registerWorkerCommand(program: Command): void {
     .command('worker')
     .description('serve shards of sharded sweep/kmeans jobs from Redis (BullMQ) until stopped')
     .option('--redis <url>', 'Redis URL, e.g. redis://127.0.0.1:6379 (required)')
-    .option('--threads <n>', "threads of each shard's backend job (default: available cores; 1 up to 4,096 rows)")
+    .option('--threads <n>', `threads of each shard's backend job (default: ${THREADS_DEFAULT_HELP})`)
     .option('--lock-timeout <s>', "seconds after a worker's last sign of life before its shards go to another worker", '10')
     .action(async (flags: WorkerFlags) => {
       const redis = parseRedisUrl(flags.redis);
