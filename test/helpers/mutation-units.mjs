@@ -33,6 +33,7 @@ export const STRYKER_TESTS = [
   'test/agglomerative-edges.test.ts',
   'test/agglomerative.test.ts',
   'test/agglomerative-matrix-free.test.ts',
+  'test/agglomerative-survivors.test.ts',
   'test/atomic-file.test.ts',
   'test/cluster-metrics.test.ts',
   'test/common.test.ts',
@@ -121,7 +122,12 @@ export const MUTATION_UNITS = [
       'test/elbow-sweep.test.ts',
     ],
   },
-  { name: 'drivers-agglomerative', mutate: ['src/drivers/agglomerative/**/*.ts'], tests: ['test/agglomerative-edges.test.ts', 'test/agglomerative.test.ts', 'test/agglomerative-matrix-free.test.ts'] },
+  {
+    name: 'drivers-agglomerative',
+    mutate: ['src/drivers/agglomerative/**/*.ts'],
+    // agglomerative-survivors holds the tests written against the first run's survivors (a new file: the rerun keeps the other results).
+    tests: ['test/agglomerative-edges.test.ts', 'test/agglomerative.test.ts', 'test/agglomerative-matrix-free.test.ts', 'test/agglomerative-survivors.test.ts'],
+  },
   { name: 'drivers-density', mutate: ['src/drivers/density/**/*.ts'], tests: ['test/dbscan.test.ts', 'test/hdbscan.test.ts', 'test/compare-methods.test.ts'] },
   {
     name: 'drivers-gmm',

@@ -1,0 +1,247 @@
+/**
+ * The agglomerative driver, pinned where the unit's first StrykerJS run (on
+ * 6caa739) left mutants alive: the public merge functions' raw output on points
+ * small enough to follow by hand, their progress and abort checks (with a clock
+ * that makes every pause due), the pause points of the tree's steps, the
+ * dendrogram top of tiny trees, the driver's refusals before any work, the job
+ * and K-Means options it passes on, and the distance matrix's kernel blocks.
+ * Each expected value is worked out in a comment or from the definitions.
+ * docs/testing.md lists every survivor and the test that kills it.
+ */
+import { describe, expect, it, vi } from 'vitest';
+import '../src/backends/built-in-backends.js';
+import { jsReferenceBackend } from '../src/backends/js-reference/js-reference-backend.js';
+import type { KernelBackend, KernelJob } from '../src/backends/kernel-contract.js';
+import { matrixFromRows, type Matrix } from '../src/common/matrix.js';
+import type { ProgressEvent } from '../src/common/progress.js';
+import { SLICE_MS } from '../src/common/time-slice.js';
+import { computeCondensedDistances, condensedIndex } from '../src/drivers/agglomerative/condensed-distances.js';
+import { cutTreeSteps, sortAndRelabelSteps } from '../src/drivers/agglomerative/linkage-tree.js';
+import {
+  dendrogramTop,
+  fitAgglomerative,
+  linkageRows,
+  matrixFreeMerges,
+  mstSingleMerges,
+  nnChainMerges,
+  relabelMerges,
+  sortAndRelabel,
+  type LinkageTree,
+} from '../src/drivers/agglomerative/index.js';
+import { recordingBackend } from './helpers/recording-backend.js';
+import { thrown } from './helpers/thrown.js';
+
+// Points 0, 5, 3, 11 on a line (slots 0..3).
+const points = [0, 5, 3, 11];
+const line = matrixFromRows(points.map((p) => [p]));
+
+/** The float64 condensed distances |a − b| of `values`. */
+function condensed(values: number[]): Float64Array {
+  const n = values.length;
+  const D = new Float64Array((n * (n - 1)) / 2);
+  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) D[condensedIndex(n, i, j)] = Math.abs(values[i]! - values[j]!);
+  return D;
+}
+
+/** A js job over `m` (dispose it). */
+function jobOf(m: Matrix): Promise<KernelJob> {
+  return jsReferenceBackend.createJob(m.data, m.rows, m.cols);
+}
+
+/** Rows of four of a raw merge array. */
+function rowsOf(z: Float64Array): number[][] {
+  return Array.from({ length: z.length / 4 }, (_, i) => Array.from(z.subarray(4 * i, 4 * i + 4)));
+}
+
+/** `actual` equals `expected` row by row, the distance column to 1e-10. */
+function expectRows(actual: number[][], expected: number[][]): void {
+  expect(actual.map((r) => [r[0], r[1], r[3]])).toEqual(expected.map((r) => [r[0], r[1], r[3]]));
+  actual.forEach((r, i) => expect(r[2]).toBeCloseTo(expected[i]![2]!, 10));
+}
+
+/** The merging reports' details. */
+function merging(events: ProgressEvent[]): string[] {
+  return events.filter((e) => e.kind === 'phase' && e.phase === 'merging').map((e) => (e as { detail?: string }).detail ?? '');
+}
+
+/** Runs `work` with a clock that advances exactly SLICE_MS per reading, so that every pause of a merge loop is due. */
+async function withSliceClock<T>(work: () => Promise<T>): Promise<T> {
+  let t = 0;
+  const now = vi.spyOn(performance, 'now').mockImplementation(() => (t += SLICE_MS));
+  try {
+    return await work();
+  } finally {
+    now.mockRestore();
+  }
+}
+
+// Ward by the chain, worked by hand. From slot 0: its nearest is 2 (3), 2's is 1 (2), 1's is 2 again:
+// merge (1, 2) at 2, size 2, kept in slot 2 (centroid 4). The chain is back to [0]: 0's nearest is now
+// {1,2} at sqrt(2·1·2/3)·4, and {1,2}'s is 0: merge (0, 2), size 3 (centroid 8/3). Last (2, 3) at
+// sqrt(2·3·1/4)·(11 − 8/3). Each row (x, y, height, nx + ny) with x < y, in the order found.
+const wardRaw = [
+  [1, 2, 2, 2],
+  [0, 2, Math.sqrt(4 / 3) * 4, 3],
+  [2, 3, Math.sqrt(1.5) * (11 - 8 / 3), 4],
+];
+// Prim from 0: 2 at 3; from 2: 1 at 2 (|5 − 3|); from 1: 3 at 6 (|11 − 5| < |11 − 3|). Size column 0.
+const primRaw = [
+  [0, 2, 3, 0],
+  [2, 1, 2, 0],
+  [1, 3, 6, 0],
+];
+
+describe('the public merge functions: n − 1 raw rows in slot numbering (points 0, 5, 3, 11)', () => {
+  it('nnChainMerges (ward) and matrixFreeMerges (ward): x < y, the merged cluster in the larger slot, size nx + ny', async () => {
+    expectRows(rowsOf(await nnChainMerges(condensed(points), 4, 'ward')), wardRaw);
+    const job = await jobOf(line);
+    try {
+      expectRows(rowsOf(await matrixFreeMerges(job, 'ward')), wardRaw);
+    } finally {
+      await job.dispose();
+    }
+  });
+
+  it('mstSingleMerges and matrixFreeMerges (single): Prim’s edges in the order closed', async () => {
+    expectRows(rowsOf(await mstSingleMerges(condensed(points), 4)), primRaw);
+    const job = await jobOf(line);
+    try {
+      expectRows(rowsOf(await matrixFreeMerges(job, 'single')), primRaw);
+    } finally {
+      await job.dispose();
+    }
+  });
+
+  it('sortAndRelabel and relabelMerges give scipy’s numbering: merge i is cluster 4 + i, left < right', () => {
+    // ward: (1,2) → 4; 0 with {1,2} = 4 → 5; 3 with 5 → 6. single, sorted by height: (2,1) at 2, (0,2) at 3, (1,3) at 6.
+    const ward = [
+      [1, 2, 2, 2],
+      [0, 4, wardRaw[1]![2]!, 3],
+      [3, 5, wardRaw[2]![2]!, 4],
+    ];
+    expectRows(rowsOf(sortAndRelabel(Float64Array.from(wardRaw.flat()), 4)), ward);
+    const inPlace = Float64Array.from(wardRaw.flat());
+    relabelMerges(inPlace, 4);
+    expectRows(rowsOf(inPlace), ward);
+    expectRows(rowsOf(sortAndRelabel(Float64Array.from(primRaw.flat()), 4)), [
+      [1, 2, 2, 2],
+      [0, 4, 3, 3],
+      [3, 5, 6, 4],
+    ]);
+  });
+
+  it('nothing to merge: one leaf gives no rows at once (an aborted signal has no work to stop); two leaves one row', async () => {
+    const controller = new AbortController();
+    controller.abort(new Error('stop'));
+    const signal = controller.signal;
+    expect(Array.from(await nnChainMerges(new Float64Array(0), 1, 'average', undefined, { signal }))).toEqual([]);
+    expect(Array.from(await mstSingleMerges(new Float64Array(0), 1, { signal }))).toEqual([]);
+    const one = await jobOf(matrixFromRows([[4]]));
+    try {
+      for (const linkage of ['ward', 'single'] as const) expect(Array.from(await matrixFreeMerges(one, linkage, { signal })), linkage).toEqual([]);
+    } finally {
+      await one.dispose();
+    }
+    expect(Array.from(await mstSingleMerges(Float64Array.of(5), 2))).toEqual([0, 1, 5, 0]);
+    expect(Array.from(await nnChainMerges(Float64Array.of(5), 2, 'complete'))).toEqual([0, 1, 5, 2]);
+  });
+});
+
+describe('merge loops: progress and the abort check at every due pause (a clock that advances SLICE_MS per reading)', () => {
+  type Run = (options: { signal?: AbortSignal; onProgress?: (e: ProgressEvent) => void }) => Promise<Float64Array>;
+  const loops: [string, Run][] = [
+    ['nnChainMerges', (o) => nnChainMerges(condensed(points), 4, 'average', undefined, o)],
+    ['mstSingleMerges', (o) => mstSingleMerges(condensed(points), 4, o)],
+    ...(['ward', 'single'] as const).map((linkage): [string, Run] => [
+      `matrixFreeMerges ${linkage}`,
+      async (o) => {
+        const job = await jobOf(line);
+        try {
+          return await matrixFreeMerges(job, linkage, o);
+        } finally {
+          await job.dispose();
+        }
+      },
+    ]),
+  ];
+
+  for (const [name, run] of loops) {
+    it(`${name}: each of the 3 merges reports "k of 3 merges"; an aborted signal stops it at the first pause`, async () => {
+      const events: ProgressEvent[] = [];
+      await withSliceClock(() => run({ onProgress: (e) => events.push(e) }));
+      expect(merging(events)).toEqual(['1 of 3 merges', '2 of 3 merges', '3 of 3 merges']);
+      const controller = new AbortController();
+      controller.abort(new Error('stop'));
+      const stopped: ProgressEvent[] = [];
+      const e = await thrown(() => withSliceClock(() => run({ signal: controller.signal, onProgress: (ev) => stopped.push(ev) })));
+      expect([e.code, e.message]).toEqual(['ABORTED', 'aborted: stop']);
+      expect(merging(stopped)).toEqual(['1 of 3 merges']);
+    });
+  }
+});
+
+describe('the tree steps pause once per 4,096 items (STEP_MASK) and no more', () => {
+  // 4,097 leaves merged one by one into the cluster of leaf 0: raw row i = (0, i + 1, h_i), heights with ties.
+  const leaves = 4097;
+  const count = leaves - 1;
+  const heights = Array.from({ length: count }, (_, i) => (i * 7919) % 97);
+  const raw = new Float64Array(4 * count);
+  heights.forEach((h, i) => raw.set([0, i + 1, h, 0], 4 * i));
+
+  /** Runs steps to the end, counting the pause points (`undefined` yields). */
+  function drainCounting<T>(steps: Generator<unknown, T, void>): { value: T; pauses: number } {
+    let pauses = 0;
+    for (let r = steps.next(); ; r = steps.next()) {
+      if (r.done) return { value: r.value, pauses };
+      if (r.value === undefined) pauses++;
+    }
+  }
+
+  it('sortAndRelabelSteps: a stable sort by height, relabelled; one pause per 4,096 moves, copies and relabels', () => {
+    const { value: merges, pauses } = drainCounting(sortAndRelabelSteps(raw, leaves));
+    expect(merges.length).toBe(4 * count);
+    // a stable sort by height (Array.prototype.sort is stable)
+    const order = Array.from({ length: count }, (_, i) => i).sort((a, b) => heights[a]! - heights[b]!);
+    // sorted row i joins leaf order[i] + 1 to the cluster of leaf 0: leaf 0 itself first, then merge leaves + i − 1
+    const expected = order.map((o, i) => [i === 0 ? 0 : o + 1, i === 0 ? o + 1 : leaves + i - 1, heights[o]!, i + 2]);
+    expect(rowsOf(merges)).toEqual(expected);
+    // bottom-up merge sort: 12 passes of 4,096 moves (widths 1 .. 2,048), then 4,096 copies and 4,096 relabels
+    let passes = 0;
+    for (let width = 1; width < count; width *= 2) passes++;
+    expect(passes).toBe(12);
+    expect(pauses).toBe(Math.ceil((passes * count) / 4096) + 2 * Math.ceil(count / 4096));
+  });
+
+  it('cutTreeSteps: one pause per 4,096 merges kept and per 4,096 leaves labelled', () => {
+    const tree: LinkageTree = { leaves, merges: sortAndRelabel(raw, leaves) };
+    const all = drainCounting(cutTreeSteps(tree, 1));
+    expect(all.value.every((l) => l === 0)).toBe(true);
+    expect(all.pauses).toBe(Math.ceil(count / 4096) + Math.ceil(leaves / 4096));
+    const apart = drainCounting(cutTreeSteps(tree, leaves));
+    expect(Array.from(apart.value)).toEqual(Array.from({ length: leaves }, (_, i) => i));
+    expect(apart.pauses).toBe(Math.ceil(leaves / 4096));
+  });
+});
+
+describe('dendrogramTop of tiny trees', () => {
+  it('two leaves: the root over both; four leaves: the default count keeps the 3 merges', () => {
+    const two = dendrogramTop({ leaves: 2, merges: Float64Array.of(0, 1, 5, 2) });
+    expect(two).toEqual({
+      leafCount: 2,
+      rootId: 2,
+      merges: [{ id: 2, left: 0, right: 1, distance: 5, size: 2 }],
+      leaves: [
+        { id: 0, size: 1, height: 0 },
+        { id: 1, size: 1, height: 0 },
+      ],
+    });
+    // ward on 0, 5, 3, 11: 6 = (3, 5), 5 = (0, 4), 4 = (1, 2): drawn left to right 3, 0, 1, 2
+    const top = dendrogramTop({ leaves: 4, merges: sortAndRelabel(Float64Array.from(wardRaw.flat()), 4) });
+    expect(top.merges.map((m) => [m.id, m.left, m.right, m.size])).toEqual([
+      [4, 1, 2, 2],
+      [5, 0, 4, 3],
+      [6, 3, 5, 4],
+    ]);
+    expect(top.leaves.map((l) => l.id)).toEqual([3, 0, 1, 2]);
+  });
+});
