@@ -245,3 +245,141 @@ describe('dendrogramTop of tiny trees', () => {
     expect(top.leaves.map((l) => l.id)).toEqual([3, 0, 1, 2]);
   });
 });
+
+describe('fitAgglomerative: refusals before any work, the result’s fields', () => {
+  it('refuses options that are not an object, naming the function and what it needs', async () => {
+    const e = await thrown(() => fitAgglomerative(line, undefined as never));
+    expect([e.code, e.message, e.details]).toEqual(['INVALID_OPTION', 'fitAgglomerative needs an options object with k or distanceThreshold, got undefined', { option: 'options', value: undefined }]);
+  });
+
+  it('a distanceThreshold that is negative, NaN, infinite or not a number is refused before a job is created', async () => {
+    for (const t of [-1, NaN, Infinity, '1' as unknown as number]) {
+      const rec = recordingBackend();
+      const e = await thrown(() => fitAgglomerative(line, { distanceThreshold: t, linkage: 'average', backend: rec.backend }));
+      expect([e.code, e.message], String(t)).toEqual(['INVALID_OPTION', `distanceThreshold must be a finite number >= 0, got ${String(t)}`]);
+      expect(rec.jobs, String(t)).toEqual([]);
+    }
+  });
+
+  it('no distanceThreshold key when k is given; seconds is the fit’s own time (>= 0, within the wall time around it)', async () => {
+    const started = performance.now();
+    const r = await fitAgglomerative(line, { k: 2, backend: 'js' });
+    const wall = (performance.now() - started) / 1000;
+    expect('distanceThreshold' in r).toBe(false);
+    expect(r.seconds).toBeGreaterThanOrEqual(0);
+    expect(r.seconds).toBeLessThanOrEqual(wall);
+    const cut = await fitAgglomerative(line, { distanceThreshold: 2.5, backend: 'js' });
+    expect([cut.k, cut.distanceThreshold]).toEqual([3, 2.5]);
+  });
+});
+
+describe('fitAgglomerative: the method chosen and what the backend is asked', () => {
+  it('auto above exactMaxRows is two-stage for average linkage too (no MEMORY_LIMIT: the matrix is only for exact mode)', async () => {
+    const r = await fitAgglomerative(line, { k: 2, linkage: 'average', exactMaxRows: 3, backend: 'js' });
+    expect([r.mode, r.m]).toEqual(['two-stage', 4]);
+  });
+
+  it('ward at exactly exactMaxRows rows stays on the matrix (no matrix-free note)', async () => {
+    const r = await fitAgglomerative(line, { k: 2, exactMaxRows: 4, backend: 'js' });
+    expect([r.mode, r.notes]).toEqual(['exact', []]);
+  });
+
+  it('one job with no options key left unset, disposed once; one row needs no job and reports nothing', async () => {
+    for (const linkage of ['average', 'single'] as const) {
+      const rec = recordingBackend();
+      await fitAgglomerative(line, { k: 2, linkage, backend: rec.backend });
+      expect(rec.jobs.map((j) => j.options)).toStrictEqual([{}]);
+      expect(rec.disposed).toBe(1);
+    }
+    const rec = recordingBackend();
+    const events: ProgressEvent[] = [];
+    const one = await fitAgglomerative(matrixFromRows([[2, 2]]), { k: 1, backend: rec.backend, onProgress: (e) => events.push(e) });
+    expect([one.k, Array.from(one.labels), one.tree.merges.length]).toEqual([1, [0], 0]);
+    expect([rec.jobs.length, events]).toEqual([0, []]);
+  });
+
+  it('a backend without the linkage kernels: single (auto) at exactly exactMaxRows rows runs on the matrix', async () => {
+    const rec = recordingBackend({ without: ['linkageStart', 'primStep', 'wardNearest', 'wardMerge'] });
+    const r = await fitAgglomerative(line, { k: 2, linkage: 'single', exactMaxRows: 4, backend: rec.backend });
+    expect(rec.pairwiseCalls).toEqual([{ start: 0, end: 3, length: 6 }]);
+    // single on 0, 5, 3, 11: (1,2) at 2, 0 joins at 3, 3 joins at 6
+    expect(linkageRows(r.tree)).toEqual([
+      [1, 2, 2, 2],
+      [0, 4, 3, 3],
+      [3, 5, 6, 4],
+    ]);
+  });
+
+  it('an abort while the backend creates its job: no distance block is computed, and the job is disposed', async () => {
+    const rec = recordingBackend();
+    const controller = new AbortController();
+    const slow: KernelBackend = {
+      ...rec.backend,
+      async createJob(data, rows, dims, options) {
+        const job = await rec.backend.createJob(data, rows, dims, options);
+        // the user's timer fires while the job is still being set up
+        setTimeout(() => controller.abort(new Error('timer')), 0);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        return job;
+      },
+    };
+    const e = await thrown(() => fitAgglomerative(line, { k: 2, linkage: 'average', backend: slow, signal: controller.signal }));
+    expect([e.code, e.message]).toEqual(['ABORTED', 'aborted: timer']);
+    expect(rec.pairwiseCalls).toEqual([]);
+    expect(rec.disposed).toBe(1);
+  });
+
+  it('two-stage: the micro-cluster K-Means gets threads, the signal and the progress listener', async () => {
+    const rec = recordingBackend();
+    const signal = new AbortController().signal;
+    const events: ProgressEvent[] = [];
+    const m = matrixFromRows([[0], [1], [10], [11], [20], [21]]);
+    const r = await fitAgglomerative(m, { k: 3, mode: 'two-stage', microClusters: 3, threads: 3, signal, backend: rec.backend, onProgress: (e) => events.push(e) });
+    expect(Array.from(r.labels)).toEqual([0, 0, 1, 1, 2, 2]);
+    expect(rec.jobs.map((j) => [j.rows, j.options?.threads, j.options?.signal === signal])).toEqual([[6, 3, true]]);
+    expect(events.some((e) => e.kind === 'iteration')).toBe(true);
+  });
+
+  it('two-stage: k-means++ runs on all rows up to max(20 m, 20,000), on a sample of that many above', async () => {
+    // 100 rows, m = 2: 100 <= 20,000, no sample job
+    const small = recordingBackend();
+    await fitAgglomerative(matrixFromRows(Array.from({ length: 100 }, (_, i) => [i % 9])), { k: 2, mode: 'two-stage', microClusters: 2, backend: small.backend });
+    expect(small.jobs.map((j) => j.rows)).toEqual([100]);
+    // The sample job is refused (the test needs only its size): 20,001 rows, m = 2 → 20,000; 20,030 rows, m = 1,001 → 20 · 1,001
+    for (const [rows, m, sample] of [[20_001, 2, 20_000], [20_030, 1001, 20_020]] as const) {
+      const rec = recordingBackend({ failJob: 1 });
+      const asked: number[] = [];
+      const backend: KernelBackend = { ...rec.backend, createJob: (data, r, dims, options) => (asked.push(r), rec.backend.createJob(data, r, dims, options)) };
+      const matrix: Matrix = { data: Float32Array.from({ length: rows }, (_, i) => i % 1500), rows, cols: 1 };
+      const e = await thrown(() => fitAgglomerative(matrix, { k: 2, mode: 'two-stage', microClusters: m, backend }));
+      expect([e.code, e.message]).toEqual(['BACKEND_UNAVAILABLE', 'job refused on purpose']);
+      expect(asked).toEqual([rows, sample]);
+    }
+  });
+});
+
+describe('the distance matrix’s kernel blocks (a job that records the row ranges and computes nothing)', () => {
+  it('whole rows per call until at least 4,000,000 pairs, the last call the rest, ending at row n − 1; progress by time, not per block', async () => {
+    const n = 6713;
+    const calls: [number, number][] = [];
+    const job = { backend: 'plan', rows: n, dims: 1, exact: true, pairwiseDistances: async (start: number, end: number) => void calls.push([start, end]) } as unknown as KernelJob;
+    const events: ProgressEvent[] = [];
+    await computeCondensedDistances(job, { out: new Float64Array(0), onProgress: (e) => events.push(e) });
+    // rows 0..624 hold 625 · 6712 − 625 · 624 / 2 = 4,000,000 pairs exactly: the first call stops there
+    expect(calls[0]).toEqual([0, 625]);
+    const expected: [number, number][] = [];
+    for (let start = 0; start < n - 1; ) {
+      let end = start;
+      let pairs = 0;
+      while (end < n - 1 && pairs < 4_000_000) pairs += n - 1 - end++;
+      expected.push([start, end]);
+      start = end;
+    }
+    expect(calls).toEqual(expected);
+    expect(calls.at(-1)![1]).toBe(n - 1);
+    // blocks that come within 100 ms of each other are not each reported: the first and the last are
+    expect(calls.length).toBeGreaterThan(4);
+    expect(events.length).toBeGreaterThanOrEqual(2);
+    expect(events.length).toBeLessThan(calls.length);
+  });
+});
