@@ -19,6 +19,7 @@ import { computeCondensedDistances, condensedIndex } from '../src/drivers/agglom
 import { cutTreeSteps, sortAndRelabelSteps } from '../src/drivers/agglomerative/linkage-tree.js';
 import {
   dendrogramTop,
+  compareClusterings,
   fitAgglomerative,
   linkageRows,
   matrixFreeMerges,
@@ -381,5 +382,46 @@ describe('the distance matrix’s kernel blocks (a job that records the row rang
     expect(calls.length).toBeGreaterThan(4);
     expect(events.length).toBeGreaterThanOrEqual(2);
     expect(events.length).toBeLessThan(calls.length);
+  });
+});
+
+describe('two-stage linkage progress and cancellation; the comparison’s own signal', () => {
+  it('the micro-clusters’ linkage reports its merges and stops at the pause after a timer’s abort (every pause due)', async () => {
+    // 120 distinct rows, 120 micro-clusters: 119 merges, each followed by a pause under this clock
+    const m = matrixFromRows(Array.from({ length: 120 }, (_, i) => [i, (i * 7) % 11]));
+    const controller = new AbortController();
+    const reports: string[] = [];
+    let afterAbort = 0;
+    let timer: NodeJS.Timeout | undefined;
+    const e = await thrown(() =>
+      withSliceClock(() =>
+        fitAgglomerative(m, {
+          k: 2,
+          linkage: 'average',
+          mode: 'two-stage',
+          microClusters: 120,
+          backend: 'js',
+          signal: controller.signal,
+          onProgress: (ev) => {
+            if (ev.kind !== 'phase' || ev.phase !== 'merging') return;
+            if (controller.signal.aborted) afterAbort++;
+            reports.push(ev.detail ?? '');
+            timer ??= setTimeout(() => controller.abort(new Error('timer')), 0);
+          },
+        }),
+      ),
+    );
+    expect([e.code, e.message]).toEqual(['ABORTED', 'aborted: timer']);
+    expect(reports.length).toBeGreaterThan(0);
+    expect(reports[0]).toBe('1 of 119 merges');
+    expect(afterAbort).toBe(0);
+  });
+
+  it('compareClusterings: an aborted signal given with the metrics stops it (the Rand index checks it)', async () => {
+    const m = matrixFromRows([[0, 0], [0, 1], [1, 0], [20, 20], [20, 21], [21, 20]]);
+    const controller = new AbortController();
+    controller.abort(new Error('stop'));
+    const e = await thrown(() => compareClusterings(m, 2, { backend: 'js', seed: 1 }, { linkage: 'average', backend: 'js' }, { signal: controller.signal }));
+    expect([e.code, e.message]).toEqual(['ABORTED', 'aborted: stop']);
   });
 });
