@@ -245,6 +245,13 @@ describe('dendrogramTop of tiny trees', () => {
     ]);
     expect(top.leaves.map((l) => l.id)).toEqual([3, 0, 1, 2]);
   });
+
+  it('one leaf: its size is the rows it holds (two-stage of identical rows: one micro-cluster of them all)', async () => {
+    const same = matrixFromRows([[2, 3], [2, 3], [2, 3], [2, 3], [2, 3]]);
+    const r = await fitAgglomerative(same, { k: 1, mode: 'two-stage', backend: 'js' });
+    expect([r.m, r.tree.leaves, Array.from(r.tree.leafSizes!)]).toEqual([1, 1, [5]]);
+    expect(dendrogramTop(r.tree)).toEqual({ leafCount: 1, rootId: 0, merges: [], leaves: [{ id: 0, size: 5, height: 0 }] });
+  });
 });
 
 describe('fitAgglomerative: refusals before any work, the result’s fields', () => {

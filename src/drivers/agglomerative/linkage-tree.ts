@@ -148,8 +148,9 @@ export function* sortAndRelabelSteps(unsorted: Float64Array, leaves: number, lea
       let b = mid;
       for (let o = lo; o < hi; o++) {
         if ((moved++ & STEP_MASK) === 0) yield;
-        // take from the right run only when strictly before: distance first, then position
-        if (b < hi && (a >= mid || height[order[b]!]! < height[order[a]!]! || (height[order[b]!] === height[order[a]!] && order[b]! < order[a]!))) other[o] = order[b++]!;
+        // take from the right run only when strictly lower: every position in the right run is above
+        // every position in the left one (bottom-up runs), so on equal distances the left one goes first
+        if (b < hi && (a >= mid || height[order[b]!]! < height[order[a]!]!)) other[o] = order[b++]!;
         else other[o] = order[a++]!;
       }
     }
@@ -253,7 +254,8 @@ export function dendrogramTop(tree: LinkageTree, count = 30): DendrogramTop {
   if (!Number.isInteger(count) || count < 1) {
     throw new SegmentaError('INVALID_OPTION', `count must be an integer >= 1, got ${String(count)}`, { option: 'count', value: count });
   }
-  if (n < 2) return { leafCount: n, rootId: 0, merges: [], leaves: [{ id: 0, size: n, height: 0 }] };
+  // one leaf (or none): its rows (its weight with leafSizes, as below)
+  if (n < 2) return { leafCount: n, rootId: 0, merges: [], leaves: [{ id: 0, size: n === 1 && tree.leafSizes ? tree.leafSizes[0]! : n, height: 0 }] };
   const take = Math.min(count, n - 1);
   const first = n - 1 - take;
   const merges: MergeStep[] = [];
