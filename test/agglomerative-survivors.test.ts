@@ -386,9 +386,20 @@ describe('the distance matrix’s kernel blocks (a job that records the row rang
     expect(calls).toEqual(expected);
     expect(calls.at(-1)![1]).toBe(n - 1);
     // blocks that come within 100 ms of each other are not each reported: the first and the last are
-    expect(calls.length).toBeGreaterThan(4);
+    expect(calls).toHaveLength(6);
     expect(events.length).toBeGreaterThanOrEqual(2);
     expect(events.length).toBeLessThan(calls.length);
+    // a clock that advances exactly 100 ms per reading (one per block): a block exactly 100 ms after the last report is not
+    // reported, one 200 ms after it is; so blocks 2, 4 and 6 of the 6
+    let t = 0;
+    const now = vi.spyOn(performance, 'now').mockImplementation(() => (t += 100));
+    const timed: ProgressEvent[] = [];
+    try {
+      await computeCondensedDistances(job, { out: new Float64Array(0), onProgress: (e) => timed.push(e) });
+    } finally {
+      now.mockRestore();
+    }
+    expect(timed).toHaveLength(3);
   });
 });
 
