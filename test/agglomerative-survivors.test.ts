@@ -405,7 +405,7 @@ describe('the distance matrix’s kernel blocks (a job that records the row rang
 
 describe('two-stage linkage progress and cancellation; the comparison’s own signal', () => {
   it('the micro-clusters’ linkage reports its merges and stops at the pause after a timer’s abort (every pause due)', async () => {
-    // 120 distinct rows, 120 micro-clusters: 119 merges, each followed by a pause under this clock
+    // 120 distinct rows, 120 micro-clusters: 119 merges, each followed by a pause (a turn of the event loop) under this clock
     const m = matrixFromRows(Array.from({ length: 120 }, (_, i) => [i, (i * 7) % 11]));
     const controller = new AbortController();
     const reports: string[] = [];
@@ -425,6 +425,9 @@ describe('two-stage linkage progress and cancellation; the comparison’s own si
             if (controller.signal.aborted) afterAbort++;
             reports.push(ev.detail ?? '');
             timer ??= setTimeout(() => controller.abort(new Error('timer')), 0);
+            // a listener that takes 0.2 ms (real time) per report: the timer is due long before the 119th
+            const until = process.hrtime.bigint() + 200_000n;
+            while (process.hrtime.bigint() < until);
           },
         }),
       ),
