@@ -57,10 +57,10 @@ export function parseIntegerOption(name: string, raw: string | undefined, min: n
   return value;
 }
 
-/** Raw flags of the shared options, as commander hands them over. */
 /** The `--threads` default, as every command's help says it (the wasm backend's defaultThreads). */
 export const THREADS_DEFAULT_HELP = 'available cores; 1 up to 4,096 rows';
 
+/** Raw flags of the shared options, as commander hands them over. */
 export interface DataFlags {
   features?: string;
   encode?: string;
