@@ -462,22 +462,20 @@ export class WasmJob implements KernelJob {
    * workers would cost more than the work; in slices of the event loop.
    */
   private run(cmd: number, items = Infinity, ops = Infinity): Promise<void> {
-    if (cmd !== CMD_EXIT && (items <= 1 || (this.threads === 1 && ops <= INLINE_MAX_OPS))) {
-      if (!this.slicer.due()) {
-        this.runInline(cmd);
-        return Promise.resolve();
-      }
-      const done = this.slicer.pause().then(
-        () => this.runInline(cmd),
-        (error: unknown) => {
-          this.forgetPass();
-          throw error;
-        },
-      );
-      this.inflight = done.catch(() => undefined);
-      return done;
+    const inline = cmd !== CMD_EXIT && (items <= 1 || (this.threads === 1 && ops <= INLINE_MAX_OPS));
+    if (inline && !this.slicer.due()) {
+      this.runInline(cmd);
+      return Promise.resolve();
     }
-    const done = this.runNow(cmd);
+    const done = inline
+      ? this.slicer.pause().then(
+          () => this.runInline(cmd),
+          (error: unknown) => {
+            this.forgetPass();
+            throw error;
+          },
+        )
+      : this.runNow(cmd);
     this.inflight = done.catch(() => undefined);
     return done;
   }
