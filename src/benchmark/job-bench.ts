@@ -34,7 +34,7 @@ export interface JobBenchOptions {
   scale?: ScalingMethod;
   /** Backends (registry names). Default: every available backend but `js` above 200,000 rows. */
   backends?: string[];
-  /** Worker threads. Default: the available cores (wasm: 1 for a table of at most 4,096 rows, where more would not run in parallel). */
+  /** Worker threads. Default: the backend's, as `JobOptions.threads` states it. */
   threads?: number;
   /** The generator's `spread`: 1 is the default data, 2 the variant with overlapping segments. Default 1. */
   spread?: number;

@@ -30,7 +30,7 @@ export interface KernelBenchOptions {
   include10M?: boolean;
   /** Backends to run (registry names). Default: every available one. */
   backends?: string[];
-  /** Worker threads for backends that use them. Default: the available cores (wasm: 1 for a table of at most 4,096 rows, where more would not run in parallel). */
+  /** Worker threads for backends that use them. Default: the backend's, as `JobOptions.threads` states it. */
   threads?: number;
   /** Minimum warm time per case in ms (tinybench `time`). Default 400. */
   timeMs?: number;

@@ -46,7 +46,7 @@ import { splitIds } from '../drivers/sharding/shard-ops.js';
 export interface ShardWorkerOptions {
   /** Redis URL, e.g. `redis://127.0.0.1:6379`. */
   redis: string;
-  /** Threads of each shard's backend job. Default: the backend's default (the available cores; wasm: 1 for at most 4,096 rows). */
+  /** Threads of each shard's backend job. Default: the backend's, as `JobOptions.threads` states it. */
   threads?: number;
   /**
    * BullMQ lock of a shard ownership job in ms: when a worker dies, its shards

@@ -35,7 +35,7 @@ export interface KMeansSettings {
   seed: number;
   /** Backend name (`auto`, `js`, `wasm`, `tfjs`) or a backend object. Default `auto`. */
   backend: string | KernelBackend;
-  /** Worker threads for backends that use them. Default: the available cores (wasm: 1 for a table of at most 4,096 rows, where more would not run in parallel). */
+  /** Worker threads for backends that use them. Default: the backend's, as `JobOptions.threads` states it. */
   threads?: number;
   /**
    * Splits the rows into this many contiguous shards of whole 4096-row blocks,

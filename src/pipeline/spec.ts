@@ -112,7 +112,7 @@ export interface SegmentationSpec {
   seed?: number;
   /** Kernel backend: `auto`, `js`, `wasm`, `tfjs` or another registered name. Default `'auto'`. */
   backend?: string;
-  /** Worker threads. Default: the available cores (wasm: 1 for a table of at most 4,096 rows, where more would not run in parallel). */
+  /** Worker threads. Default: the backend's, as `JobOptions.threads` states it. */
   threads?: number;
   /** Profile the segments (needs the matrix in original units: one copy of it). Default true. */
   profiles?: boolean;

@@ -80,7 +80,7 @@ export interface AgglomerativeSettings {
   microMaxIter: number;
   /** Backend name (`auto`, `js`, `wasm`, `tfjs`) or object, for the distance kernel and the micro-cluster K-Means. Default `auto`. */
   backend: string | KernelBackend;
-  /** Worker threads for backends that use them. Default: the available cores (wasm: 1 for a table of at most 4,096 rows, where more would not run in parallel). */
+  /** Worker threads for backends that use them. Default: the backend's, as `JobOptions.threads` states it. */
   threads?: number;
   /** Seed of the micro-cluster K-Means (two-stage mode). Default 0. */
   seed: number;

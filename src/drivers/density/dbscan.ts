@@ -60,7 +60,7 @@ export interface DbscanOptions {
   neighbourSearch?: NeighbourSearch;
   /** Backend of the pairwise kernel (`auto`, `js`, `wasm`, `tfjs`, or a backend object). Default `auto`. */
   backend?: string | KernelBackend;
-  /** Worker threads of the backend. Default: the available cores (wasm: 1 for a table of at most 4,096 rows, where more would not run in parallel). */
+  /** Worker threads of the backend. Default: the backend's, as `JobOptions.threads` states it. */
   threads?: number;
   /** Stops the fit with `AbortedError` (checked between time slices). */
   signal?: AbortSignal;
