@@ -2,20 +2,16 @@
  * The CLI as a user runs it: the built `dist/src/cli/main.js` (npm install builds it).
  * Bad input → exit code 2 and exactly one line on stderr, never a stack trace.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { CLI, runCli } from './helpers/cli-process.js';
 import { HAVE_MALL, MALL_CSV, MALL_SKIP_REASON, SKLEARN_MALL_WCSS } from './helpers/mall-data.js';
 import { customersFile, tempDir, writeCsv } from './helpers/temp-dir.js';
 
-const CLI = resolve(import.meta.dirname, '../dist/src/cli/main.js');
 const FEATURES = 'Annual Income (k$),Spending Score (1-100)';
 
-function segmenta(...args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' } });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
+const segmenta = runCli;
 
 beforeAll(() => {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build (npm install does it)`);

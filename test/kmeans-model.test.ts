@@ -3,9 +3,8 @@
  * versions rejected), predict on matrices, customer objects and tables, and
  * the CLI's kmeans --save-model → predict giving the fit's labels byte for byte.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import '../src/backends/built-in-backends.js';
@@ -14,14 +13,11 @@ import { fitKMeans } from '../src/drivers/kmeans.js';
 import { readCustomerTable } from '../src/data-in/read-customer-table.js';
 import { prepareFeatures } from '../src/preparation/prepare-features.js';
 import { KMEANS_MODEL_SCHEMA, KMeansModel, loadModel, saveModel } from '../src/results/kmeans-model.js';
+import { CLI, runCli } from './helpers/cli-process.js';
 import { HAVE_MALL, INCOME, MALL_CSV, MALL_SKIP_REASON, SCORE } from './helpers/mall-data.js';
 import { customersFile, tempDir, writeCsv } from './helpers/temp-dir.js';
 
-const CLI = resolve(import.meta.dirname, '../dist/src/cli/main.js');
-function segmenta(...args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
+const segmenta = runCli;
 
 const dir = tempDir('segmenta-model-');
 const customers = customersFile(dir, 'customers.csv', { rows: 2000, seed: 11 });

@@ -3,18 +3,13 @@
  * with `--algorithm minibatch`, and one-line errors for bad options. The
  * driver itself is tested in minibatch-kmeans.test.ts.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { CLI, runCli } from './helpers/cli-process.js';
 import { customersFile, tempDir } from './helpers/temp-dir.js';
 
 describe('mini-batch on the CLI', () => {
-  const CLI = resolve(import.meta.dirname, '../dist/src/cli/main.js');
-  const segmenta = (...args: string[]) => {
-    const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' } });
-    return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-  };
+  const segmenta = runCli;
   beforeAll(() => {
     if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build`);
   });
