@@ -51,13 +51,13 @@ const show = (name: string, w: LoopWatch<unknown>): void =>
 describe('quality metrics on the caller thread: sliced and abortable', () => {
   const { matrix, truth } = customers(1_000_000);
 
-  it('evaluatePartition on 1M rows keeps a 5 ms timer firing, then a timer abort half-way through stops it', async () => {
+  it('evaluatePartition on 1M rows keeps a 5 ms timer firing, then a timer abort a quarter of the way through stops it', async () => {
     const free = await watchLoop(() => evaluatePartition(matrix, truth));
     show('evaluatePartition 1M', free);
     expect(free.error).toBeUndefined();
     expect(free.value!.k).toBe(new Set(truth).size);
     expectFreeLoop(free, 20);
-    const aborted = await watchLoop((signal) => evaluatePartition(matrix, truth, { signal }), free.ranMs / 2);
+    const aborted = await watchLoop((signal) => evaluatePartition(matrix, truth, { signal }), free.ranMs / 4);
     show('evaluatePartition 1M, aborted', aborted);
     expectAborted(aborted);
   });
@@ -78,7 +78,7 @@ async function untilAborted(fit: (signal: AbortSignal) => Promise<unknown>, sign
 }
 
 describe('agglomerative clustering: sliced around its kernels and abortable', () => {
-  it('two-stage on 1M rows (wasm): a 5 ms timer keeps firing, then a timer abort half-way through stops it', async () => {
+  it('two-stage on 1M rows (wasm): a 5 ms timer keeps firing, then a timer abort a quarter of the way through stops it', async () => {
     const { matrix, truth } = customers(1_000_000);
     const options = { k: 5, mode: 'two-stage' as const, microClusters: 200, microMaxIter: 3, backend: 'wasm', threads: 2 };
     const free = await watchLoop(() => fitAgglomerative(matrix, options));
@@ -88,7 +88,9 @@ describe('agglomerative clustering: sliced around its kernels and abortable', ()
     // wasm worker threads run the kernels, so the CPU between ticks is not the main thread's alone: wall-clock checks only
     expect(free.ticks).toBeGreaterThanOrEqual(20);
     expect(free.gapP50Ms).toBeLessThan(250);
-    const aborted = await watchLoop((signal) => fitAgglomerative(matrix, { ...options, signal }), free.ranMs / 2);
+    // A quarter, not half: the first run also starts the workers and warms the JIT, so a second one can take
+    // well under half its time (848 of 2,100 ms on a loaded machine, which then finished before a half-way abort).
+    const aborted = await watchLoop((signal) => fitAgglomerative(matrix, { ...options, signal }), free.ranMs / 4);
     show('two-stage 1M wasm, aborted', aborted);
     expectAborted(aborted);
     expect(idleWorkerCount()).toBeGreaterThanOrEqual(2);
