@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { continueFold, foldColumnRange, foldColumnSums, foldSquaredDeviations, foldStart } from '../src/common/column-folds.js';
 import { AbortedError, SegmentaError, errnoCode, errnoReason, fileSystemError, isUserError, throwIfAborted } from '../src/common/errors.js';
 import { matrixFrom, matrixFromRows } from '../src/common/matrix.js';
+import { groupDigits } from '../src/common/format-number.js';
 import type { Matrix } from '../src/common/matrix.js';
 import { packageVersion } from '../src/common/package-version.js';
 import { SeededRandom, sampleIndices } from '../src/common/seeded-random.js';
@@ -480,5 +481,27 @@ describe('validateSampleWeight', () => {
 describe('kindOf', () => {
   it('describes a value of the wrong kind in a few words', () => {
     expect([null, undefined, [1], new Float64Array(1), {}, 'abc', 7].map(kindOf)).toEqual(['null', 'undefined', 'a plain array', 'a Float64Array', 'an object', 'string abc', 'number 7']);
+  });
+});
+
+describe('groupDigits', () => {
+  it("writes what toLocaleString('en-US') writes, for integers and fixed fraction digits", () => {
+    const random = new SeededRandom(5);
+    for (let i = 0; i < 2_000; i++) {
+      const digits = i % 4;
+      const v = (random.nextFloat() - 0.3) * 10 ** (random.nextFloat() * 12);
+      if (Object.is(Math.round(v), -0)) continue;
+      expect(groupDigits(Math.round(v))).toBe(Math.round(v).toLocaleString('en-US'));
+      expect(groupDigits(v, digits)).toBe(v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }));
+    }
+  });
+  it('groups by threes from the decimal point, keeps the sign, and leaves non-finite values alone', () => {
+    expect([0, 7, 999, 1000, 12345, 123456, 1234567, -1000, -999].map((v) => groupDigits(v))).toEqual(['0', '7', '999', '1,000', '12,345', '123,456', '1,234,567', '-1,000', '-999']);
+    expect(groupDigits(1234.5678, 2)).toBe('1,234.57');
+    expect(groupDigits(-9876.5, 2)).toBe('-9,876.50');
+    expect(groupDigits(0.12345, 3)).toBe('0.123');
+    expect(groupDigits(1_000_000.4)).toBe('1,000,000');
+    expect(groupDigits(-0)).toBe('0');
+    expect([NaN, Infinity, -Infinity].map((v) => groupDigits(v))).toEqual(['NaN', 'Infinity', '-Infinity']);
   });
 });

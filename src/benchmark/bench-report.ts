@@ -5,6 +5,7 @@
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import type { JobBenchResult } from './job-bench.js';
 import type { KernelBenchRow } from './kernel-bench.js';
+import { groupDigits } from '../common/format-number.js';
 
 function md(header: string[], rows: string[][]): string {
   const widths = header.map((h, j) => Math.max(h.length, ...rows.map((r) => r[j]!.length)));
@@ -55,7 +56,7 @@ export function jobTable(result: JobBenchResult): string {
   }
   const title =
     `Sweep k = ${result.kMin}..${result.kMax}, n_init ${result.nInit}, ${result.scale} scaling, ` +
-    `${result.rows.toLocaleString('en-US')} generated customers × ${result.features.length} features` +
+    `${groupDigits(result.rows)} generated customers × ${result.features.length} features` +
     `${result.spread === 1 ? '' : ` (overlapping segments: every sd × ${result.spread})`} from CSV, load included`;
   const table = md(['implementation', 'run', 'total (s)', 'load (s)', 'sweep (s)', 'CPU (s)', 'WCSS sum', 'speed-up vs scikit-learn', 'CPU ratio vs scikit-learn', 'WCSS sum vs scikit-learn'], rows);
   const note =

@@ -10,6 +10,7 @@ import { runJobBench, type JobBenchResult } from './job-bench.js';
 import { runKernelBench, type KernelBenchRow } from './kernel-bench.js';
 import { linkageTable, runLinkageBench, type LinkageFitRow } from './linkage-bench.js';
 import { profileSweep, profileTable, type SweepProfile } from './sweep-profile.js';
+import { groupDigits } from '../common/format-number.js';
 
 /** Options of {@link runBenchSuite}. */
 export interface BenchSuiteOptions {
@@ -92,10 +93,10 @@ export async function runBenchSuite(o: BenchSuiteOptions = {}): Promise<BenchSui
     result.huge = { sweep, rss };
     parts.push(
       `## Huge n`,
-      `- sweep ${sweep.rows.toLocaleString('en-US')} × ${sweep.features}, k = 1..10, n_init 1, standard, from CSV on ${sweep.job}: ` +
+      `- sweep ${groupDigits(sweep.rows)} × ${sweep.features}, k = 1..10, n_init 1, standard, from CSV on ${sweep.job}: ` +
         `${sweep.seconds.toFixed(1)} s (load ${sweep.loadSeconds.toFixed(1)} s, sweep ${sweep.sweepSeconds.toFixed(1)} s; ${sweep.cpuSeconds.toFixed(1)} CPU s, load average ${loadavg()[0]!.toFixed(1)}); ` +
         `target ≤ 10 s: ${sweep.seconds <= 10 ? 'met' : 'MISSED'}\n` +
-        `- fit ${rss.rows.toLocaleString('en-US')} × ${rss.cols}, k = ${rss.k} on ${rss.job}: ${rss.fitSeconds.toFixed(1)} s, peak RSS ${(rss.peakRssBytes / MB).toFixed(0)} MB ` +
+        `- fit ${groupDigits(rss.rows)} × ${rss.cols}, k = ${rss.k} on ${rss.job}: ${rss.fitSeconds.toFixed(1)} s, peak RSS ${(rss.peakRssBytes / MB).toFixed(0)} MB ` +
         `(target ≤ 1.5 × ${(rss.matrixBytes / MB).toFixed(0)} MB + 300 MB = ${(rss.limitBytes / MB).toFixed(0)} MB; matrix ${rss.adopted ? 'allocated in wasm memory' : 'copied'})`,
     );
   }

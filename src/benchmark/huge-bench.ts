@@ -15,6 +15,7 @@ import { resolveBackend } from '../backends/backend-registry.js';
 import { fitKMeans } from '../drivers/kmeans.js';
 import { benchCustomersFile, timedSweep } from './job-bench.js';
 import { fillBenchData } from './kernel-bench.js';
+import { groupDigits } from '../common/format-number.js';
 
 /** Result of {@link runHugeSweep}. */
 export interface HugeSweepResult {
@@ -109,12 +110,12 @@ if (process.argv[2] === '--child') {
   const all = !argv.includes('--sweep') && !argv.includes('--rss');
   if (all || argv.includes('--sweep')) {
     const s = await runHugeSweep({ ...(rows ? { rows } : {}), log: console.log });
-    console.log(`sweep ${s.rows.toLocaleString('en-US')} × ${s.features}, k = 1..10, n_init 1 on ${s.job}: ${s.seconds.toFixed(1)} s (load ${s.loadSeconds.toFixed(1)} s, sweep ${s.sweepSeconds.toFixed(1)} s; ${s.cpuSeconds.toFixed(1)} CPU s)`);
+    console.log(`sweep ${groupDigits(s.rows)} × ${s.features}, k = 1..10, n_init 1 on ${s.job}: ${s.seconds.toFixed(1)} s (load ${s.loadSeconds.toFixed(1)} s, sweep ${s.sweepSeconds.toFixed(1)} s; ${s.cpuSeconds.toFixed(1)} CPU s)`);
   }
   if (all || argv.includes('--rss')) {
     const r = await runRssFit(rows ? { rows } : {});
     console.log(
-      `fit ${r.rows.toLocaleString('en-US')} × ${r.cols}, k = ${r.k} on ${r.job}: ${r.fitSeconds.toFixed(1)} s, peak RSS ${(r.peakRssBytes / MB).toFixed(0)} MB ` +
+      `fit ${groupDigits(r.rows)} × ${r.cols}, k = ${r.k} on ${r.job}: ${r.fitSeconds.toFixed(1)} s, peak RSS ${(r.peakRssBytes / MB).toFixed(0)} MB ` +
         `(limit ${(r.limitBytes / MB).toFixed(0)} MB = 1.5 × ${(r.matrixBytes / MB).toFixed(0)} MB + 300 MB; matrix ${r.adopted ? 'in wasm memory' : 'copied'})`,
     );
   }

@@ -17,6 +17,7 @@ import { sweepK } from '../drivers/elbow-sweep.js';
 import { prepareFeatures } from '../preparation/prepare-features.js';
 import type { ScalingMethod } from '../preparation/scaling.js';
 import { runSklearnSweep, sklearnAvailability, type SklearnSweep } from './sklearn-reference.js';
+import { groupDigits } from '../common/format-number.js';
 
 /** Options of {@link runJobBench}. */
 export interface JobBenchOptions {
@@ -92,7 +93,7 @@ export async function benchCustomersFile(rows: number, features: number, dataDir
   mkdirSync(dataDir, { recursive: true });
   const path = resolve(join(dataDir, `sweep-customers-${rows}x${features}-seed42${spread === 1 ? '' : `-spread${spread}`}.csv`));
   if (!existsSync(path)) {
-    log?.(`generating ${rows.toLocaleString('en-US')} customers × ${features} features${spread === 1 ? '' : ` (spread ${spread})`} into ${path}`);
+    log?.(`generating ${groupDigits(rows)} customers × ${features} features${spread === 1 ? '' : ` (spread ${spread})`} into ${path}`);
     const info = await writeGeneratedCustomers(path, { rows, features, seed: 42, spread });
     return { path, featureNames: info.featureNames };
   }

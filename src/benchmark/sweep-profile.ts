@@ -18,6 +18,7 @@ import { readCustomerTable } from '../data-in/read-customer-table.js';
 import { sweepK } from '../drivers/elbow-sweep.js';
 import { prepareFeatures } from '../preparation/prepare-features.js';
 import { benchCustomersFile } from './job-bench.js';
+import { groupDigits } from '../common/format-number.js';
 
 /** Kernel seconds by kind. */
 export interface KernelTimes {
@@ -159,7 +160,7 @@ export function profileTable(p: SweepProfile): string {
   const line = (r: ProfileRow, label: string): string =>
     `| ${label} | ${f(r.seconds)} | ${f(r.assign)} | ${r.assignCalls} | ${r.assignCalls ? ((1000 * r.assign) / r.assignCalls).toFixed(2) : '–'} | ${f(r.plusPlus)} | ${r.plusPlusCalls} | ${f(r.reads)} | ${f(r.other)} | ${pct(r.other, r.seconds)} |`;
   return [
-    `Where the sweep's time goes: ${p.rows.toLocaleString('en-US')} × 4 generated customers, standard, k = 1..10, n_init 3, ` +
+    `Where the sweep's time goes: ${groupDigits(p.rows)} × 4 generated customers, standard, k = 1..10, n_init 3, ` +
       `${p.refine ? 'defaults (refined run on)' : 'refine off'}, on ${p.job}; load ${p.loadSeconds.toFixed(2)} s, sweep ${p.sweepSeconds.toFixed(2)} s (${p.sweepCpuSeconds.toFixed(2)} CPU s, every thread) (seconds)`,
     '',
     '| k | fit | assign | assign calls | ms per assign | k-means++ kernels | k-means++ calls | reads | everything else | else share |',

@@ -1,3 +1,4 @@
+import { groupDigits } from '../common/format-number.js';
 /** Plain-text table for terminal output: a header, a rule, right-aligned numbers. */
 export function formatTable(header: string[], rows: string[][]): string {
   const widths = header.map((h, j) => Math.max(h.length, ...rows.map((r) => (r[j] ?? '').length)));
@@ -17,7 +18,7 @@ export function formatTable(header: string[], rows: string[][]): string {
 export function formatSegmentTable(featureNames: string[], centroids: number[][], sizes: number[], rows: number): string {
   const body = centroids.map((c, i) => [
     String(i),
-    sizes[i]!.toLocaleString('en-US'),
+    groupDigits(sizes[i]!),
     `${((100 * sizes[i]!) / rows).toFixed(1)}%`,
     ...c.map((v) => v.toFixed(2)),
   ]);

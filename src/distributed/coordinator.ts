@@ -38,6 +38,7 @@ import {
   type JobSpec,
   type OwnershipData,
 } from './protocol.js';
+import { groupDigits } from '../common/format-number.js';
 
 /** Options of {@link Coordinator.start}. */
 export interface CoordinatorOptions {
@@ -149,7 +150,7 @@ export class Coordinator implements ShardGroup {
       .exec();
     const c = new Coordinator(id, redis, sub, queue, queueConnection, spec, options);
     await queue.addBulk(ranges.map((_, s) => ({ name: 'shard', data: { jobId: id, shard: s }, opts: c.ownershipOptions(`${id}-${s}`) })));
-    options.log?.(`job ${id}: ${ranges.length} shards of ${options.rows.toLocaleString('en-US')} rows queued on ${url}`);
+    options.log?.(`job ${id}: ${ranges.length} shards of ${groupDigits(options.rows)} rows queued on ${url}`);
     return c;
   }
 

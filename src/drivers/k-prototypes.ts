@@ -33,6 +33,7 @@ import { drainSteps, runSteps, type Steps } from '../common/time-slice.js';
 import { runSeed } from './kmeans.js';
 import { requireInteger, requireNumber, validateAndMeasure, validateMatrix } from './validate-input.js';
 import { validateLabels, validateMatrixShape } from '../common/validate-matrix.js';
+import { groupDigits } from '../common/format-number.js';
 
 /** Rows a pass handles between two pause points. */
 const ROW_MASK = 0xfff;
@@ -325,7 +326,7 @@ function* fitSteps(numeric: Matrix, categorical: CategoricalColumns, k: number, 
       const pass = yield* assignSteps(numeric, categorical, k, centroids, modes, gamma, labels);
       cost = pass.cost;
       iterations = it;
-      yield { kind: 'phase', phase: 'k-prototypes', detail: `run ${run + 1} of ${nInit}, iteration ${it}: cost ${cost}, ${pass.changed.toLocaleString('en-US')} rows moved` };
+      yield { kind: 'phase', phase: 'k-prototypes', detail: `run ${run + 1} of ${nInit}, iteration ${it}: cost ${cost}, ${groupDigits(pass.changed)} rows moved` };
       if (pass.changed === 0) {
         converged = true;
         break;

@@ -34,6 +34,7 @@ import { validateLabels } from '../common/validate-matrix.js';
 import { suggestK, K_METHODS, ALL_K_METHODS, type KSuggestion, type KCurves, type KMethod } from './suggest-k.js';
 import { fitGaussianMixture, parseCovarianceType, type CovarianceType } from './gaussian-mixture.js';
 import { calinskiHarabasz, daviesBouldin, sampleIndices } from '../metrics/cluster-metrics.js';
+import { groupDigits } from '../common/format-number.js';
 
 /** Options of {@link selectK}: the sweep's options plus the methods' settings. */
 export interface SelectKOptions extends SweepOptions {
@@ -202,7 +203,7 @@ export async function selectK(matrix: Matrix, options: SelectKOptions = {}): Pro
   let silhouette: SilhouetteInfo | undefined;
   if (wantSilhouette) {
     const t0 = performance.now();
-    options.onProgress?.({ kind: 'phase', phase: 'silhouette', detail: silhouetteRows ? `a seeded sample of ${silhouetteRows.length.toLocaleString('en-US')} rows` : `all ${matrix.rows.toLocaleString('en-US')} rows` });
+    options.onProgress?.({ kind: 'phase', phase: 'silhouette', detail: silhouetteRows ? `a seeded sample of ${groupDigits(silhouetteRows.length)} rows` : `all ${groupDigits(matrix.rows)} rows` });
     const sample = silhouetteRows ? pickRows(matrix, silhouetteRows) : matrix;
     const labelled = ks.filter((k) => sampleLabels.has(k));
     const scores = await silhouetteCurves(backend, sample, labelled.map((k) => sampleLabels.get(k)!), labelled, options);
@@ -477,7 +478,7 @@ async function gapCurve(
   const seed = options.seed ?? 0;
   for (let b = 0; b < references; b++) {
     throwIfAborted(options.signal);
-    options.onProgress?.({ kind: 'phase', phase: 'gap', detail: `reference set ${b + 1} of ${references} (${m.toLocaleString('en-US')} rows)` });
+    options.onProgress?.({ kind: 'phase', phase: 'gap', detail: `reference set ${b + 1} of ${references} (${groupDigits(m)} rows)` });
     const rng = new SeededRandom(referenceSeed(seed, b));
     const ref = new Float32Array(m * cols);
     for (let i = 0; i < m; i++) for (let j = 0; j < cols; j++) ref[i * cols + j] = lo[j]! + rng.nextFloat() * (hi[j]! - lo[j]!);

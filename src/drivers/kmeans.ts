@@ -22,6 +22,7 @@ import { StreamedData } from './sharding/streamed-data.js';
 import { checkMiniBatchSettings, matrixRowsAt, miniBatchFit, miniBatchFitChunks, miniBatchInit, MINIBATCH_DEFAULTS, MINIBATCH_INIT_CANDIDATES, MINIBATCH_LOOP_DEFAULTS, resolveInitSize } from './minibatch-kmeans.js';
 import { countDistinctRows, requireInteger, requireNumber, requireOptions, validateAndMeasure, validateMatrix, validateMatrixShape } from './validate-input.js';
 import { validateSampleWeight } from '../common/validate-matrix.js';
+import { groupDigits } from '../common/format-number.js';
 
 /** Settings with defaults (all optional for callers). */
 export interface KMeansSettings {
@@ -319,7 +320,7 @@ function initSampleRandom(seed: number): SeededRandom {
 }
 
 function sampleNote(size: number, rows: number): string {
-  return `k-means++ initialised on a seeded sample of ${size.toLocaleString('en-US')} of ${rows.toLocaleString('en-US')} rows`;
+  return `k-means++ initialised on a seeded sample of ${groupDigits(size)} of ${groupDigits(rows)} rows`;
 }
 
 /** Releases the context's backend jobs. */
@@ -522,8 +523,8 @@ async function fitMiniBatch(ctx: FitContext, k: number, started: number): Promis
   }
   const b = best!;
   const notes: string[] = [];
-  if (!given) notes.push(`mini-batch: each of ${runs} run(s) initialised by k-means++ on the best of ${MINIBATCH_INIT_CANDIDATES} seeded samples of ${initSize.toLocaleString('en-US')} rows`);
-  notes.push(`mini-batch: the best run took ${b.fit.steps.toLocaleString('en-US')} steps of ${Math.min(settings.batchSize, matrix.rows).toLocaleString('en-US')} rows (${b.fit.epochs} epoch(s))${b.fit.converged ? ', stopped early' : ''}`);
+  if (!given) notes.push(`mini-batch: each of ${runs} run(s) initialised by k-means++ on the best of ${MINIBATCH_INIT_CANDIDATES} seeded samples of ${groupDigits(initSize)} rows`);
+  notes.push(`mini-batch: the best run took ${groupDigits(b.fit.steps)} steps of ${groupDigits(Math.min(settings.batchSize, matrix.rows))} rows (${b.fit.epochs} epoch(s))${b.fit.converged ? ', stopped early' : ''}`);
   if (reassigned > 0) notes.push(`mini-batch: ${reassigned} low-count centre(s) moved to random batch rows`);
   const seconds = (performance.now() - started) / 1000;
   settings.onProgress?.({ kind: 'fit', k, wcss: b.wcss, iterations: b.fit.epochs, converged: b.fit.converged, seconds });

@@ -26,6 +26,7 @@ import type { ProgressEvent, ProgressListener } from '../common/progress.js';
 import { SeededRandom, sampleIndices as sampleIndicesWith } from '../common/seeded-random.js';
 import { drainSteps, runSteps, type Steps } from '../common/time-slice.js';
 import { validateFiniteMatrix, validateLabels } from '../common/validate-matrix.js';
+import { groupDigits } from '../common/format-number.js';
 
 /** How a metric runs: its cancellation and its progress. */
 export interface MetricRunOptions {
@@ -372,7 +373,7 @@ function* silhouetteSamplesSteps(matrix: Matrix, labels: ArrayLike<number>): Met
   const { labels: lab, k, sizes } = yield* compactSteps(labels);
   const { data, rows: n, cols } = matrix;
   requireClusterCount('silhouette', k, n);
-  yield { kind: 'phase', phase: 'metrics', detail: `silhouette on ${n.toLocaleString('en-US')} rows` };
+  yield { kind: 'phase', phase: 'metrics', detail: `silhouette on ${groupDigits(n)} rows` };
   const sums = new Float64Array(n * k);
   const x = Float64Array.from(data);
   // Pairs (i, j > i) shrink with i: report when the pairs done pass each twentieth.
@@ -381,7 +382,7 @@ function* silhouetteSamplesSteps(matrix: Matrix, labels: ArrayLike<number>): Met
   let next = pairs / 20;
   for (let i = 0; i < n; i++) {
     if (done >= next) {
-      yield { kind: 'phase', phase: 'silhouette', detail: `${i.toLocaleString('en-US')} of ${n.toLocaleString('en-US')} rows` };
+      yield { kind: 'phase', phase: 'silhouette', detail: `${groupDigits(i)} of ${groupDigits(n)} rows` };
       next += pairs / 20;
     } else yield;
     done += n - 1 - i;
@@ -503,7 +504,7 @@ export async function evaluatePartition(matrix: Matrix, labels: ArrayLike<number
 function* evaluateSteps(matrix: Matrix, labels: ArrayLike<number>, options: SilhouetteOptions): MetricSteps<PartitionQuality> {
   const cm = yield* clusterMeansSteps(matrix, labels);
   requireClusterCount('the quality metrics', cm.k, matrix.rows);
-  const detail = (metric: string): ProgressEvent => ({ kind: 'phase', phase: 'metrics', detail: `${metric} on ${matrix.rows.toLocaleString('en-US')} rows` });
+  const detail = (metric: string): ProgressEvent => ({ kind: 'phase', phase: 'metrics', detail: `${metric} on ${groupDigits(matrix.rows)} rows` });
   yield detail('WCSS');
   const wcss = yield* wcssSteps(matrix, cm);
   const silhouette = yield* silhouetteScoreSteps(matrix, labels, options);

@@ -12,6 +12,7 @@ import { capitalise } from '../insights/feature-labels.js';
 import { sampleIndices } from '../report/chart-data.js';
 import type { DendrogramChartInput } from '../report/chart-specs.js';
 import { DEFAULT_DENDROGRAM_SAMPLE, dendrogramChartInput } from '../report/dendrogram-input.js';
+import { groupDigits } from '../common/format-number.js';
 
 /** Options of {@link sampleDendrogram}. */
 export interface SampleDendrogramOptions {
@@ -65,8 +66,8 @@ export async function sampleDendrogram(matrix: Matrix, options: SampleDendrogram
   const top = dendrogramTop(fit.tree, options.topMerges ?? 30);
   const what =
     rows.length < matrix.rows
-      ? `a seeded random sample of ${rows.length.toLocaleString('en-US')} of ${matrix.rows.toLocaleString('en-US')} customers (seed ${seed})`
-      : `all ${matrix.rows.toLocaleString('en-US')} customers`;
+      ? `a seeded random sample of ${groupDigits(rows.length)} of ${groupDigits(matrix.rows)} customers (seed ${seed})`
+      : `all ${groupDigits(matrix.rows)} customers`;
   const cut = options.k !== undefined && options.k >= 2 ? `; dashed: the cut into ${options.k} clusters` : '';
   return dendrogramChartInput(top, options.k, `${capitalise(linkage)} linkage on ${what}, top ${top.merges.length} merges; leaves show customers below them${cut}.`);
 }

@@ -41,6 +41,7 @@ import { sampleDendrogram } from './sample-dendrogram.js';
 import { openShardedSource } from './sharded-source.js';
 import type { SegmentationSpec } from './spec.js';
 import { validateSpec, type ResolvedSpec } from './validate-spec.js';
+import { groupDigits } from '../common/format-number.js';
 
 /** Columns `keep: 'auto'` carries along when the file has them (case-insensitive): gender or sex, and age. */
 export const AUTO_KEEP_PATTERNS: readonly RegExp[] = [/^(gender|sex)$/i, /^age$/i];
@@ -146,9 +147,9 @@ export async function segmentCustomers(spec: SegmentationSpec | ResolvedSpec, op
       const { rows, seed = resolved.seed } = resolved.data.generate;
       generatedDir = await mkdtemp(join(tmpdir(), 'segmenta-generated-'));
       path = join(generatedDir, 'customers.csv');
-      onProgress?.({ kind: 'phase', phase: 'generate', detail: `generating ${rows.toLocaleString('en-US')} customers (seed ${seed})` });
+      onProgress?.({ kind: 'phase', phase: 'generate', detail: `generating ${groupDigits(rows)} customers (seed ${seed})` });
       await writeGeneratedCustomers(path, { rows, seed });
-      source ??= `${rows.toLocaleString('en-US')} generated customers (seed ${seed})`;
+      source ??= `${groupDigits(rows)} generated customers (seed ${seed})`;
     } else {
       path = resolved.data.path;
     }
@@ -196,7 +197,7 @@ export async function segmentCustomers(spec: SegmentationSpec | ResolvedSpec, op
         ? { k: null, by: 'given' as const, reason: `the tree cut at distance ${threshold}` }
         : chooseK({ k: resolved.k, method: resolved.kMethod, ...(selection ? { selection } : {}), required: resolved.fit });
     const notes = [...(sweep?.notes ?? [])];
-    if (sampleWeight) notes.push(`each customer weighs its '${resolved.weight}' value (sample weights: ${sampleWeight.length.toLocaleString('en-US')} rows, total ${Number(sampleWeight.reduce((a, b) => a + b, 0).toPrecision(6))})`);
+    if (sampleWeight) notes.push(`each customer weighs its '${resolved.weight}' value (sample weights: ${groupDigits(sampleWeight.length)} rows, total ${Number(sampleWeight.reduce((a, b) => a + b, 0).toPrecision(6))})`);
     const base = { spec: resolved, table, prepared, profiled, kChoice, written: [] as string[], notes, ...(sweep ? { sweep } : {}), ...(selection ? { selection } : {}) };
     if (!resolved.fit) {
       return { ...base, k: kChoice.k, backend: sweep?.backend ?? '', seconds: (performance.now() - started) / 1000 };

@@ -16,6 +16,7 @@ import { ShardedData } from '../drivers/sharding/sharded-data.js';
 import { openStreamedData } from '../drivers/sharding/streamed-data.js';
 import type { Scaler } from '../preparation/scaling.js';
 import type { ResolvedSpec } from './validate-spec.js';
+import { groupDigits } from '../common/format-number.js';
 
 /** A sharded table, scaled, ready for sweepK / fitKMeans. */
 export interface ShardedSource {
@@ -39,7 +40,7 @@ export async function openShardedSource(
 ): Promise<ShardedSource> {
   const { features } = spec;
   if (spec.streamed) {
-    listen.onProgress?.({ kind: 'phase', phase: 'read', detail: `streaming ${path} in chunks of ${spec.streamed.chunkRows.toLocaleString('en-US')} rows` });
+    listen.onProgress?.({ kind: 'phase', phase: 'read', detail: `streaming ${path} in chunks of ${groupDigits(spec.streamed.chunkRows)} rows` });
     const streamed = await openStreamedData(path, {
       features,
       chunkRows: spec.streamed.chunkRows,

@@ -6,6 +6,7 @@
 import { SegmentaError } from '../common/errors.js';
 import { segmentationSpecSchema, type SegmentationSpec } from './spec.js';
 import { defaultCompareMethods, type CompareMethodName } from '../drivers/compare-methods.js';
+import { groupDigits } from '../common/format-number.js';
 
 /** One problem of a spec. */
 export interface SpecProblem {
@@ -44,7 +45,7 @@ function show(value: unknown): string {
 }
 
 function range(s: SchemaNode): string {
-  if (s.minimum !== undefined && s.maximum !== undefined) return ` from ${s.minimum.toLocaleString('en-US')} to ${s.maximum.toLocaleString('en-US')}`;
+  if (s.minimum !== undefined && s.maximum !== undefined) return ` from ${groupDigits(s.minimum)} to ${groupDigits(s.maximum)}`;
   if (s.minimum !== undefined) return ` >= ${s.minimum}`;
   if (s.maximum !== undefined) return ` <= ${s.maximum}`;
   return '';

@@ -5,6 +5,7 @@
  */
 import type { TopLevelSpec } from 'vega-lite';
 import type { HistogramBin } from './chart-data.js';
+import { groupDigits } from '../common/format-number.js';
 
 /**
  * Segment colours: Tableau 10 hues (its grey swapped for a teal), then their
@@ -155,7 +156,7 @@ export interface SizesChartInput {
 /** Horizontal bars: customers per segment, with the share printed at each bar's end. */
 export function segmentSizesChartSpec(input: SizesChartInput): TopLevelSpec {
   const domain = input.segments.map((s) => s.segment);
-  const values = input.segments.map((s) => ({ ...s, label: `${s.size.toLocaleString('en-US')} (${(100 * s.share).toFixed(1)}%)` }));
+  const values = input.segments.map((s) => ({ ...s, label: `${groupDigits(s.size)} (${(100 * s.share).toFixed(1)}%)` }));
   return spec({
     title: { text: 'Customers per segment', subtitle: 'Segments are numbered by descending size.' },
     width: 420,
@@ -548,7 +549,7 @@ export function kDistanceChartSpec(input: KDistanceChartInput): TopLevelSpec {
       },
     );
   }
-  const sample = input.sampled ? `a seeded sample of ${n.toLocaleString('en-US')} of ${input.rows.toLocaleString('en-US')} customers` : `all ${n.toLocaleString('en-US')} customers`;
+  const sample = input.sampled ? `a seeded sample of ${groupDigits(n)} of ${groupDigits(input.rows)} customers` : `all ${groupDigits(n)} customers`;
   return spec({
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: { text: 'Choosing eps: the k-distance plot', subtitle: `k = ${input.k} (minSamples = ${input.k + 1}), ${sample}; pick eps near the knee` },

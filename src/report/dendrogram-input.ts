@@ -5,6 +5,7 @@
  */
 import type { DendrogramTop } from '../drivers/agglomerative/linkage-tree.js';
 import type { DendrogramChartInput } from './chart-specs.js';
+import { groupDigits } from '../common/format-number.js';
 
 /** Default rows clustered for the report's dendrogram (an exact Ward tree of 2,000 rows takes a fraction of a second). */
 export const DEFAULT_DENDROGRAM_SAMPLE = 2_000;
@@ -31,7 +32,7 @@ export function dendrogramChartInput(top: DendrogramTop, k?: number, subtitle?: 
   return {
     merges,
     leaves: L,
-    leafLabels: top.leaves.map((leaf) => `(${leaf.size.toLocaleString('en-US')})`),
+    leafLabels: top.leaves.map((leaf) => `(${groupDigits(leaf.size)})`),
     ...(cutDistance !== undefined ? { cutDistance } : {}),
     ...(subtitle ? { subtitle } : {}),
   };

@@ -6,6 +6,7 @@
 import type { SegmentProfile, SegmentProfiles } from '../insights/segment-profiles.js';
 import type { NextStep } from '../insights/segment-names.js';
 import { SEGMENT_PALETTE } from './chart-specs.js';
+import { groupDigits } from '../common/format-number.js';
 
 /** One chart as the page shows it. */
 export interface HtmlChart {
@@ -97,7 +98,7 @@ export function inlineSvg(svg: string, prefix: string, title: string): string {
 export function formatFigure(v: number): string {
   if (!Number.isFinite(v)) return '–';
   const abs = Math.abs(v);
-  if (Number.isInteger(v)) return v.toLocaleString('en-US');
+  if (Number.isInteger(v)) return groupDigits(v);
   const digits = abs >= 1000 ? 0 : abs >= 100 ? 1 : abs >= 1 ? 2 : 3;
   return v.toLocaleString('en-US', { minimumFractionDigits: 0, maximumFractionDigits: digits });
 }
@@ -195,7 +196,7 @@ function segmentCard(s: SegmentProfile): string {
     .join('');
   return `<article class="card" id="segment-${s.segment}" style="--c:${colourOf(s.segment)}">
 <h3>${s.segment} · ${escapeHtml(s.name)}<span class="badge">${escapeHtml(s.action)}</span></h3>
-<p class="size">${s.size.toLocaleString('en-US')} customers · ${formatPercent(s.share)} of the base</p>
+<p class="size">${groupDigits(s.size)} customers · ${formatPercent(s.share)} of the base</p>
 <p class="reading">${escapeHtml(s.reading)}</p>
 <div class="table-wrap"><table><thead><tr><th>feature</th><th>mean</th><th>median</th><th>quartiles</th><th>lift</th></tr></thead><tbody>${rows}</tbody></table></div>
 ${mixes}
@@ -208,10 +209,10 @@ function profileTable(p: SegmentProfiles): string {
   const body = p.segments
     .map((s) => {
       const cells = [...s.features, ...s.descriptors].map((f) => liftCell(f.lift, `${formatFigure(f.mean)} (${formatLift(f.lift)})`)).join('');
-      return `<tr><td><span class="swatch" style="--c:${colourOf(s.segment)}"></span>${s.segment} · ${escapeHtml(s.name)}</td><td>${s.size.toLocaleString('en-US')}</td><td>${formatPercent(s.share)}</td>${cells}</tr>`;
+      return `<tr><td><span class="swatch" style="--c:${colourOf(s.segment)}"></span>${s.segment} · ${escapeHtml(s.name)}</td><td>${groupDigits(s.size)}</td><td>${formatPercent(s.share)}</td>${cells}</tr>`;
     })
     .join('');
-  const base = `<tr><td><strong>all customers</strong></td><td>${p.rows.toLocaleString('en-US')}</td><td>100%</td>${columns.map((c) => `<td>${formatFigure(c.mean)}</td>`).join('')}</tr>`;
+  const base = `<tr><td><strong>all customers</strong></td><td>${groupDigits(p.rows)}</td><td>100%</td>${columns.map((c) => `<td>${formatFigure(c.mean)}</td>`).join('')}</tr>`;
   let html = `<div class="scroll"><table><thead>${head}</thead><tbody>${body}${base}</tbody></table></div>`;
   for (const [m, mix] of p.categories.entries()) {
     const levels = mix.levels.map((l) => l.level);
@@ -233,7 +234,7 @@ function summarySection(facts: ReportFacts, profiles: SegmentProfiles): string {
     .filter((s) => s.size > 0)
     .map(
       (s) =>
-        `<li><span class="swatch" style="--c:${colourOf(s.segment)}"></span><a href="#segment-${s.segment}">${s.segment} · ${escapeHtml(s.name)}</a> — ${formatPercent(s.share)} (${s.size.toLocaleString('en-US')})<span class="badge">${escapeHtml(s.action)}</span></li>`,
+        `<li><span class="swatch" style="--c:${colourOf(s.segment)}"></span><a href="#segment-${s.segment}">${s.segment} · ${escapeHtml(s.name)}</a> — ${formatPercent(s.share)} (${groupDigits(s.size)})<span class="badge">${escapeHtml(s.action)}</span></li>`,
     )
     .join('');
   const steps = facts.nextSteps
@@ -244,7 +245,7 @@ function summarySection(facts: ReportFacts, profiles: SegmentProfiles): string {
     .join('');
   return `<section class="summary">
 <h2 id="summary" style="margin-top:0">Summary</h2>
-<p class="lead">${facts.rows.toLocaleString('en-US')} customers fall into ${facts.k} segments${facts.kSelection ? ` (k = ${facts.k}: <a href="#choosing-k">why</a>)` : ''}. Each is named after the features that set it apart from all customers.</p>
+<p class="lead">${groupDigits(facts.rows)} customers fall into ${facts.k} segments${facts.kSelection ? ` (k = ${facts.k}: <a href="#choosing-k">why</a>)` : ''}. Each is named after the features that set it apart from all customers.</p>
 <ul class="glance">${glance}</ul>
 <h3>Next steps, ranked</h3>
 <ol class="steps">${steps}</ol>
@@ -272,7 +273,7 @@ function comparisonSection(facts: ReportFacts): string {
   const rows = c.methods
     .map(
       (m) =>
-        `<tr><th>${escapeHtml(m.label)}</th><td>${m.clusters}</td><td>${(100 * m.noiseShare).toFixed(1)}%</td><td>${escapeHtml(m.sizes.map((n) => n.toLocaleString('en-US')).join(' · '))}</td>` +
+        `<tr><th>${escapeHtml(m.label)}</th><td>${m.clusters}</td><td>${(100 * m.noiseShare).toFixed(1)}%</td><td>${escapeHtml(m.sizes.map((n) => groupDigits(n)).join(' · '))}</td>` +
         `<td>${num(m.silhouette, 3)}</td><td>${num(m.calinskiHarabasz, 1)}</td><td>${num(m.daviesBouldin, 3)}</td><td>${m.seconds.toFixed(2)}</td></tr>`,
     )
     .join('');
@@ -304,7 +305,7 @@ const K_CHARTS = new Set(['choosing-k', 'elbow']);
 export function renderReportHtml(facts: ReportFacts, profiles: SegmentProfiles, charts: readonly HtmlChart[]): string {
   const details: [string, string][] = [
     ['source', facts.source],
-    ['customers', facts.rows.toLocaleString('en-US')],
+    ['customers', groupDigits(facts.rows)],
     ['features', facts.features.join(', ')],
     ['segments', `${facts.k} (${facts.kChoice})`],
     ...facts.details.map(([a, b]) => [a, b] as [string, string]),
@@ -326,7 +327,7 @@ export function renderReportHtml(facts: ReportFacts, profiles: SegmentProfiles, 
 <body>
 <main>
 <h1>${escapeHtml(facts.title)}</h1>
-<p class="lead">${escapeHtml(facts.source)} · ${facts.rows.toLocaleString('en-US')} customers · ${facts.k} segments</p>
+<p class="lead">${escapeHtml(facts.source)} · ${groupDigits(facts.rows)} customers · ${facts.k} segments</p>
 ${summarySection(facts, profiles)}
 <h2 id="segments">Segments</h2>
 <p class="lead">Numbered by size. A feature is high or low when the segment's average lies at least half a standard deviation above or below that of all customers. Lift is the segment's mean divided by that of all customers: <span style="color:var(--up);font-weight:600">▲ blue</span> at ×1.2 and above, <span style="color:var(--down);font-weight:600">▼ orange</span> at ×0.8 and below — a direction, not a verdict.</p>

@@ -41,6 +41,7 @@ import { methodCurves } from './k-selection-chart.js';
 import { renderChart } from './render-chart.js';
 import { renderReportHtml, type HtmlChart, type ReportFacts } from './report-html.js';
 import type { TopLevelSpec } from 'vega-lite';
+import { groupDigits } from '../common/format-number.js';
 
 /** The clustered data a report is made of. */
 export interface SegmentationReportInput {
@@ -237,9 +238,9 @@ export async function writeSegmentationReport(
         methods: sel.methods.map((m) => [K_METHOD_TITLES[m], sel.choice.byMethod[m]?.k ?? null, sel.choice.byMethod[m]?.why ?? ''] as const),
         settings: [
           ...(sel.silhouette
-            ? [`Silhouette on ${sel.silhouette.sampled ? `a seeded sample of ${sel.silhouette.sampleSize.toLocaleString('en-US')} of ${sel.silhouette.rows.toLocaleString('en-US')} customers` : `all ${sel.silhouette.rows.toLocaleString('en-US')} customers`}.`]
+            ? [`Silhouette on ${sel.silhouette.sampled ? `a seeded sample of ${groupDigits(sel.silhouette.sampleSize)} of ${groupDigits(sel.silhouette.rows)} customers` : `all ${groupDigits(sel.silhouette.rows)} customers`}.`]
             : []),
-          ...(sel.gap ? [`Gap statistic with B = ${sel.gap.references} reference sets of ${sel.gap.sampleSize.toLocaleString('en-US')} rows, ${sel.gap.reference}.`] : []),
+          ...(sel.gap ? [`Gap statistic with B = ${sel.gap.references} reference sets of ${groupDigits(sel.gap.sampleSize)} rows, ${sel.gap.reference}.`] : []),
         ],
       }
     : undefined;
@@ -366,8 +367,8 @@ function chartJobs(input: SegmentationReportInput, profiles: SegmentProfiles, op
     const centres = profiles.segments.filter((s) => s.size > 0).map((s) => ({ x: s.centroid[jx]!, y: s.centroid[jy]!, segment: names[s.segment]!, number: s.segment }));
     const sampleNote =
       sample.length === n
-        ? `all ${n.toLocaleString('en-US')} customers`
-        : `a seeded random sample of ${sample.length.toLocaleString('en-US')} of ${n.toLocaleString('en-US')} customers (seed ${seed})`;
+        ? `all ${groupDigits(n)} customers`
+        : `a seeded random sample of ${groupDigits(sample.length)} of ${groupDigits(n)} customers (seed ${seed})`;
     add({
       id: 'segments-scatter',
       title: `Segments by ${table.featureNames[jx]} and ${table.featureNames[jy]}`,
@@ -542,7 +543,7 @@ export function comparisonFacts(c: MethodsComparison): NonNullable<ReportFacts['
     ari: c.ari,
     note: [
       ...(c.k !== undefined ? [`Every method with k = ${c.k} on the same scaled features.`] : []),
-      s ? (s.sampled ? `Silhouette on a seeded sample of ${s.sampleSize.toLocaleString('en-US')} of ${s.rows.toLocaleString('en-US')} customers.` : `Silhouette on all ${s.rows.toLocaleString('en-US')} customers.`) : '',
+      s ? (s.sampled ? `Silhouette on a seeded sample of ${groupDigits(s.sampleSize)} of ${groupDigits(s.rows)} customers.` : `Silhouette on all ${groupDigits(s.rows)} customers.`) : '',
       'Metrics over the customers that are not noise; the ARI counts noise as one more group (1 = the same segments, 0 = no more alike than chance).',
     ]
       .filter((t) => t.length > 0)

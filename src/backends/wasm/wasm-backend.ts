@@ -19,6 +19,7 @@ import { wasmApi, type WasmMemory } from './wasm-api.js';
 import { kernelsAvailability, loadKernels } from './wasm-module.js';
 import { WasmJob, type JobMemory, type WasmJobOptions } from './wasm-job.js';
 import { INITIAL_COUNT_CAPACITY, INITIAL_K_CAPACITY, checkMemoryLimit, wasmMemoryLimitBytes, pagesFor, planFixed, planWork } from './wasm-layout.js';
+import { groupDigits } from '../../common/format-number.js';
 
 export { WasmJob, boundsByDefault, BOUNDS_ENV, type BoundsMode, type WasmJobOptions } from './wasm-job.js';
 export { WASM_FILE_ENV, WASM_FILE_NAME, resetKernelsCache } from './wasm-module.js';
@@ -123,7 +124,7 @@ function newMemory(bytes: number): WasmMemory {
   try {
     return new wasmApi!.Memory({ initial: pagesFor(bytes), maximum: Math.max(pagesFor(bytes), pagesFor(wasmMemoryLimitBytes())), shared: true });
   } catch (error) {
-    throw new SegmentaError('MEMORY_LIMIT', `the wasm backend could not reserve ${bytes.toLocaleString('en-US')} bytes of memory: ${(error as Error).message}`, {
+    throw new SegmentaError('MEMORY_LIMIT', `the wasm backend could not reserve ${groupDigits(bytes)} bytes of memory: ${(error as Error).message}`, {
       neededBytes: bytes,
     });
   }
@@ -152,7 +153,7 @@ export const wasmBackend: KernelBackend & {
    */
   allocateMatrix(rows: number, cols: number): Float32Array {
     checkShape(rows, cols);
-    checkMemoryLimit(rows, cols, initialJobBytes(rows, cols), `a ${rows.toLocaleString('en-US')} × ${cols} matrix`);
+    checkMemoryLimit(rows, cols, initialJobBytes(rows, cols), `a ${groupDigits(rows)} × ${cols} matrix`);
     const fixed = planFixed(rows, cols);
     const memory = newMemory(fixed.end);
     const view = new Float32Array(memory.buffer, fixed.data, rows * cols);
@@ -163,7 +164,7 @@ export const wasmBackend: KernelBackend & {
   async createJob(data: Float32Array, rows: number, dims: number, options: WasmJobOptions = {}): Promise<WasmJob> {
     checkShape(rows, dims);
     const threads = resolveThreads(options.threads, rows);
-    checkMemoryLimit(rows, dims, initialJobBytes(rows, dims, threads), `a ${rows.toLocaleString('en-US')} × ${dims} matrix`);
+    checkMemoryLimit(rows, dims, initialJobBytes(rows, dims, threads), `a ${groupDigits(rows)} × ${dims} matrix`);
     const loaded = await loadKernels();
     if (!loaded.ok) throw new SegmentaError('BACKEND_UNAVAILABLE', `backend 'wasm' is not available: ${loaded.reason}`, { backend: 'wasm', reason: loaded.reason });
     const a = adoptable.get(data.buffer);

@@ -131,6 +131,7 @@ import {
   type FixedLayout,
   type WorkLayout,
 } from './wasm-layout.js';
+import { groupDigits } from '../../common/format-number.js';
 
 /** When the bound-based assign runs: `auto` follows {@link boundsByDefault}. */
 export type BoundsMode = 'auto' | 'on' | 'off';
@@ -408,7 +409,7 @@ export class WasmJob implements KernelJob {
       } catch (error) {
         throw new SegmentaError(
           'MEMORY_LIMIT',
-          `the wasm backend could not grow its memory to ${bytes.toLocaleString('en-US')} bytes (${need} of at most ${WASM32_MAX_PAGES} pages): ${(error as Error).message}`,
+          `the wasm backend could not grow its memory to ${groupDigits(bytes)} bytes (${need} of at most ${WASM32_MAX_PAGES} pages): ${(error as Error).message}`,
           { neededBytes: bytes },
         );
       }

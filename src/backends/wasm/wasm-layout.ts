@@ -19,6 +19,7 @@
  */
 import { ROW_BLOCK_SIZE } from '../kernel-contract.js';
 import { SegmentaError } from '../../common/errors.js';
+import { groupDigits } from '../../common/format-number.js';
 
 // Slots (i32 index into the control block); keep in step with assembly/layout.ts.
 export const S_GEN = 0;
@@ -241,7 +242,7 @@ export function planWork(fixed: FixedLayout, kCap: number, countCap: number, thr
 
 /** Formats a byte count as `1,234,567,890 bytes (1.15 GiB)`. */
 export function formatBytes(bytes: number): string {
-  return `${bytes.toLocaleString('en-US')} bytes (${(bytes / 2 ** 30).toFixed(2)} GiB)`;
+  return `${groupDigits(bytes)} bytes (${(bytes / 2 ** 30).toFixed(2)} GiB)`;
 }
 
 /**
@@ -255,9 +256,9 @@ export function checkMemoryLimit(rows: number, dims: number, needed: number, wha
   const which = limit < WASM32_MAX_BYTES ? `the wasm memory limit of ${limit / 2 ** 20} MiB set by ${WASM_MAX_MB_ENV}` : 'the wasm32 memory limit of 4 GiB';
   throw new SegmentaError(
     'MEMORY_LIMIT',
-    `the wasm backend cannot hold ${what}: ${rows.toLocaleString('en-US')} rows × ${dims} features × 4 bytes = ` +
+    `the wasm backend cannot hold ${what}: ${groupDigits(rows)} rows × ${dims} features × 4 bytes = ` +
       `${formatBytes(dataBytes)} of data plus ${formatBytes(needed - dataBytes)} of workspace needs ${formatBytes(needed)}, ` +
-      `above ${which} (${limit.toLocaleString('en-US')} bytes); ` +
+      `above ${which} (${groupDigits(limit)} bytes); ` +
       `use fewer rows or features (e.g. a sample), --streamed, or another backend (--backend js)`,
     { rows, dims, dataBytes, neededBytes: needed, limitBytes: limit },
   );

@@ -12,6 +12,7 @@ import { addDataOptions, addFitOptions, withCliJob, loadFeatures, parseFitFlags,
 import { formatTable } from '../text-table.js';
 import { addAgglomerativeOptions, describeMode, parseAgglomerativeFlags, type AgglomerativeFlags } from './hclust-command.js';
 import { COVARIANCE_TYPES, parseCovarianceType } from '../../drivers/gaussian-mixture.js';
+import { groupDigits } from '../../common/format-number.js';
 
 interface CompareFlags extends AgglomerativeFlags {
   k?: string;
@@ -50,7 +51,7 @@ export function formatMethodsComparison(c: MethodsComparison): string {
   const notes: string[] = [];
   const agg = c.methods.find((m) => m.method === 'agglomerative');
   if (agg) notes.push(`agglomerative ${describeMode(agg.result as Parameters<typeof describeMode>[0])}`);
-  if (s) notes.push(s.sampled ? `silhouette on a seeded sample of ${s.sampleSize.toLocaleString('en-US')} of ${s.rows.toLocaleString('en-US')} rows` : `silhouette exact on all ${s.rows.toLocaleString('en-US')} rows`);
+  if (s) notes.push(s.sampled ? `silhouette on a seeded sample of ${groupDigits(s.sampleSize)} of ${groupDigits(s.rows)} rows` : `silhouette exact on all ${groupDigits(s.rows)} rows`);
   notes.push("WCSS to each cluster's mean");
   if (c.methods.some((m) => m.noise > 0)) notes.push('metrics over the rows that are not noise; ARI counts noise as one more label');
   lines.push('', notes.join('; '));
@@ -154,7 +155,7 @@ export function registerCompareCommand(program: Command): void {
           return;
         }
         process.stdout.write(
-          `${c.methods.map((m) => m.label).join(' vs ')}${k !== undefined ? `, k=${k}` : ''}, on ${c.rows.toLocaleString('en-US')} customers × ${loaded.prepared.featureNames.length} features (scale ${loaded.scale})\n\n`,
+          `${c.methods.map((m) => m.label).join(' vs ')}${k !== undefined ? `, k=${k}` : ''}, on ${groupDigits(c.rows)} customers × ${loaded.prepared.featureNames.length} features (scale ${loaded.scale})\n\n`,
         );
         process.stdout.write(`${formatMethodsComparison(c)}\n`);
       });

@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { fitSpec, parseFitFlags, parseIntegerOption, withCliJob, type DataFlags, THREADS_DEFAULT_HELP } from '../command-options.js';
 import { formatTable } from '../text-table.js';
+import { groupDigits } from '../../common/format-number.js';
 
 interface DemoFlags {
   rows?: string;
@@ -39,7 +40,7 @@ export function registerDemoCommand(program: Command): void {
       };
       const fit = parseFitFlags(dataFlags);
       const out = process.stdout;
-      out.write(`segmenta demo: ${rows.toLocaleString('en-US')} generated customers (seed ${fit.seed})\n`);
+      out.write(`segmenta demo: ${groupDigits(rows)} generated customers (seed ${fit.seed})\n`);
       out.write(`features: ${DEMO_FEATURES.join(', ')} (standard scaling)\n\n`);
       await withCliJob(async ({ signal, progress }) => {
         const { segmentCustomers } = await import('../../pipeline/segment-customers.js');
@@ -74,7 +75,7 @@ export function registerDemoCommand(program: Command): void {
             ['segment', 'customers', 'share', 'income (k$)', 'spending (1-100)', 'name', 'action'],
             r.profiles!.segments.map((s) => [
               String(s.segment),
-              s.size.toLocaleString('en-US'),
+              groupDigits(s.size),
               `${(100 * s.share).toFixed(1)}%`,
               s.centroid[0]!.toFixed(1),
               s.centroid[1]!.toFixed(1),

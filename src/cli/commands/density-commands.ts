@@ -10,6 +10,7 @@ import { SegmentaError } from '../../common/errors.js';
 import type { Matrix } from '../../common/matrix.js';
 import { addDataOptions, checkOutFile, loadFeatures, parseIntegerOption, parseNumberOption, withCliJob, type DataFlags, THREADS_DEFAULT_HELP } from '../command-options.js';
 import { formatSegmentTable } from '../text-table.js';
+import { groupDigits } from '../../common/format-number.js';
 
 interface DensityFlags extends DataFlags {
   minSamples?: string;
@@ -50,7 +51,7 @@ function clusterCentres(matrix: Matrix, labels: Int32Array, clusters: number): n
 
 function summaryLine(rows: number, clusters: number, noise: number): string {
   const share = rows > 0 ? ((100 * noise) / rows).toFixed(1) : '0.0';
-  return `${clusters} segment${clusters === 1 ? '' : 's'}, ${noise.toLocaleString('en-US')} unusual customer${noise === 1 ? '' : 's'} (noise, ${share}%)`;
+  return `${clusters} segment${clusters === 1 ? '' : 's'}, ${groupDigits(noise)} unusual customer${noise === 1 ? '' : 's'} (noise, ${share}%)`;
 }
 
 /** Adds `dbscan` and `hdbscan` to the program. */
@@ -132,8 +133,8 @@ export function registerDensityCommands(program: Command): void {
         }
         const names = loaded.prepared.featureNames;
         process.stdout.write(
-          `DBSCAN eps=${eps} min-samples=${minSamples} on ${matrix.rows.toLocaleString('en-US')} customers × ${names.length} features (scale ${loaded.scale}, ${fit.neighbourSearch === 'grid' ? 'grid search' : `pairwise kernel on ${fit.backend}`}), ${seconds.toFixed(2)} s\n` +
-            `${summaryLine(matrix.rows, fit.clusters, fit.noise)}; ${fit.coreSamples.length.toLocaleString('en-US')} core customers\n`,
+          `DBSCAN eps=${eps} min-samples=${minSamples} on ${groupDigits(matrix.rows)} customers × ${names.length} features (scale ${loaded.scale}, ${fit.neighbourSearch === 'grid' ? 'grid search' : `pairwise kernel on ${fit.backend}`}), ${seconds.toFixed(2)} s\n` +
+            `${summaryLine(matrix.rows, fit.clusters, fit.noise)}; ${groupDigits(fit.coreSamples.length)} core customers\n`,
         );
         if (fit.clusters > 0) process.stdout.write(`\nsegment means (original units):\n${formatSegmentTable(names, clusterCentres(loaded.table.matrix, fit.labels, fit.clusters), fit.sizes, matrix.rows)}\n`);
         for (const out of [flags.out, flags.plot]) if (out) process.stdout.write(`wrote ${out}\n`);
@@ -200,7 +201,7 @@ export function registerDensityCommands(program: Command): void {
         }
         const names = loaded.prepared.featureNames;
         process.stdout.write(
-          `HDBSCAN min-cluster-size=${fit.minClusterSize} min-samples=${fit.minSamples} on ${matrix.rows.toLocaleString('en-US')} customers × ${names.length} features (scale ${loaded.scale}), ${seconds.toFixed(2)} s\n` +
+          `HDBSCAN min-cluster-size=${fit.minClusterSize} min-samples=${fit.minSamples} on ${groupDigits(matrix.rows)} customers × ${names.length} features (scale ${loaded.scale}), ${seconds.toFixed(2)} s\n` +
             `${summaryLine(matrix.rows, fit.clusters, fit.noise)}\n`,
         );
         if (fit.clusters > 0) process.stdout.write(`\nsegment means (original units):\n${formatSegmentTable(names, clusterCentres(loaded.table.matrix, fit.labels, fit.clusters), fit.sizes, matrix.rows)}\n`);

@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { SegmentaError } from '../../common/errors.js';
 import { parseIntegerOption } from '../command-options.js';
 import { MAX_GENERATED_FEATURES, MAX_GENERATED_ROWS, MIN_GENERATED_FEATURES, writeGeneratedCustomers } from '../../data-in/generate-customers.js';
+import { groupDigits } from '../../common/format-number.js';
 
 interface GenerateFlags {
   rows?: string;
@@ -20,7 +21,7 @@ export function registerGenerateCommand(program: Command): void {
   program
     .command('generate')
     .description('write a seeded mall-like synthetic customer base (.csv or .parquet)')
-    .option('--rows <n>', `number of customers (required; at most ${MAX_GENERATED_ROWS.toLocaleString('en-US')})`)
+    .option('--rows <n>', `number of customers (required; at most ${groupDigits(MAX_GENERATED_ROWS)})`)
     .option('--seed <s>', 'random seed, a 32-bit integer', '42')
     .option('--features <d>', `numeric features: Age, Income, Score, then extras (${MIN_GENERATED_FEATURES}..${MAX_GENERATED_FEATURES})`, '3')
     .option('--out <file>', 'output file, .csv or .parquet (required)')

@@ -10,6 +10,7 @@ import { COVARIANCE_TYPES, parseCovarianceType, type GaussianMixtureResult } fro
 import { numberSegments, reorderRows } from '../../results/segment-numbering.js';
 import { checkOutFile, addDataOptions, loadFeatures, parseIntegerOption, parseK, parseNumberOption, roundTo, withCliJob, type DataFlags, THREADS_DEFAULT_HELP } from '../command-options.js';
 import { formatTable } from '../text-table.js';
+import { groupDigits } from '../../common/format-number.js';
 
 interface GmmFlags extends DataFlags {
   k?: string;
@@ -131,12 +132,12 @@ export function registerGmmCommand(program: Command): void {
           return;
         }
         process.stdout.write(
-          `Gaussian mixture (${g.covariance} covariance) k=${k} on ${g.rows.toLocaleString('en-US')} customers × ${featureNames.length} features (scale ${loaded.scale})\n` +
+          `Gaussian mixture (${g.covariance} covariance) k=${k} on ${groupDigits(g.rows)} customers × ${featureNames.length} features (scale ${loaded.scale})\n` +
             `mean log-likelihood ${g.meanLogLikelihood.toPrecision(8)}, BIC ${g.bic.toPrecision(8)}, AIC ${g.aic.toPrecision(8)}; ${g.iterations} EM iterations (${g.converged ? 'converged' : 'not converged'}), ${seconds.toFixed(2)} s\n\n`,
         );
         const body = numbered.means.map((m, s) => [
           String(s),
-          numbered.sizes[s]!.toLocaleString('en-US'),
+          groupDigits(numbered.sizes[s]!),
           `${((100 * numbered.sizes[s]!) / g.rows).toFixed(1)}%`,
           numbered.weights[s]!.toFixed(3),
           ...m.map((v) => v.toFixed(2)),

@@ -10,6 +10,7 @@ import { LINKAGES, dendrogramTop, parseLinkage } from '../../drivers/agglomerati
 import { hclustDocument } from '../../pipeline/result-documents.js';
 import { addDataOptions, addWeightOption, dataSpec, labelsOnlySpec, parseIntegerOption, parseK, parseNumberOption, roundCentroids, withCliJob, type DataFlags, THREADS_DEFAULT_HELP } from '../command-options.js';
 import { formatSegmentTable } from '../text-table.js';
+import { groupDigits } from '../../common/format-number.js';
 
 /** Flags of the agglomerative options, shared by `hclust` and `compare`. */
 export interface AgglomerativeFlags extends DataFlags {
@@ -72,7 +73,7 @@ export function parseBackendFlags(flags: DataFlags): { backend: string; threads?
 
 /** One line saying how the clustering was computed: `mode: exact` or `mode: two-stage (m = 2,000 micro-clusters)`. */
 export function describeMode(result: AgglomerativeResult): string {
-  return result.mode === 'exact' ? 'mode: exact' : `mode: two-stage (m = ${result.m!.toLocaleString('en-US')} micro-clusters)`;
+  return result.mode === 'exact' ? 'mode: exact' : `mode: two-stage (m = ${groupDigits(result.m!)} micro-clusters)`;
 }
 
 /** Adds `hclust` to the program. */
@@ -127,13 +128,13 @@ export function registerHclustCommand(program: Command): void {
         }
         const names = r.prepared.featureNames;
         process.stdout.write(
-          `Agglomerative (${result.linkage}) k=${result.k} on ${result.rows.toLocaleString('en-US')} customers × ${names.length} features (scale ${r.spec.scale}, backend ${result.backend})\n` +
+          `Agglomerative (${result.linkage}) k=${result.k} on ${groupDigits(result.rows)} customers × ${names.length} features (scale ${r.spec.scale}, backend ${result.backend})\n` +
             `${describeMode(result)}; WCSS ${result.wcss.toPrecision(8)}, ${seconds.toFixed(2)} s\n\n`,
         );
         process.stdout.write(formatSegmentTable(names, roundCentroids(r.centroids!), r.sizes!, result.rows) + '\n');
         const last = dendrogramTop(result.tree, Math.min(5, Math.max(1, result.tree.leaves - 1))).merges.reverse();
         if (last.length > 0) {
-          process.stdout.write(`\nlast merges (distance, customers): ${last.map((m) => `${m.distance.toPrecision(5)} (${m.size.toLocaleString('en-US')})`).join(', ')}\n`);
+          process.stdout.write(`\nlast merges (distance, customers): ${last.map((m) => `${m.distance.toPrecision(5)} (${groupDigits(m.size)})`).join(', ')}\n`);
         }
         for (const note of result.notes) process.stdout.write(`note: ${note}\n`);
         if (flags.out) process.stdout.write(`labels written to ${flags.out}\n`);

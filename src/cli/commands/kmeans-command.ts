@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { kmeansDocument } from '../../pipeline/result-documents.js';
 import { addAlgorithmOptions, addDataOptions, addWeightOption, addFitOptions, checkOutFile, dataSpec, labelsOnlySpec, fitSpec, parseFitFlags, parseK, roundCentroids, withCliJob, type DataFlags, addShardOptions, distributedSpec, withDistributedLog, type ShardFlags } from '../command-options.js';
 import { formatSegmentTable } from '../text-table.js';
+import { groupDigits } from '../../common/format-number.js';
 
 interface KMeansFlags extends DataFlags, ShardFlags {
   k?: string;
@@ -62,7 +63,7 @@ export function registerKMeansCommand(program: Command): void {
         }
         const names = r.prepared.featureNames;
         process.stdout.write(
-          `K-Means k=${k} on ${result.rows.toLocaleString('en-US')} customers × ${names.length} features (scale ${r.spec.scale}, backend ${result.backend})\n` +
+          `K-Means k=${k} on ${groupDigits(result.rows)} customers × ${names.length} features (scale ${r.spec.scale}, backend ${result.backend})\n` +
             `WCSS ${result.wcss.toPrecision(8)} after ${result.iterations} iterations (${result.converged ? 'converged' : 'not converged'}), ${seconds.toFixed(2)} s\n\n`,
         );
         process.stdout.write(formatSegmentTable(names, centroids, r.sizes!, result.rows) + '\n');

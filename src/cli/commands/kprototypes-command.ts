@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 import { addDataOptions, addFitOptions, checkOutFile, loadFeatures, parseColumnList, parseFitFlags, parseK, parseNumberOption, roundTo, withCliJob, type DataFlags } from '../command-options.js';
 import { formatTable } from '../text-table.js';
+import { groupDigits } from '../../common/format-number.js';
 
 interface KPrototypesFlags extends DataFlags {
   k?: string;
@@ -63,11 +64,11 @@ export function registerKPrototypesCommand(program: Command): void {
         process.stdout.write(`${JSON.stringify(doc)}\n`);
         return;
       }
-      process.stdout.write(`k-prototypes, k = ${k} on ${n.toLocaleString('en-US')} customers (scale ${loaded.scale}); γ = ${r.gamma.toPrecision(4)} (${r.gammaSource}); Huang cost ${r.cost.toPrecision(6)}, ${seconds.toFixed(2)} s\n\n`);
+      process.stdout.write(`k-prototypes, k = ${k} on ${groupDigits(n)} customers (scale ${loaded.scale}); γ = ${r.gamma.toPrecision(4)} (${r.gammaSource}); Huang cost ${r.cost.toPrecision(6)}, ${seconds.toFixed(2)} s\n\n`);
       process.stdout.write(
         formatTable(
           ['segment', 'customers', ...loaded.prepared.featureNames, ...categorical],
-          segments.map((s) => [String(s.segment), s.size.toLocaleString('en-US'), ...Object.values(s.centre).map((v) => v.toFixed(2)), ...Object.values(s.modes)]),
+          segments.map((s) => [String(s.segment), groupDigits(s.size), ...Object.values(s.centre).map((v) => v.toFixed(2)), ...Object.values(s.modes)]),
         ) + '\n',
       );
       if (flags.out) process.stdout.write(`labels written to ${flags.out}\n`);

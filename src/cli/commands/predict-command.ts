@@ -9,6 +9,7 @@ import { predictDocument } from '../../pipeline/result-documents.js';
 import { loadModel } from '../../results/kmeans-model.js';
 import { csvQuote, writeLabelsCsv } from '../../results/write-labels-csv.js';
 import { checkOutFile, withCliJob } from '../command-options.js';
+import { groupDigits } from '../../common/format-number.js';
 
 interface PredictFlags {
   out?: string;
@@ -36,7 +37,7 @@ export function registerPredictCommand(program: Command): void {
         if (flags.json) {
           process.stdout.write(`${JSON.stringify(predictDocument(labels, model.k, out))}\n`);
         } else if (out !== undefined) {
-          process.stdout.write(`${labels.length.toLocaleString('en-US')} customers labelled with k = ${model.k}; labels written to ${out}\n`);
+          process.stdout.write(`${groupDigits(labels.length)} customers labelled with k = ${model.k}; labels written to ${out}\n`);
         } else {
           const lines = [`${csvQuote(table.idColumn)},segment`];
           for (let i = 0; i < labels.length; i++) {

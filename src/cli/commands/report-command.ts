@@ -26,6 +26,7 @@ import {
 } from '../command-options.js';
 import { formatTable } from '../text-table.js';
 import { COMPARE_METHOD_NAMES, parseCompareMethods } from '../../drivers/compare-methods.js';
+import { groupDigits } from '../../common/format-number.js';
 
 interface ReportFlags extends DataFlags, KSelectionFlags {
   k?: string;
@@ -107,12 +108,12 @@ export function registerReportCommand(program: Command): void {
         return;
       }
       process.stdout.write(
-        `${k} segments of ${r.table.rows.toLocaleString('en-US')} customers (${givenK === null ? 'k suggested by the methods' : 'k given'}; scale ${r.spec.scale}, backend ${r.backend}), ${seconds.toFixed(2)} s\n\n`,
+        `${k} segments of ${groupDigits(r.table.rows)} customers (${givenK === null ? 'k suggested by the methods' : 'k given'}; scale ${r.spec.scale}, backend ${r.backend}), ${seconds.toFixed(2)} s\n\n`,
       );
       process.stdout.write(
         formatTable(
           ['segment', 'customers', 'share', 'name', 'action'],
-          report.segments.map((s) => [String(s.segment), s.size.toLocaleString('en-US'), `${(100 * s.share).toFixed(1)}%`, s.name, s.action]),
+          report.segments.map((s) => [String(s.segment), groupDigits(s.size), `${(100 * s.share).toFixed(1)}%`, s.name, s.action]),
         ) + '\n\n',
       );
       process.stdout.write(`report written to ${report.index}\n(${report.files.join(', ')})\n`);

@@ -10,6 +10,7 @@ import { K_METHOD_TITLES, type KMethod } from '../../drivers/suggest-k.js';
 import type { KSelection } from '../../drivers/k-selection.js';
 import { addAlgorithmOptions, addDataOptions, addWeightOption, addFitOptions, checkOutFile, dataSpec, fitSpec, parseFitFlags, kSelectionSpec, addKSelectionOptions, parseKRange, withCliJob, type DataFlags, type KSelectionFlags, addShardOptions, distributedSpec, withDistributedLog, type ShardFlags } from '../command-options.js';
 import { formatTable } from '../text-table.js';
+import { groupDigits } from '../../common/format-number.js';
 
 interface SweepFlags extends DataFlags, KSelectionFlags, ShardFlags {
   kMin?: string;
@@ -83,7 +84,7 @@ export function registerSweepCommand(program: Command): void {
         return;
       }
       process.stdout.write(
-        `Sweep k=${sel.sweep.ks[0]}..${sel.sweep.ks[sel.sweep.ks.length - 1]} on ${sel.sweep.rows.toLocaleString('en-US')} customers × ${sel.sweep.cols} features (scale ${r.spec.scale}, backend ${sel.sweep.backend}), ${seconds.toFixed(2)} s\n\n`,
+        `Sweep k=${sel.sweep.ks[0]}..${sel.sweep.ks[sel.sweep.ks.length - 1]} on ${groupDigits(sel.sweep.rows)} customers × ${sel.sweep.cols} features (scale ${r.spec.scale}, backend ${sel.sweep.backend}), ${seconds.toFixed(2)} s\n\n`,
       );
       process.stdout.write(`${textChart(sel)}\n\n`);
       for (const m of sel.methods) {
@@ -91,7 +92,7 @@ export function registerSweepCommand(program: Command): void {
         if (v) process.stdout.write(`  ${K_METHOD_TITLES[m]}: ${v.k === null ? 'none' : `k = ${v.k}`} — ${v.why}\n`);
       }
       if (sel.silhouette) {
-        process.stdout.write(`  silhouette on ${sel.silhouette.sampled ? `a seeded sample of ${sel.silhouette.sampleSize.toLocaleString('en-US')} rows` : `all ${sel.silhouette.sampleSize.toLocaleString('en-US')} rows`}; gap: ${sel.gap ? `B = ${sel.gap.references} uniform reference sets of ${sel.gap.sampleSize.toLocaleString('en-US')} rows` : 'not run'}\n`);
+        process.stdout.write(`  silhouette on ${sel.silhouette.sampled ? `a seeded sample of ${groupDigits(sel.silhouette.sampleSize)} rows` : `all ${groupDigits(sel.silhouette.sampleSize)} rows`}; gap: ${sel.gap ? `B = ${sel.gap.references} uniform reference sets of ${groupDigits(sel.gap.sampleSize)} rows` : 'not run'}\n`);
       }
       if (sel.mixture) {
         process.stdout.write(`  BIC/AIC: a Gaussian mixture (${sel.mixture.covariance} covariance) at every k, EM from the sweep's K-Means fit\n`);
@@ -126,7 +127,7 @@ function textChart(sel: KSelection): string {
       if (v === null || !Number.isFinite(v)) return '';
       const filled = hi > lo ? Math.max(1, Math.round((BAR * (v - lo)) / (hi - lo))) : 1;
       const mark = c.ks[i] === col.pick ? '◆' : ' ';
-      return `${'█'.repeat(filled).padEnd(BAR)} ${v.toLocaleString('en-US', { maximumFractionDigits: col.digits, minimumFractionDigits: col.digits })}${mark}`;
+      return `${'█'.repeat(filled).padEnd(BAR)} ${groupDigits(v, col.digits)}${mark}`;
     });
   });
   const rows = c.ks.map((k, i) => [String(k), ...cells.map((col) => col[i]!), k === sel.choice.suggestedK ? '← suggested' : '']);

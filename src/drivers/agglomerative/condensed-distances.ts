@@ -11,6 +11,7 @@ import { SegmentaError, throwIfAborted } from '../../common/errors.js';
 import type { ProgressListener } from '../../common/progress.js';
 import { missingKernel } from '../../backends/backend-registry.js';
 import type { KernelJob } from '../../backends/kernel-contract.js';
+import { groupDigits } from '../../common/format-number.js';
 
 /** Number of pairs `n(n-1)/2`. */
 export function condensedLength(n: number): number {
@@ -46,7 +47,7 @@ export function allocateCondensed(n: number): Float64Array {
   } catch (error) {
     throw new SegmentaError(
       'MEMORY_LIMIT',
-      `cannot allocate the ${formatBytes(length * 8)} distance matrix for ${n.toLocaleString('en-US')} rows (${error instanceof Error ? error.message : String(error)}); use the two-stage mode`,
+      `cannot allocate the ${formatBytes(length * 8)} distance matrix for ${groupDigits(n)} rows (${error instanceof Error ? error.message : String(error)}); use the two-stage mode`,
       { rows: n, bytes: length * 8 },
     );
   }
@@ -85,7 +86,7 @@ export async function computeCondensedDistances(
     const now = performance.now();
     if (options.onProgress && (now - lastReport > 100 || start >= n - 1)) {
       lastReport = now;
-      options.onProgress({ kind: 'phase', phase: 'distances', detail: `${Math.round((100 * offset) / out.length)}% of ${out.length.toLocaleString('en-US')} pairs` });
+      options.onProgress({ kind: 'phase', phase: 'distances', detail: `${Math.round((100 * offset) / out.length)}% of ${groupDigits(out.length)} pairs` });
     }
   }
   return out;

@@ -41,6 +41,7 @@ import { allocateCondensed, computeCondensedDistances, condensedBytes, formatByt
 import { clustersAtThreshold, cutTreeSteps, parseLinkage, sortAndRelabelSteps, type Linkage, type LinkageTree } from './linkage-tree.js';
 import { matrixFreeMerges, type MatrixFreeLinkage } from './matrix-free-linkage.js';
 import { mstSingleMerges, nnChainMerges } from './merge-algorithms.js';
+import { groupDigits } from '../../common/format-number.js';
 
 /** How the clustering is computed. */
 export type AgglomerativeMode = 'exact' | 'two-stage';
@@ -201,7 +202,7 @@ export async function fitAgglomerative(matrix: Matrix, options: AgglomerativeOpt
     const freeHint = s.linkage === 'complete' || s.linkage === 'average' ? `; ${s.linkage} linkage needs the matrix (ward and single run exact without it)` : '';
     throw new SegmentaError(
       'MEMORY_LIMIT',
-      `exact ${s.linkage} clustering of ${matrix.rows.toLocaleString('en-US')} rows needs a ${formatBytes(condensedBytes(matrix.rows))} distance matrix, above the bound exactMaxRows = ${s.exactMaxRows.toLocaleString('en-US')}${freeHint}; use the two-stage mode or raise exactMaxRows`,
+      `exact ${s.linkage} clustering of ${groupDigits(matrix.rows)} rows needs a ${formatBytes(condensedBytes(matrix.rows))} distance matrix, above the bound exactMaxRows = ${groupDigits(s.exactMaxRows)}${freeHint}; use the two-stage mode or raise exactMaxRows`,
       { rows: matrix.rows, exactMaxRows: s.exactMaxRows, bytes: condensedBytes(matrix.rows), linkage: s.linkage },
     );
   }
@@ -217,7 +218,7 @@ export async function fitAgglomerative(matrix: Matrix, options: AgglomerativeOpt
   } else {
     notes.push(
       s.mode === 'auto'
-        ? `two-stage: ${matrix.rows.toLocaleString('en-US')} rows are above the exact bound of ${s.exactMaxRows.toLocaleString('en-US')} rows`
+        ? `two-stage: ${groupDigits(matrix.rows)} rows are above the exact bound of ${groupDigits(s.exactMaxRows)} rows`
         : 'two-stage mode as requested',
     );
     const r = await twoStageTree(matrix, s, backend, requestedK, weights);
@@ -229,7 +230,7 @@ export async function fitAgglomerative(matrix: Matrix, options: AgglomerativeOpt
   throwIfAborted(s.signal);
   const k = requestedK ?? clustersAtThreshold(tree, distanceThreshold!);
   if (k > tree.leaves) {
-    throw new SegmentaError('INVALID_K', `k = ${k} is larger than the ${tree.leaves.toLocaleString('en-US')} micro-clusters of the two-stage mode`, {
+    throw new SegmentaError('INVALID_K', `k = ${k} is larger than the ${groupDigits(tree.leaves)} micro-clusters of the two-stage mode`, {
       k,
       m: tree.leaves,
     });
@@ -388,11 +389,11 @@ async function exactTree(
     // A backend without the linkage kernels falls back to the matrix when the caller let auto choose and it fits.
     const free = wanted === 'matrix-free' && (job.linkageStart !== undefined || s.exactMethod === 'matrix-free' || n > s.exactMaxRows);
     if (free) {
-      s.onProgress?.({ kind: 'phase', phase: 'merging', detail: `${s.linkage} linkage of ${n.toLocaleString('en-US')} rows without the distance matrix` });
+      s.onProgress?.({ kind: 'phase', phase: 'merging', detail: `${s.linkage} linkage of ${groupDigits(n)} rows without the distance matrix` });
       const raw = await matrixFreeMerges(job, s.linkage as MatrixFreeLinkage, loop, weights);
       return { tree: { leaves: n, merges: await runSteps(sortAndRelabelSteps(raw, n, weights), loop), ...leafSizes }, backend: name, method: 'matrix-free' };
     }
-    s.onProgress?.({ kind: 'phase', phase: 'distances', detail: `${formatBytes(condensedBytes(n))} for ${n.toLocaleString('en-US')} rows` });
+    s.onProgress?.({ kind: 'phase', phase: 'distances', detail: `${formatBytes(condensedBytes(n))} for ${groupDigits(n)} rows` });
     D = await computeCondensedDistances(job, {
       out: allocateCondensed(n),
       ...(s.signal ? { signal: s.signal } : {}),
@@ -419,12 +420,12 @@ async function twoStageTree(
   const distinct = countDistinctRows(matrix, s.microClusters, weights);
   const m0 = Math.min(s.microClusters, distinct);
   if (k !== undefined && k > m0) {
-    throw new SegmentaError('INVALID_K', `k = ${k} is larger than the ${m0.toLocaleString('en-US')} micro-clusters of the two-stage mode; raise microClusters`, {
+    throw new SegmentaError('INVALID_K', `k = ${k} is larger than the ${groupDigits(m0)} micro-clusters of the two-stage mode; raise microClusters`, {
       k,
       m: m0,
     });
   }
-  s.onProgress?.({ kind: 'phase', phase: 'micro-clusters', detail: `K-Means with m = ${m0.toLocaleString('en-US')}` });
+  s.onProgress?.({ kind: 'phase', phase: 'micro-clusters', detail: `K-Means with m = ${groupDigits(m0)}` });
   const fit = await fitKMeans(matrix, {
     k: m0,
     nInit: 1,
@@ -462,7 +463,7 @@ async function twoStageTree(
   }
   if (m < m0) notes.push(`${m0 - m} empty micro-cluster(s) dropped`);
   notes.push(
-    `K-Means made m = ${m.toLocaleString('en-US')} micro-clusters (${fit.iterations} iterations, ${fit.seconds.toFixed(2)} s), then ${s.linkage} linkage ran on their size-weighted centroids`,
+    `K-Means made m = ${groupDigits(m)} micro-clusters (${fit.iterations} iterations, ${fit.seconds.toFixed(2)} s), then ${s.linkage} linkage ran on their size-weighted centroids`,
   );
   const loop = { ...(s.signal ? { signal: s.signal } : {}), ...(s.onProgress ? { onProgress: s.onProgress } : {}) };
   const D = await runSteps(weightedCentroidDistancesSteps(centroids, sizes, m, cols, s.linkage === 'ward'), loop);

@@ -18,6 +18,7 @@ import { SLICE_MS } from '../../common/time-slice.js';
 import type { ProgressListener } from '../../common/progress.js';
 import { condensedRowBases } from './condensed-distances.js';
 import type { Linkage } from './linkage-tree.js';
+import { groupDigits } from '../../common/format-number.js';
 
 /** Options of the merge loops. */
 export interface MergeLoopOptions {
@@ -33,7 +34,7 @@ export function createYielder(options: MergeLoopOptions): (done: number, total: 
     const now = performance.now();
     if (now - last < SLICE_MS) return undefined;
     last = now;
-    options.onProgress?.({ kind: 'phase', phase: 'merging', detail: `${done.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} merges` });
+    options.onProgress?.({ kind: 'phase', phase: 'merging', detail: `${groupDigits(done)} of ${groupDigits(total)} merges` });
     return new Promise<void>((resolve) => setImmediate(resolve)).then(() => throwIfAborted(options.signal));
   };
 }

@@ -28,6 +28,7 @@ import { collectDistinctRows } from '../validate-input.js';
 import { farthestRows } from './local-shard.js';
 import { ShardedData } from './sharded-data.js';
 import { splitIds, type FarRow, type ShardGroup } from './shard-ops.js';
+import { groupDigits } from '../../common/format-number.js';
 
 /** Default rows per chunk: 64 blocks of 4,096 rows (4 MiB of float32 at 4 features). */
 export const DEFAULT_CHUNK_ROWS = 64 * ROW_BLOCK_SIZE;
@@ -71,7 +72,7 @@ export class StreamedShards implements ShardGroup {
   }
 
   get backend(): string {
-    return `${this.backendName}, streamed in chunks of ${this.chunkRows.toLocaleString('en-US')} rows`;
+    return `${this.backendName}, streamed in chunks of ${groupDigits(this.chunkRows)} rows`;
   }
 
   /**
