@@ -115,6 +115,8 @@ describe('atomic writes leave the old inode untouched (checked through a hard li
     const a = temporaryPathFor('/some/dir/report.html');
     const b = temporaryPathFor('/some/dir/report.html');
     expect(a).not.toBe(b);
+    // 32 random bits each: 200 names clash with a chance of about 5e-6
+    expect(new Set(Array.from({ length: 200 }, () => temporaryPathFor('/some/dir/report.html'))).size).toBe(200);
     expect(dirname(a)).toBe('/some/dir');
     expect(basename(a)).toMatch(new RegExp(`^\\.report\\.html\\.${process.pid}\\.[0-9a-f]{8}\\.tmp$`));
     expect(temporaryPathFor('/d/x', '.part')).toMatch(/\.part$/);

@@ -13,7 +13,6 @@
  * Temporary files are registered while they live, so a signal handler can
  * remove them: {@link removeTemporaryFilesSync}.
  */
-import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { access, constants, lstat, open, readlink, rename, rm, stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
@@ -82,10 +81,23 @@ function safeName(name: string): string {
   return name.replace(/[^\w.@%+=-]/g, '_').slice(0, 80);
 }
 
+/**
+ * `<pid>.<8 hex digits>`, for temporary names that no other process and no
+ * other call of this one picks. Math.random, not node:crypto, whose loading
+ * costs every CLI start 4–8 ms: the names need not be unpredictable, since
+ * temporary files are created exclusively (`wx`, `mkdir`), so a clash fails
+ * instead of writing into another writer's file.
+ */
+export function uniqueTag(): string {
+  return `${process.pid}.${Math.floor(Math.random() * 2 ** 32)
+    .toString(16)
+    .padStart(8, '0')}`;
+}
+
 /** Path of a fresh temporary file next to `path` (same directory, hidden, unique, no glob or quote characters in its name). */
 export function temporaryPathFor(path: string, suffix = '.tmp'): string {
   const abs = resolve(path);
-  return join(dirname(abs), `.${safeName(basename(abs))}.${process.pid}.${randomBytes(4).toString('hex')}${suffix}`);
+  return join(dirname(abs), `.${safeName(basename(abs))}.${uniqueTag()}${suffix}`);
 }
 
 /** Options of the output functions. */

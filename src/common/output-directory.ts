@@ -11,10 +11,9 @@
  *   manifest), unless `force` is set;
  * - never writes onto one of the job's input files.
  */
-import { randomBytes } from 'node:crypto';
 import { access, constants, lstat, mkdir, readdir, readFile, realpath, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { registerTemporaryPath, releaseTemporaryPath, writeFileAtomic } from './atomic-file.js';
+import { registerTemporaryPath, releaseTemporaryPath, uniqueTag, writeFileAtomic } from './atomic-file.js';
 import { errnoReason, fileSystemError, SegmentaError } from './errors.js';
 
 /** Name of the manifest inside a directory segmenta wrote. */
@@ -172,8 +171,8 @@ export async function writeOutputDirectory(
     await mkdir(dirname(target), { recursive: true }); // the parents of a new directory (a no-op for an existing one)
     // A fresh directory is built beside its destination and renamed into place; an existing one gets a temporary directory inside.
     const temp = state.exists
-      ? join(target, `.segmenta-tmp.${process.pid}.${randomBytes(4).toString('hex')}`)
-      : join(dirname(target), `.${basename(target).replace(/[^\w.@%+=-]/g, '_').slice(0, 80)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+      ? join(target, `.segmenta-tmp.${uniqueTag()}`)
+      : join(dirname(target), `.${basename(target).replace(/[^\w.@%+=-]/g, '_').slice(0, 80)}.${uniqueTag()}.tmp`);
     registerTemporaryPath(temp);
     try {
       await mkdir(temp);
