@@ -6,8 +6,13 @@ import { packageVersion } from '../common/package-version.js';
 
 export { packageVersion };
 
-/** Builds the program with every subcommand. Exported for tests. */
-export function buildProgram(): Command {
+/**
+ * Builds the program. With the command line `argv`, only the subcommand it
+ * names is registered (and none for `--version`), so a run loads no other
+ * command's modules; without it, or when `argv` names no subcommand (help, a
+ * typo), every subcommand.
+ */
+export async function buildProgram(argv?: readonly string[]): Promise<Command> {
   const program = new Command();
   program
     .name('segmenta')
@@ -20,14 +25,15 @@ export function buildProgram(): Command {
       // One line per error: commander's "(Did you mean …?)" hint joins the message.
       outputError: (s, write) => write(`${s.trim().replace(/^error: /, 'segmenta: error: ').replace(/\s*\n\s*/g, ' ')}\n`),
     });
-  registerCommands(program);
+  const first = argv?.[2];
+  if (first !== '-V' && first !== '--version') await registerCommands(program, first);
   return program;
 }
 
 /** Runs the CLI; resolves to the exit code (0 ok, 2 user error, 130 interrupted, 1 bug). */
 export async function runCli(argv: string[]): Promise<number> {
-  const program = buildProgram();
   try {
+    const program = await buildProgram(argv);
     await program.parseAsync(argv);
     return 0;
   } catch (error) {

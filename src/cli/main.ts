@@ -2,8 +2,9 @@
 /**
  * The `segmenta` command line. Each subcommand lives in cli/commands/ and
  * registers itself on the program. User errors print one line and exit 2.
- * Commands load their heavy modules (DuckDB, vega, resvg, tfjs, the backends)
- * when they run, so `segmenta --version` and `--help` start fast.
+ * Only the named subcommand's module is loaded, and commands load their heavy
+ * modules (DuckDB, vega, resvg, tfjs, the backends) when they run, so
+ * `segmenta --version`, `--help` and a small job start fast.
  */
 import { runCli } from './cli-program.js';
 import { INTERRUPTED_EXIT_CODE } from './command-options.js';
