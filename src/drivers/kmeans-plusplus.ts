@@ -120,7 +120,8 @@ export function weightedDraw(weights: Float64Array, u: number): number {
     const w = weights[i]!;
     if (w > 0) last = i;
     cum += w;
-    if (cum > target && w > 0) return i;
+    // cum grows only at rows of positive weight, so the first row past the target has weight > 0
+    if (cum > target) return i;
   }
   return last;
 }

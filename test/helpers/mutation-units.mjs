@@ -47,6 +47,7 @@ export const STRYKER_TESTS = [
   'test/kmeans-choices.test.ts',
   'test/kmeans-driver.test.ts',
   'test/kmeans-edges.test.ts',
+  'test/kmeans-plusplus-draws.test.ts',
   'test/output-directory.test.ts',
   'test/preparation.test.ts',
   'test/time-slice.test.ts',
@@ -111,7 +112,8 @@ export const MUTATION_UNITS = [
   {
     name: 'drivers-kmeans-plusplus',
     mutate: KMEANS_PLUSPLUS,
-    tests: ['test/kmeans-choices.test.ts', 'test/kmeans-edges.test.ts', 'test/kmeans-driver.test.ts', 'test/sample-weight.test.ts', 'test/swap-refinement.test.ts'],
+    // kmeans-plusplus-draws holds the tests written against the first run's survivors.
+    tests: ['test/kmeans-plusplus-draws.test.ts', 'test/kmeans-choices.test.ts', 'test/kmeans-edges.test.ts', 'test/kmeans-driver.test.ts', 'test/sample-weight.test.ts', 'test/swap-refinement.test.ts'],
   },
   {
     name: 'drivers-swap-refinement',

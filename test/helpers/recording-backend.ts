@@ -49,7 +49,7 @@ export interface KernelLog {
    * candidate `chooseCandidate` picked out of the job's latest `candidatePotentials` call.
    */
   chosen: Float32Array[];
-  /** What `updateClosest` and `chooseCandidate` returned: the potential after each adopted centre. */
+  /** What `updateClosest` and `chooseCandidate` returned (times `potentialScale`): the potential after each adopted centre. */
   potentials: number[];
   /** A copy of each `readClosest` result (every row's distance to its closest centre). */
   closest: Float32Array[];
@@ -64,6 +64,12 @@ export interface RecordingJobOptions {
    * (the call that reaches it is recorded, then throws without computing). Default: never.
    */
   stopAfterPairwise?: number;
+  /**
+   * `updateClosest` and `chooseCandidate` return the job's potential times this, as a backend whose
+   * float64 potential rounds above the sum of the float32 distances it keeps would (k-means++ then
+   * draws past the end of the distances). Default 1.
+   */
+  potentialScale?: number;
 }
 
 /** Options of {@link recordingBackend}. */
@@ -116,6 +122,7 @@ function kernelLog(): KernelLog {
 /** `job` behind a proxy that records its kernel calls into `log` and its disposals into `count`. */
 function spy(job: KernelJob, log: KernelLog, count: { disposed: number }, options: RecordingJobOptions): KernelJob {
   const dims = job.dims;
+  const scale = options.potentialScale ?? 1;
   let latest: Float32Array | undefined;
   const own: Partial<KernelJob> = {
     async candidatePotentials(candidates, n, out) {
@@ -125,7 +132,7 @@ function spy(job: KernelJob, log: KernelLog, count: { disposed: number }, option
     },
     async updateClosest(center, reset) {
       log.chosen.push(center.slice());
-      const potential = await job.updateClosest(center, reset);
+      const potential = (await job.updateClosest(center, reset)) * scale;
       log.potentials.push(potential);
       return potential;
     },
@@ -141,7 +148,7 @@ function spy(job: KernelJob, log: KernelLog, count: { disposed: number }, option
   if (job.chooseCandidate) {
     own.chooseCandidate = async (index) => {
       if (latest) log.chosen.push(latest.slice(index * dims, (index + 1) * dims));
-      const potential = await job.chooseCandidate!(index);
+      const potential = (await job.chooseCandidate!(index)) * scale;
       log.potentials.push(potential);
       return potential;
     };
