@@ -281,6 +281,26 @@ describe('swap refinement: refineBySwaps proposes what its plain description com
     expect(proposals).toBeGreaterThanOrEqual(3);
   });
 
+  it('from every centre on one row of subsampled data, where the swaps do the work (a candidate every 4th row)', async () => {
+    // Six tight blobs and k copies of one row: the start's own Lloyd leaves k − 1 centres empty, so the
+    // search accepts swap after swap, choosing among 256 candidates spaced 4 rows apart in the 1,024-row sample.
+    for (const [rows, k, seed] of [
+      [1500, 6, 31],
+      [2000, 4, 32],
+      [1200, 7, 33],
+    ] as const) {
+      const m = data(rows, 2, seed, { spread: 0.3 });
+      const start = new Float32Array(k * 2);
+      for (let c = 0; c < k; c++) start.set(m.data.subarray(0, 2), c * 2);
+      for (const runs of [0, 2]) {
+        const want = plainRefine(m, start, k, seed, runs);
+        expect(want, `${rows} rows, k = ${k}, ${runs} sample runs`).not.toBeNull();
+        const got = await refineBySwaps(m, start, k, seed, runs);
+        expect(got === null ? null : Array.from(got), `${rows} rows, k = ${k}, ${runs} sample runs`).toEqual(Array.from(want!));
+      }
+    }
+  });
+
   it('on exactly 1,024 rows, tiny values, fewer distinct rows than k, and mirror-image ties', async () => {
     const tiny = data(400, 2, 24, { spread: 2 });
     // rows (0, 0), (1, 2), (2, 4), (5, 10), ten times each
