@@ -48,6 +48,7 @@ export const STRYKER_TESTS = [
   'test/kmeans-driver.test.ts',
   'test/kmeans-edges.test.ts',
   'test/kmeans-plusplus-draws.test.ts',
+  'test/kmeans-survivors.test.ts',
   'test/output-directory.test.ts',
   'test/preparation.test.ts',
   'test/time-slice.test.ts',
@@ -126,7 +127,9 @@ export const MUTATION_UNITS = [
   {
     name: 'drivers-kmeans',
     mutate: KMEANS,
+    // kmeans-survivors holds the tests written against the first run's survivors.
     tests: [
+      'test/kmeans-survivors.test.ts',
       'test/kmeans-edges.test.ts',
       'test/kmeans-driver.test.ts',
       'test/kmeans-choices.test.ts',
