@@ -2,11 +2,13 @@
  * Tests written against the mutants StrykerJS left alive in the drivers-kmeans
  * unit (kmeans.ts, validate-input.ts): the measured variance of a table longer
  * than one scan block, and a mini-batch fit that runs out of epochs (its note
- * and its timing). docs/testing.md lists the unit's other survivors.
+ * and its timing), and empty-cluster relocation with two features (the 1-feature
+ * tests in kmeans-edges.test.ts cannot tell a row's coordinates apart).
+ * docs/testing.md lists the unit's other survivors.
  */
 import { describe, expect, it } from 'vitest';
 import '../src/backends/built-in-backends.js';
-import type { Matrix } from '../src/common/matrix.js';
+import { matrixFromRows, type Matrix } from '../src/common/matrix.js';
 import type { ProgressEvent } from '../src/common/progress.js';
 import { SeededRandom } from '../src/common/seeded-random.js';
 import { fitKMeans } from '../src/drivers/kmeans.js';
@@ -46,5 +48,27 @@ describe('a mini-batch fit that runs out of epochs', () => {
     expect(seconds).toBeGreaterThan(0);
     expect(seconds).toBeLessThanOrEqual(elapsed);
     expect(r.seconds).toBe(seconds);
+  });
+});
+
+describe('relocation with two features (y = 5x, so the distances order as in the one-feature tests)', () => {
+  it('two empty clusters take the farthest and the next farthest row; the centre they leave loses both coordinates', async () => {
+    const m = matrixFromRows([0, 1, 2, 20, 30].map((x) => [x, 5 * x]));
+    const r = await fitKMeans(m, { k: 3, init: [1, 5, 1000, 5000, 2000, 10_000], backend: 'js' });
+    expect(r.notes).toEqual(['2 empty cluster(s) relocated to the farthest rows']);
+    expect(Array.from(r.centroids)).toEqual([1, 5, 30, 150, 20, 100]);
+    expect(Array.from(r.labels)).toEqual([0, 0, 0, 2, 1]);
+    // iteration 1: every row at centre (1, 5), then the centres move to (1, 5), (30, 150) and (20, 100)
+    expect(r.history.map((h) => h.wcss)).toEqual([26 * (1 + 0 + 1 + 19 ** 2 + 29 ** 2), 26 * 2]);
+    expect(r.history[0]!.shift).toBe(970 ** 2 + 4850 ** 2 + 1980 ** 2 + 9900 ** 2);
+  });
+
+  it('a cluster emptied by a relocation keeps both coordinates of its centre', async () => {
+    // as in kmeans-edges' one-feature test, with y = 3x: the row (6, 18) leaves cluster 3 for the empty cluster 2
+    const m = matrixFromRows([0, 6, 4, 0, 0, 2, 2].map((x) => [x, 3 * x]));
+    const r = await fitKMeans(m, { k: 3, init: [1, 3, -1, -3, 10, 30], maxIter: 1, backend: 'js' });
+    expect(r.notes).toEqual(['1 empty cluster(s) relocated to the farthest rows']);
+    expect(Array.from(r.centroids)).toEqual([Math.fround(4 / 3), 4, 6, 18, 10, 30]);
+    expect(r.sizes).toEqual([5, 2, 0]);
   });
 });
