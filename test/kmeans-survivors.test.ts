@@ -72,3 +72,30 @@ describe('relocation with two features (y = 5x, so the distances order as in the
     expect(r.sizes).toEqual([5, 2, 0]);
   });
 });
+
+describe('mini-batch on streamed data of several chunks', () => {
+  it('draws each batch from the rows of its own chunk, the last and shorter one included', async () => {
+    const { StreamedData, StreamedShards } = await import('../src/drivers/sharding/streamed-data.js');
+    const { jsReferenceBackend } = await import('../src/backends/js-reference/js-reference-backend.js');
+    const s = table(4096 + 700, 2, 91);
+    const source = {
+      rows: s.rows,
+      async pass(chunkRows: number, onChunk: (data: Float32Array, start: number, rows: number) => Promise<boolean | void>): Promise<void> {
+        for (let start = 0; start < s.rows; start += chunkRows) {
+          const n = Math.min(chunkRows, s.rows - start);
+          if ((await onChunk(s.data.slice(start * 2, (start + n) * 2), start, n)) === false) return;
+        }
+      },
+      async close(): Promise<void> {},
+    };
+    const data = new StreamedData(new StreamedShards(source, 2, 4096, jsReferenceBackend), 2);
+    // no early stop: epochs of 16 + 3 steps (the chunks of 4,096 and 700 rows, 256 a batch) until the
+    // step budget floor(maxIter · rows / batch) = 56, reached in the third epoch
+    const r = await fitKMeans(data, { k: 4, seed: 3, nInit: 1, algorithm: 'minibatch', batchSize: 256, maxIter: 3, maxNoImprovement: 1_000, backend: jsReferenceBackend });
+    expect(r.converged).toBe(false);
+    expect(r.steps).toBe(Math.floor((3 * 4796) / 256));
+    expect(r.centroids.every((v) => Number.isFinite(v))).toBe(true);
+    const lloyd = await fitKMeans(s, { k: 4, seed: 3, backend: 'js' });
+    expect(r.wcss).toBeLessThan(lloyd.wcss * 1.1);
+  });
+});
