@@ -11,7 +11,8 @@ import '../src/backends/built-in-backends.js';
 import { matrixFromRows, type Matrix } from '../src/common/matrix.js';
 import type { ProgressEvent } from '../src/common/progress.js';
 import { SeededRandom } from '../src/common/seeded-random.js';
-import { fitKMeans } from '../src/drivers/kmeans.js';
+import { fitKMeans, refineRows } from '../src/drivers/kmeans.js';
+import { SWAP_SAMPLE } from '../src/drivers/swap-refinement.js';
 import { meanFeatureVariance, validateAndMeasure } from '../src/drivers/validate-input.js';
 
 function table(rows: number, cols: number, seed: number): Matrix {
@@ -97,5 +98,39 @@ describe('mini-batch on streamed data of several chunks', () => {
     expect(r.centroids.every((v) => Number.isFinite(v))).toBe(true);
     const lloyd = await fitKMeans(s, { k: 4, seed: 3, backend: 'js' });
     expect(r.wcss).toBeLessThan(lloyd.wcss * 1.1);
+  });
+});
+
+describe('the rows a weighted refinement searches', () => {
+  it('are drawn with replacement ∝ w: the first row whose cumulative weight exceeds each draw, the last row included', () => {
+    const m = table(50, 2, 5);
+    // the last row weighs as much as all the others together: about half the draws land on it
+    const w = Float64Array.from({ length: 50 }, (_, i) => (i === 49 ? 49 : i % 5 === 0 ? 0 : 1.25));
+    w[49] = w.reduce((a, b) => a + b, 0);
+    const got = refineRows(m, w, 17);
+    expect(got.rows).toBe(SWAP_SAMPLE);
+    const rng = new SeededRandom((17 ^ 0x27d4eb2f) >>> 0);
+    const total = w.reduce((a, b) => a + b, 0);
+    let last = 0;
+    for (let q = 0; q < SWAP_SAMPLE; q++) {
+      const target = rng.nextFloat() * total;
+      let cum = 0;
+      let row = 0;
+      while ((cum += w[row]!) <= target) row++;
+      if (row === 49) last++;
+      expect(Array.from(got.data.subarray(q * 2, q * 2 + 2)), `draw ${q}`).toEqual(Array.from(m.data.subarray(row * 2, row * 2 + 2)));
+    }
+    expect(last).toBeGreaterThan(SWAP_SAMPLE / 3);
+  });
+});
+
+describe('relocation never picks a row of weight 0', () => {
+  it('even when it is the farthest row and every other row lies within distance 1 of its centre', async () => {
+    // centre 2 (at 1000) is empty; the farthest row from centre 1 (0.1) is 0.5, of weight 0: row 0 (0.1² away) moves instead
+    const m = matrixFromRows([[0], [0.1], [0.2], [0.5]]);
+    const r = await fitKMeans(m, { k: 2, init: [0.1, 1000], backend: 'js', sampleWeight: [1, 1, 1, 0] });
+    expect(r.notes).toEqual(['1 empty cluster(s) relocated to the farthest rows']);
+    expect(Array.from(r.centroids)).toEqual([Math.fround(0.15), 0]);
+    expect(Array.from(r.labels)).toEqual([1, 0, 0, 0]);
   });
 });

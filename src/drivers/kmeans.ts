@@ -352,8 +352,9 @@ async function sampleRows(matrix: Matrix, size: number, seed: number, signal?: A
  * weights, SWAP_SAMPLE rows drawn with replacement ∝ w (so the unweighted
  * search sees the weighted problem); with equal weights (unit weights
  * included), the rows as they are, exactly as without weights.
+ * Exported for its test.
  */
-function refineRows(matrix: Matrix, weights: Float64Array | undefined, seed: number): Matrix {
+export function refineRows(matrix: Matrix, weights: Float64Array | undefined, seed: number): Matrix {
   if (!weights || weights.every((w) => w === weights[0])) return matrix;
   const cum = new Float64Array(weights.length);
   let total = 0;
