@@ -19,6 +19,7 @@ import { fitKMeans, predictNearest, type KMeansOptions, type KMeansResult } from
 import { shardMatrix } from '../src/drivers/sharding/sharded-data.js';
 import { checkFloat32Range, countDistinctRows, meanFeatureVariance, requireOptions, validateAndMeasure, validateMatrix } from '../src/drivers/validate-input.js';
 import { recordingBackend, recordingJob } from './helpers/recording-backend.js';
+import { memorySource } from './helpers/sharding-fixtures.js';
 import { thrown } from './helpers/thrown.js';
 
 /** Gaussian blobs around `centres` random centres in [-10, 10)^cols, seeded. */
@@ -561,17 +562,7 @@ describe("algorithm 'minibatch' through fitKMeans", () => {
       const n = Math.min(chunkRows, s.rows - start);
       return [s.data.slice(start * 2, (start + n) * 2), n];
     };
-    const source = {
-      rows: s.rows,
-      async pass(chunkRows: number, onChunk: (data: Float32Array, start: number, rows: number) => Promise<boolean | void>): Promise<void> {
-        for (let start = 0; start < s.rows; start += chunkRows) {
-          const [rows, n] = chunk(start, chunkRows);
-          if ((await onChunk(rows, start, n)) === false) return;
-        }
-      },
-      async close(): Promise<void> {},
-    };
-    const data = new StreamedData(new StreamedShards(source, 2, 4096, js), 2);
+    const data = new StreamedData(new StreamedShards(memorySource(s), 2, 4096, js), 2);
     const r = await fitKMeans(data, { k: 4, seed: 3, nInit: 2, algorithm: 'minibatch', batchSize: 256, backend: js });
     const runs = [];
     for (let run = 0; run < 2; run++) {

@@ -14,6 +14,7 @@ import { SeededRandom } from '../src/common/seeded-random.js';
 import { fitKMeans, refineRows } from '../src/drivers/kmeans.js';
 import { SWAP_SAMPLE } from '../src/drivers/swap-refinement.js';
 import { meanFeatureVariance, validateAndMeasure } from '../src/drivers/validate-input.js';
+import { memorySource } from './helpers/sharding-fixtures.js';
 
 function table(rows: number, cols: number, seed: number): Matrix {
   const rng = new SeededRandom(seed);
@@ -79,17 +80,7 @@ describe('mini-batch on streamed data of several chunks', () => {
     const { StreamedData, StreamedShards } = await import('../src/drivers/sharding/streamed-data.js');
     const { jsReferenceBackend } = await import('../src/backends/js-reference/js-reference-backend.js');
     const s = table(4096 + 700, 2, 91);
-    const source = {
-      rows: s.rows,
-      async pass(chunkRows: number, onChunk: (data: Float32Array, start: number, rows: number) => Promise<boolean | void>): Promise<void> {
-        for (let start = 0; start < s.rows; start += chunkRows) {
-          const n = Math.min(chunkRows, s.rows - start);
-          if ((await onChunk(s.data.slice(start * 2, (start + n) * 2), start, n)) === false) return;
-        }
-      },
-      async close(): Promise<void> {},
-    };
-    const data = new StreamedData(new StreamedShards(source, 2, 4096, jsReferenceBackend), 2);
+    const data = new StreamedData(new StreamedShards(memorySource(s), 2, 4096, jsReferenceBackend), 2);
     // no early stop: epochs of 16 + 3 steps (the chunks of 4,096 and 700 rows, 256 a batch) until the
     // step budget floor(maxIter · rows / batch) = 56, reached in the third epoch
     const r = await fitKMeans(data, { k: 4, seed: 3, nInit: 1, algorithm: 'minibatch', batchSize: 256, maxIter: 3, maxNoImprovement: 1_000, backend: jsReferenceBackend });

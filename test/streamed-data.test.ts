@@ -23,7 +23,7 @@ import { DEFAULT_CHUNK_ROWS, openStreamedData, StreamedData, StreamedShards, typ
 import { countDistinctRows, meanFeatureVariance } from '../src/drivers/validate-input.js';
 import { prepareFeatures } from '../src/preparation/prepare-features.js';
 import { fitScaler } from '../src/preparation/scaling.js';
-import { repeatingGroups } from './helpers/sharding-fixtures.js';
+import { memorySource, repeatingGroups } from './helpers/sharding-fixtures.js';
 import { thrown } from './helpers/thrown.js';
 
 const FEATURES = ['Age', 'Annual Income (k$)', 'Spending Score (1-100)'];
@@ -55,30 +55,6 @@ async function streamed(path: string, scale: Scale, chunkRows: number, options: 
   } finally {
     await data.job.dispose();
   }
-}
-
-/**
- * The rows of `matrix` as a chunk source, as data-in's FeatureStream hands
- * them: one reused buffer of `chunkRows` rows; `log` counts the chunks
- * delivered and the closes. `shift` moves every chunk's start (a file that changed).
- */
-function memorySource(matrix: Matrix, log = { chunks: 0, closed: 0 }, shift = 0): ChunkSource {
-  const d = matrix.cols;
-  return {
-    rows: matrix.rows,
-    async pass(chunkRows, onChunk) {
-      const buffer = new Float32Array(chunkRows * d);
-      for (let start = 0; start < matrix.rows; start += chunkRows) {
-        const n = Math.min(chunkRows, matrix.rows - start);
-        buffer.set(matrix.data.subarray(start * d, (start + n) * d));
-        log.chunks++;
-        if ((await onChunk(buffer, start + shift, n)) === false) return;
-      }
-    },
-    async close() {
-      log.closed++;
-    },
-  };
 }
 
 function streamedMemory(matrix: Matrix, chunkRows: number, backend: KernelBackend = jsReferenceBackend, log = { chunks: 0, closed: 0 }) {
