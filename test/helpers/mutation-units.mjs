@@ -59,6 +59,7 @@ export const STRYKER_TESTS = [
   'test/sample-weight.test.ts',
   'test/dbscan.test.ts',
   'test/hdbscan.test.ts',
+  'test/hdbscan-survivors.test.ts',
   'test/gaussian-mixture.test.ts',
   'test/gmm-model-edges.test.ts',
   'test/gmm-fit-edges.test.ts',
@@ -150,7 +151,8 @@ export const MUTATION_UNITS = [
   // full 1,200-row fit first), and dbscan/hdbscan.test.ts abort each fit from a timer themselves.
   { name: 'drivers-dbscan', mutate: DBSCAN, tests: ['test/dbscan.test.ts'] },
   // k-distance.ts: HDBSCAN's core distances; dbscan.test.ts holds its own tests (the k-distance plot).
-  { name: 'drivers-hdbscan', mutate: HDBSCAN, tests: ['test/hdbscan.test.ts', 'test/dbscan.test.ts'] },
+  // hdbscan-survivors holds the tests written against the first run's survivors.
+  { name: 'drivers-hdbscan', mutate: HDBSCAN, tests: ['test/hdbscan.test.ts', 'test/dbscan.test.ts', 'test/hdbscan-survivors.test.ts'] },
   {
     name: 'drivers-gmm',
     mutate: GMM,

@@ -110,9 +110,9 @@ async function sliceRow(slicer: TimeSlicer, onProgress: ProgressListener | undef
 
 /**
  * Prim's minimum spanning tree of the mutual reachability distance, from row 0.
- * Returns the edges (a, b, weight) in the order added.
+ * Returns the edges (a, b, weight) in the order added. Exported for its tests.
  */
-async function mutualReachabilityMst(
+export async function mutualReachabilityMst(
   matrix: Matrix,
   core: Float64Array,
   slicer: TimeSlicer,
@@ -418,8 +418,8 @@ function extract(tree: CondensedTree, n: number): { labels: Int32Array; probabil
   const probabilities = new Float64Array(n);
   const outlierScores = new Float64Array(n);
   if (rowsInTree === 0) return { labels, probabilities, outlierScores, clusters: 0 };
+  // Every cluster but the root (id n) is some row's child.
   let maxId = n;
-  for (let r = 0; r < rowsInTree; r++) if (parent[r]! > maxId) maxId = parent[r]!;
   for (let r = 0; r < rowsInTree; r++) if (child[r]! > maxId) maxId = child[r]!;
   const clusterCount = maxId - n + 1; // ids n .. maxId
   // Births (λ of a cluster's own row; the root's is 0), deaths (largest λ of a node's direct rows), stability.
@@ -473,6 +473,7 @@ function extract(tree: CondensedTree, n: number): { labels: Int32Array; probabil
   // The selected cluster at or above each cluster (parents have smaller ids, so one ascending pass).
   const selected = new Int32Array(clusterCount).fill(-1);
   for (let c = 1; c < clusterCount; c++) selected[c] = isCluster[c] ? c + n : selected[clusterParent[c]! - n]!;
+  // Every λ is > 0 (1/δ of a finite δ, or ∞), so each λ_max below is > 0.
   // GLOSH: deaths propagated up the tree (rows in reverse: children's rows come after their parent's).
   const subtreeDeath = death.slice();
   for (let r = rowsInTree - 1; r >= 0; r--) {
@@ -491,7 +492,7 @@ function extract(tree: CondensedTree, n: number): { labels: Int32Array; probabil
     rowLambda[x] = lambda[r]!;
     rowCluster[x] = selected[p - n]!;
     const lmax = subtreeDeath[p]!;
-    outlierScores[x] = lmax === 0 || !Number.isFinite(lambda[r]!) ? 0 : (lmax - lambda[r]!) / lmax;
+    outlierScores[x] = Number.isFinite(lambda[r]!) ? (lmax - lambda[r]!) / lmax : 0;
   }
   for (let i = 0; i < n; i++) {
     const s = rowCluster[i]!;
@@ -499,7 +500,7 @@ function extract(tree: CondensedTree, n: number): { labels: Int32Array; probabil
     labels[i] = number[s - n]!;
     const lmax = death[s]!;
     const l = rowLambda[i]!;
-    probabilities[i] = lmax === 0 || !Number.isFinite(l) ? 1 : Math.min(l, lmax) / lmax;
+    probabilities[i] = Number.isFinite(l) ? Math.min(l, lmax) / lmax : 1;
   }
   return { labels, probabilities, outlierScores, clusters };
 }
