@@ -58,6 +58,7 @@ export const STRYKER_TESTS = [
   'test/validation-edges.test.ts',
   'test/sample-weight.test.ts',
   'test/dbscan.test.ts',
+  'test/dbscan-survivors.test.ts',
   'test/hdbscan.test.ts',
   'test/hdbscan-survivors.test.ts',
   'test/gaussian-mixture.test.ts',
@@ -149,7 +150,8 @@ export const MUTATION_UNITS = [
   // Density in two units (1,377 mutants together; a stopped run keeps only the units it finished). Not
   // compare-methods.test.ts: its HDBSCAN timer-abort test took 31 of the 62 s of the instrumented dry run (a
   // full 1,200-row fit first), and dbscan/hdbscan.test.ts abort each fit from a timer themselves.
-  { name: 'drivers-dbscan', mutate: DBSCAN, tests: ['test/dbscan.test.ts'] },
+  // dbscan-survivors holds the tests written against the first run's survivors.
+  { name: 'drivers-dbscan', mutate: DBSCAN, tests: ['test/dbscan.test.ts', 'test/dbscan-survivors.test.ts'] },
   // k-distance.ts: HDBSCAN's core distances; dbscan.test.ts holds its own tests (the k-distance plot).
   // hdbscan-survivors holds the tests written against the first run's survivors.
   { name: 'drivers-hdbscan', mutate: HDBSCAN, tests: ['test/hdbscan.test.ts', 'test/dbscan.test.ts', 'test/hdbscan-survivors.test.ts'] },
