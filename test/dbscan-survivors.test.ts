@@ -20,10 +20,11 @@ import { recordingBackend } from './helpers/recording-backend.js';
  * A backend whose jobs say they are not exact (as tfjs's matmul-form kernel)
  * and whose pairwise distances err upward by 0.9 of the bound the driver
  * allows such a kernel: `(d + 8) · 2⁻²² · (|x_i|² + |x_j|²)` on the squared
- * distance. A pair exactly at eps then comes back above eps, inside the
+ * distance (with `exact`, jobs that say they are exact, off by 0.9 of
+ * `(d + 8) · 2⁻²²` times the squared distance). A pair exactly at eps then comes back above eps, inside the
  * window the driver rechecks in float64.
  */
-function edgeOfBoundBackend(): KernelBackend {
+function edgeOfBoundBackend(exact = false): KernelBackend {
   return {
     name: 'edge-of-bound',
     priority: 0,
@@ -40,13 +41,14 @@ function edgeOfBoundBackend(): KernelBackend {
         for (let i = start; i < end; i++) {
           for (let j = i + 1; j < rows; j++, o++) {
             const s = out[o]! * out[o]!;
-            out[o] = Math.sqrt(s + 0.9 * relative * (norms[i]! + norms[j]!));
+            // An exact-form kernel's bound is relative to the distance itself (at least eps²): s is within it.
+            out[o] = Math.sqrt(s + 0.9 * relative * (exact ? s : norms[i]! + norms[j]!));
           }
         }
       };
       return new Proxy(inner, {
         get(target, property) {
-          if (property === 'exact') return false;
+          if (property === 'exact') return exact;
           if (property === 'backend') return 'edge-of-bound';
           if (property === 'pairwiseDistances') return pairwiseDistances;
           const value: unknown = Reflect.get(target, property);
@@ -73,9 +75,10 @@ describe('a non-exact pairwise kernel at the edge of its error bound', () => {
   it.each([
     ['pairs exactly at eps far from the origin', farAndNearRows(), 1],
     ['the same rows, eps 3 (the near group joins too)', farAndNearRows(), 3],
-  ] as const)('%s: the same labels as the grid (the float64 recheck decides)', async (_name, m, eps) => {
+    ['an exact-form kernel at the edge of its bound, eps 3', farAndNearRows(), 3, true],
+  ] as const)('%s: the same labels as the grid (the float64 recheck decides)', async (_name, m, eps, exact = false) => {
     const grid = await fitDbscan(m, { eps, minSamples: 2 });
-    const edge = await fitDbscan(m, { eps, minSamples: 2, neighbourSearch: 'pairwise', backend: edgeOfBoundBackend() });
+    const edge = await fitDbscan(m, { eps, minSamples: 2, neighbourSearch: 'pairwise', backend: edgeOfBoundBackend(exact) });
     expect(edge.backend).toBe('edge-of-bound');
     expect(grid.clusters).toBeGreaterThan(5);
     expect(Array.from(edge.labels)).toEqual(Array.from(grid.labels));
