@@ -14,6 +14,7 @@ import { generateCustomers, generatedFeatureMatrix } from '../src/data-in/genera
 import { readCustomerTable } from '../src/data-in/read-customer-table.js';
 import { fitDbscan } from '../src/drivers/density/dbscan.js';
 import { kDistanceCurve } from '../src/drivers/density/k-distance.js';
+import { lattice } from './helpers/lattice.js';
 import { HAVE_MALL, INCOME, MALL_CSV, MALL_SKIP_REASON, SCORE } from './helpers/mall-data.js';
 import { runPythonReference, skipSuffix } from './helpers/python-reference.js';
 
@@ -315,14 +316,6 @@ function bruteDbscan(m: Matrix, eps: number, minSamples: number): { labels: numb
     c++;
   }
   return { labels, core: isCore.flatMap((k, i) => (k ? [i] : [])), pairs };
-}
-
-/** Integer rows on a small lattice (many pairs exactly at an integer eps, across cell edges), shifted by `offset`. */
-function lattice(rows: number, cols: number, seed: number, span: number, offset = 0): Matrix {
-  const rng = new SeededRandom(seed);
-  const data = new Float32Array(rows * cols);
-  for (let p = 0; p < data.length; p++) data[p] = Math.floor(rng.nextFloat() * span) + offset;
-  return { data, rows, cols };
 }
 
 describe('DBSCAN against scikit-learn written out (brute force), at the eps boundary and cell edges', () => {

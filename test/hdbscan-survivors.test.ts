@@ -14,12 +14,7 @@ import { SeededRandom } from '../src/common/seeded-random.js';
 import { TimeSlicer } from '../src/common/time-slice.js';
 import { fitHdbscan, heapArgsort, mutualReachabilityMst, type CondensedTree, type HdbscanResult } from '../src/drivers/density/hdbscan.js';
 import { kDistanceCurve } from '../src/drivers/density/k-distance.js';
-
-/** Rows of small integers (many equal distances), `cols` features. */
-function integerGrid(rows: number, cols: number, span: number, seed: number): Matrix {
-  const rng = new SeededRandom(seed);
-  return matrixFromRows(Array.from({ length: rows }, () => Array.from({ length: cols }, () => Math.floor(rng.nextFloat() * span))));
-}
+import { lattice } from './helpers/lattice.js';
 
 /** Three groups apart on the second feature only, their rows interleaved, plus a few far rows. */
 function interleavedGroups(perGroup: number, seed: number): Matrix {
@@ -80,10 +75,12 @@ function readCondensedTree(tree: CondensedTree, n: number): { labels: number[]; 
   const childrenOf = new Map<number, number[]>();
   const parentOf = new Map<number, number>();
   const birth = new Map<number, number>([[n, 0]]);
+  const leftAt = new Map<number, number>();
   for (let r = 0; r < rows; r++) {
     const p = tree.parent[r]!;
     const c = tree.child[r]!;
     parentOf.set(c, p);
+    leftAt.set(c, tree.lambda[r]!);
     if (!childrenOf.has(p)) childrenOf.set(p, []);
     if (c >= n) {
       childrenOf.get(p)!.push(c);
@@ -124,7 +121,7 @@ function readCondensedTree(tree: CondensedTree, n: number): { labels: number[]; 
   const outlierScores: number[] = [];
   for (let x = 0; x < n; x++) {
     const p = parentOf.get(x)!;
-    const lambda = tree.lambda[Array.from(tree.child).indexOf(x)]!;
+    const lambda = leftAt.get(x)!;
     let s: number | undefined = p;
     while (s !== undefined && !selected.has(s)) s = parentOf.get(s);
     const glosh = subtreeDeath(p);
@@ -143,8 +140,8 @@ function readCondensedTree(tree: CondensedTree, n: number): { labels: number[]; 
 
 describe("Prim's spanning tree of the mutual reachability distance", () => {
   it.each([
-    ['integers in 0..5 × 2 features, minSamples 2', integerGrid(60, 2, 6, 1), 2],
-    ['integers in 0..3 × 3 features, minSamples 1', integerGrid(50, 3, 4, 2), 1],
+    ['integers in 0..5 × 2 features, minSamples 2', lattice(60, 2, 1, 6), 2],
+    ['integers in 0..3 × 3 features, minSamples 1', lattice(50, 3, 2, 4), 1],
     ['interleaved groups apart on the second feature, minSamples 3', interleavedGroups(15, 3), 3],
   ] as const)('%s: the same edges, in the same order, as a plain Prim over the full matrix', async (_name, m, minSamples) => {
     const fit = await fitHdbscan(m, { minClusterSize: 4, minSamples });
@@ -168,8 +165,8 @@ describe("Prim's spanning tree of the mutual reachability distance", () => {
 describe('labels, probabilities and GLOSH from the condensed tree', () => {
   const cases: Array<[string, Matrix, number, number | undefined]> = [
     ['three groups, interleaved, with far rows', interleavedGroups(20, 5), 5, undefined],
-    ['integers in 0..19 × 2', integerGrid(120, 2, 20, 6), 4, 2],
-    ['integers in 0..11 × 2 (many ties)', integerGrid(80, 2, 12, 7), 3, 2],
+    ['integers in 0..19 × 2', lattice(120, 2, 6, 20), 4, 2],
+    ['integers in 0..11 × 2 (many ties)', lattice(80, 2, 7, 12), 3, 2],
     ['a nested group: a tight core inside a loose group, and a second group', nestedGroups(8), 4, 2],
   ];
   it.each(cases)('%s: the fit agrees with a plain reading of its own tree', async (_name, m, minClusterSize, minSamples) => {
@@ -229,7 +226,7 @@ describe('progress percentages (a clock that makes every slice due)', () => {
   }
 
   it('HDBSCAN reports core distances and the spanning tree from 0% to 100%, in order', async () => {
-    const m = integerGrid(40, 2, 20, 9);
+    const m = lattice(40, 2, 9, 20);
     const events: ProgressEvent[] = [];
     fastClock();
     const fit = await fitHdbscan(m, { minClusterSize: 4, onProgress: (e) => events.push(e) });
@@ -246,7 +243,7 @@ describe('progress percentages (a clock that makes every slice due)', () => {
   });
 
   it('the k-distance curve reports its queries from 0% to 100%', async () => {
-    const m = integerGrid(40, 2, 20, 10);
+    const m = lattice(40, 2, 10, 20);
     const events: ProgressEvent[] = [];
     fastClock();
     await kDistanceCurve(m, { k: 3, onProgress: (e) => events.push(e) });
@@ -261,7 +258,7 @@ describe('progress percentages (a clock that makes every slice due)', () => {
 describe('HDBSCAN timings and refusals', () => {
   it.each([
     ['one row (the early return)', matrixFromRows([[1, 2]])],
-    ['forty rows', integerGrid(40, 2, 20, 11)],
+    ['forty rows', lattice(40, 2, 11, 20)],
   ])('%s: seconds is the fit’s own wall time', async (_name, m) => {
     const t0 = performance.now();
     const fit: HdbscanResult = await fitHdbscan(m, { minClusterSize: 3 });
